@@ -1,0 +1,115 @@
+"""The `parkgrid` command line: validate, profiles, schedule, run, report."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from parkgrid.errors import ParkgridError
+
+app = typer.Typer(
+    help="Plan and simulate the energy system of near-zero-carbon industrial parks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+ParkPath = Annotated[Path, typer.Argument(help="park config (YAML)", show_default=False)]
+
+
+def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a ParkgridError into a message on stderr and exit status 2, never a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            with warnings.catch_warnings():
+                quiet_third_party_warnings()
+                return command(*args, **kwargs)
+        except ParkgridError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def quiet_third_party_warnings() -> None:
+    """Hide the deprecation chatter pvlib and windpowerlib emit under pandas 3."""
+    import pandas.errors
+
+    warnings.filterwarnings("ignore", category=pandas.errors.Pandas4Warning)
+
+
+def _park_table(summary: dict[str, Any]) -> Table:
+    table = Table(title=summary["title"], show_header=True, title_justify="left")
+    table.add_column("asset / input")
+    table.add_column("size", justify="right")
+    table.add_column("annual energy", justify="right")
+    for row in summary["rows"]:
+        table.add_row(*row)
+    return table
+
+
+@app.command()
+@reports_errors
+def validate(park: ParkPath) -> None:
+    """Check a park config and print a one-screen summary of its assets and inputs."""
+    from parkgrid.config import load_park
+    from parkgrid.inputs import build_inputs
+    from parkgrid.profiles import park_summary
+
+    config = load_park(park)
+    inputs = build_inputs(config)
+    console.print(_park_table(park_summary(inputs)))
+    console.print(f"[green]{park}: valid[/]")
+
+
+@app.command()
+@reports_errors
+def profiles(
+    park: ParkPath,
+    year: Annotated[int | None, typer.Option(help="calendar year (default: the config's)")] = None,
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("profiles-out"),
+) -> None:
+    """Build a year of inputs, write them (Parquet + CSV summary) and print annual totals."""
+    from parkgrid.config import load_park
+    from parkgrid.inputs import build_inputs
+    from parkgrid.profiles import annual_totals, write_inputs
+
+    config = load_park(park)
+    inputs = build_inputs(config, year)
+    totals = annual_totals(inputs)
+    written = write_inputs(inputs, totals, out)
+    table = Table(title=f"{config.name}: inputs for {inputs.index[0].year}", title_justify="left")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    for key, value in totals.items():
+        table.add_row(key, f"{value:,.3f}" if isinstance(value, float) else str(value))
+    console.print(table)
+    console.print(f"built in {inputs.build_seconds:.2f} s; wrote {', '.join(map(str, written))}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the park config schema as Markdown (the source of docs/config.md)."""
+    from parkgrid.config import schema_markdown
+
+    typer.echo(schema_markdown())
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,32 @@
+"""Errors for bad input: each names the file, the field and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ParkgridError(Exception):
+    """Base for errors that the CLI reports as a message, never as a traceback."""
+
+
+class ConfigError(ParkgridError):
+    """A park config (or another YAML input) is invalid."""
+
+    def __init__(self, source: Path | str, problems: list[str]) -> None:
+        self.source = str(source)
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{self.source}: invalid config\n{lines}")
+
+
+class InputDataError(ParkgridError):
+    """A time-series file (weather, profile, sessions) is malformed."""
+
+    def __init__(self, source: Path | str, problem: str) -> None:
+        self.source = str(source)
+        self.problem = problem
+        super().__init__(f"{self.source}: {problem}")
+
+
+class SolverError(ParkgridError):
+    """The optimizer found no schedule (no incumbent); callers may fall back to rules."""

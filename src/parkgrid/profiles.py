@@ -1,0 +1,147 @@
+"""Annual totals of a year of inputs, the park summary, and their export (`parkgrid profiles`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from parkgrid import tariff
+from parkgrid.atomic import atomic_write
+from parkgrid.config import Chiller, Park
+from parkgrid.inputs import Inputs
+
+
+def nominal_cop(chiller: Chiller) -> float:
+    """Full-load COP: the constant COP, or the curve's value at load fraction 1."""
+    if chiller.cop is not None:
+        return chiller.cop
+    curve = chiller.cop_curve
+    return float(np.interp(1.0, curve.load_fraction, curve.cop))  # type: ignore[union-attr]
+
+
+def ev_immediate_kw(inputs: Inputs) -> pd.Series:
+    """EV charging at full power from arrival until each session's energy is delivered, kW."""
+    index = inputs.index
+    step_h = inputs.park.step_h
+    power = np.zeros(len(index))
+    for session in inputs.ev_sessions.itertuples():
+        first = index.searchsorted(session.arrival)
+        last = index.searchsorted(session.departure)
+        full_steps, rest_kwh = divmod(session.energy_kwh, session.max_kw * step_h)
+        stop = min(first + int(full_steps), last)
+        power[first:stop] += session.max_kw
+        if stop < last and rest_kwh > 0:
+            power[stop] += rest_kwh / step_h
+    return pd.Series(power, index=index)
+
+
+def grid_only_import_kw(inputs: Inputs) -> pd.Series:
+    """Import with no assets: loads, EV at once, cooling from chillers at full-load COP, kW."""
+    park = inputs.park
+    load_kw = inputs.series[inputs.columns("load_kw_")].sum(axis=1)
+    if park.cooling is not None:
+        cops = [nominal_cop(c) for c in park.cooling.chillers]
+        load_kw = load_kw + inputs.series["cooling_load_kw_th"] / float(np.mean(cops))
+    return load_kw + ev_immediate_kw(inputs)
+
+
+def annual_totals(inputs: Inputs) -> dict[str, Any]:
+    """Energy of each input over the period and the energy cost of the load with no assets."""
+    park, s, step_h = inputs.park, inputs.series, inputs.park.step_h
+    totals: dict[str, Any] = {"year": int(inputs.index[0].year), "steps": len(s)}
+    pv_kwh = 0.0
+    for array in park.pv:
+        kwh = float(s[f"pv_kw_{array.name}"].sum() * step_h)
+        totals[f"pv_kwh_{array.name}"] = kwh
+        pv_kwh += kwh
+    if park.pv:
+        totals["pv_kwh"] = pv_kwh
+        totals["pv_kwh_per_kwp"] = pv_kwh / sum(a.capacity_kwp for a in park.pv)
+    if park.wind:
+        wind_kwh = float(s[inputs.columns("wind_kw_")].sum().sum() * step_h)
+        rated_kw = sum(farm_rated_kw(f) for f in park.wind)
+        totals["wind_kwh"] = wind_kwh
+        totals["wind_capacity_factor"] = wind_kwh / (rated_kw * len(s) * step_h)
+    for load in park.loads:
+        totals[f"load_kwh_{load.name}"] = float(s[f"load_kw_{load.name}"].sum() * step_h)
+    if park.cooling is not None:
+        totals["cooling_kwh_th"] = float(s["cooling_load_kw_th"].sum() * step_h)
+        totals["cooling_peak_kw_th"] = float(s["cooling_load_kw_th"].max())
+    if park.ev is not None:
+        totals["ev_kwh"] = float(inputs.ev_sessions["energy_kwh"].sum())
+        totals["ev_sessions"] = len(inputs.ev_sessions)
+    imports_kw = grid_only_import_kw(inputs)
+    totals["consumption_kwh_no_assets"] = float(imports_kw.sum() * step_h)
+    energy_yuan = float((imports_kw * s["price_import_yuan_per_kwh"]).sum() * step_h)
+    peaks_kw = tariff.monthly_peaks_kw(imports_kw)
+    totals["grid_only_energy_cost_yuan"] = energy_yuan
+    totals["grid_only_demand_cost_yuan"] = float(tariff.demand_charge_yuan(peaks_kw, park.tariff))
+    totals["grid_only_peak_kw"] = float(peaks_kw.max())
+    totals["co2_t_no_assets"] = float((imports_kw * s["co2_kg_per_kwh"]).sum() * step_h / 1000)
+    return totals
+
+
+def farm_rated_kw(farm: Any) -> float:
+    """Rated power of a wind farm (count × turbine rating), kW."""
+    if farm.turbine.rated_kw is not None:
+        return farm.count * farm.turbine.rated_kw
+    from parkgrid.wind import turbine_rated_kw
+
+    return farm.count * turbine_rated_kw(farm.turbine)
+
+
+def park_summary(inputs: Inputs) -> dict[str, Any]:
+    """Rows (asset, size, annual energy) for the `validate` screen."""
+    park: Park = inputs.park
+    totals = annual_totals(inputs)
+    rows: list[tuple[str, str, str]] = []
+    mwh = lambda kwh: f"{kwh / 1000:,.0f} MWh"  # noqa: E731
+    for a in park.pv:
+        rows.append((f"PV {a.name} ({a.bus})", f"{a.capacity_kwp:,.0f} kWp",
+                     mwh(totals[f"pv_kwh_{a.name}"])))
+    for f in park.wind:
+        kwh = float(inputs.series[f"wind_kw_{f.name}"].sum() * park.step_h)
+        rows.append((f"wind {f.name} ({f.count}×)", f"{farm_rated_kw(f):,.0f} kW", mwh(kwh)))
+    for b in park.batteries:
+        rows.append((f"battery {b.name} ({b.bus})", f"{b.power_kw:,.0f} kW / "
+                     f"{b.energy_kwh:,.0f} kWh", ""))
+    for load in park.loads:
+        rows.append((f"load {load.name} ({load.bus})", "", mwh(totals[f"load_kwh_{load.name}"])))
+    if park.cooling is not None:
+        plant = park.cooling
+        size = f"{sum(c.capacity_kw_th for c in plant.chillers):,.0f} kW_th chillers"
+        rows.append(("cooling demand", size, f"{totals['cooling_kwh_th'] / 1000:,.0f} MWh_th"))
+        if plant.tank is not None:
+            rows.append(("chilled-water tank", f"{plant.tank.capacity_kwh_th:,.0f} kWh_th", ""))
+    if park.ev is not None:
+        piles = ", ".join(f"{c.count}×{c.power_kw:g} kW {c.kind}" for c in park.ev.chargers)
+        rows.append((f"EV ({totals['ev_sessions']} sessions)", piles, mwh(totals["ev_kwh"])))
+    if park.buses.dc is not None:
+        rows.append(("AC/DC converter", f"{park.buses.dc.converter_kw:,.0f} kW", ""))
+    rows.append(("grid", f"import ≤ {park.grid.import_limit_kw:,.0f} kW, "
+                 f"export ≤ {park.grid.export_limit_kw:,.0f} kW",
+                 mwh(totals["consumption_kwh_no_assets"]) + " with no assets"))
+    cost_yuan = totals["grid_only_energy_cost_yuan"] + totals["grid_only_demand_cost_yuan"]
+    rows.append((f"tariff {park.tariff.calendar}", park.tariff.demand.kind,
+                 f"{cost_yuan:,.0f} yuan with no assets"))
+    return {"title": f"{park.name} ({park.site.latitude_deg:.2f} N, "
+                     f"{park.site.longitude_deg:.2f} E, {park.time_step_minutes} min)",
+            "rows": rows}
+
+
+def write_inputs(inputs: Inputs, totals: dict[str, Any], out: Path) -> list[Path]:
+    """Write the inputs (Parquet), EV sessions (Parquet) and the totals (CSV + JSON)."""
+    out = Path(out)
+    paths = [out / "inputs.parquet", out / "weather.parquet", out / "ev_sessions.parquet",
+             out / "summary.csv", out / "summary.json"]
+    atomic_write(paths[0], lambda p: inputs.series.to_parquet(p))
+    atomic_write(paths[1], lambda p: inputs.weather.to_parquet(p))
+    atomic_write(paths[2], lambda p: inputs.ev_sessions.to_parquet(p))
+    frame = pd.DataFrame({"quantity": list(totals), "value": list(totals.values())})
+    atomic_write(paths[3], lambda p: frame.to_csv(p, index=False))
+    atomic_write(paths[4], lambda p: p.write_text(json.dumps(totals, indent=2)))
+    return paths

@@ -1,0 +1,70 @@
+"""The planner contract: the state carried between horizons and the schedule a planner returns.
+
+Every planner (MILP, rule-based, none) is a callable ``plan(inputs, state) -> Schedule``.
+The schedule frame has one row per step and the documented columns (``SCHEDULE_COLUMNS``;
+per-asset columns are suffixed with ``_<asset>`` when a park has several of that kind).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pandas as pd
+
+from parkgrid.config import Park
+
+SCHEMA_VERSION = "1.0"
+
+SCHEDULE_COLUMNS = [
+    "grid_import_kw", "grid_export_kw",
+    "pv_kw", "pv_curtailed_kw", "wind_kw", "wind_curtailed_kw",
+    "battery_charge_kw", "battery_discharge_kw", "battery_soc_kwh",
+    "chiller_electric_kw", "chiller_cooling_kw_th",
+    "tes_charge_kw_th", "tes_discharge_kw_th", "tes_level_kwh_th",
+    "ev_charge_kw", "deferrable_kw", "load_kw", "cooling_load_kw_th",
+    "converter_ac_to_dc_kw", "converter_dc_to_ac_kw",
+    "unserved_kw", "price_import", "price_export", "tou_period",
+]
+
+
+@dataclass
+class ParkState:
+    """What one horizon hands to the next."""
+
+    battery_soc_kwh: dict[str, float]
+    tank_level_kwh_th: float
+    chillers_on: dict[str, bool]
+    month_peak_kw: float
+    month: int | None = None
+
+    @classmethod
+    def initial(cls, park: Park) -> ParkState:
+        """The state at the start of a run, from the config's initial values."""
+        tank = park.cooling.tank if park.cooling is not None else None
+        return cls(
+            battery_soc_kwh={b.name: b.soc_initial * b.energy_kwh for b in park.batteries},
+            tank_level_kwh_th=tank.level_initial * tank.capacity_kwh_th if tank else 0.0,
+            chillers_on={c.name: False for c in park.cooling.chillers} if park.cooling else {},
+            month_peak_kw=0.0,
+        )
+
+    def for_month(self, month: int) -> ParkState:
+        """The same state, with the month-to-date peak reset when the month changes."""
+        if self.month == month:
+            return self
+        return ParkState(dict(self.battery_soc_kwh), self.tank_level_kwh_th,
+                         dict(self.chillers_on), 0.0, month)
+
+
+@dataclass
+class Schedule:
+    """A plan: one row per step, solver facts, and the state at the end of the horizon."""
+
+    frame: pd.DataFrame
+    metadata: dict[str, Any] = field(default_factory=dict)
+    state_out: ParkState | None = None
+
+
+class Planner(Protocol):
+    def __call__(self, inputs: Any, state: ParkState) -> Schedule: ...

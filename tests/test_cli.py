@@ -1,0 +1,53 @@
+"""The command line: exit codes and messages a user sees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from parkgrid.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def write_bad_park(tmp_path: Path) -> Path:
+    doc = yaml.safe_load((ROOT / "models" / "haiyan.yaml").read_text())
+    doc["batteries"][0]["power_kw"] = -250
+    doc["weather"]["climate"] = str(ROOT / "profiles" / "climate_hangzhou.yaml")
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def test_validate_bad_config_exits_2_with_field_message(tmp_path: Path) -> None:
+    path = write_bad_park(tmp_path)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "bad.yaml" in result.output
+    assert "batteries.0.power_kw: got -250; expected greater than 0" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_validate_missing_file_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 2
+    assert "cannot read the file" in result.output
+
+
+def test_validate_reference_park_prints_summary() -> None:
+    result = runner.invoke(app, ["validate", str(ROOT / "models" / "dameisha.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "Dameisha" in result.output and "valid" in result.output
+    assert "PV roof" in result.output and "MWh" in result.output
+
+
+def test_profiles_writes_inputs_and_prints_totals(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["profiles", str(ROOT / "models" / "dameisha.yaml"),
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "inputs.parquet").exists() and (out / "summary.csv").exists()
+    assert "pv_kwh_per_kwp" in result.output

@@ -1,0 +1,162 @@
+"""The park config schema: the shipped parks validate; bad input gets a message naming the field."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from parkgrid.config import load_park, parse_park
+from parkgrid.errors import ConfigError
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+@pytest.fixture(scope="module")
+def haiyan_doc() -> dict:
+    return yaml.safe_load((MODELS / "haiyan.yaml").read_text())
+
+
+def problems_for(doc: dict, edit) -> str:
+    """Apply ``edit`` to a copy of ``doc`` and return the config error message."""
+    bad = copy.deepcopy(doc)
+    edit(bad)
+    with pytest.raises(ConfigError) as info:
+        parse_park(bad, "park.yaml")
+    return str(info.value)
+
+
+@pytest.mark.parametrize("name", ["haiyan", "dameisha"])
+def test_reference_parks_validate(name: str) -> None:
+    park = load_park(MODELS / f"{name}.yaml")
+    assert park.time_step_minutes == 15
+    assert park.site.timezone == "Asia/Shanghai"
+    assert park.resolve(park.weather.climate).exists()
+
+
+def test_haiyan_holds_the_published_sizes() -> None:
+    park = load_park(MODELS / "haiyan.yaml")
+    assert sum(a.capacity_kwp for a in park.pv) == pytest.approx(7110 * 0.450)
+    assert sum(f.count * f.turbine.rated_kw for f in park.wind) == pytest.approx(9300)
+    assert park.batteries[0].power_kw == 250 and park.batteries[0].energy_kwh == 1000
+    assert sum(c.count for c in park.ev.chargers) == 8
+
+
+def test_unknown_key_is_an_error(haiyan_doc: dict) -> None:
+    msg = problems_for(haiyan_doc, lambda d: d["batteries"][0].update(energy_kwhh=5))
+    assert "batteries.0.energy_kwhh: unknown key" in msg
+    assert msg.startswith("park.yaml")
+
+
+def test_missing_required_field(haiyan_doc: dict) -> None:
+    msg = problems_for(haiyan_doc, lambda d: d["grid"].pop("import_limit_kw"))
+    assert "grid.import_limit_kw: required field is missing" in msg
+
+
+def test_negative_power_names_value_and_bound(haiyan_doc: dict) -> None:
+    msg = problems_for(haiyan_doc, lambda d: d["batteries"][0].update(power_kw=-250))
+    assert "batteries.0.power_kw: got -250" in msg
+    assert "greater than 0" in msg
+
+
+def test_non_numeric_value(haiyan_doc: dict) -> None:
+    msg = problems_for(haiyan_doc, lambda d: d["pv"][0].update(capacity_kwp="lots"))
+    assert "pv.0.capacity_kwp: got 'lots'" in msg and "number" in msg
+
+
+def test_soc_window_inverted(haiyan_doc: dict) -> None:
+    msg = problems_for(haiyan_doc, lambda d: d["batteries"][0].update(soc_min=0.9, soc_max=0.2))
+    assert "batteries.0" in msg and "soc_min < soc_max" in msg
+
+
+def test_unknown_time_zone(haiyan_doc: dict) -> None:
+    msg = problems_for(haiyan_doc, lambda d: d["site"].update(timezone="China/Beijing"))
+    assert "site.timezone: got 'China/Beijing'" in msg and "IANA" in msg
+
+
+def test_bad_bus_name(haiyan_doc: dict) -> None:
+    msg = problems_for(haiyan_doc, lambda d: d["pv"][0].update(bus="hvdc"))
+    assert "pv.0.bus: got 'hvdc'" in msg and "'ac' or 'dc'" in msg
+
+
+def test_dc_asset_without_dc_bus(haiyan_doc: dict) -> None:
+    msg = problems_for(haiyan_doc, lambda d: d.pop("buses"))
+    assert "need 'buses.dc'" in msg and "roof_concrete" in msg
+
+
+def test_step_must_divide_an_hour(haiyan_doc: dict) -> None:
+    msg = problems_for(haiyan_doc, lambda d: d.update(time_step_minutes=7))
+    assert "time_step_minutes: got 7" in msg and "15" in msg
+
+
+def test_power_curve_speeds_out_of_order(haiyan_doc: dict) -> None:
+    curve = {"cut_in_m_s": 10.0, "rated_m_s": 9.1, "cut_out_m_s": 20.0}
+    msg = problems_for(haiyan_doc, lambda d: d["wind"][0]["turbine"].update(power_curve=curve))
+    assert "wind.0.turbine.power_curve" in msg and "cut_in_m_s < rated_m_s < cut_out_m_s" in msg
+
+
+def test_chiller_needs_exactly_one_cop(haiyan_doc: dict) -> None:
+    msg = problems_for(haiyan_doc, lambda d: d["cooling"]["chillers"][0].update(cop=6.0))
+    assert "cooling.chillers.0" in msg and "exactly one of 'cop' and 'cop_curve'" in msg
+
+
+def test_duplicate_asset_names(haiyan_doc: dict) -> None:
+    msg = problems_for(haiyan_doc, lambda d: d["pv"][1].update(name="roof_steel"))
+    assert "repeated: roof_steel" in msg
+
+
+def test_deferrable_energy_must_fit_its_window(haiyan_doc: dict) -> None:
+    job = {"name": "kiln", "energy_kwh_per_day": 500, "max_kw": 50,
+           "window_start_h": 0, "window_end_h": 6}
+    msg = problems_for(haiyan_doc, lambda d: d.update(deferrable=[job]))
+    assert "deferrable.0" in msg and "cannot fit in the window" in msg
+
+
+def test_weather_source_needs_its_data(haiyan_doc: dict) -> None:
+    msg = problems_for(haiyan_doc, lambda d: d["weather"].update(source="epw"))
+    assert "weather" in msg and "needs 'path'" in msg
+
+
+def test_every_problem_is_reported_at_once(haiyan_doc: dict) -> None:
+    def two_errors(d: dict) -> None:
+        d["grid"]["import_limit_kw"] = 0
+        d["tariff"]["export_price_yuan_per_kwh"] = -1
+    msg = problems_for(haiyan_doc, two_errors)
+    assert "grid.import_limit_kw" in msg and "tariff.export_price_yuan_per_kwh" in msg
+
+
+def test_top_level_must_be_a_mapping() -> None:
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        parse_park(["not", "a", "park"], "park.yaml")
+
+
+def test_invalid_yaml_names_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: x\nsite: [1, 2\n")
+    with pytest.raises(ConfigError) as info:
+        load_park(path)
+    assert str(path) in str(info.value) and "line" in str(info.value)
+
+
+def test_missing_file_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the file"):
+        load_park(tmp_path / "nope.yaml")
+
+
+def test_paths_resolve_relative_to_the_config(tmp_path: Path, haiyan_doc: dict) -> None:
+    doc = copy.deepcopy(haiyan_doc)
+    doc["weather"]["climate"] = "climate.yaml"
+    path = tmp_path / "sub" / "park.yaml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump(doc))
+    park = load_park(path)
+    assert park.resolve(park.weather.climate) == (tmp_path / "sub" / "climate.yaml").resolve()
+
+
+def test_documented_schema_is_current() -> None:
+    from parkgrid.config import schema_markdown
+
+    documented = (MODELS.parent / "docs" / "config.md").read_text()
+    assert documented.strip() == schema_markdown().strip(), "run: parkgrid schema > docs/config.md"
