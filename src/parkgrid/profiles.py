@@ -13,6 +13,7 @@ from parkgrid import tariff
 from parkgrid.atomic import atomic_write
 from parkgrid.config import Chiller, Park
 from parkgrid.inputs import Inputs
+from parkgrid.wind import farm_capacity_kw
 
 
 def nominal_cop(chiller: Chiller) -> float:
@@ -63,7 +64,7 @@ def annual_totals(inputs: Inputs) -> dict[str, Any]:
         totals["pv_kwh_per_kwp"] = pv_kwh / sum(a.capacity_kwp for a in park.pv)
     if park.wind:
         wind_kwh = float(s[inputs.columns("wind_kw_")].sum().sum() * step_h)
-        rated_kw = sum(farm_rated_kw(f) for f in park.wind)
+        rated_kw = sum(farm_capacity_kw(f, park) for f in park.wind)
         totals["wind_kwh"] = wind_kwh
         totals["wind_capacity_factor"] = wind_kwh / (rated_kw * len(s) * step_h)
     for load in park.loads:
@@ -85,15 +86,6 @@ def annual_totals(inputs: Inputs) -> dict[str, Any]:
     return totals
 
 
-def farm_rated_kw(farm: Any) -> float:
-    """Rated power of a wind farm (count × turbine rating), kW."""
-    if farm.turbine.rated_kw is not None:
-        return farm.count * farm.turbine.rated_kw
-    from parkgrid.wind import turbine_rated_kw
-
-    return farm.count * turbine_rated_kw(farm.turbine)
-
-
 def park_summary(inputs: Inputs) -> dict[str, Any]:
     """Rows (asset, size, annual energy) for the `validate` screen."""
     park: Park = inputs.park
@@ -105,7 +97,8 @@ def park_summary(inputs: Inputs) -> dict[str, Any]:
                      mwh(totals[f"pv_kwh_{a.name}"])))
     for f in park.wind:
         kwh = float(inputs.series[f"wind_kw_{f.name}"].sum() * park.step_h)
-        rows.append((f"wind {f.name} ({f.count}×)", f"{farm_rated_kw(f):,.0f} kW", mwh(kwh)))
+        size = f"{farm_capacity_kw(f, park):,.0f} kW"
+        rows.append((f"wind {f.name} ({f.count}×)", size, mwh(kwh)))
     for b in park.batteries:
         rows.append((f"battery {b.name} ({b.bus})", f"{b.power_kw:,.0f} kW / "
                      f"{b.energy_kwh:,.0f} kWh", ""))

@@ -1,9 +1,10 @@
 """PV output per array: pvlib ModelChain (PVWatts or CEC) from the park's weather, in kW at the bus.
 
 The weather frame's values are interval means labelled at the interval start, so the sun is
-placed at the interval midpoint. An array on the AC bus feeds an inverter (PVWatts or a CEC
-inverter); an array on the DC bus feeds a DC/DC converter with a flat efficiency and the
-same power limit (capacity / dc_ac_ratio).
+placed at the interval midpoint. An array on the AC bus feeds an inverter: PVWatts with
+``eta_inv_nom = converter_efficiency``, or for model 'cec' the CEC inverter's own Sandia
+curve. An array on the DC bus feeds a DC/DC converter with a flat ``converter_efficiency``.
+Either way the output is capped at capacity / dc_ac_ratio.
 """
 
 from __future__ import annotations
@@ -54,12 +55,17 @@ def array_output_kw(array: PVArray, park: Park, weather: pd.DataFrame) -> pd.Ser
         system, _location(park), aoi_model="physical", spectral_model="no_loss",
         temperature_model="sapm", losses_model=_dc_losses(array.losses_pct), ac_model=ac_model,
     )
+    # Only lit steps are modelled (night output is 0), which halves the run time.
+    lit = (weather["ghi"] > 0.0).to_numpy()
     half_step = pd.Timedelta(minutes=park.time_step_minutes / 2)
-    midpoint_weather = weather[WEATHER_COLUMNS].set_axis(weather.index + half_step)
-    with _quiet():
-        chain.run_model(midpoint_weather)
-    power_w = _ac_power_w(chain.results.ac) * inverters
-    power_kw = np.clip(np.nan_to_num(power_w, nan=0.0) / 1000.0, 0.0, ac_limit_w / 1000.0)
+    columns = WEATHER_COLUMNS + (["pressure"] if "pressure" in weather else [])  # refraction
+    midpoint_weather = weather.loc[lit, columns].set_axis(weather.index[lit] + half_step)
+    power_kw = np.zeros(len(weather))
+    if lit.any():
+        with _quiet():
+            chain.run_model(midpoint_weather)
+        power_w = _ac_power_w(chain.results.ac) * inverters
+        power_kw[lit] = np.clip(np.nan_to_num(power_w, nan=0.0) / 1000.0, 0.0, ac_limit_w / 1000.0)
     return pd.Series(power_kw, index=weather.index, name=name)
 
 
@@ -182,7 +188,7 @@ def _modules_per_string(module: pd.Series, inverter: pd.Series) -> int:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """Silence pandas' Pandas4Warning raised inside pvlib, and nothing else."""
-    with warnings.catch_warnings():
+    """Silence pvlib's Pandas4Warnings and the NaN arithmetic of single-diode fits at night."""
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.filterwarnings("ignore", category=pd.errors.Pandas4Warning)
         yield

@@ -2,7 +2,9 @@
 
 Every planner (MILP, rule-based, none) is a callable ``plan(inputs, state) -> Schedule``.
 The schedule frame has one row per step and the documented columns (``SCHEDULE_COLUMNS``;
-per-asset columns are suffixed with ``_<asset>`` when a park has several of that kind).
+per-asset columns are suffixed with ``_<asset>`` when a park has several of that kind, see
+``PER_ASSET_COLUMNS`` and :func:`asset_column`; then there is no unsuffixed total column).
+The full schema is in docs/schedule.md.
 """
 
 from __future__ import annotations
@@ -24,8 +26,38 @@ SCHEDULE_COLUMNS = [
     "tes_charge_kw_th", "tes_discharge_kw_th", "tes_level_kwh_th",
     "ev_charge_kw", "deferrable_kw", "load_kw", "cooling_load_kw_th",
     "converter_ac_to_dc_kw", "converter_dc_to_ac_kw",
-    "unserved_kw", "price_import", "price_export", "tou_period",
+    "unserved_kw", "cooling_unserved_kw_th",
+    "price_import", "price_export", "tou_period", "co2_kg_per_kwh",
 ]
+
+PER_ASSET_COLUMNS: dict[str, tuple[str, ...]] = {
+    "pv": ("pv_kw", "pv_curtailed_kw"),
+    "wind": ("wind_kw", "wind_curtailed_kw"),
+    "batteries": ("battery_charge_kw", "battery_discharge_kw", "battery_soc_kwh"),
+    "chillers": ("chiller_electric_kw", "chiller_cooling_kw_th"),
+    "deferrable": ("deferrable_kw",),
+    "chargers": ("ev_charge_kw",),
+    "buses": ("unserved_kw",),
+}
+"""Columns kept per asset of a kind (the kind's asset names from :func:`asset_names`)."""
+
+
+def asset_names(park: Park) -> dict[str, list[str]]:
+    """The asset names of each kind in ``PER_ASSET_COLUMNS`` ('buses': 'ac', and 'dc' if any)."""
+    return {
+        "pv": [a.name for a in park.pv],
+        "wind": [w.name for w in park.wind],
+        "batteries": [b.name for b in park.batteries],
+        "chillers": [c.name for c in park.cooling.chillers] if park.cooling else [],
+        "deferrable": [d.name for d in park.deferrable],
+        "chargers": [c.name for c in park.ev.chargers] if park.ev else [],
+        "buses": ["ac", "dc"] if park.buses.dc is not None else ["ac"],
+    }
+
+
+def asset_column(base: str, name: str, names: list[str]) -> str:
+    """The column of ``base`` for asset ``name`` among ``names`` of its kind."""
+    return f"{base}_{name}" if len(names) > 1 else base
 
 
 @dataclass

@@ -1,0 +1,88 @@
+"""The build context every asset block adds to: bus terms, cost terms, data slots and outputs.
+
+A block builds its Pyomo variables and constraints once per (park, horizon length). Whatever
+changes from one horizon to the next (availability, loads, prices, initial state, session
+masks) is not written into the Pyomo model: the block registers a *data slot* — "the upper
+bounds of these variables", "the right-hand sides of these rows", "the costs of these
+variables" — and fills it every horizon with one numpy array. The compiled HiGHS model
+(:mod:`parkgrid.optimizer.highs`) writes those arrays straight into its bounds and costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pyomo.environ as pyo
+
+from parkgrid.config import Park
+
+TIE_BREAK_YUAN_PER_KWH = 1e-4
+"""Cost on every flow that could waste energy at no cost (simultaneous charge and discharge,
+converter round trips, over-cooling): breaks ties towards the loss-free schedule."""
+
+SlotKind = Literal["col_lower", "col_upper", "row_lower", "row_upper", "row_fix", "cost",
+                   "integer"]
+ROW_SENSE = {"row_lower": -1, "row_upper": 1, "row_fix": 0}
+"""The row sense of each row slot kind (Pyomo's standard form: -1 ≥, 0 =, 1 ≤)."""
+
+
+@dataclass
+class Slot:
+    kind: SlotKind
+    items: list  # VarData for column kinds, ConstraintData for row kinds
+
+
+@dataclass
+class Build:
+    """What the blocks of one model register while they are built."""
+
+    park: Park
+    n_steps: int
+    step_h: float
+    model: pyo.ConcreteModel
+    terms: dict[str, list[Sequence]] = field(default_factory=dict)
+    slots: dict[str, Slot] = field(default_factory=dict)
+    outputs: dict[str, list] = field(default_factory=dict)
+    costs: list = field(default_factory=list)
+
+    @property
+    def steps(self) -> range:
+        return range(self.n_steps)
+
+    @property
+    def buses(self) -> list[str]:
+        return ["ac", "dc"] if self.park.buses.dc is not None else ["ac"]
+
+    def inject(self, bus: str, terms: Sequence) -> None:
+        """Add a power flow into ``bus`` (kW, one linear expression per step; negative = draw)."""
+        self.terms.setdefault(bus, []).append(terms)
+
+    def slot(self, key: str, kind: SlotKind, items: Sequence) -> None:
+        """Declare that ``items`` get a per-horizon value under ``key`` (see module doc)."""
+        if key in self.slots:
+            raise ValueError(f"data slot {key!r} declared twice")
+        self.slots[key] = Slot(kind, list(items))
+
+    def output(self, key: str, items: Sequence) -> None:
+        """Declare variables whose solution values are read back under ``key``."""
+        self.outputs[key] = list(items)
+
+    def cost(self, expr: object) -> None:
+        """Add a constant-coefficient term to the objective (yuan)."""
+        self.costs.append(expr)
+
+    def var(self, block: pyo.Block, name: str, index: Sequence | None = None,
+            bounds: tuple[float | None, float | None] = (0.0, None),
+            domain: object = pyo.NonNegativeReals) -> pyo.Var:
+        """A variable indexed by step (or by ``index``) added to ``block`` as ``name``."""
+        v = pyo.Var(self.steps if index is None else index, domain=domain, bounds=bounds)
+        block.add_component(name, v)
+        return v
+
+    def rows(self, block: pyo.Block, name: str, exprs: Sequence) -> list:
+        """Add one constraint per relational expression; returns the ConstraintData list."""
+        con = pyo.Constraint(range(len(exprs)), rule=lambda _b, i: exprs[i])
+        block.add_component(name, con)
+        return [con[i] for i in range(len(exprs))]

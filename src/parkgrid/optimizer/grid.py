@@ -1,0 +1,142 @@
+"""Grid connection and tariff block: import and export within the limits, TOU energy cost,
+export revenue, the optional carbon price, and the demand charge.
+
+Demand charge (kind ``max_demand``): the monthly maximum of the 15-min average import is
+billed at ``rate_yuan_per_kw_month``; a day-ahead plan pays only the *increment* above the
+month-to-date peak passed in as state, at the full monthly rate (not prorated: a new peak
+set today is billed for the whole month). Kind ``declared``: the declared demand is a fixed
+monthly cost; import above 105 % of it is billed at twice the rate (the increment above
+max(month-to-date peak, 1.05 × declared)). Kinds ``capacity`` and ``none``: no decision
+effect. With steps shorter than 15 min that divide it, the 15-min averages are formed from
+whole blocks of steps counted from the horizon start (plan from a quarter hour); otherwise
+each step's average is used. A horizon crossing into the next month prices the steps of
+that month against a fresh peak of 0 (later months, if any, share that increment).
+
+Import and export at the same step are never both planned: where export pays more than
+import costs (so that buying to sell would pay), a binary picks the direction; elsewhere the
+price spread makes it unprofitable and the binary is relaxed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyomo.environ as pyo
+
+from parkgrid.config import Park
+from parkgrid.optimizer.core import TIE_BREAK_YUAN_PER_KWH, Build
+from parkgrid.optimizer.horizon import Horizon
+
+DEMAND_MINUTES = 15
+DECLARED_TOLERANCE = 1.05
+"""Import up to 105 % of the declared demand is not penalised."""
+
+
+def demand_block_steps(step_minutes: int) -> int:
+    """Steps per 15-min demand block (1 when the step does not divide 15 min)."""
+    return DEMAND_MINUTES // step_minutes if DEMAND_MINUTES % step_minutes == 0 else 1
+
+
+def demand_rate(park: Park) -> float:
+    """The rate (yuan per kW·month) on the decision-relevant demand increment."""
+    demand = park.tariff.demand
+    if demand.kind == "max_demand":
+        return demand.rate_yuan_per_kw_month
+    if demand.kind == "declared":
+        return 2.0 * demand.rate_yuan_per_kw_month
+    return 0.0
+
+
+def demand_threshold_kw(park: Park, month_peak_kw: float, same_month: bool) -> float:
+    """Import (15-min average, kW) above which the demand increment is billed."""
+    peak = month_peak_kw if same_month else 0.0
+    if park.tariff.demand.kind == "declared":
+        return max(peak, DECLARED_TOLERANCE * (park.tariff.demand.declared_kw or 0.0))
+    return peak
+
+
+class GridBlock:
+    """Import/export, tariff and demand charge."""
+
+    def __init__(self, park: Park) -> None:
+        self.park = park
+        self.limit_kw = park.grid.import_limit_kw
+        self.export_kw = park.grid.export_limit_kw
+        self.rate = demand_rate(park)
+        self.block_steps = demand_block_steps(park.time_step_minutes)
+
+    def build(self, b: pyo.Block, ctx: Build) -> None:
+        steps = ctx.steps
+        b.imp = ctx.var(b, "imp", bounds=(0.0, self.limit_kw))
+        imp = [b.imp[t] for t in steps]
+        ctx.inject("ac", imp)
+        ctx.slot("grid.import_cost", "cost", imp)
+        ctx.output("grid.import", imp)
+        if self.export_kw > 0:
+            self._build_export(b, ctx, imp)
+        if self.rate > 0:
+            self._build_demand(b, ctx, imp)
+
+    def _build_export(self, b: pyo.Block, ctx: Build, imp: list) -> None:
+        b.exp = ctx.var(b, "exp", bounds=(0.0, self.export_kw))
+        b.importing = ctx.var(b, "importing", bounds=(0.0, 1.0), domain=pyo.Reals)
+        exp = [b.exp[t] for t in ctx.steps]
+        side = [b.importing[t] for t in ctx.steps]
+        ctx.inject("ac", [-e for e in exp])
+        ctx.slot("grid.export_cost", "cost", exp)
+        ctx.slot("grid.exclusive", "integer", side)
+        ctx.output("grid.export", exp)
+        ctx.rows(b, "import_side", [i - self.limit_kw * y <= 0 for i, y in zip(imp, side)])
+        ctx.rows(b, "export_side", [e + self.export_kw * y <= self.export_kw
+                                    for e, y in zip(exp, side)])
+
+    def _build_demand(self, b: pyo.Block, ctx: Build, imp: list) -> None:
+        k = self.block_steps
+        blocks = [imp[j * k:(j + 1) * k] for j in range(math.ceil(len(imp) / k))]
+        b.increment = ctx.var(b, "increment", index=[0, 1])
+        rows = []
+        for month in (0, 1):
+            rows += ctx.rows(b, f"demand_{month}", [
+                b.increment[month] - sum(block) / len(block) >= 0 for block in blocks
+            ])
+        ctx.slot("grid.demand_floor", "row_lower", rows)
+        ctx.cost(self.rate * (b.increment[0] + b.increment[1]))
+
+    def day_data(self, h: Horizon) -> dict[str, np.ndarray]:
+        dt = h.step_h
+        p_imp = h.column("price_import_yuan_per_kwh")
+        if h.carbon_in_objective:
+            yuan_per_kg = self.park.emissions.carbon_price_yuan_per_t / 1000.0
+            p_imp = p_imp + yuan_per_kg * h.column("co2_kg_per_kwh")
+        data = {"grid.import_cost": (p_imp + TIE_BREAK_YUAN_PER_KWH) * dt}
+        if self.export_kw > 0:
+            p_exp = h.column("price_export_yuan_per_kwh")
+            data["grid.export_cost"] = -(p_exp - TIE_BREAK_YUAN_PER_KWH) * dt
+            data["grid.exclusive"] = (p_exp > p_imp + 2 * TIE_BREAK_YUAN_PER_KWH).astype(float)
+        if self.rate > 0:
+            data["grid.demand_floor"] = -self._thresholds(h)
+        return data
+
+    def _thresholds(self, h: Horizon) -> np.ndarray:
+        """Per demand row (month part × block): the billed threshold, or the import limit
+        (a row that never binds) where the block is in the other month part."""
+        k = self.block_steps
+        month = (h.index.year * 12 + h.index.month).to_numpy()[::k]
+        first = month == month[0]
+        own = demand_threshold_kw(self.park, h.state.month_peak_kw, True)
+        fresh = demand_threshold_kw(self.park, 0.0, False)
+        this_month = np.where(first, own, self.limit_kw)
+        next_month = np.where(first, self.limit_kw, fresh)
+        return np.concatenate([this_month, next_month])
+
+    def columns(self, out: dict[str, np.ndarray], h: Horizon) -> dict[str, np.ndarray]:
+        s = h.series
+        return {
+            "grid_import_kw": out["grid.import"],
+            "grid_export_kw": out.get("grid.export", np.zeros(h.n)),
+            "price_import": h.column("price_import_yuan_per_kwh"),
+            "price_export": h.column("price_export_yuan_per_kwh"),
+            "tou_period": s["tou_period"].to_numpy(),
+            "co2_kg_per_kwh": h.column("co2_kg_per_kwh"),
+        }

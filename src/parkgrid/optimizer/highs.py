@@ -1,0 +1,186 @@
+"""The Pyomo model compiled once into a persistent HiGHS instance (highspy), re-solved with new data.
+
+Pyomo's ``LinearStandardFormCompiler`` turns the model into a sparse matrix once; the blocks'
+data slots are resolved to column and row indices, so a new horizon is a handful of
+vectorised ``changeColsBounds`` / ``changeRowsBounds`` / ``changeColsCost`` calls and a run.
+(Pyomo's own persistent HiGHS interface updates mutable parameters one Python object at a
+time and reloads the solution into Pyomo variables; measured here it cost more than the
+solve itself, see the module notes in docs/schedule.md.)
+
+HiGHS's run-time clock accumulates over the life of a ``Highs`` object: solve times are
+differences of ``getRunTime()``, and the time limit is set relative to the clock.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from parkgrid.optimizer.core import ROW_SENSE, Build
+
+INF = highspy.kHighsInf
+_INTEGER = highspy.HighsVarType.kInteger
+_CONTINUOUS = highspy.HighsVarType.kContinuous
+
+
+@dataclass
+class SolveResult:
+    status: str  # 'optimal' | 'time_limit' | other HiGHS model status names
+    has_solution: bool
+    values: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    solve_time_s: float  # HiGHS run time of this solve
+    wall_time_s: float  # data push + run + read-back
+    is_mip: bool
+    nodes: int
+
+
+class CompiledModel:
+    """One model in HiGHS; ``push`` per-horizon data, then ``solve``."""
+
+    def __init__(self, model: pyo.ConcreteModel, ctx: Build, threads: int | None = None) -> None:
+        started = time.perf_counter()
+        form = LinearStandardFormCompiler().write(model, mixed_form=True)
+        self.columns = list(form.columns)
+        col_of = {id(v): i for i, v in enumerate(self.columns)}
+        row_of = {id(r.constraint): i for i, r in enumerate(form.rows)}
+        senses = np.array([r.bound_type for r in form.rows], dtype=int)
+        rhs = np.asarray(form.rhs, dtype=float)
+        self.row_lower = np.where(senses == 1, -INF, rhs)
+        self.row_upper = np.where(senses == -1, INF, rhs)
+        self.col_lower = np.array([-INF if v.lb is None else v.lb for v in self.columns], float)
+        self.col_upper = np.array([INF if v.ub is None else v.ub for v in self.columns], float)
+        self.cost = np.asarray(form.c.toarray()[0], dtype=float) if form.c.shape[0] else \
+            np.zeros(len(self.columns))
+        self.base_integer = np.array([v.is_integer() for v in self.columns], dtype=bool)
+        self.slots = {key: (s.kind, self._resolve(key, s.kind, s.items, col_of, row_of, senses))
+                      for key, s in ctx.slots.items()}
+        self.outputs = {key: np.array([col_of[id(v)] for v in items], dtype=np.int64)
+                        for key, items in ctx.outputs.items()}
+        self.integer = self.base_integer.copy()
+        self.candidates = np.flatnonzero(self.base_integer | self._slot_mask("integer"))
+        self.highs = self._load(form.A, threads)
+        self.build_time_s = time.perf_counter() - started
+
+    @staticmethod
+    def _resolve(key: str, kind: str, items: list, col_of: dict, row_of: dict,
+                 senses: np.ndarray) -> np.ndarray:
+        if kind in ROW_SENSE:
+            idx = np.array([row_of[id(c)] for c in items], dtype=np.int64)
+            if np.any(senses[idx] != ROW_SENSE[kind]):
+                raise ValueError(f"data slot {key!r}: rows are not all of kind {kind}")
+            return idx
+        return np.array([col_of[id(v)] for v in items], dtype=np.int64)
+
+    def _slot_mask(self, kind: str) -> np.ndarray:
+        mask = np.zeros(len(self.columns), dtype=bool)
+        for k, idx in self.slots.values():
+            if k == kind:
+                mask[idx] = True
+        return mask
+
+    def _load(self, matrix: object, threads: int | None) -> highspy.Highs:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        if threads is not None:
+            h.setOptionValue("threads", threads)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = len(self.columns), len(self.row_lower)
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = self.cost, self.col_lower, self.col_upper
+        lp.row_lower_, lp.row_upper_ = self.row_lower, self.row_upper
+        csc = matrix.tocsc()  # type: ignore[attr-defined]
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+        lp.a_matrix_.value_ = csc.data.astype(float)
+        h.passModel(lp)
+        self._apply_integrality(h, self.base_integer)
+        return h
+
+    def _apply_integrality(self, h: highspy.Highs, integer: np.ndarray) -> None:
+        idx = self.candidates
+        if idx.size:
+            kinds = np.where(integer[idx], _INTEGER, _CONTINUOUS)
+            h.changeColsIntegrality(idx.size, idx.astype(np.int32), kinds)
+
+    def push(self, data: dict[str, np.ndarray], relax_integers: bool = False) -> None:
+        """Write one horizon's data (every slot's values) into the HiGHS model."""
+        missing = sorted(set(self.slots) - set(data))
+        if missing:
+            raise KeyError(f"no data for slots {missing}")
+        integer = self.base_integer.copy()
+        for key, (kind, idx) in self.slots.items():
+            values = np.asarray(data[key], dtype=float)
+            if values.shape != idx.shape:
+                raise ValueError(f"data slot {key!r}: {values.shape} values for {idx.shape} items")
+            target = {"col_lower": self.col_lower, "col_upper": self.col_upper,
+                      "cost": self.cost, "integer": None}.get(kind)
+            if kind == "integer":
+                integer[idx] = values > 0.5
+            elif target is not None:
+                target[idx] = values
+            elif kind == "row_lower":
+                self.row_lower[idx] = values
+            elif kind == "row_upper":
+                self.row_upper[idx] = values
+            else:  # row_fix
+                self.row_lower[idx] = self.row_upper[idx] = values
+        if relax_integers:
+            integer[:] = False
+        h, n, m = self.highs, len(self.columns), len(self.row_lower)
+        h.changeColsBounds(n, np.arange(n, dtype=np.int32), self.col_lower, self.col_upper)
+        h.changeRowsBounds(m, np.arange(m, dtype=np.int32), self.row_lower, self.row_upper)
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), self.cost)
+        if not np.array_equal(integer, self.integer):
+            self._apply_integrality(h, integer)
+            self.integer = integer
+
+    def set_costs(self, cost: np.ndarray) -> None:
+        """Replace the whole objective (used by the Pareto front); ``push`` restores it."""
+        n = len(self.columns)
+        self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(cost, float))
+
+    def solve(self, time_limit_s: float, mip_gap: float) -> SolveResult:
+        """Run HiGHS on the pushed data; the result carries values only with a solution."""
+        h = self.highs
+        started, clock = time.perf_counter(), h.getRunTime()
+        h.setOptionValue("time_limit", clock + time_limit_s)
+        h.setOptionValue("mip_rel_gap", mip_gap)
+        h.run()
+        solve_s = h.getRunTime() - clock
+        status = h.getModelStatus()
+        info = h.getInfo()
+        has = info.primal_solution_status == 2
+        is_mip = bool(self.integer.any())
+        values = np.asarray(h.getSolution().col_value, dtype=float) if has else None
+        objective = info.objective_function_value if has else None
+        bound = info.mip_dual_bound if is_mip else objective
+        gap = (info.mip_gap if is_mip else 0.0) if has else None
+        return SolveResult(
+            status=_status_name(status), has_solution=has, values=values, objective=objective,
+            bound=bound, gap=gap, solve_time_s=solve_s,
+            wall_time_s=time.perf_counter() - started, is_mip=is_mip,
+            nodes=max(int(info.mip_node_count), 0),
+        )
+
+    def read(self, values: np.ndarray) -> dict[str, np.ndarray]:
+        """Every declared output's solution values."""
+        return {key: values[idx] for key, idx in self.outputs.items()}
+
+    def column_values(self, values: np.ndarray, items: list) -> np.ndarray:
+        col_of = {id(v): i for i, v in enumerate(self.columns)}
+        return values[[col_of[id(v)] for v in items]]
+
+
+def _status_name(status: highspy.HighsModelStatus) -> str:
+    names = {highspy.HighsModelStatus.kOptimal: "optimal",
+             highspy.HighsModelStatus.kTimeLimit: "time_limit",
+             highspy.HighsModelStatus.kInfeasible: "infeasible"}
+    return names.get(status, str(status).rsplit(".", 1)[-1].removeprefix("k").lower())

@@ -1,0 +1,89 @@
+"""One planning horizon: its inputs, the state it starts from, and the solve options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from parkgrid.config import Park
+from parkgrid.inputs import Inputs
+from parkgrid.schedule import ParkState
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Solve settings; ``None`` takes the park's ``objective`` section.
+
+    ``relax_integers``: solve the LP relaxation (a lower bound, fast).
+    ``initial_state``: 'given' (state in) or 'free' (battery SOC and tank level at the start
+    are decisions within their limits, and the end-of-horizon rules are dropped).
+    """
+
+    time_limit_s: float | None = None
+    mip_gap: float | None = None
+    relax_integers: bool = False
+    initial_state: Literal["given", "free"] = "given"
+    carbon_in_objective: bool | None = None
+
+
+@dataclass
+class Horizon:
+    """The inputs of one horizon (already windowed) and where it starts from."""
+
+    inputs: Inputs
+    state: ParkState
+    options: PlanOptions
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def park(self) -> Park:
+        return self.inputs.park
+
+    @property
+    def series(self) -> pd.DataFrame:
+        return self.inputs.series
+
+    @property
+    def index(self) -> pd.DatetimeIndex:
+        return self.inputs.index
+
+    @property
+    def n(self) -> int:
+        return len(self.inputs.series)
+
+    @property
+    def step_h(self) -> float:
+        return self.park.step_h
+
+    @property
+    def free_start(self) -> bool:
+        return self.options.initial_state == "free"
+
+    @property
+    def carbon_in_objective(self) -> bool:
+        if self.options.carbon_in_objective is not None:
+            return self.options.carbon_in_objective
+        return self.park.objective.carbon_price_in_objective
+
+    def column(self, name: str) -> np.ndarray:
+        """A numeric input column as float array."""
+        return self.series[name].to_numpy(dtype=float)
+
+
+def decay(pct_per_h: float, step_h: float) -> float:
+    """The fraction of stored energy left after one step of standing loss (linear in the
+    step, as the simulator's controller does)."""
+    return 1.0 - pct_per_h / 100.0 * step_h
+
+
+def reachable_kwh(start_kwh: float, rate_kwh_per_step: float, keep: float, n: int,
+                  cap_kwh: float) -> float:
+    """The most energy storage can hold after ``n`` steps of charging at full rate."""
+    if keep >= 1.0:
+        grown = start_kwh + rate_kwh_per_step * n
+    else:
+        grown = start_kwh * keep**n + rate_kwh_per_step * (1.0 - keep**n) / (1.0 - keep)
+    return min(grown, cap_kwh)

@@ -1,0 +1,113 @@
+"""Write a rollout's results folder atomically: it is either complete or absent.
+
+Layout of ``DIR``:
+- ``kpis.json`` — every KPI, machine-readable; key names end in their unit (``_kwh``,
+  ``_kw``, ``_yuan``, ``_t``, ``_tce``, ``_s``); shares are fractions (0–1), ``_pct`` percent.
+- ``timeseries.parquet`` — the ledger: one row per step (index ``timestamp``, local time,
+  the interval's start), the schedule's column names and units, plus the unmet-energy and
+  CO2-factor columns.
+- ``schedules/`` — each day's plan (``YYYY-MM-DD.parquet``, written by
+  :mod:`parkgrid.export` with its metadata).
+- ``events.log`` — fallbacks to the rule-based planner, unserved energy, warnings.
+
+The folder is written under a temporary name beside ``DIR`` and renamed into place; an
+existing ``DIR`` is replaced only once the new one is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from parkgrid.schedule import Schedule
+
+KPIS_FILE = "kpis.json"
+TIMESERIES_FILE = "timeseries.parquet"
+SCHEDULES_DIR = "schedules"
+EVENTS_FILE = "events.log"
+
+
+def write_results(out: Path | str, kpis: Mapping[str, Any], ledger: pd.DataFrame,
+                  schedules: Mapping[str, Schedule], events: list[str]) -> Path:
+    """Write the results folder ``out`` (see the module docstring); returns its path."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    try:
+        (tmp / KPIS_FILE).write_text(dumps(kpis) + "\n", encoding="utf-8")
+        frame = ledger.copy()
+        frame.index.name = "timestamp"
+        if "tou_period" in frame:
+            frame["tou_period"] = frame["tou_period"].astype(str)
+        frame.to_parquet(tmp / TIMESERIES_FILE)
+        (tmp / SCHEDULES_DIR).mkdir()
+        for date, schedule in schedules.items():
+            write_schedule(schedule, tmp / SCHEDULES_DIR / f"{date}.parquet")
+        (tmp / EVENTS_FILE).write_text("".join(f"{e}\n" for e in events), encoding="utf-8")
+        _replace_dir(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _replace_dir(new: Path, out: Path) -> None:
+    """Move ``new`` to ``out``, replacing an existing ``out`` only after the move."""
+    if not out.exists():
+        os.replace(new, out)
+        return
+    old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".old"))
+    old.rmdir()
+    os.replace(out, old)
+    try:
+        os.replace(new, out)
+    except OSError:
+        os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_schedule(schedule: Schedule, path: Path) -> None:
+    """One day's plan, through the schedule exporter when it is available."""
+    try:
+        from parkgrid.export import write_schedule as export_schedule
+    except ImportError:  # pragma: no cover - the exporter is part of the package
+        export_schedule = None
+    if export_schedule is not None:
+        export_schedule(schedule, path)
+        return
+    frame = schedule.frame.copy()
+    frame.index.name = "timestamp"
+    if "tou_period" in frame:
+        frame["tou_period"] = frame["tou_period"].astype(str)
+    frame.to_parquet(path)
+
+
+def dumps(document: Mapping[str, Any]) -> str:
+    """JSON text of a KPI document: numpy and pandas values converted, NaN → null."""
+    return json.dumps(_plain(document), indent=2, ensure_ascii=False)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)

@@ -1,0 +1,191 @@
+"""Forecasters: the planner's view of the next local day, from what is known at planning time.
+
+A forecaster is a callable ``forecast(actuals, day_start) -> Inputs`` that returns the inputs
+of the local day starting at ``day_start`` as a planner would see them when it plans at
+12:00 the day before (the issue time), so lead times run from 12 h to 36 h.
+
+- :class:`Perfect` — the actuals themselves (perfect foresight of one day).
+- :class:`Persistence` — renewables: the latest observation at the same time of day (the
+  day before for steps before 12:00, two days before after); loads (electric, cooling, EV
+  sessions): the same weekday one week before. At the start of the inputs the history
+  wraps around to the end of the same (typical) year.
+- :class:`Noisy` — the actuals plus seeded errors that are autocorrelated in time (AR(1))
+  and whose spread grows with lead time (see :data:`DEFAULT_ERRORS`).
+
+Tariff, CO2 factor and holiday columns are calendar data and are never perturbed. The
+noisy forecaster keeps the actual EV sessions (reservations) and the actual weather.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.signal import lfilter
+
+from parkgrid.inputs import Inputs
+
+ISSUE_HOUR = 12.0
+"""Forecasts are issued at 12:00 local time the day before the planned day."""
+
+RE_PREFIXES = ("pv_kw_", "wind_kw_")
+LOAD_PREFIXES = ("load_kw_", "cooling_load_kw_th")
+
+
+@dataclass(frozen=True)
+class ErrorModel:
+    """Forecast error of one variable kind.
+
+    ``sigma_24h``: standard deviation of the error at 24 h lead time — relative to the
+    value (``kind='relative'``: forecast = actual × (1 + e)) or to the column's capacity
+    (its maximum over the inputs; ``kind='capacity'``: forecast = actual + e × capacity).
+    The spread at lead time L hours is ``sigma_24h × (0.5 + 0.5 × L / 24)`` (0.75× at
+    12 h, 1.25× at 36 h). ``tau_h``: correlation time of the AR(1) error process.
+    """
+
+    sigma_24h: float
+    tau_h: float
+    kind: str = "relative"
+
+
+DEFAULT_ERRORS: dict[str, ErrorModel] = {
+    # day-ahead wind power: ~15 % of capacity (nRMSE 10–20 % is typical) — the worst
+    "wind": ErrorModel(0.15, 6.0, "capacity"),
+    # day-ahead PV: ~30 % of the output (≈ 7–9 % of capacity) — in between
+    "pv": ErrorModel(0.30, 3.0, "relative"),
+    # cooling demand follows the temperature forecast: ~8 %
+    "cooling": ErrorModel(0.08, 6.0, "relative"),
+    # electric load: ~5 % — the most accurate
+    "load": ErrorModel(0.05, 4.0, "relative"),
+}
+
+
+def _day_positions(actuals: Inputs, day_start: pd.Timestamp) -> tuple[int, int]:
+    """Position of ``day_start`` in the inputs and the number of steps in a day."""
+    n = actuals.park.steps_per_day
+    pos = actuals.index.get_loc(day_start)
+    if pos + n > len(actuals.index):
+        raise ValueError(f"day from {day_start} runs past the end of the inputs")
+    return int(pos), n
+
+
+def _columns_of(series: pd.DataFrame, prefixes: tuple[str, ...]) -> list[str]:
+    return [c for c in series.columns if c.startswith(prefixes)]
+
+
+def lead_time_h(index: pd.DatetimeIndex, day_start: pd.Timestamp, step_h: float) -> np.ndarray:
+    """Lead time of each step (its mid-point) from the issue time, hours (12–36 h)."""
+    issue = day_start - pd.Timedelta(hours=24.0 - ISSUE_HOUR)
+    return (index - issue).total_seconds().to_numpy() / 3600.0 + step_h / 2.0
+
+
+class Perfect:
+    """The actual inputs of the day (perfect foresight)."""
+
+    name = "perfect"
+
+    def __call__(self, actuals: Inputs, day_start: pd.Timestamp) -> Inputs:
+        return actuals.window(day_start, actuals.park.steps_per_day)
+
+
+class Persistence:
+    """Last observed values at the same time of day (renewables); same weekday (loads)."""
+
+    name = "persistence"
+
+    def __call__(self, actuals: Inputs, day_start: pd.Timestamp) -> Inputs:
+        pos, n = _day_positions(actuals, day_start)
+        steps = np.arange(n)
+        before_issue = steps * actuals.park.step_h < ISSUE_HOUR
+        re_rows = (pos + steps - np.where(before_issue, 1, 2) * n) % len(actuals.index)
+        load_pos = _same_weekday_before(actuals, pos)
+        day = actuals.window(day_start, n)
+        series = day.series.copy()
+        for cols, rows in ((_columns_of(series, RE_PREFIXES), re_rows),
+                           (_columns_of(series, LOAD_PREFIXES), load_pos + steps)):
+            if cols:
+                series[cols] = actuals.series[cols].to_numpy()[rows]
+        weather = actuals.weather.iloc[re_rows].set_axis(day.index)
+        source = actuals.window(actuals.index[load_pos], n).ev_sessions.copy()
+        offset = day_start - actuals.index[load_pos]
+        for col in ("arrival", "departure"):
+            source[col] = source[col] + offset
+        return Inputs(actuals.park, series, weather, source.reset_index(drop=True))
+
+
+def _same_weekday_before(actuals: Inputs, pos: int) -> int:
+    """Position of the same weekday one week before ``pos``; without that history, the
+    latest same weekday of the inputs (the history wraps around a typical year)."""
+    week = 7 * actuals.park.steps_per_day
+    if pos >= week:
+        return pos - week
+    last_start = len(actuals.index) - actuals.park.steps_per_day
+    return pos + week * ((last_start - pos) // week)
+
+
+def ar1_noise(rng: np.random.Generator, n: int, step_h: float, tau_h: float) -> np.ndarray:
+    """A stationary AR(1) series of unit variance with correlation time ``tau_h``."""
+    phi = float(np.exp(-step_h / tau_h))
+    shocks = rng.standard_normal(n)
+    shocks[1:] *= np.sqrt(1.0 - phi**2)
+    return lfilter([1.0], [1.0, -phi], shocks)
+
+
+@dataclass
+class Noisy:
+    """Actuals with seeded, autocorrelated errors growing with lead time.
+
+    The same (seed, day) always gives the same forecast, whatever the run's start date.
+    """
+
+    seed: int = 0
+    errors: dict[str, ErrorModel] = field(default_factory=lambda: dict(DEFAULT_ERRORS))
+    name: str = "noisy"
+    _capacity: dict[str, float] = field(default_factory=dict, repr=False)
+
+    def __call__(self, actuals: Inputs, day_start: pd.Timestamp) -> Inputs:
+        day = actuals.window(day_start, actuals.park.steps_per_day)
+        series = day.series.copy()
+        step_h = actuals.park.step_h
+        growth = 0.5 + 0.5 * lead_time_h(day.index, day_start, step_h) / 24.0
+        day_key = day_start.date().toordinal()
+        groups = {
+            "wind": _columns_of(series, ("wind_kw_",)),
+            "pv": _columns_of(series, ("pv_kw_",)),
+            "cooling": _columns_of(series, ("cooling_load_kw_th",)),
+            "load": _columns_of(series, ("load_kw_",)),
+        }
+        for key, (kind, cols) in enumerate(groups.items()):
+            model = self.errors.get(kind)
+            if not cols or model is None or model.sigma_24h == 0:
+                continue
+            rng = np.random.default_rng([self.seed, day_key, key])
+            err = model.sigma_24h * growth * ar1_noise(rng, len(series), step_h, model.tau_h)
+            for col in cols:
+                series[col] = self._perturb(actuals, col, series[col].to_numpy(), err, model)
+        return Inputs(actuals.park, series, day.weather, day.ev_sessions)
+
+    def _perturb(self, actuals: Inputs, col: str, actual: np.ndarray, err: np.ndarray,
+                 model: ErrorModel) -> np.ndarray:
+        """Forecast of one column (never negative; RE never above its capacity)."""
+        if col not in self._capacity:
+            self._capacity[col] = float(actuals.series[col].max())
+        cap = self._capacity[col]
+        values = actual + err * cap if model.kind == "capacity" else actual * (1.0 + err)
+        upper = cap if col.startswith(RE_PREFIXES) else np.inf
+        return np.clip(values, 0.0, upper)
+
+
+FORECASTERS = ("perfect", "persistence", "noisy")
+
+
+def make_forecaster(name: str, seed: int = 0) -> Perfect | Persistence | Noisy:
+    """A forecaster by name: 'perfect', 'persistence' or 'noisy' (seeded)."""
+    if name == "perfect":
+        return Perfect()
+    if name == "persistence":
+        return Persistence()
+    if name == "noisy":
+        return Noisy(seed=seed)
+    raise ValueError(f"unknown forecast {name!r}; expected one of {', '.join(FORECASTERS)}")

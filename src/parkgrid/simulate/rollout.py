@@ -1,0 +1,264 @@
+"""The rollout: day after day, forecast → plan → apply to actuals, with a ledger of every flow.
+
+``simulate(park, start, end, forecaster, planner)`` runs any period of whole local days
+(default: the park's calendar year). A planner that raises (a solver failure, a time-out
+without an incumbent, any bug) or returns an unusable schedule is replaced for that day by
+the rule-based planner and the day is recorded as a fallback; the run never aborts on a bad
+day. Everything is seeded: the same arguments give the same numbers.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from parkgrid.config import Park
+from parkgrid.errors import SolverError
+from parkgrid.inputs import Inputs, build_inputs
+from parkgrid.schedule import ParkState, Schedule
+from parkgrid.simulate import physics
+from parkgrid.simulate.controller import Controller
+from parkgrid.simulate.forecast import make_forecaster
+from parkgrid.simulate.rules import plan_none, plan_rules
+
+Forecaster = Callable[[Inputs, pd.Timestamp], Inputs]
+PlannerFn = Callable[[Inputs, ParkState], Schedule]
+Progress = Callable[["DayRecord", float], None]
+
+PLANNERS = ("milp", "rules", "none")
+SETPOINT_COLUMNS = ("battery_charge_kw", "battery_discharge_kw", "tes_charge_kw_th",
+                    "tes_discharge_kw_th", "ev_charge_kw", "grid_import_kw")
+
+
+@dataclass
+class DayRecord:
+    """What happened on one day: who planned it and how the solve went."""
+
+    date: str
+    planner: str
+    status: str
+    solve_s: float
+    gap: float | None = None
+    objective: float | None = None
+    fallback: bool = False
+    reason: str = ""
+    unserved_kwh: float = 0.0
+    ev_unmet_kwh: float = 0.0
+
+
+@dataclass
+class RolloutResult:
+    """The ledger (one row per step), the plans, the per-day records and the events."""
+
+    park: Park
+    name: str
+    ledger: pd.DataFrame
+    days: list[DayRecord]
+    events: list[str]
+    state: ParkState
+    schedules: dict[str, Schedule] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+    def days_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([vars(d) for d in self.days])
+
+
+def make_planner(name: str, park: Park | None = None, **options: Any) -> PlannerFn:
+    """A planner by name: 'milp' (the optimizer; needs ``park``), 'rules' or 'none'."""
+    if name == "rules":
+        return plan_rules
+    if name == "none":
+        return plan_none
+    if name == "milp":
+        if park is None:
+            raise ValueError("the 'milp' planner needs the park")
+        from parkgrid.simulate.milp import milp_planner
+
+        return milp_planner(park, **options)
+    raise ValueError(f"unknown planner {name!r}; expected one of {', '.join(PLANNERS)}")
+
+
+def day_starts(park: Park, start: object, end: object | None) -> pd.DatetimeIndex:
+    """Local midnights from ``start`` (inclusive) to ``end`` (exclusive; default: a year)."""
+    tz = park.site.timezone
+    first = _local_midnight(start, tz)
+    last = _local_midnight(end, tz) if end is not None else first + pd.DateOffset(years=1)
+    if last <= first:
+        raise ValueError(f"the period is empty: end {last.date()} is not after {first.date()}")
+    return pd.date_range(first, last, freq="D", inclusive="left")
+
+
+def _local_midnight(value: object, tz: str) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    stamp = stamp.tz_convert(tz) if stamp.tzinfo else stamp.tz_localize(tz)
+    return stamp.normalize()
+
+
+def simulate(
+    park: Park,
+    start: object | None = None,
+    end: object | None = None,
+    forecaster: Forecaster | str = "perfect",
+    planner: PlannerFn | str = "milp",
+    *,
+    inputs: Inputs | None = None,
+    seed: int = 0,
+    state: ParkState | None = None,
+    fallback: PlannerFn = plan_rules,
+    keep_schedules: bool = False,
+    progress: Progress | None = None,
+    name: str | None = None,
+) -> RolloutResult:
+    """Roll day-ahead planning over [start, end) against the actual inputs.
+
+    ``inputs``: a prebuilt period of actuals covering [start, end) (not modified; ``park``,
+    not ``inputs.park``, gives the asset sizes); built with ``build_inputs`` when absent.
+    ``forecaster`` / ``planner``: callables or names ('perfect' | 'persistence' | 'noisy';
+    'milp' | 'rules' | 'none'). ``progress(day_record, running_cost_yuan)`` is called after
+    every day. Returns the ledger and the per-day records.
+    """
+    started = time.perf_counter()
+    first = pd.Timestamp(f"{park.year}-01-01") if start is None else start
+    days = day_starts(park, first, end)
+    actuals = _actuals(park, inputs, days)
+    fc = make_forecaster(forecaster, seed) if isinstance(forecaster, str) else forecaster
+    plan = make_planner(planner, park) if isinstance(planner, str) else planner
+    label = name or (planner if isinstance(planner, str) else getattr(plan, "name", "custom"))
+    controller = Controller(park)
+    state = state or ParkState.initial(park)
+    ledgers, records, events, schedules = [], [], [], {}
+    cost = _RunningCost(park)
+    for day in days:
+        state = state.for_month(day.month)
+        schedule, record = _plan_day(plan, fallback, fc, actuals, day, state, events)
+        result = controller.run_day(schedule, actuals.window(day, park.steps_per_day), state)
+        state = result.state
+        _book_day(record, result.ledger, result.events, events, park)
+        ledgers.append(result.ledger)
+        records.append(record)
+        if keep_schedules:
+            schedules[record.date] = schedule
+        if progress is not None:
+            progress(record, cost.add(result.ledger))
+    ledger = pd.concat(ledgers)
+    ledger.index.freq = pd.tseries.frequencies.to_offset(f"{park.time_step_minutes}min")
+    return RolloutResult(park, label, ledger, records, events, state, schedules,
+                         time.perf_counter() - started)
+
+
+def _actuals(park: Park, inputs: Inputs | None, days: pd.DatetimeIndex) -> Inputs:
+    """The actual inputs for the period, with ``park`` as their park (frames shared)."""
+    if inputs is None:
+        years = sorted({d.year for d in days})
+        if len(years) > 1:
+            raise ValueError("a period built from the park's models must lie in one calendar "
+                             f"year; got {days[0].date()} to {days[-1].date()}")
+        inputs = build_inputs(park, years[0])
+    end = days[-1] + pd.Timedelta(days=1)
+    if days[0] < inputs.index[0] or end - pd.Timedelta(minutes=park.time_step_minutes) > \
+            inputs.index[-1]:
+        raise ValueError(f"the inputs ({inputs.index[0].date()} to {inputs.index[-1].date()}) "
+                         f"do not cover the period {days[0].date()} to {end.date()}")
+    return Inputs(park, inputs.series, inputs.weather, inputs.ev_sessions,
+                  inputs.build_seconds)
+
+
+def _plan_day(plan: PlannerFn, fallback: PlannerFn, forecaster: Forecaster, actuals: Inputs,
+              day: pd.Timestamp, state: ParkState,
+              events: list[str]) -> tuple[Schedule, DayRecord]:
+    """The day's schedule from ``plan``, or from ``fallback`` when ``plan`` fails."""
+    date = str(day.date())
+    forecast = forecaster(actuals, day)
+    started = time.perf_counter()
+    try:
+        schedule = plan(forecast, state)
+        problem = _unusable(schedule, len(forecast.index))
+        if problem:
+            raise SolverError(f"unusable schedule: {problem}")
+    except Exception as exc:  # the run must never abort on one bad day
+        kind = "solver" if isinstance(exc, SolverError) else type(exc).__name__
+        where = "" if isinstance(exc, SolverError) else " at " + _origin(exc)
+        reason = f"{kind}: {exc}{where}".replace("\n", " ")
+        events.append(f"{date} FALLBACK to rules: {reason}")
+        schedule = fallback(forecast, state)
+        meta = schedule.metadata
+        return schedule, DayRecord(date, "rules", "fallback", time.perf_counter() - started,
+                                   None, meta.get("objective"), True, reason)
+    meta = schedule.metadata
+    status = str(meta.get("termination") or meta.get("status") or "ok")
+    if status not in ("ok", "optimal", "rules"):
+        events.append(f"{date} solver status {status} (gap {meta.get('gap')})")
+    return schedule, DayRecord(
+        date, str(meta.get("planner", getattr(plan, "name", "custom"))), status,
+        float(meta.get("solve_s", time.perf_counter() - started)),
+        _number(meta.get("gap")), _number(meta.get("objective")))
+
+
+def _unusable(schedule: object, n_steps: int) -> str:
+    """Why a planner's result cannot be applied ('' when it can)."""
+    if not isinstance(schedule, Schedule):
+        return f"expected a Schedule, got {type(schedule).__name__}"
+    frame = schedule.frame
+    if len(frame) != n_steps:
+        return f"{len(frame)} steps instead of {n_steps}"
+    cols = [c for c in frame.columns if c.startswith(SETPOINT_COLUMNS)]
+    values = frame[cols].to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        return "non-finite set-points"
+    return ""
+
+
+def _origin(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "?"
+    last = frames[-1]
+    return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
+
+
+def _number(value: object) -> float | None:
+    try:
+        return None if value is None else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _book_day(record: DayRecord, ledger: pd.DataFrame, day_events: list[str],
+              events: list[str], park: Park) -> None:
+    """Unserved and unmet energy of the day into its record and the event log."""
+    record.unserved_kwh = float(physics.total(ledger, "unserved_kw").sum() * park.step_h)
+    record.ev_unmet_kwh = float(ledger["ev_unmet_kwh"].sum())
+    if record.unserved_kwh > 1e-6:
+        events.append(f"{record.date} unserved load {record.unserved_kwh:.1f} kWh")
+    for line in day_events[:5]:
+        events.append(f"{record.date} {line}")
+    if len(day_events) > 5:
+        events.append(f"{record.date} … and {len(day_events) - 5} more controller events")
+
+
+class _RunningCost:
+    """Cost so far (energy − export revenue + demand charge on month-to-date peaks), yuan."""
+
+    def __init__(self, park: Park) -> None:
+        self.park = park
+        self.energy = 0.0
+        self.peaks: dict[tuple[int, int], float] = {}
+
+    def add(self, ledger: pd.DataFrame) -> float:
+        dt = self.park.step_h
+        imp = ledger["grid_import_kw"].to_numpy(float)
+        self.energy += float((imp * ledger["price_import"].to_numpy(float)).sum() * dt)
+        self.energy -= float((ledger["grid_export_kw"].to_numpy(float)
+                              * ledger["price_export"].to_numpy(float)).sum() * dt)
+        month = (ledger.index[0].year, ledger.index[0].month)
+        self.peaks[month] = max(self.peaks.get(month, 0.0), float(imp.max()))
+        from parkgrid.tariff import demand_charge_yuan
+
+        demand = demand_charge_yuan(np.array(list(self.peaks.values())), self.park.tariff)
+        return self.energy + demand

@@ -1,0 +1,135 @@
+"""Planners without an optimizer: the rule-based planner and 'none' (no storage use).
+
+Both follow the planner contract ``plan(inputs, state) -> Schedule``: they decide the
+storage set-points from the (forecast) inputs, then play them through the controller on
+those same inputs, so the schedule has every column and balances like any other.
+
+Rules (per step, in order):
+- tank: charge in valley / deep-valley hours (within the chillers' spare capacity),
+  discharge in peak / sharp hours to cover the cooling demand;
+- battery: charge from surplus renewables; charge in valley hours as long as the import
+  stays under the peak level; discharge in peak / sharp hours to cover the net load;
+  otherwise discharge to hold import at the peak level (the month-to-date peak, or the
+  day's forecast peak net load less the battery power, whichever is higher);
+- EV sessions and deferrable loads: charged as soon as they can be.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from parkgrid.config import Park
+from parkgrid.inputs import Inputs
+from parkgrid.schedule import SCHEDULE_COLUMNS, ParkState, Schedule
+from parkgrid.simulate import physics
+from parkgrid.simulate.controller import Controller
+
+CHEAP = ("valley", "deep_valley")
+DEAR = ("peak", "sharp")
+
+
+def plan_none(inputs: Inputs, state: ParkState) -> Schedule:
+    """No storage use: batteries and tank idle, EV and deferrable loads as soon as possible."""
+    started = time.perf_counter()
+    frame = pd.DataFrame(index=inputs.index)
+    meta = {"planner": "none", "storage": "none", "ev": "asap", "deferrable": "asap"}
+    return _play(inputs, state, frame, meta, started)
+
+
+def plan_rules(inputs: Inputs, state: ParkState) -> Schedule:
+    """The rule-based schedule of the day (see the module docstring)."""
+    started = time.perf_counter()
+    park = inputs.park
+    frame = pd.DataFrame(index=inputs.index)
+    tank_in, chiller_kw = _tank_rule(park, inputs, state)
+    frame["tes_charge_kw_th"] = np.maximum(tank_in, 0.0)
+    frame["tes_discharge_kw_th"] = np.maximum(-tank_in, 0.0)
+    for name, net in _battery_rule(park, inputs, state, chiller_kw).items():
+        frame[physics.asset_column(park, "batteries", "battery_charge_kw", name)] = \
+            np.maximum(-net, 0.0)
+        frame[physics.asset_column(park, "batteries", "battery_discharge_kw", name)] = \
+            np.maximum(net, 0.0)
+    meta = {"planner": "rules", "ev": "asap", "deferrable": "asap"}
+    return _play(inputs, state, frame, meta, started)
+
+
+def _play(inputs: Inputs, state: ParkState, setpoints: pd.DataFrame, meta: dict,
+          started: float) -> Schedule:
+    """Play set-points through a fresh controller on ``inputs``: the full schedule."""
+    result = Controller(inputs.park).run_day(Schedule(setpoints, meta), inputs, state)
+    columns = [c for c in result.ledger.columns
+               if any(c == b or c.startswith(b + "_") for b in SCHEDULE_COLUMNS)]
+    meta = dict(meta, status="ok", termination="rules", objective=None, bound=None, gap=None,
+                solve_s=time.perf_counter() - started)
+    return Schedule(result.ledger[columns], meta, result.state)
+
+
+def _tou(inputs: Inputs) -> np.ndarray:
+    return inputs.series["tou_period"].astype(str).to_numpy()
+
+
+def _tank_rule(park: Park, inputs: Inputs, state: ParkState) -> tuple[np.ndarray, np.ndarray]:
+    """Tank net charge (kW_th) and the chillers' resulting electricity (kW) per step."""
+    n = len(inputs.index)
+    if park.cooling is None:
+        return np.zeros(n), np.zeros(n)
+    demand = inputs.series["cooling_load_kw_th"].to_numpy(float)
+    chillers = park.cooling.chillers
+    curves = [physics.chiller_curve(c) for c in chillers]
+    cap = sum(c.capacity_kw_th for c in chillers)
+    tank, tou, dt = park.cooling.tank, _tou(inputs), park.step_h
+    tank_in = np.zeros(n)
+    level = state.tank_level_kwh_th
+    for t in range(n):
+        if tank is not None:
+            level *= 1.0 - tank.standing_loss_pct_per_h / 100.0 * dt
+            if tou[t] in CHEAP:
+                tank_in[t] = max(0.0, min(tank.max_charge_kw_th, cap - demand[t],
+                                          (tank.capacity_kwh_th - level) / dt))
+            elif tou[t] in DEAR:
+                tank_in[t] = -min(demand[t], tank.max_discharge_kw_th, level / dt)
+            level += tank_in[t] * dt
+    need = demand + tank_in
+    electric = np.array([sum(float(np.interp(q, *curves[i])) for i, q in
+                             enumerate(physics.split_cooling(chillers, x, curves) or [x]))
+                         if x > 0 else 0.0 for x in need])
+    return tank_in, electric
+
+
+def _battery_rule(park: Park, inputs: Inputs, state: ParkState,
+                  chiller_kw: np.ndarray) -> dict[str, np.ndarray]:
+    """Battery net output per battery (kW, + discharge), split in proportion to power."""
+    n = len(inputs.index)
+    if not park.batteries:
+        return {}
+    s, dt = inputs.series, park.step_h
+    re = sum((s[c] for c in inputs.columns("pv_kw_") + inputs.columns("wind_kw_")),
+             start=pd.Series(0.0, index=s.index)).to_numpy(float)
+    load = s[inputs.columns("load_kw_")].sum(axis=1).to_numpy(float) + chiller_kw
+    net = load - re
+    power = sum(b.power_kw for b in park.batteries)
+    lo = sum(b.soc_min * b.energy_kwh for b in park.batteries)
+    hi = sum(b.soc_max * b.energy_kwh for b in park.batteries)
+    eta_c = float(np.mean([b.charge_efficiency for b in park.batteries]))
+    eta_d = float(np.mean([b.discharge_efficiency for b in park.batteries]))
+    soc = sum(state.battery_soc_kwh.get(b.name, b.soc_initial * b.energy_kwh)
+              for b in park.batteries)
+    shave = max(state.month_peak_kw, float(net.max()) - power)
+    tou = _tou(inputs)
+    out = np.zeros(n)
+    for t in range(n):
+        room_in = max(0.0, (hi - soc) / (eta_c * dt))
+        room_out = max(0.0, (soc - lo) * eta_d / dt)
+        if net[t] < 0.0:
+            out[t] = -min(-net[t], power, room_in)
+        elif tou[t] in CHEAP:
+            out[t] = -min(power, room_in, max(0.0, shave - net[t]))
+        elif tou[t] in DEAR:
+            out[t] = min(power, room_out, net[t])
+        elif net[t] > shave:
+            out[t] = min(power, room_out, net[t] - shave)
+        soc += (eta_c * max(-out[t], 0.0) - max(out[t], 0.0) / eta_d) * dt
+    return {b.name: out * (b.power_kw / power) for b in park.batteries}

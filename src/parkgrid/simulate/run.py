@@ -1,0 +1,159 @@
+"""A whole run: the strategy's rollout, the baselines and the perfect-foresight bound, and the
+KPI document that compares them (``kpis.json``).
+
+Baselines (same period, same actuals):
+- ``grid_only`` — no renewables, no storage: every load from the grid (the CO2 baseline);
+- ``re_no_storage`` — the park's renewables, storage idle ('none' planner);
+- ``rules`` — the rule-based planner with the strategy's forecasts;
+- the perfect-foresight bound (:mod:`parkgrid.simulate.bound`): no causal strategy can
+  cost less.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from parkgrid.config import Park
+from parkgrid.inputs import Inputs, build_inputs
+from parkgrid.schedule import SCHEMA_VERSION
+from parkgrid.simulate import kpi
+from parkgrid.simulate.bound import BoundResult, perfect_foresight_bound
+from parkgrid.simulate.forecast import Perfect, make_forecaster
+from parkgrid.simulate.rollout import RolloutResult, day_starts, make_planner, simulate
+from parkgrid.simulate.rules import plan_none, plan_rules
+
+BASELINES = ("grid_only", "re_no_storage", "rules")
+PERIOD_KEYS = ("total_cost_yuan", "cost_yuan", "co2_t", "self_sufficiency")
+"""Stable period-level keys of ``kpis["strategy"]`` (and of each baseline)."""
+
+Report = Callable[[str, int, int, float | None], None]
+"""``report(task, done, total, running_cost_yuan)`` — progress of each part of a run."""
+
+
+@dataclass
+class RunResult:
+    """Every rollout of a run, the bound, and the KPI document."""
+
+    strategy: RolloutResult
+    baselines: dict[str, RolloutResult]
+    bound: BoundResult | None
+    kpis: dict[str, Any] = field(default_factory=dict)
+
+
+def run(
+    park: Park,
+    start: object | None = None,
+    days: int | None = None,
+    forecast: str = "noisy",
+    planner: str = "milp",
+    seed: int = 0,
+    *,
+    inputs: Inputs | None = None,
+    baselines: tuple[str, ...] = BASELINES,
+    perfect_foresight: bool = True,
+    keep_schedules: bool = True,
+    report: Report | None = None,
+) -> RunResult:
+    """Run the strategy (``forecast`` × ``planner``), the baselines and the bound over
+    ``days`` days from ``start`` (default: the park's whole year)."""
+    started = time.perf_counter()
+    first = pd.Timestamp(f"{park.year}-01-01") if start is None else pd.Timestamp(start)
+    end = None if days is None else first + pd.Timedelta(days=days)
+    dates = day_starts(park, first, end)
+    first, end = dates[0], dates[-1] + pd.Timedelta(days=1)
+    if inputs is None:
+        inputs = build_inputs(park, first.year)
+    n = len(dates)
+
+    def progress(task: str) -> Callable[[Any, float], None]:
+        counter = {"done": 0}
+
+        def call(_record: Any, cost: float) -> None:
+            counter["done"] += 1
+            if report is not None:
+                report(task, counter["done"], n, cost)
+
+        return call
+
+    label = f"{planner} · {forecast}"
+    strategy = simulate(park, first, end, make_forecaster(forecast, seed),
+                        make_planner(planner, park), inputs=inputs, seed=seed,
+                        keep_schedules=keep_schedules, progress=progress(label), name=planner)
+    base = run_baselines(park, first, end, inputs, forecast, seed, baselines, progress)
+    bound = None
+    if perfect_foresight:
+        bound = perfect_foresight_bound(
+            park, inputs, first, end,
+            report=(lambda done, total: report("perfect-foresight bound", done, total, None))
+            if report else None)
+    result = RunResult(strategy, base, bound)
+    result.kpis = kpi_document(park, result, first, end, forecast, planner, seed,
+                               time.perf_counter() - started)
+    return result
+
+
+def run_baselines(park: Park, start: pd.Timestamp, end: pd.Timestamp, inputs: Inputs,
+                  forecast: str, seed: int, which: tuple[str, ...],
+                  progress: Callable[[str], Callable[[Any, float], None]] | None = None,
+                  ) -> dict[str, RolloutResult]:
+    """The baseline rollouts named in ``which`` (see the module docstring)."""
+    unknown = set(which) - set(BASELINES)
+    if unknown:
+        raise ValueError(f"unknown baselines {sorted(unknown)}; expected {BASELINES}")
+    out = {}
+    for name in which:
+        actuals, fc, plan = inputs, Perfect(), plan_none
+        if name == "grid_only":
+            actuals = without_renewables(inputs)
+        elif name == "rules":
+            fc, plan = make_forecaster(forecast, seed), plan_rules
+        out[name] = simulate(park, start, end, fc, plan, inputs=actuals, seed=seed,
+                             progress=progress(name) if progress else None, name=name)
+    return out
+
+
+def without_renewables(inputs: Inputs) -> Inputs:
+    """A copy of ``inputs`` with every PV and wind column at zero (the frames are not
+    modified)."""
+    series = inputs.series.copy()
+    for col in inputs.columns("pv_kw_") + inputs.columns("wind_kw_"):
+        series[col] = 0.0
+    return Inputs(inputs.park, series, inputs.weather, inputs.ev_sessions, inputs.build_seconds)
+
+
+def kpi_document(park: Park, result: RunResult, start: pd.Timestamp, end: pd.Timestamp,
+                 forecast: str, planner: str, seed: int, wall_s: float) -> dict[str, Any]:
+    """Everything ``kpis.json`` holds (units in key names; shares are fractions)."""
+    strategy = kpi.kpis(result.strategy.ledger, park)
+    baselines = {name: kpi.kpis(r.ledger, park) for name, r in result.baselines.items()}
+    bound = result.bound
+    comparison = kpi.compare(strategy, baselines, bound.total_cost_yuan if bound else None)
+    for name, k in baselines.items():
+        if "grid_only" in baselines:
+            k["co2_avoided_t"] = baselines["grid_only"]["co2_t"] - k["co2_t"]
+    if "co2_avoided_t" in comparison:
+        strategy["co2_avoided_t"] = comparison["co2_avoided_t"]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "park": park.name,
+        "period": {"start": str(start.date()), "end": str(end.date()),
+                   "days": (end - start).days, "time_step_minutes": park.time_step_minutes},
+        "run": {"forecast": forecast, "planner": planner, "seed": seed, "wall_s": wall_s,
+                "rollout_wall_s": {"strategy": result.strategy.wall_s,
+                                   **{n: r.wall_s for n, r in result.baselines.items()}}},
+        "units": "key names end in their unit (_kwh, _kwh_th, _kw, _yuan, _t, _tce, _s); "
+                 "shares (self_sufficiency, self_consumption, …) are fractions 0–1; _pct is "
+                 "percent. cost_yuan = energy + demand − export revenue; total_cost_yuan adds "
+                 "degradation and penalties (the optimizer's objective, used for regret).",
+        "strategy": strategy,
+        "baselines": baselines,
+        "perfect_foresight": bound.to_dict() if bound else None,
+        "comparison": comparison,
+        "solver": kpi.solver_stats(result.strategy.days_frame()),
+        "events": len(result.strategy.events),
+    }

@@ -1,0 +1,159 @@
+"""A finished sweep's summary (best variants by cost, CO2, self-sufficiency) and its plots."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich.table import Table
+
+# The simulator's period-level KPI keys the summary and the plots rank variants by:
+# (column, label, True if lower is better).
+CRITERIA = (
+    ("cost_yuan", "cost", True),
+    ("co2_t", "CO2", True),
+    ("self_sufficiency", "self-sufficiency", False),
+)
+SUMMARY_KPIS = tuple(c[0] for c in CRITERIA)
+
+
+def ok_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The variants that finished without error."""
+    return table[table["status"] == "ok"] if "status" in table else table.iloc[:0]
+
+
+def best_variants(table: pd.DataFrame) -> list[tuple[str, pd.Series]]:
+    """(criterion label, row) of the best variant by each criterion present in the table."""
+    ok = ok_rows(table)
+    best = []
+    for column, label, lower in CRITERIA:
+        if column in ok and ok[column].notna().any():
+            values = ok[column].astype(float)
+            best.append((label, ok.loc[values.idxmin() if lower else values.idxmax()]))
+    return best
+
+
+def summary_table(table: pd.DataFrame, axes: list[str], title: str) -> Table:
+    """A rich table: one line per criterion with the best variant's values and KPIs."""
+    out = Table(title=title, title_justify="left")
+    out.add_column("best by")
+    out.add_column("variant", justify="right")
+    shown_axes = (["park"] if table["park"].nunique() > 1 else []) + axes
+    kpis = [c for c in SUMMARY_KPIS if c in table]
+    for name in shown_axes + kpis:
+        out.add_column(_header(name), justify="right")
+    for label, row in best_variants(table):
+        out.add_row(label, str(row["variant"]), *(_fmt(row[a]) for a in shown_axes),
+                    *(_fmt(row[k]) for k in kpis))
+    return out
+
+
+def _header(name: str) -> str:
+    """A column name broken before its last part so that narrow terminals show it whole."""
+    head, _, last = name.rpartition(".")
+    return f"{head}.\n{last}" if head else name.replace("_", "_\n", 1) if len(name) > 12 \
+        else name
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.1f}"
+    return str(value)
+
+
+def pareto_front(cost: np.ndarray, co2: np.ndarray) -> np.ndarray:
+    """Positions of the variants no other variant beats on both cost and CO2, by cost."""
+    order = np.lexsort((co2, cost))
+    front, best_co2 = [], np.inf
+    for i in order:
+        if co2[i] < best_co2:
+            front.append(i)
+            best_co2 = co2[i]
+    return np.array(front, dtype=int)
+
+
+def plot_all(table: pd.DataFrame, groups: list[list[str]], out: Path) -> list[Path]:
+    """KPI vs each swept field and the cost/CO2 Pareto plot as PNGs in ``out``.
+
+    ``groups``: the swept fields grouped by what varies together (a zipped list is one
+    group); a field's plot draws one line per combination of the other groups.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ok = ok_rows(table)
+    kpis = [(c, lbl) for c, lbl, _ in CRITERIA if c in ok and ok[c].notna().any()]
+    if ok.empty or not kpis:
+        return []
+    groups = ([["park"]] if table["park"].nunique() > 1 else []) + groups
+    written = []
+    for group in groups:
+        others = [g[0] for g in groups if g is not group]
+        written += [_plot_axis(ok, axis, others, kpis, out) for axis in group]
+    if {"cost_yuan", "co2_t"} <= set(ok.columns):
+        written.append(_plot_pareto(ok, out))
+    return written
+
+
+def _plot_axis(ok: pd.DataFrame, axis: str, others: list[str], kpis: list, out: Path) -> Path:
+    """One panel per KPI; a line per combination of the ``others`` (grids), else points."""
+    import matplotlib.pyplot as plt
+
+    groups = list(ok.groupby(others, dropna=False, sort=True)) if others else [((), ok)]
+    numeric = pd.api.types.is_numeric_dtype(ok[axis])
+    lines = numeric and len(groups) <= 8 and all(len(g) > 1 for _, g in groups)
+    fig, panels = plt.subplots(1, len(kpis), figsize=(4.2 * len(kpis), 3.6), squeeze=False)
+    for panel, (column, label) in zip(panels[0], kpis, strict=True):
+        for key, group in groups:
+            group = group.sort_values(axis) if numeric else group
+            x = group[axis] if numeric else group[axis].astype(str)
+            name = ", ".join(f"{a}={v}" for a, v in zip(others, _tuple(key), strict=True))
+            style = "-o" if lines else "o"
+            panel.plot(x, group[column], style, ms=4, label=name or None)
+        panel.set_xlabel(axis)
+        panel.set_ylabel(f"{label} ({column})")
+        panel.grid(alpha=0.3)
+        if not numeric:
+            panel.tick_params(axis="x", rotation=45)
+    if lines and others:
+        panels[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    path = out / f"kpi_vs_{_slug(axis)}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _tuple(key: object) -> tuple:
+    return key if isinstance(key, tuple) else (key,)
+
+
+def _plot_pareto(ok: pd.DataFrame, out: Path) -> Path:
+    """Cost vs CO2 of every variant, the non-dominated front highlighted and labelled."""
+    import matplotlib.pyplot as plt
+
+    data = ok.dropna(subset=["cost_yuan", "co2_t"])
+    cost, co2 = data["cost_yuan"].to_numpy(float), data["co2_t"].to_numpy(float)
+    front = pareto_front(cost, co2)
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    ax.plot(cost, co2, "o", color="0.6", ms=5, label="variant")
+    ax.plot(cost[front], co2[front], "-o", color="C3", ms=6, label="Pareto front")
+    for i in front:
+        ax.annotate(str(data["variant"].iloc[i]), (cost[i], co2[i]), fontsize=7,
+                    xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel("cost (yuan)")
+    ax.set_ylabel("CO2 (t)")
+    ax.set_title("cost vs CO2 across variants")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    path = out / "pareto_cost_co2.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_")

@@ -1,0 +1,340 @@
+"""Read measured time series (CSV or Parquet) and align them to the park's time index.
+
+File convention: one timestamp column and value columns; a row's timestamp is the start of
+its interval and its value the mean over the interval (the same convention as
+``inputs.Inputs.series``). Naive timestamps are local time in the park's zone; timestamps
+with a UTC offset are converted. A file may be at the park step, at a coarser step that is a
+multiple of it (each park step gets the coarse interval's value) or at a finer step that
+divides it (values are averaged). Problems are reported with the row: the 1-based line of a
+CSV file (the header is line 1) or the 1-based record of a Parquet file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from parkgrid.config import DataFile, Park
+from parkgrid.errors import InputDataError
+
+_NS_PER_MIN = 60_000_000_000
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})\s*$"
+_FILL_HINT = "set 'fill: interpolate' or 'fill: zero' on the data file to fill gaps"
+
+
+@dataclass
+class Table:
+    """A parsed file: UTC times (ns), values (rows × columns), and each row's number."""
+
+    path: Path
+    what: str
+    times_ns: np.ndarray
+    values: np.ndarray
+    rows: np.ndarray
+    columns: list[str]
+    tz: str
+
+    def fail(self, message: str) -> InputDataError:
+        return InputDataError(self.path, f"{self.what}: {message}")
+
+
+def read_profile(
+    datafile: DataFile, park: Park, index: pd.DatetimeIndex, what: str
+) -> pd.Series:
+    """The measured series of ``datafile`` on ``index``, times ``datafile.scale``.
+
+    ``what`` names the series in error messages (e.g. "load 'plant'").
+    """
+    path = park.resolve(datafile.path)
+    assert path is not None
+    frame = read_frame(
+        path, index, park.time_step_minutes, what,
+        timestamp_column=datafile.timestamp_column,
+        columns=[datafile.column] if datafile.column else None,
+        fill=datafile.fill,
+    )
+    return frame.iloc[:, 0] * datafile.scale
+
+
+def read_frame(
+    path: Path,
+    index: pd.DatetimeIndex,
+    step_minutes: int,
+    what: str,
+    *,
+    timestamp_column: str = "timestamp",
+    columns: list[str] | None = None,
+    optional: tuple[str, ...] = (),
+    fill: str = "none",
+) -> pd.DataFrame:
+    """Columns of a CSV/Parquet file aligned to ``index`` (tz-aware, ``step_minutes`` apart).
+
+    ``columns=None`` takes the only non-timestamp column; ``optional`` columns are read when
+    present. ``fill`` ('none', 'interpolate', 'zero') is the policy for missing steps.
+    """
+    if index.tz is None or index.empty:
+        raise ValueError("the index must be a non-empty tz-aware DatetimeIndex")
+    raw, rows = _read_raw(path, what)
+    wanted = _pick_columns(raw, path, what, timestamp_column, columns, optional)
+    tz = str(index.tz)
+    table = Table(path, what, np.empty(0, np.int64), np.empty((0, 0)), rows, wanted, tz)
+    table.times_ns = _parse_times(raw[timestamp_column], table, timestamp_column)
+    table.values = _parse_values(raw, table)
+    _sort_and_check_duplicates(table)
+    origin_ns, file_step_ns, grid = _to_grid(table, step_minutes * _NS_PER_MIN, fill)
+    values = _align(table, origin_ns, file_step_ns, grid, index, step_minutes)
+    return pd.DataFrame(values, index=index, columns=wanted)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def _read_raw(path: Path, what: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """The file's cells (CSV: as text) and each row's number; blank lines are skipped."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise InputDataError(path, f"{what}: expected a .csv or .parquet file")
+    try:
+        if suffix == ".csv":
+            raw = pd.read_csv(path, dtype=str, skip_blank_lines=False, encoding="utf-8-sig")
+            rows = np.arange(len(raw)) + 2
+        else:
+            raw = pd.read_parquet(path)
+            rows = np.arange(len(raw)) + 1
+    except FileNotFoundError:
+        raise InputDataError(path, f"{what}: file not found") from None
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputDataError(path, f"{what}: cannot read the file ({exc})") from None
+    raw.columns = [str(c).strip() for c in raw.columns]
+    keep = ~raw.isna().all(axis=1).to_numpy()
+    return raw[keep].reset_index(drop=True), rows[keep]
+
+
+def _pick_columns(
+    raw: pd.DataFrame, path: Path, what: str, timestamp_column: str,
+    columns: list[str] | None, optional: tuple[str, ...],
+) -> list[str]:
+    names = list(raw.columns)
+    if timestamp_column not in names:
+        raise InputDataError(
+            path, f"{what}: no timestamp column {timestamp_column!r}; columns are {names} "
+            "(set 'timestamp_column')"
+        )
+    others = [c for c in names if c != timestamp_column]
+    if columns is None:
+        if len(others) != 1:
+            raise InputDataError(
+                path, f"{what}: expected one value column besides {timestamp_column!r}, "
+                f"found {others}; set 'column'"
+            )
+        return others
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise InputDataError(
+            path, f"{what}: missing column(s) {missing}; columns are {names}"
+        )
+    return list(columns) + [c for c in optional if c in names]
+
+
+def _parse_times(cells: pd.Series, table: Table, column: str) -> np.ndarray:
+    """UTC nanoseconds of each row's timestamp; naive timestamps are local time."""
+    if pd.api.types.is_datetime64_any_dtype(cells.dtype):
+        stamps = pd.DatetimeIndex(cells)
+        if stamps.isna().any():
+            row = table.rows[np.flatnonzero(stamps.isna())[0]]
+            raise table.fail(f"row {row}: no timestamp in column {column!r}")
+        return _utc_ns(stamps if stamps.tz is not None else _localize(stamps, table))
+    text = cells.astype("string").str.strip()
+    empty = text.isna() | (text == "")
+    if empty.any():
+        row = table.rows[np.flatnonzero(empty.to_numpy())[0]]
+        raise table.fail(f"row {row}: no timestamp in column {column!r}")
+    aware = text.str.contains(_OFFSET, regex=True).to_numpy(dtype=bool)
+    if aware.any() and not aware.all():
+        row = table.rows[np.flatnonzero(aware != aware[0])[0]]
+        raise table.fail(
+            f"row {row}: timestamp {text.iloc[np.flatnonzero(aware != aware[0])[0]]!r} "
+            "mixes timestamps with and without a UTC offset; use one form throughout"
+        )
+    stamps = _to_datetime(text, utc=bool(aware.all()))
+    bad = np.flatnonzero(stamps.isna())
+    if bad.size:
+        raise table.fail(
+            f"row {table.rows[bad[0]]}: cannot read timestamp {text.iloc[bad[0]]!r} in column "
+            f"{column!r} (expected ISO 8601, e.g. '2025-01-01 00:15' or "
+            "'2025-01-01T00:15:00+08:00')"
+        )
+    return _utc_ns(stamps if aware.all() else _localize(stamps, table))
+
+
+def _to_datetime(text: pd.Series, utc: bool) -> pd.DatetimeIndex:
+    """ISO 8601 timestamps (also with '/' between year, month and day); NaT where unreadable.
+
+    Day-first or month-first dates ('01/03/2025') are refused rather than guessed.
+    """
+    stamps = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=utc)
+    retry = (stamps.isna() & text.str.match(r"^\d{4}/\d{1,2}/\d{1,2}")).to_numpy(dtype=bool)
+    if retry.any():
+        dashed = text[retry].str.replace("/", "-", n=2, regex=False)
+        again = pd.to_datetime(dashed, format="ISO8601", errors="coerce", utc=utc)
+        stamps = stamps.fillna(again.astype(stamps.dtype))
+    return pd.DatetimeIndex(stamps)
+
+
+def _localize(stamps: pd.DatetimeIndex, table: Table) -> pd.DatetimeIndex:
+    local = stamps.tz_localize(table.tz, ambiguous="NaT", nonexistent="NaT")
+    bad = np.flatnonzero(local.isna())
+    if bad.size:
+        raise table.fail(
+            f"row {table.rows[bad[0]]}: local time {stamps[bad[0]]} does not exist or is "
+            f"ambiguous in {table.tz} (daylight saving); give timestamps with a UTC offset"
+        )
+    return local
+
+
+def _utc_ns(stamps: pd.DatetimeIndex) -> np.ndarray:
+    return stamps.tz_convert("UTC").as_unit("ns").asi8.copy()
+
+
+def _parse_values(raw: pd.DataFrame, table: Table) -> np.ndarray:
+    """Floats per row and column; empty cells become NaN (gaps), text is an error."""
+    out = np.empty((len(raw), len(table.columns)))
+    first_bad: tuple[int, str, str] | None = None
+    for j, name in enumerate(table.columns):
+        cells = raw[name]
+        numbers = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(~np.isfinite(numbers) & cells.notna().to_numpy())
+        if cells.dtype == object or pd.api.types.is_string_dtype(cells.dtype):
+            text = cells.astype("string").str.strip().str.lower()
+            gap = text.isin(["", "nan", "na", "null"]).to_numpy(dtype=bool)
+            bad = bad[~gap[bad]]
+        if bad.size and (first_bad is None or bad[0] < first_bad[0]):
+            first_bad = (int(bad[0]), name, str(cells.iloc[bad[0]]))
+        out[:, j] = numbers
+    if first_bad is not None:
+        i, name, value = first_bad
+        raise table.fail(f"row {table.rows[i]}: value {value!r} in column {name!r} is not a number")
+    return out
+
+
+def _sort_and_check_duplicates(table: Table) -> None:
+    order = np.argsort(table.times_ns, kind="stable")
+    table.times_ns, table.values, table.rows = (
+        table.times_ns[order], table.values[order], table.rows[order]
+    )
+    dup = np.flatnonzero(np.diff(table.times_ns) == 0)
+    if dup.size:
+        i = dup[0]
+        raise table.fail(
+            f"row {table.rows[i + 1]}: duplicate timestamp {_local(table, table.times_ns[i])} "
+            f"(also row {table.rows[i]})"
+        )
+
+
+# --- grid, gaps and alignment --------------------------------------------------------------
+
+
+def _to_grid(table: Table, park_step_ns: int, fill: str) -> tuple[int, int, np.ndarray]:
+    """The file on its own regular grid: origin, step (ns) and values with gaps filled."""
+    times = table.times_ns
+    if times.size < 2:
+        raise table.fail(f"needs at least 2 rows to tell the time step, found {times.size}")
+    steps, counts = np.unique(np.diff(times), return_counts=True)
+    step = int(steps[np.argmax(counts)])
+    if step % park_step_ns and park_step_ns % step:
+        raise table.fail(
+            f"rows are {_minutes(step)} apart; the park step is {_minutes(park_step_ns)}, so the "
+            "file step must divide it or be a multiple of it"
+        )
+    offsets = times - times[0]
+    off_grid = np.flatnonzero(offsets % step)
+    if off_grid.size:
+        i = off_grid[0]
+        raise table.fail(
+            f"row {table.rows[i]}: timestamp {_local(table, times[i])} is off the file's "
+            f"{_minutes(step)} grid"
+        )
+    slots = offsets // step
+    grid = np.full((int(slots[-1]) + 1, table.values.shape[1]), np.nan)
+    grid[slots] = table.values
+    _fill_gaps(table, grid, slots, step, fill)
+    return int(times[0]), step, grid
+
+
+def _fill_gaps(
+    table: Table, grid: np.ndarray, slots: np.ndarray, step_ns: int, fill: str
+) -> None:
+    """Fill missing grid slots and empty cells by ``fill``, or report the first gap."""
+    missing = np.isnan(grid)
+    if not missing.any():
+        return
+    if fill == "zero":
+        grid[missing] = 0.0
+        return
+    if fill == "interpolate":
+        x = np.arange(grid.shape[0])
+        for j in range(grid.shape[1]):
+            known = ~missing[:, j]
+            if not known.any():
+                raise table.fail(f"column {table.columns[j]!r} has no values")
+            grid[:, j] = np.interp(x, x[known], grid[known, j])
+        return
+    raise table.fail(_gap_message(table, missing.any(axis=1), slots, step_ns))
+
+
+def _gap_message(
+    table: Table, missing_slots: np.ndarray, slots: np.ndarray, step_ns: int
+) -> str:
+    """Describe the first gap (by the rows around it) and how many steps are missing."""
+    first = int(np.flatnonzero(missing_slots)[0])
+    pos = int(np.searchsorted(slots, first))
+    if slots[pos] == first:  # the row exists but a cell is empty
+        name = table.columns[int(np.flatnonzero(np.isnan(table.values[pos]))[0])]
+        where = f"row {table.rows[pos]}: no value in column {name!r}"
+    else:
+        n = int(slots[pos] - slots[pos - 1] - 1)
+        start = table.times_ns[0] + first * step_ns
+        where = (
+            f"rows {table.rows[pos - 1]}–{table.rows[pos]}: {n} missing "
+            f"step{'s' * (n > 1)} from {_local(table, start)}"
+        )
+    total = int(missing_slots.sum())
+    return f"{where}; {total} step{'s' * (total > 1)} missing in all; {_FILL_HINT}"
+
+
+def _align(
+    table: Table, origin_ns: int, file_step_ns: int, grid: np.ndarray,
+    index: pd.DatetimeIndex, step_minutes: int,
+) -> np.ndarray:
+    """Values on ``index``: coarse steps repeated, fine steps averaged."""
+    step_ns = step_minutes * _NS_PER_MIN
+    starts = _utc_ns(index)
+    if (starts[0] - origin_ns) % min(step_ns, file_step_ns):
+        raise table.fail(
+            f"timestamps start at {_local(table, origin_ns)}, which is not on the park's "
+            f"{_minutes(step_ns)} steps; a timestamp must mark the start of its interval"
+        )
+    per_step = max(1, step_ns // file_step_ns)
+    first = (starts - origin_ns) // file_step_ns
+    last = first + per_step - 1
+    if first.min() < 0 or last.max() >= grid.shape[0]:
+        end = origin_ns + grid.shape[0] * file_step_ns
+        raise table.fail(
+            f"covers {_local(table, origin_ns)} to {_local(table, end)}, but {len(index)} steps "
+            f"of {_minutes(step_ns)} from {_local(table, starts[0])} to "
+            f"{_local(table, starts[-1] + step_ns)} are needed"
+        )
+    if per_step == 1:
+        return grid[first]
+    return grid[first[:, None] + np.arange(per_step)].mean(axis=1)
+
+
+def _local(table: Table, utc_ns: int) -> str:
+    return pd.Timestamp(int(utc_ns), tz="UTC").tz_convert(table.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _minutes(ns: int) -> str:
+    return f"{ns / _NS_PER_MIN:g} min"
