@@ -524,7 +524,7 @@ class Park(Strict):
         return (self.source_file.parent / path).resolve()
 
 
-def _describe(error: dict) -> str:
+def describe_error(error: dict) -> str:
     """One line for one pydantic error: field path, bad value, what was expected."""
     loc = ".".join(str(part) for part in error["loc"])
     message = error["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
@@ -547,7 +547,7 @@ def parse_park(data: object, source: Path | str = "<memory>") -> Park:
     try:
         park = Park.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(source, [_describe(e) for e in exc.errors()]) from None
+        raise ConfigError(source, [describe_error(e) for e in exc.errors()]) from None
     if isinstance(source, Path):
         park.source_file = source.resolve()
     return park

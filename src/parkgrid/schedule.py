@@ -34,7 +34,7 @@ PER_ASSET_COLUMNS: dict[str, tuple[str, ...]] = {
     "pv": ("pv_kw", "pv_curtailed_kw"),
     "wind": ("wind_kw", "wind_curtailed_kw"),
     "batteries": ("battery_charge_kw", "battery_discharge_kw", "battery_soc_kwh"),
-    "chillers": ("chiller_electric_kw", "chiller_cooling_kw_th"),
+    "chillers": ("chiller_electric_kw", "chiller_cooling_kw_th", "chiller_on"),
     "deferrable": ("deferrable_kw",),
     "chargers": ("ev_charge_kw",),
     "buses": ("unserved_kw",),

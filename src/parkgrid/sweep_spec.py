@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from parkgrid.config import _describe
+from parkgrid.config import describe_error
 from parkgrid.errors import ConfigError
 
 FIELD_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.([a-z_][a-z0-9_]*|[0-9]+))*$")
@@ -178,7 +178,7 @@ def parse_sweep(data: object, source: Path | str = "<memory>") -> Sweep:
     try:
         sweep = Sweep.model_validate(data)
     except ValidationError as exc:
-        problems = [_describe(e).replace("docs/config.md", "docs/sweeps.md")
+        problems = [describe_error(e).replace("docs/config.md", "docs/sweeps.md")
                     for e in exc.errors()]
         raise ConfigError(source, problems) from None
     if isinstance(source, Path):

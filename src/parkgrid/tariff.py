@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from parkgrid.config import Park, Tariff, _describe
+from parkgrid.config import Park, Tariff, describe_error
 from parkgrid.errors import ConfigError, InputDataError
 
 PERIODS = ("sharp", "peak", "flat", "valley", "deep_valley")
@@ -242,7 +242,7 @@ def read_calendar(path: Path) -> Calendar:
     try:
         return Calendar.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(path, [_describe(e) for e in exc.errors()]) from None
+        raise ConfigError(path, [describe_error(e) for e in exc.errors()]) from None
 
 
 @lru_cache(maxsize=len(BUILTIN_CALENDARS))

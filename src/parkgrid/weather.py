@@ -32,7 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import signal, special, stats
 
-from parkgrid.config import Park, _describe
+from parkgrid.config import Park, describe_error
 from parkgrid.errors import ConfigError, InputDataError
 from parkgrid.timeseries import read_frame
 
@@ -275,7 +275,7 @@ def load_climate(path: Path | None) -> Climate:
     try:
         return Climate.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(path, [_describe(e) for e in exc.errors()]) from None
+        raise ConfigError(path, [describe_error(e) for e in exc.errors()]) from None
 
 
 # --- synthetic year --------------------------------------------------------------------------

@@ -26,6 +26,10 @@ from parkgrid.optimizer.horizon import Horizon, decay, reachable_kwh
 from parkgrid.simulate.physics import chiller_curve
 
 
+ON_KW_TH = 1e-3
+"""A chiller without on/off binary counts as on above this output."""
+
+
 def operating_curve(chiller: Chiller) -> tuple[np.ndarray, np.ndarray]:
     """Breakpoints (kW_th, kW) of electricity over the operating range: from the minimum part
     load (or 0) to capacity."""
@@ -185,6 +189,8 @@ class CoolingBlock:
             key = f"chiller.{chiller.name}"
             cols[f"chiller_electric_kw_{chiller.name}"] = out[f"{key}.e"]
             cols[f"chiller_cooling_kw_th_{chiller.name}"] = out[f"{key}.q"]
+            on = out.get(f"{key}.on", out[f"{key}.q"] > ON_KW_TH)
+            cols[f"chiller_on_{chiller.name}"] = np.round(on).astype(int)
         zeros = np.zeros(h.n)
         cols["tes_charge_kw_th"] = out.get("tank.charge", zeros)
         cols["tes_discharge_kw_th"] = out.get("tank.discharge", zeros)

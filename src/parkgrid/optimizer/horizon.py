@@ -31,16 +31,14 @@ class PlanOptions:
 
 @dataclass
 class Horizon:
-    """The inputs of one horizon (already windowed) and where it starts from."""
+    """The inputs of one horizon (already windowed) and where it starts from. ``park`` gives
+    the asset sizes (it may differ from ``inputs.park`` in a sweep)."""
 
+    park: Park
     inputs: Inputs
     state: ParkState
     options: PlanOptions
     warnings: list[str] = field(default_factory=list)
-
-    @property
-    def park(self) -> Park:
-        return self.inputs.park
 
     @property
     def series(self) -> pd.DataFrame:

@@ -90,9 +90,11 @@ def energy_kpis(ledger: pd.DataFrame, park: Park, stored_start_kwh: float) -> di
     out["export_revenue_yuan"] = kwh(exp * ledger["price_export"].to_numpy(float))
     out["degradation_yuan"] = _degradation_yuan(ledger, park)
     obj = park.objective
-    out["penalty_yuan"] = (out["unserved_kwh"] * obj.unserved_penalty_yuan_per_kwh
-                           + (out["ev_unmet_kwh"] + out["deferrable_unmet_kwh"])
-                           * obj.ev_unmet_penalty_yuan_per_kwh)
+    # as the optimizer prices them: unmet deferrable energy and unmet cooling (kWh_th) at
+    # the unserved-load penalty, unmet EV energy at the EV penalty
+    out["penalty_yuan"] = ((out["unserved_kwh"] + out["deferrable_unmet_kwh"]
+                            + out["cooling_unserved_kwh_th"]) * obj.unserved_penalty_yuan_per_kwh
+                           + out["ev_unmet_kwh"] * obj.ev_unmet_penalty_yuan_per_kwh)
     out["co2_t"] = kwh(imp * ledger["co2_kg_per_kwh"].to_numpy(float)) / 1000.0
     out["carbon_cost_yuan"] = out["co2_t"] * park.emissions.carbon_price_yuan_per_t
     out["energy_use_tce"] = out["consumption_kwh"] * park.emissions.coal_gce_per_kwh / 1e6

@@ -133,8 +133,8 @@ def kpi_document(park: Park, result: RunResult, start: pd.Timestamp, end: pd.Tim
     baselines = {name: kpi.kpis(r.ledger, park) for name, r in result.baselines.items()}
     bound = result.bound
     comparison = kpi.compare(strategy, baselines, bound.total_cost_yuan if bound else None)
-    for name, k in baselines.items():
-        if "grid_only" in baselines:
+    if "grid_only" in baselines:
+        for k in baselines.values():
             k["co2_avoided_t"] = baselines["grid_only"]["co2_t"] - k["co2_t"]
     if "co2_avoided_t" in comparison:
         strategy["co2_avoided_t"] = comparison["co2_avoided_t"]

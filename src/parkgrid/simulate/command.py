@@ -1,0 +1,137 @@
+"""`parkgrid run`: a rollout with its baselines and bound, a progress bar, a KPI table and
+the results folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from parkgrid.config import load_park
+from parkgrid.inputs import build_inputs
+from parkgrid.results import write_results
+from parkgrid.simulate.run import BASELINES, RunResult, run
+
+BASELINE_TITLES = {"grid_only": "grid only", "re_no_storage": "RE, no storage",
+                   "rules": "rules"}
+
+
+def run_command(park_path: Path | str, start: str | None = None, days: int | None = None,
+                forecast: str = "noisy", planner: str = "milp", seed: int = 0,
+                out: Path | str | None = None, console: Console | None = None) -> RunResult:
+    """Load the park, run the strategy, baselines and bound with a progress bar, print the
+    KPI table and write the results folder (default ``results/<park file stem>``)."""
+    console = console or Console()
+    park = load_park(park_path)
+    out = Path(out) if out is not None else Path("results") / Path(park_path).stem
+    with console.status(f"building the inputs of {park.name}"):
+        year = int(str(start)[:4]) if start else park.year
+        inputs = build_inputs(park, year)
+    with _progress(console) as bar:
+        tasks: dict[str, Any] = {}
+
+        def report(task: str, done: int, total: int, cost: float | None) -> None:
+            if task not in tasks:
+                tasks[task] = bar.add_task(task, total=total, cost="")
+            shown = f"{cost:,.0f} yuan" if cost is not None else ""
+            bar.update(tasks[task], completed=done, total=total, cost=shown)
+
+        result = run(park, start, days, forecast, planner, seed, inputs=inputs,
+                     report=report)
+    r = result.strategy
+    write_results(out, result.kpis, r.ledger, r.schedules, r.events)
+    console.print(kpi_table(result.kpis))
+    console.print(summary_lines(result.kpis, out))
+    return result
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[cost]:>18}"), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=console, transient=False,
+    )
+
+
+ROWS = [
+    ("cost (energy + demand − export)", "cost_yuan", "yuan", 1.0, "{:,.0f}"),
+    ("  energy", "energy_cost_yuan", "yuan", 1.0, "{:,.0f}"),
+    ("  demand charge", "demand_charge_yuan", "yuan", 1.0, "{:,.0f}"),
+    ("  export revenue", "export_revenue_yuan", "yuan", 1.0, "{:,.0f}"),
+    ("degradation", "degradation_yuan", "yuan", 1.0, "{:,.0f}"),
+    ("penalties", "penalty_yuan", "yuan", 1.0, "{:,.0f}"),
+    ("total cost", "total_cost_yuan", "yuan", 1.0, "{:,.0f}"),
+    ("consumption", "consumption_kwh", "MWh", 1e-3, "{:,.1f}"),
+    ("grid import", "imported_kwh", "MWh", 1e-3, "{:,.1f}"),
+    ("RE used / available", "re_self_used_kwh", "MWh", 1e-3, "{:,.1f}"),
+    ("curtailed", "curtailed_kwh", "MWh", 1e-3, "{:,.1f}"),
+    ("exported", "exported_kwh", "MWh", 1e-3, "{:,.1f}"),
+    ("self-sufficiency", "self_sufficiency", "%", 100.0, "{:.1f}"),
+    ("self-consumption", "self_consumption", "%", 100.0, "{:.1f}"),
+    ("highest monthly peak", "peak_import_kw", "kW", 1.0, "{:,.0f}"),
+    ("CO2", "co2_t", "t", 1.0, "{:,.1f}"),
+    ("CO2 avoided", "co2_avoided_t", "t", 1.0, "{:,.1f}"),
+]
+
+
+def kpi_table(doc: dict[str, Any]) -> Table:
+    """The strategy next to every baseline (and the bound's total cost)."""
+    run_info = doc["run"]
+    table = Table(title=f"{doc['park']} · {doc['period']['start']} → {doc['period']['end']}",
+                  title_justify="left")
+    table.add_column("KPI")
+    table.add_column("unit")
+    table.add_column(f"{run_info['planner']} ({run_info['forecast']})", justify="right",
+                     style="bold")
+    names = [n for n in BASELINES if n in doc["baselines"]]
+    for name in names:
+        table.add_column(BASELINE_TITLES[name], justify="right")
+    bound = doc.get("perfect_foresight")
+    if bound:
+        table.add_column("perfect foresight", justify="right")
+    for label, key, unit, scale, fmt in ROWS:
+        cells = [_cell(doc["strategy"], key, scale, fmt)]
+        cells += [_cell(doc["baselines"][n], key, scale, fmt) for n in names]
+        if bound:
+            cells.append(fmt.format(bound["total_cost_yuan"]) if key == "total_cost_yuan"
+                         else "")
+        table.add_row(label, unit, *cells)
+    savings = doc["comparison"]["savings_yuan"]
+    table.add_row("saving vs baseline", "yuan", "",
+                  *[f"{savings[n]:,.0f}" for n in names], *([""] if bound else []))
+    return table
+
+
+def _cell(k: dict[str, Any], key: str, scale: float, fmt: str) -> str:
+    value = k.get(key)
+    return "" if value is None else fmt.format(value * scale)
+
+
+def summary_lines(doc: dict[str, Any], out: Path) -> str:
+    """Regret, solver statistics, zero-carbon indicators and where the results are."""
+    lines = []
+    comp, solver = doc["comparison"], doc["solver"]
+    bound = doc.get("perfect_foresight")
+    if bound and "regret_yuan" in comp:
+        lines.append(f"regret vs perfect foresight ({bound['method']}): "
+                     f"{comp['regret_yuan']:,.0f} yuan ({comp['regret_pct']:.2f} %)")
+    if solver.get("days"):
+        fallback = len(solver["fallback_days"])
+        lines.append(f"planner: {solver['days']} days, solve median "
+                     f"{solver['solve_s_median']:.3f} s, p95 {solver['solve_s_p95']:.3f} s, "
+                     f"{fallback} fallback day(s)")
+    zc = doc["strategy"]["zero_carbon"]
+    marks = ", ".join(f"{name} {'pass' if v['pass'] else 'FAIL'}" for name, v in zc.items())
+    lines.append(f"zero-carbon indicators: {marks}")
+    lines.append(f"results: {out}")
+    return "\n".join(lines)

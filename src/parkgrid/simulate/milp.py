@@ -1,0 +1,26 @@
+"""The MILP planner for the rollout: the day-ahead optimizer behind the planner contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parkgrid.config import Park
+from parkgrid.inputs import Inputs
+from parkgrid.schedule import ParkState, Schedule
+
+
+def milp_planner(park: Park, **options: Any) -> Any:
+    """``plan(inputs, state) -> Schedule`` solving the optimizer's model of the horizon
+    (options: :class:`parkgrid.optimizer.PlanOptions` fields). Raises SolverError when the
+    solve ends without a schedule; the rollout then falls back to the rules."""
+    from parkgrid.optimizer import PlanOptions, plan
+
+    plan_options = PlanOptions(**options)
+
+    def milp(inputs: Inputs, state: ParkState) -> Schedule:
+        schedule = plan(inputs, state, plan_options)
+        schedule.metadata.setdefault("planner", "milp")
+        return schedule
+
+    milp.name = "milp"  # type: ignore[attr-defined]
+    return milp
