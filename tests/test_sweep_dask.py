@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from parkgrid.sweep_variants import expand
 ROOT = Path(__file__).resolve().parents[1]
 HAIYAN = ROOT / "models" / "haiyan.yaml"
 START_TIMEOUT_S = 60
+NO_HTTP = ("--no-dashboard", "--dashboard-address", ":0")  # no fixed port to collide on
 
 
 def _wait_for(condition, timeout_s: float, what: str) -> None:
@@ -43,7 +45,7 @@ def scheduler_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     info = folder / "scheduler.json"
     scheduler = subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-         "--port", "0", "--no-dashboard", "--scheduler-file", str(info)],
+         "--port", "0", *NO_HTTP, "--scheduler-file", str(info)],
         cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers: list[subprocess.Popen] = []
     try:
@@ -52,32 +54,33 @@ def scheduler_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         address = yaml.safe_load(info.read_text())["address"]
         workers = [subprocess.Popen(
             [sys.executable, "-m", "distributed.cli.dask_worker", address, "--host",
-             "127.0.0.1", "--nthreads", "1", "--no-nanny", "--no-dashboard", "--name", f"w{i}"],
+             "127.0.0.1", "--nthreads", "1", "--no-nanny", *NO_HTTP, "--name", f"w{i}"],
             cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(2)]
         with Client(address, timeout="30s") as client:
             client.wait_for_workers(2, timeout=START_TIMEOUT_S)
         yield address
+        with Client(address, timeout="10s") as client:
+            client.shutdown()  # scheduler and workers exit cleanly
     finally:
         for proc in [*workers, scheduler]:
-            proc.terminate()
-        for proc in [*workers, scheduler]:
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
 
 
-def write_sweep(folder: Path, days: int = 2, **axes: object) -> Path:
+def write_sweep(folder: Path, days: int = 2, planner: str = "rules", **axes: object) -> Path:
     doc = {"name": "test", "park": str(HAIYAN), **axes,
-           "rollout": {"start": "2025-07-01", "days": days, "forecast": "perfect",
-                       "planner": "rules"}}
+           "rollout": {"start": "2025-07-01", "days": days, "forecast": "noisy",
+                       "planner": planner}}
     path = folder / "sweep.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
 
 def quiet() -> Console:
-    return Console(file=open(os.devnull, "w"), width=120)  # noqa: SIM115
+    return Console(file=io.StringIO(), width=120)
 
 
 def test_sweep_runs_through_a_scheduler_address(scheduler_address: str, tmp_path: Path) -> None:
@@ -92,6 +95,16 @@ def test_sweep_runs_through_a_scheduler_address(scheduler_address: str, tmp_path
     assert table["cost_yuan"].notna().all()
     assert {"kpi_vs_batteries_0_energy_kwh.png", "pareto_cost_co2.png"} <= {
         p.name for p in outcome.plots}
+
+
+def test_milp_sweep_runs_on_the_workers(scheduler_address: str, tmp_path: Path) -> None:
+    sweep = write_sweep(tmp_path, days=1, planner="milp",
+                        grid={"batteries.0.energy_kwh": [500, 2000]})
+    outcome = sweep_command(sweep, scheduler=scheduler_address, out=tmp_path / "out",
+                            console=quiet())
+    table = outcome.table
+    assert set(table["status"]) == {"ok"}, table["error"].tolist()
+    assert (table["solver.status_counts.optimal"] == 1).all()  # the MILP planned the day
 
 
 def test_shared_inputs_are_built_once_and_held_by_every_worker(scheduler_address: str,
@@ -130,8 +143,8 @@ sweep_command(Path(sys.argv[1]), scheduler=sys.argv[2], out=Path(sys.argv[3]))
 
 def test_killed_sweep_resumes_with_only_the_missing_variants(scheduler_address: str,
                                                              tmp_path: Path) -> None:
-    n = 8
-    sweep = write_sweep(tmp_path, days=30,
+    n = 6
+    sweep = write_sweep(tmp_path, days=12,
                         grid={"batteries.0.energy_kwh": [500 + 250 * i for i in range(n)]})
     out = tmp_path / "out"
     rows = out / "variants"

@@ -452,8 +452,10 @@ class Objective(Strict):
     """Optimizer settings: penalties, carbon price in the objective, solver limits."""
 
     carbon_price_in_objective: bool = False
-    unserved_penalty_yuan_per_kwh: PositiveFloat = 50.0
-    ev_unmet_penalty_yuan_per_kwh: PositiveFloat = 10.0
+    unserved_penalty_yuan_per_kwh: PositiveFloat = Field(
+        1000.0, description="a slack, not a VOLL: above any demand-charge increment per kWh"
+    )
+    ev_unmet_penalty_yuan_per_kwh: PositiveFloat = 50.0
     time_limit_s: PositiveFloat = 10.0
     mip_gap: Annotated[float, Field(ge=0, lt=1)] = 0.001
 

@@ -82,9 +82,13 @@ class ParkState:
         )
 
     def for_month(self, month: int) -> ParkState:
-        """The same state, with the month-to-date peak reset when the month changes."""
+        """The same state, with the month-to-date peak reset when the month changes (a state
+        without a month is taken to be of ``month``)."""
         if self.month == month:
             return self
+        if self.month is None:
+            return ParkState(dict(self.battery_soc_kwh), self.tank_level_kwh_th,
+                             dict(self.chillers_on), self.month_peak_kw, month)
         return ParkState(dict(self.battery_soc_kwh), self.tank_level_kwh_th,
                          dict(self.chillers_on), 0.0, month)
 

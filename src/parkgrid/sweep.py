@@ -77,7 +77,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
     # Shared inputs are broadcast once; keep the memory manager from dropping the replicas.
     with dask.config.set({"distributed.scheduler.active-memory-manager.start": False}):
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                               processes=True, dashboard_address=None,
+                               processes=True, dashboard_address=":0",
                                silence_logs=logging.ERROR)
     with cluster, Client(cluster) as client:
         yield client
@@ -179,7 +179,12 @@ def run_sweep(sweep: Sweep, out: Path, workers: int | None = None, scheduler: st
             n_workers = len(client.scheduler_info(n_workers=-1)["workers"])
             timings["cluster_start_s"] = time.perf_counter() - cluster_started
             console.print(_plan_line(sweep, variants, todo, n_workers, scheduler))
-            failed, task_timings = run_tasks(client, sweep, todo, out, console)
+            try:
+                failed, task_timings = run_tasks(client, sweep, todo, out, console)
+            except KeyboardInterrupt:
+                done = len(store.read_rows(out))
+                raise ParkgridError(f"interrupted; {done} variant rows are in {out}: rerun with "
+                                    "--resume to run the others") from None
             timings.update(task_timings)
     table = store.consolidate(out, variants, sweep.axis_paths)
     timings["total_s"] = time.perf_counter() - started

@@ -37,29 +37,25 @@ def best_variants(table: pd.DataFrame) -> list[tuple[str, pd.Series]]:
 
 def summary_table(table: pd.DataFrame, axes: list[str], title: str) -> Table:
     """A rich table: one line per criterion with the best variant's values and KPIs."""
-    out = Table(title=title, title_justify="left")
-    out.add_column("best by")
-    out.add_column("variant", justify="right")
-    shown_axes = (["park"] if table["park"].nunique() > 1 else []) + axes
+    out = Table(title=title, title_justify="left", show_lines=True)
+    out.add_column("best by", no_wrap=True)
+    out.add_column("variant", ratio=1, overflow="fold")
     kpis = [c for c in SUMMARY_KPIS if c in table]
-    for name in shown_axes + kpis:
-        out.add_column(_header(name), justify="right")
+    for kpi in kpis:
+        out.add_column(kpi.replace("_", " ", 1) if len(kpi) > 10 else kpi, justify="right")
+    shown = (["park"] if table["park"].nunique() > 1 else []) + axes
     for label, row in best_variants(table):
-        out.add_row(label, str(row["variant"]), *(_fmt(row[a]) for a in shown_axes),
+        values = [f"{a} = {_fmt(row[a])}" for a in shown]
+        out.add_row(label, "\n".join([str(row["variant"]), *values]),
                     *(_fmt(row[k]) for k in kpis))
     return out
 
 
-def _header(name: str) -> str:
-    """A column name broken before its last part so that narrow terminals show it whole."""
-    head, _, last = name.rpartition(".")
-    return f"{head}.\n{last}" if head else name.replace("_", "_\n", 1) if len(name) > 12 \
-        else name
-
-
 def _fmt(value: object) -> str:
-    if isinstance(value, float | np.floating):
-        return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.1f}"
+    if isinstance(value, float | np.floating | int | np.integer) and not isinstance(value, bool):
+        if float(value).is_integer() and abs(value) < 1e15:
+            return f"{int(value):,}"
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)
 
 
@@ -90,26 +86,29 @@ def plot_all(table: pd.DataFrame, groups: list[list[str]], out: Path) -> list[Pa
     groups = ([["park"]] if table["park"].nunique() > 1 else []) + groups
     written = []
     for group in groups:
-        others = [g[0] for g in groups if g is not group]
+        others = [g for g in groups if g is not group]
         written += [_plot_axis(ok, axis, others, kpis, out) for axis in group]
     if {"cost_yuan", "co2_t"} <= set(ok.columns):
         written.append(_plot_pareto(ok, out))
     return written
 
 
-def _plot_axis(ok: pd.DataFrame, axis: str, others: list[str], kpis: list, out: Path) -> Path:
+def _plot_axis(ok: pd.DataFrame, axis: str, others: list[list[str]], kpis: list,
+               out: Path) -> Path:
     """One panel per KPI; a line per combination of the ``others`` (grids), else points."""
     import matplotlib.pyplot as plt
 
-    groups = list(ok.groupby(others, dropna=False, sort=True)) if others else [((), ok)]
+    keys = [g[0] for g in others]
+    named = [a for g in others for a in g]
+    groups = list(ok.groupby(keys, dropna=False, sort=True)) if keys else [((), ok)]
     numeric = pd.api.types.is_numeric_dtype(ok[axis])
     lines = numeric and len(groups) <= 8 and all(len(g) > 1 for _, g in groups)
     fig, panels = plt.subplots(1, len(kpis), figsize=(4.2 * len(kpis), 3.6), squeeze=False)
     for panel, (column, label) in zip(panels[0], kpis, strict=True):
-        for key, group in groups:
+        for _, group in groups:
             group = group.sort_values(axis) if numeric else group
             x = group[axis] if numeric else group[axis].astype(str)
-            name = ", ".join(f"{a}={v}" for a, v in zip(others, _tuple(key), strict=True))
+            name = ", ".join(f"{a}={group[a].iloc[0]}" for a in named)
             style = "-o" if lines else "o"
             panel.plot(x, group[column], style, ms=4, label=name or None)
         panel.set_xlabel(axis)
@@ -117,17 +116,13 @@ def _plot_axis(ok: pd.DataFrame, axis: str, others: list[str], kpis: list, out: 
         panel.grid(alpha=0.3)
         if not numeric:
             panel.tick_params(axis="x", rotation=45)
-    if lines and others:
+    if lines and keys:
         panels[0][-1].legend(fontsize=7)
     fig.tight_layout()
     path = out / f"kpi_vs_{_slug(axis)}.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
-
-
-def _tuple(key: object) -> tuple:
-    return key if isinstance(key, tuple) else (key,)
 
 
 def _plot_pareto(ok: pd.DataFrame, out: Path) -> Path:

@@ -100,6 +100,10 @@ class Rollout(Strict):
     forecast: Literal["perfect", "persistence", "noisy"] = "noisy"
     planner: Literal["milp", "rules", "none"] = "milp"
     seed: int = 0
+    baselines: list[Literal["grid_only", "re_no_storage", "rules"]] = Field(
+        ["grid_only"], description="baseline rollouts per variant (grid_only gives CO2 avoided)")
+    perfect_foresight: bool = Field(
+        False, description="also solve the perfect-foresight bound per variant (regret)")
 
     def period(self, park_year: int) -> tuple[dt.date, dt.date]:
         """First local day and the day after the last one."""

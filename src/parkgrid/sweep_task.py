@@ -6,7 +6,6 @@ so the sweep goes on. Rows are plain dicts of scalars (JSON- and Parquet-friendl
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import fnmatch
 import math
@@ -45,29 +44,21 @@ def _quiet_third_party_warnings() -> None:
     warnings.filterwarnings("ignore", category=pandas.errors.Pandas4Warning)
 
 
-def rollout_kpis(park: Park, rollout: Rollout, inputs: Inputs | None) -> Mapping[str, Any]:
-    """Run the variant's rollout and return its KPI dict (units in key names)."""
-    from parkgrid.simulate.rollout import simulate
+def rollout_kpis(park: Park, rollout: Rollout, inputs: Inputs | None) -> dict[str, Any]:
+    """Run the variant's rollout (``parkgrid run``'s engine) and return its KPIs: the
+    strategy's period KPIs at the top level, then ``comparison``, ``solver``, ``baselines``
+    and ``perfect_foresight`` sections (units in key names, as in kpis.json)."""
+    from parkgrid.simulate import run
 
     start, end = rollout.period(park.year)
-    result = simulate(park, start.isoformat(), end.isoformat(), rollout.forecast,
-                      rollout.planner, inputs=inputs, seed=rollout.seed)
-    return _interim_kpis(result)
-
-
-def _interim_kpis(result: Any) -> dict[str, float]:
-    # INTERIM until parkgrid.kpi exists: the three summary KPIs from the ledger.
-    ledger, step_h = result.ledger, result.park.step_h
-    imp, exp = ledger["grid_import_kw"], ledger["grid_export_kw"]
-    re = sum(ledger[c] for c in ledger.columns if c.startswith(("pv_kw", "wind_kw")))
-    curt = sum(ledger[c] for c in ledger.columns if c.startswith(("pv_curtailed_kw",
-                                                                   "wind_curtailed_kw")))
-    used = float((re - curt - exp).sum() * step_h)
-    load = float(used + imp.sum() * step_h)
-    return {"cost_yuan": float(((imp * ledger["price_import"] - exp * ledger["price_export"])
-                                * step_h).sum()),
-            "co2_t": float((imp * ledger["co2_kg_per_kwh"]).sum() * step_h / 1000.0),
-            "self_sufficiency": used / load if load > 0 else 0.0}
+    result = run(park, start.isoformat(), (end - start).days, rollout.forecast, rollout.planner,
+                 rollout.seed, inputs=inputs, baselines=tuple(rollout.baselines),
+                 perfect_foresight=rollout.perfect_foresight, keep_schedules=False)
+    doc = result.kpis
+    solver = {k: v for k, v in doc["solver"].items() if k not in ("per_day", "fallback_days")}
+    solver["fallback_days"] = len(doc["solver"].get("fallback_days", []))
+    return {**doc["strategy"], "comparison": doc["comparison"], "solver": solver,
+            "baselines": doc["baselines"], "perfect_foresight": doc["perfect_foresight"] or {}}
 
 
 def flatten(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -84,10 +75,16 @@ def flatten(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+DEFAULT_KPIS = ("comparison.*", "solver.*", "zero_carbon.*.pass", "perfect_foresight.*")
+"""Collected besides the strategy's top-level KPIs when the sweep file lists none."""
+
+
 def select(flat: dict[str, Any], patterns: list[str] | None, always: tuple[str, ...]) -> dict:
-    """The KPIs matching any glob pattern (default: the top-level ones), plus ``always``."""
+    """The KPIs matching any glob pattern (default: the top-level ones and DEFAULT_KPIS),
+    plus ``always``."""
     if patterns is None:
-        chosen = {k: v for k, v in flat.items() if "." not in k}
+        chosen = {k: v for k, v in flat.items()
+                  if "." not in k or any(fnmatch.fnmatchcase(k, p) for p in DEFAULT_KPIS)}
     else:
         chosen = {k: v for k, v in flat.items()
                   if any(fnmatch.fnmatchcase(k, p) for p in patterns)}
@@ -104,10 +101,7 @@ def run_variant(variant: Variant, rollout: Rollout, kpis: list[str] | None,
     built = shared is None
     try:
         park = variant.park()
-        if shared is None:
-            inputs = build_shared_inputs(park, rollout)
-        else:
-            inputs = dataclasses.replace(shared, park=park)
+        inputs = build_shared_inputs(park, rollout) if shared is None else shared
         with warnings.catch_warnings():
             _quiet_third_party_warnings()
             row.update(select(flatten(rollout_kpis(park, rollout, inputs)), kpis, always))

@@ -38,13 +38,13 @@ class BatteryBlock:
         prev = [b.start, *soc[:-1]]
         ctx.rows(b, "soc_update", [
             s - self.keep * p - bat.charge_efficiency * dt * c + dt / bat.discharge_efficiency * d
-            == 0 for s, p, c, d in zip(soc, prev, ch, dis)
+            == 0 for s, p, c, d in zip(soc, prev, ch, dis, strict=True)
         ])
-        ctx.rows(b, "power", [c + d <= bat.power_kw for c, d in zip(ch, dis)])
+        ctx.rows(b, "power", [c + d <= bat.power_kw for c, d in zip(ch, dis, strict=True)])
         ctx.slot(f"{key}.end", "row_lower", ctx.rows(b, "end", [soc[-1] >= 0]))
         ctx.slot(f"{key}.start_lo", "col_lower", [b.start])
         ctx.slot(f"{key}.start_hi", "col_upper", [b.start])
-        ctx.inject(bat.bus, [d - c for c, d in zip(ch, dis)])
+        ctx.inject(bat.bus, [d - c for c, d in zip(ch, dis, strict=True)])
         ctx.cost(bat.degradation_cost_yuan_per_kwh * dt * sum(dis)
                  + TIE_BREAK_YUAN_PER_KWH * dt * (sum(ch) + sum(dis)))
         for name, items in (("charge", ch), ("discharge", dis), ("soc", soc)):

@@ -25,7 +25,6 @@ from parkgrid.optimizer.core import TIE_BREAK_YUAN_PER_KWH, Build
 from parkgrid.optimizer.horizon import Horizon, decay, reachable_kwh
 from parkgrid.simulate.physics import chiller_curve
 
-
 ON_KW_TH = 1e-3
 """A chiller without on/off binary counts as on above this output."""
 
@@ -60,21 +59,28 @@ class CoolingBlock:
     def build(self, b: pyo.Block, ctx: Build) -> None:
         supply = [0.0 for _ in ctx.steps]
         previous: tuple[Chiller, pyo.Block] | None = None
+        group: list[list] = []
         for chiller in self.cooling.chillers:
             c = pyo.Block()
             b.add_component(chiller.name, c)
             q = self._chiller(c, chiller, ctx)
-            supply = [s + x for s, x in zip(supply, q)]
-            if previous and chiller.min_part_load > 0 and _identical(previous[0], chiller):
-                self._order(c, previous[1], ctx)
+            supply = [s + x for s, x in zip(supply, q, strict=True)]
+            if chiller.min_part_load > 0:
+                if previous and _identical(previous[0], chiller):
+                    self._order(c, previous[1], ctx)
+                else:
+                    self._round_group(ctx, group)
+                    group = []
+                group.append([c.on[t] for t in ctx.steps])
             previous = (chiller, c)
+        self._round_group(ctx, group)
         if self.tank is not None:
-            supply = [s + d - ch for s, (ch, d) in zip(supply, self._tank(b, ctx))]
+            supply = [s + d - ch for s, (ch, d) in zip(supply, self._tank(b, ctx), strict=True)]
         b.unserved = ctx.var(b, "unserved")
         unserved = [b.unserved[t] for t in ctx.steps]
         ctx.output("cooling.unserved", unserved)
         ctx.cost(self.penalty * ctx.step_h * sum(unserved))
-        rows = ctx.rows(b, "balance", [s + u >= 0 for s, u in zip(supply, unserved)])
+        rows = ctx.rows(b, "balance", [s + u >= 0 for s, u in zip(supply, unserved, strict=True)])
         ctx.slot("cooling.demand", "row_lower", rows)
 
     def _chiller(self, c: pyo.Block, chiller: Chiller, ctx: Build) -> list:
@@ -87,9 +93,9 @@ class CoolingBlock:
             c.on = ctx.var(c, "on", domain=pyo.Binary, bounds=(0, 1))
             on = [c.on[t] for t in ctx.steps]
             ctx.output(f"{key}.on", on)
-            ctx.rows(c, "cap", [x - cap * o <= 0 for x, o in zip(q, on)])
+            ctx.rows(c, "cap", [x - cap * o <= 0 for x, o in zip(q, on, strict=True)])
             ctx.rows(c, "min_load", [x - chiller.min_part_load * cap * o >= 0
-                                     for x, o in zip(q, on)])
+                                     for x, o in zip(q, on, strict=True)])
         else:
             on = [1.0 for _ in ctx.steps]
         q_pts, e_pts = operating_curve(chiller)
@@ -110,11 +116,11 @@ class CoolingBlock:
         offsets = e_pts[:-1] - slopes * q_pts[:-1]
         if len(slopes) == 1:
             a, b0 = float(slopes[0]), float(offsets[0])
-            ctx.rows(c, "curve", [y - a * x - b0 * o == 0 for x, y, o in zip(q, e, on)])
+            ctx.rows(c, "curve", [y - a * x - b0 * o == 0 for x, y, o in zip(q, e, on, strict=True)])
             return
-        for k, (a, b0) in enumerate(zip(slopes, offsets)):
+        for k, (a, b0) in enumerate(zip(slopes, offsets, strict=True)):
             ctx.rows(c, f"curve_{k}", [y - float(a) * x - float(b0) * o >= 0
-                                       for x, y, o in zip(q, e, on)])
+                                       for x, y, o in zip(q, e, on, strict=True)])
 
     @staticmethod
     def _sos2(c: pyo.Block, ctx: Build, q: list, e: list, on: list,
@@ -137,6 +143,11 @@ class CoolingBlock:
         c.lam_adjacent = pyo.Constraint(ctx.steps, range(m), rule=adjacent)
 
     @staticmethod
+    def _round_group(ctx: Build, group: list[list]) -> None:
+        if len(group) > 1:
+            ctx.round_as_count(group)
+
+    @staticmethod
     def _order(c: pyo.Block, before: pyo.Block, ctx: Build) -> None:
         """Symmetry breaking between two identical chillers with on/off binaries."""
         ctx.rows(c, "order_on", [before.on[t] - c.on[t] >= 0 for t in ctx.steps])
@@ -152,7 +163,7 @@ class CoolingBlock:
         ch, dis, level = ([v[t] for t in ctx.steps] for v in (b.charge, b.discharge, b.level))
         prev = [b.start, *level[:-1]]
         ctx.rows(b, "level_update", [
-            lv - self.keep * p - dt * c + dt * d == 0 for lv, p, c, d in zip(level, prev, ch, dis)
+            lv - self.keep * p - dt * c + dt * d == 0 for lv, p, c, d in zip(level, prev, ch, dis, strict=True)
         ])
         ctx.slot("tank.end", "row_lower", ctx.rows(b, "end", [level[-1] >= 0]))
         ctx.slot("tank.start_lo", "col_lower", [b.start])
@@ -160,7 +171,7 @@ class CoolingBlock:
         ctx.cost(TIE_BREAK_YUAN_PER_KWH * dt * (sum(ch) + sum(dis)))
         for name, items in (("charge", ch), ("discharge", dis), ("level", level)):
             ctx.output(f"tank.{name}", items)
-        return list(zip(ch, dis))
+        return list(zip(ch, dis, strict=True))
 
     def day_data(self, h: Horizon) -> dict[str, np.ndarray]:
         data = {"cooling.demand": np.maximum(h.column("cooling_load_kw_th"), 0.0)}

@@ -23,7 +23,7 @@ TIE_BREAK_YUAN_PER_KWH = 1e-4
 converter round trips, over-cooling): breaks ties towards the loss-free schedule."""
 
 SlotKind = Literal["col_lower", "col_upper", "row_lower", "row_upper", "row_fix", "cost",
-                   "integer"]
+                   "integer", "coef"]
 ROW_SENSE = {"row_lower": -1, "row_upper": 1, "row_fix": 0}
 """The row sense of each row slot kind (Pyomo's standard form: -1 ≥, 0 =, 1 ≤)."""
 
@@ -31,7 +31,7 @@ ROW_SENSE = {"row_lower": -1, "row_upper": 1, "row_fix": 0}
 @dataclass
 class Slot:
     kind: SlotKind
-    items: list  # VarData for column kinds, ConstraintData for row kinds
+    items: list  # VarData (column kinds), ConstraintData (row kinds), (row, var) pairs (coef)
 
 
 @dataclass
@@ -46,6 +46,8 @@ class Build:
     slots: dict[str, Slot] = field(default_factory=dict)
     outputs: dict[str, list] = field(default_factory=dict)
     costs: list = field(default_factory=list)
+    sign_rounded: list[tuple[list, list, list]] = field(default_factory=list)
+    count_rounded: list[list[list]] = field(default_factory=list)
 
     @property
     def steps(self) -> range:
@@ -68,6 +70,16 @@ class Build:
     def output(self, key: str, items: Sequence) -> None:
         """Declare variables whose solution values are read back under ``key``."""
         self.outputs[key] = list(items)
+
+    def round_by_sign(self, binaries: Sequence, positive: Sequence, negative: Sequence) -> None:
+        """In relax-and-round, set each binary to 1 where positive ≥ negative, else 0 (the
+        default rounds every binary up)."""
+        self.sign_rounded.append((list(binaries), list(positive), list(negative)))
+
+    def round_as_count(self, units: Sequence[Sequence]) -> None:
+        """In relax-and-round, treat interchangeable units' binaries (``units[i][t]``) as one
+        count per step: the count rounded up, switched on in the given unit order."""
+        self.count_rounded.append([list(u) for u in units])
 
     def cost(self, expr: object) -> None:
         """Add a constant-coefficient term to the objective (yuan)."""

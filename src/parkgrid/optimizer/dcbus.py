@@ -25,9 +25,9 @@ class DCBusBlock:
         b.ac_to_dc = ctx.var(b, "ac_to_dc", bounds=(0.0, self.rating_kw))
         b.dc_to_ac = ctx.var(b, "dc_to_ac", bounds=(0.0, self.rating_kw))
         a2d, d2a = [b.ac_to_dc[t] for t in ctx.steps], [b.dc_to_ac[t] for t in ctx.steps]
-        ctx.rows(b, "rating", [x + y <= self.rating_kw for x, y in zip(a2d, d2a)])
-        ctx.inject("ac", [self.eta * y - x for x, y in zip(a2d, d2a)])
-        ctx.inject("dc", [self.eta * x - y for x, y in zip(a2d, d2a)])
+        ctx.rows(b, "rating", [x + y <= self.rating_kw for x, y in zip(a2d, d2a, strict=True)])
+        ctx.inject("ac", [self.eta * y - x for x, y in zip(a2d, d2a, strict=True)])
+        ctx.inject("dc", [self.eta * x - y for x, y in zip(a2d, d2a, strict=True)])
         ctx.cost(TIE_BREAK_YUAN_PER_KWH * ctx.step_h * (sum(a2d) + sum(d2a)))
         ctx.output("converter.ac_to_dc", a2d)
         ctx.output("converter.dc_to_ac", d2a)

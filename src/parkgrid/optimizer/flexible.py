@@ -92,7 +92,7 @@ class FlexibleBlock:
             x, owed, miss = ([v[t] for t in ctx.steps] for v in (c.x, c.owed, c.miss))
             prev = [0.0, *owed[:-1]]
             rows = ctx.rows(c, "owed_update", [
-                r - p + dt * xx + m == 0 for r, p, xx, m in zip(owed, prev, x, miss)
+                r - p + dt * xx + m == 0 for r, p, xx, m in zip(owed, prev, x, miss, strict=True)
             ])
             for name, kind, items in (("power", "col_upper", x), ("owed_max", "col_upper", owed),
                                       ("miss_max", "col_upper", miss), ("arrive", "row_fix", rows)):

@@ -20,13 +20,17 @@ price spread makes it unprofitable and the binary is relaxed.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 
 from parkgrid.config import Park
 from parkgrid.optimizer.core import TIE_BREAK_YUAN_PER_KWH, Build
+from parkgrid.optimizer.flexible import channels
 from parkgrid.optimizer.horizon import Horizon
+from parkgrid.simulate.physics import chiller_electric_kw
 
 DEMAND_MINUTES = 15
 DECLARED_TOLERANCE = 1.05
@@ -79,17 +83,27 @@ class GridBlock:
             self._build_demand(b, ctx, imp)
 
     def _build_export(self, b: pyo.Block, ctx: Build, imp: list) -> None:
+        """Export, and the import/export direction: ``imp ≤ I_t·y``, ``exp ≤ X_t·(1 − y)``
+        with per-step big-Ms (I_t the most the park can draw, X_t the most it can send) so
+        that the relaxation is the convex hull ``imp/I_t + exp/X_t ≤ 1``."""
         b.exp = ctx.var(b, "exp", bounds=(0.0, self.export_kw))
         b.importing = ctx.var(b, "importing", bounds=(0.0, 1.0), domain=pyo.Reals)
         exp = [b.exp[t] for t in ctx.steps]
         side = [b.importing[t] for t in ctx.steps]
         ctx.inject("ac", [-e for e in exp])
         ctx.slot("grid.export_cost", "cost", exp)
+        ctx.slot("grid.export_max", "col_upper", exp)
+        ctx.slot("grid.side_lo", "col_lower", side)
+        ctx.slot("grid.side_hi", "col_upper", side)
         ctx.slot("grid.exclusive", "integer", side)
+        ctx.round_by_sign(side, imp, exp)
         ctx.output("grid.export", exp)
-        ctx.rows(b, "import_side", [i - self.limit_kw * y <= 0 for i, y in zip(imp, side)])
-        ctx.rows(b, "export_side", [e + self.export_kw * y <= self.export_kw
-                                    for e, y in zip(exp, side)])
+        rows = ctx.rows(b, "import_side", [i - self.limit_kw * y <= 0 for i, y in zip(imp, side, strict=True)])
+        ctx.slot("grid.import_m", "coef", list(zip(rows, side, strict=True)))
+        rows = ctx.rows(b, "export_side", [e + self.export_kw * y <= self.export_kw
+                                           for e, y in zip(exp, side, strict=True)])
+        ctx.slot("grid.export_m", "coef", list(zip(rows, side, strict=True)))
+        ctx.slot("grid.export_m_rhs", "row_upper", rows)
 
     def _build_demand(self, b: pyo.Block, ctx: Build, imp: list) -> None:
         k = self.block_steps
@@ -113,10 +127,33 @@ class GridBlock:
         if self.export_kw > 0:
             p_exp = h.column("price_export_yuan_per_kwh")
             data["grid.export_cost"] = -(p_exp - TIE_BREAK_YUAN_PER_KWH) * dt
-            data["grid.exclusive"] = (p_exp > p_imp + 2 * TIE_BREAK_YUAN_PER_KWH).astype(float)
+            data.update(self._direction(h, p_imp, p_exp))
         if self.rate > 0:
             data["grid.demand_floor"] = -self._thresholds(h)
         return data
+
+    def _direction(self, h: Horizon, p_imp: np.ndarray, p_exp: np.ndarray
+                   ) -> dict[str, np.ndarray]:
+        """Big-Ms and the direction binaries. A binary is needed only where buying to sell
+        would pay (export price above the import cost) and both directions are open: with no
+        possible surplus the park imports; where the renewables alone cover every possible
+        consumption, importing is dominated (it would displace renewables worth the export
+        price) and the park exports."""
+        bounds = flow_bounds_kw(h)
+        send = np.minimum(bounds.surplus_kw, self.export_kw)
+        draw = np.minimum(bounds.draw_kw, self.limit_kw)
+        exports_only = bounds.renewable_surplus_kw >= bounds.flexible_kw
+        lo = np.where(send <= 0.0, 1.0, 0.0)
+        hi = np.where(exports_only & (send > 0.0), 0.0, 1.0)
+        pays = p_exp > p_imp + 2 * TIE_BREAK_YUAN_PER_KWH
+        return {
+            "grid.export_max": send,
+            "grid.side_lo": lo, "grid.side_hi": hi,
+            "grid.exclusive": (pays & (lo < hi)).astype(float),
+            "grid.import_m": -np.maximum(draw, 1.0),
+            "grid.export_m": np.maximum(send, 1.0),
+            "grid.export_m_rhs": np.maximum(send, 1.0),
+        }
 
     def _thresholds(self, h: Horizon) -> np.ndarray:
         """Per demand row (month part × block): the billed threshold, or the import limit
@@ -140,3 +177,75 @@ class GridBlock:
             "tou_period": s["tou_period"].to_numpy(),
             "co2_kg_per_kwh": h.column("co2_kg_per_kwh"),
         }
+
+
+def demand_peaks_kw(imports: np.ndarray, index: pd.DatetimeIndex,
+                    step_minutes: int) -> tuple[float, float | None]:
+    """Highest 15-min average import in the horizon's start month, and in the next month
+    (``None`` when the horizon stays in one month), kW."""
+    k = demand_block_steps(step_minutes)
+    starts = np.arange(0, len(imports), k)
+    averages = np.add.reduceat(imports, starts) / np.diff(np.append(starts, len(imports)))
+    month = (index.year * 12 + index.month).to_numpy()[starts]
+    first = month == month[0]
+    this = float(averages[first].max()) if first.any() else 0.0
+    return this, (float(averages[~first].max()) if (~first).any() else None)
+
+
+def demand_charge_yuan(park: Park, imports: np.ndarray, index: pd.DatetimeIndex,
+                       month_peak_kw: float) -> float:
+    """The demand charge a horizon's imports add on top of the month-to-date peak, yuan."""
+    rate = demand_rate(park)
+    if rate == 0:
+        return 0.0
+    this, following = demand_peaks_kw(imports, index, park.time_step_minutes)
+    increment = max(0.0, this - demand_threshold_kw(park, month_peak_kw, True))
+    if following is not None:
+        increment += max(0.0, following - demand_threshold_kw(park, 0.0, False))
+    return rate * increment
+
+
+@dataclass
+class FlowBounds:
+    """Per step, AC-side: the most the park can send to the grid (renewables and batteries
+    at full output, no flexible consumption), the most it can draw (every load and
+    flexible consumer at full power, no generation), what the renewables leave over the
+    inflexible loads, and the most the flexible consumers can take."""
+
+    surplus_kw: np.ndarray
+    draw_kw: np.ndarray
+    renewable_surplus_kw: np.ndarray
+    flexible_kw: np.ndarray
+
+
+def flow_bounds_kw(h: Horizon) -> FlowBounds:
+    park, inputs = h.park, h.inputs
+    dc = park.buses.dc
+    eta = dc.converter_efficiency if dc is not None else 1.0
+
+    def on_bus(bus: str) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """Renewables, inflexible load, storage power and flexible consumption on ``bus``."""
+        re = inputs.bus_total_kw("pv_kw_", park.pv, bus).to_numpy(dtype=float).clip(0.0)
+        if bus == "ac":
+            re = re + sum((h.column(f"wind_kw_{w.name}").clip(0.0) for w in park.wind),
+                          np.zeros(h.n))
+        load = inputs.bus_total_kw("load_kw_", park.loads, bus).to_numpy(dtype=float)
+        storage = sum(b.power_kw for b in park.batteries if b.bus == bus)
+        flexible = storage + sum(ch.max_kw for ch in channels(park) if ch.bus == bus)
+        if park.cooling is not None:
+            flexible += sum(chiller_electric_kw(c, c.capacity_kw_th).item()
+                            for c in park.cooling.chillers if c.bus == bus)
+        return re, load, storage, flexible
+
+    re_ac, load_ac, storage_ac, flex_ac = on_bus("ac")
+    surplus, draw = re_ac + storage_ac - load_ac, load_ac + flex_ac
+    spare, flexible = re_ac - load_ac, flex_ac
+    if dc is not None:
+        re_dc, load_dc, storage_dc, flex_dc = on_bus("dc")
+        surplus = surplus + eta * np.clip(re_dc + storage_dc - load_dc, 0.0, dc.converter_kw)
+        draw = draw + np.minimum((load_dc + flex_dc) / eta, dc.converter_kw)
+        net_dc = re_dc - load_dc
+        spare = spare + np.where(net_dc > 0, eta * np.minimum(net_dc, dc.converter_kw),
+                                 net_dc / eta)
+        flexible = flexible + flex_dc / eta
+    return FlowBounds(np.clip(surplus, 0.0, None), draw, spare, flexible)

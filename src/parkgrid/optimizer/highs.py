@@ -24,6 +24,8 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from parkgrid.optimizer.core import ROW_SENSE, Build
 
 INF = highspy.kHighsInf
+ROUND_UP_FROM = (1e-6, 0.5)
+"""Relax-and-round tries: round a binary (or a count of units) up from these fractions."""
 _INTEGER = highspy.HighsVarType.kInteger
 _CONTINUOUS = highspy.HighsVarType.kContinuous
 
@@ -64,6 +66,10 @@ class CompiledModel:
                       for key, s in ctx.slots.items()}
         self.outputs = {key: np.array([col_of[id(v)] for v in items], dtype=np.int64)
                         for key, items in ctx.outputs.items()}
+        self.by_sign = [tuple(np.array([col_of[id(v)] for v in group], dtype=np.int64)
+                              for group in groups) for groups in ctx.sign_rounded]
+        self.by_count = [np.array([[col_of[id(v)] for v in unit] for unit in units],
+                                  dtype=np.int64) for units in ctx.count_rounded]
         self.integer = self.base_integer.copy()
         self.candidates = np.flatnonzero(self.base_integer | self._slot_mask("integer"))
         self.highs = self._load(form.A, threads)
@@ -72,6 +78,8 @@ class CompiledModel:
     @staticmethod
     def _resolve(key: str, kind: str, items: list, col_of: dict, row_of: dict,
                  senses: np.ndarray) -> np.ndarray:
+        if kind == "coef":
+            return np.array([(row_of[id(c)], col_of[id(v)]) for c, v in items], dtype=np.int64)
         if kind in ROW_SENSE:
             idx = np.array([row_of[id(c)] for c in items], dtype=np.int64)
             if np.any(senses[idx] != ROW_SENSE[kind]):
@@ -118,10 +126,17 @@ class CompiledModel:
         integer = self.base_integer.copy()
         for key, (kind, idx) in self.slots.items():
             values = np.asarray(data[key], dtype=float)
-            if values.shape != idx.shape:
-                raise ValueError(f"data slot {key!r}: {values.shape} values for {idx.shape} items")
             target = {"col_lower": self.col_lower, "col_upper": self.col_upper,
                       "cost": self.cost, "integer": None}.get(kind)
+            if kind == "coef":
+                if values.shape != idx.shape[:1]:
+                    raise ValueError(f"data slot {key!r}: {values.shape} values for "
+                                     f"{len(idx)} coefficients")
+                for (row, col), value in zip(idx.tolist(), values.tolist(), strict=True):
+                    self.highs.changeCoeff(row, col, value)
+                continue
+            if values.shape != idx.shape:
+                raise ValueError(f"data slot {key!r}: {values.shape} values for {idx.shape} items")
             if kind == "integer":
                 integer[idx] = values > 0.5
             elif target is not None:
@@ -148,35 +163,122 @@ class CompiledModel:
         self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(cost, float))
 
     def solve(self, time_limit_s: float, mip_gap: float) -> SolveResult:
-        """Run HiGHS on the pushed data; the result carries values only with a solution."""
+        """Solve the pushed data: an LP directly; a MIP through relax-and-round first.
+
+        The LP relaxation gives a bound. Its binaries rounded (up from a threshold: a
+        chiller on wherever the relaxation runs it; for interchangeable chillers, their
+        count; the grid direction by the sign of the relaxed net import) and the LP
+        re-solved with them fixed give schedules — always feasible thanks to over-cooling,
+        curtailment and the slacks. The best is returned as proven when it lies within
+        ``mip_gap`` of the bound, else it starts the branch and bound as its incumbent.
+        (Measured on the Haiyan park: a MIP without this start spends most of its time in
+        sub-MIP heuristics looking for what the rounding finds in two LP solves.)
+        """
+        started, clock = time.perf_counter(), self.highs.getRunTime()
+        deadline = clock + time_limit_s
+        if not self.integer.any():
+            run = self._run(deadline)
+            return self._result(run, run.status, run.objective, 0.0, started, clock, False)
+        relaxed = self._relaxed_run(deadline)
+        best: _Run | None = None
+        if relaxed.has_solution:
+            tries = [self._rounded_run(relaxed, deadline, up_from) for up_from in ROUND_UP_FROM]
+            found = [r for r in tries if r is not None]
+            best = min(found, key=lambda r: r.objective) if found else None
+            gap = _gap(best.objective if best else None, relaxed.objective)
+            if best is not None and gap is not None and gap <= mip_gap:
+                return self._result(best, "optimal", relaxed.objective, gap, started, clock,
+                                     True)
+        self.highs.setOptionValue("mip_rel_gap", mip_gap)
+        if best is not None:
+            self._set_start(best)
+        run = self._run(deadline)
+        bound: float | None = self.highs.getInfo().mip_dual_bound
+        if relaxed.objective is not None:
+            bound = max(bound, relaxed.objective) if np.isfinite(bound) else relaxed.objective
+        elif not np.isfinite(bound):
+            bound = None
+        status = run.status
+        if not run.has_solution and best is not None:
+            run, status = best, "time_limit"  # out of time before the start was used
+        return self._result(run, status, bound, _gap(run.objective, bound), started, clock, True)
+
+    def _set_start(self, run: _Run) -> None:
+        start = highspy.HighsSolution()
+        start.col_value = run.values
+        start.value_valid = True
+        self.highs.setSolution(start)
+
+    def _run(self, deadline: float) -> _Run:
         h = self.highs
-        started, clock = time.perf_counter(), h.getRunTime()
-        h.setOptionValue("time_limit", clock + time_limit_s)
-        h.setOptionValue("mip_rel_gap", mip_gap)
+        h.setOptionValue("time_limit", max(deadline, h.getRunTime() + 1e-6))
         h.run()
-        solve_s = h.getRunTime() - clock
-        status = h.getModelStatus()
         info = h.getInfo()
         has = info.primal_solution_status == 2
-        is_mip = bool(self.integer.any())
-        values = np.asarray(h.getSolution().col_value, dtype=float) if has else None
-        objective = info.objective_function_value if has else None
-        bound = info.mip_dual_bound if is_mip else objective
-        gap = (info.mip_gap if is_mip else 0.0) if has else None
+        return _Run(_status_name(h.getModelStatus()), has,
+                    np.asarray(h.getSolution().col_value, dtype=float) if has else None,
+                    info.objective_function_value if has else None,
+                    max(int(info.mip_node_count), 0))
+
+    def _relaxed_run(self, deadline: float) -> _Run:
+        self._apply_integrality(self.highs, np.zeros_like(self.integer))
+        try:
+            return self._run(deadline)
+        finally:
+            self._apply_integrality(self.highs, self.integer)
+
+    def _rounded_run(self, relaxed: _Run, deadline: float, up_from: float) -> _Run | None:
+        """The LP with every integer column fixed to its relaxed value rounded up from
+        ``up_from`` (binaries and counts of interchangeable units), or by the sign rule a
+        block registered."""
+        values = relaxed.values
+        assert values is not None
+        rounded = np.floor(values + 1.0 - up_from)
+        for binaries, positive, negative in self.by_sign:
+            rounded[binaries] = values[positive] >= values[negative]
+        for units in self.by_count:  # units × steps
+            count = np.floor(values[units].sum(axis=0) + 1.0 - up_from)
+            rounded[units] = np.arange(len(units))[:, None] < count[None, :]
+        idx = np.flatnonzero(self.integer)
+        fixed = rounded[idx].clip(self.col_lower[idx], self.col_upper[idx])
+        h, cols = self.highs, idx.astype(np.int32)
+        self._apply_integrality(h, np.zeros_like(self.integer))
+        h.changeColsBounds(idx.size, cols, fixed, fixed)
+        try:
+            run = self._run(deadline)
+        finally:
+            h.changeColsBounds(idx.size, cols, self.col_lower[idx], self.col_upper[idx])
+            self._apply_integrality(h, self.integer)
+        return run if run.has_solution and run.status == "optimal" else None
+
+    def _result(self, run: _Run, status: str, bound: float | None, gap: float | None,
+                started: float, clock: float, is_mip: bool) -> SolveResult:
         return SolveResult(
-            status=_status_name(status), has_solution=has, values=values, objective=objective,
-            bound=bound, gap=gap, solve_time_s=solve_s,
-            wall_time_s=time.perf_counter() - started, is_mip=is_mip,
-            nodes=max(int(info.mip_node_count), 0),
+            status=status, has_solution=run.has_solution, values=run.values,
+            objective=run.objective, bound=bound, gap=gap if run.has_solution else None,
+            solve_time_s=self.highs.getRunTime() - clock,
+            wall_time_s=time.perf_counter() - started, is_mip=is_mip, nodes=run.nodes,
         )
 
     def read(self, values: np.ndarray) -> dict[str, np.ndarray]:
         """Every declared output's solution values."""
         return {key: values[idx] for key, idx in self.outputs.items()}
 
-    def column_values(self, values: np.ndarray, items: list) -> np.ndarray:
-        col_of = {id(v): i for i, v in enumerate(self.columns)}
-        return values[[col_of[id(v)] for v in items]]
+
+@dataclass
+class _Run:
+    status: str
+    has_solution: bool
+    values: np.ndarray | None
+    objective: float | None
+    nodes: int
+
+
+def _gap(objective: float | None, bound: float | None) -> float | None:
+    """Relative MIP gap as HiGHS defines it: |objective − bound| / |objective|."""
+    if objective is None or bound is None:
+        return None
+    return abs(objective - bound) / max(abs(objective), 1e-9)
 
 
 def _status_name(status: highspy.HighsModelStatus) -> str:

@@ -20,6 +20,7 @@ from parkgrid.optimizer.grid import GridBlock
 from parkgrid.optimizer.highs import CompiledModel, SolveResult
 from parkgrid.optimizer.horizon import Horizon
 from parkgrid.optimizer.renewables import RenewablesBlock
+from parkgrid.schedule import PER_ASSET_COLUMNS, SCHEDULE_COLUMNS
 
 
 class AssetBlock(Protocol):
@@ -76,8 +77,10 @@ class ParkModel:
         return self.compiled.solve(time_limit_s, mip_gap)
 
     def columns(self, out: dict[str, np.ndarray], h: Horizon) -> dict[str, np.ndarray]:
-        """Internal schedule columns (per-asset columns always suffixed) from the outputs."""
-        cols: dict[str, np.ndarray] = {}
+        """Internal schedule columns from the outputs: per-asset columns always suffixed,
+        the others all present (zeros for assets the park lacks)."""
+        per_asset = {base for bases in PER_ASSET_COLUMNS.values() for base in bases}
+        cols = {c: np.zeros(h.n) for c in SCHEDULE_COLUMNS if c not in per_asset}
         for block in self.blocks.values():
             cols.update(block.columns(out, h))
         return cols

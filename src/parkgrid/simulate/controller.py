@@ -3,9 +3,13 @@
 Set-points are kept where physics allows: battery and tank flows, EV and deferrable
 charging. Each step, in order:
 
-1. cooling — the tank follows its set-point within its limits; the chillers cover the
-   actual demand plus tank charging (cheapest split that respects minimum part load); when
-   the chillers cannot, the tank discharges more; what is left is unmet cooling.
+1. cooling — the chillers keep their planned output and the tank takes the difference to
+   the actual demand, within its limits; where it cannot (or storage may not be used), the
+   tank follows its set-point and the chillers cover the actual demand plus tank charging
+   (cheapest split that respects minimum part load); when the chillers cannot, the tank
+   discharges more; what is left is unserved cooling. A demand below the minimum part
+   load goes to the tank when storage may be used, else the chiller runs at its minimum
+   and over-cools (as the optimizer allows).
 2. EV sessions and deferrable loads — the planned aggregate power goes to the plugged-in
    sessions earliest-departure first, raised where a session (or a window) would otherwise
    miss its energy.
@@ -115,6 +119,7 @@ class _DayData:
     cooling: list[float]
     batt_sp: list[list[float]]
     tes_sp: list[float]
+    chiller_sp: list[float] | None  # planned total chiller output, kW_th (None: not planned)
     ev_sp: list[list[float]]  # per charger (park.ev.chargers order)
     def_sp: list[list[float]]
     def_windows: list[tuple[int, int, float, float, bool]]  # start, end, kwh, max_kw, dc
@@ -126,6 +131,7 @@ class _DayData:
         park, s, n = ctl.park, actual.series, len(actual.index)
         plan, meta = schedule.frame, schedule.metadata
         chargers = park.ev.chargers if park.ev else []
+
         def setpoint(kind: str, base: str, name: str) -> np.ndarray:
             col = physics.asset_column(park, kind, base, name)
             return plan[col].to_numpy(float) if col in plan else np.zeros(n)
@@ -149,6 +155,8 @@ class _DayData:
                      if park.cooling else [0.0] * n),
             batt_sp=batt_sp,
             tes_sp=(plan_col("tes_charge_kw_th") - plan_col("tes_discharge_kw_th")).tolist(),
+            chiller_sp=(physics.total(plan, "chiller_cooling_kw_th").tolist()
+                        if physics.columns_like(plan, "chiller_cooling_kw_th") else None),
             ev_sp=[[ASAP] * n if meta.get("ev") == "asap" else
                    setpoint("chargers", "ev_charge_kw", c.name).tolist() for c in chargers],
             def_sp=([[ASAP] * n for _ in def_sp] if meta.get("deferrable") == "asap"
@@ -339,6 +347,10 @@ class _StepRunner:
             q_in = min(max(self.day.tes_sp[t], -max_out), max_in)
         else:
             kept, max_in, max_out = 0.0, 0.0, 0.0
+        planned = self.day.chiller_sp[t] if self.day.chiller_sp is not None else None
+        if self.absorb and planned is not None and tank is not None and _runnable(
+                ctl, planned) and -max_out - EPS <= planned - demand <= max_in + EPS:
+            q_in = min(max(planned - demand, -max_out), max_in)  # chillers as planned
         q_in = max(q_in, -demand)
         need = demand + q_in
         if need > ctl.chiller_cap:
@@ -347,18 +359,15 @@ class _StepRunner:
         unmet = max(0.0, need - ctl.chiller_cap)
         need -= unmet
         outputs = physics.split_cooling(ctl.chillers, need, ctl.curves) if need > EPS else []
-        if need > EPS and not outputs:  # below the minimum part load: let the tank take it
+        if need > EPS and not outputs:  # below every minimum part load
             first = ctl.chillers[0].min_part_load * ctl.chillers[0].capacity_kw_th
-            if q_in + (first - need) <= max_in + EPS:
-                q_in += first - need
-                need = first
-            elif q_in - need >= -max_out - EPS:
-                q_in -= need
-                need = 0.0
-            else:
-                self.events.append(f"step {t}: chillers below minimum part load")
-            outputs = (physics.split_cooling(ctl.chillers, need, ctl.curves)
-                       or _below_minimum(ctl.chillers, need)) if need > EPS else []
+            if self.absorb and q_in + (first - need) <= max_in + EPS:
+                q_in += first - need  # the tank stores the surplus
+            elif self.absorb and q_in - need >= -max_out - EPS:
+                q_in -= need  # the tank covers it, the chillers stay off
+                first = 0.0
+            need = first  # otherwise over-cool at the minimum part load
+            outputs = physics.split_cooling(ctl.chillers, need, ctl.curves) if need else []
         if not outputs:
             outputs = [0.0] * len(ctl.chillers)
         e_ac = e_dc = 0.0
@@ -515,6 +524,12 @@ class _StepRunner:
         )
 
 
+def _runnable(ctl: Controller, output_kw_th: float) -> bool:
+    """Whether the chillers can produce exactly ``output_kw_th`` (0 always can)."""
+    return output_kw_th <= EPS or bool(physics.split_cooling(ctl.chillers, output_kw_th,
+                                                             ctl.curves))
+
+
 def _move(nets: list[float], lims: list[tuple[float, float]], idx: list[int],
           amount: float) -> float:
     """Raise (amount > 0) or lower the outputs of batteries ``idx`` by up to ``amount``
@@ -530,8 +545,3 @@ def _move(nets: list[float], lims: list[tuple[float, float]], idx: list[int],
         nets[i] += delta
         amount -= delta
     return amount
-
-
-def _below_minimum(chillers: list, need: float) -> list[float]:
-    """Last resort: the first chiller alone below its minimum part load."""
-    return [min(need, chillers[0].capacity_kw_th)] + [0.0] * (len(chillers) - 1)

@@ -13,14 +13,15 @@ def milp_planner(park: Park, **options: Any) -> Any:
     """``plan(inputs, state) -> Schedule`` solving the optimizer's model of the horizon
     (options: :class:`parkgrid.optimizer.PlanOptions` fields). Raises SolverError when the
     solve ends without a schedule; the rollout then falls back to the rules."""
-    from parkgrid.optimizer import PlanOptions, plan
+    from parkgrid.optimizer import DayAheadOptimizer, PlanOptions
 
-    plan_options = PlanOptions(**options)
+    optimizer = DayAheadOptimizer(park, options=PlanOptions(**options))
 
     def milp(inputs: Inputs, state: ParkState) -> Schedule:
-        schedule = plan(inputs, state, plan_options)
+        schedule = optimizer.plan(inputs, state)
         schedule.metadata.setdefault("planner", "milp")
         return schedule
 
     milp.name = "milp"  # type: ignore[attr-defined]
+    milp.optimizer = optimizer  # type: ignore[attr-defined]
     return milp

@@ -196,7 +196,7 @@ def _plan_day(plan: PlannerFn, fallback: PlannerFn, forecaster: Forecaster, actu
         events.append(f"{date} solver status {status} (gap {meta.get('gap')})")
     return schedule, DayRecord(
         date, str(meta.get("planner", getattr(plan, "name", "custom"))), status,
-        float(meta.get("solve_s", time.perf_counter() - started)),
+        float(meta.get("solve_time_s", meta.get("solve_s", time.perf_counter() - started))),
         _number(meta.get("gap")), _number(meta.get("objective")))
 
 

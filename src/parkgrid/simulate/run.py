@@ -11,9 +11,15 @@ Baselines (same period, same actuals):
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -25,9 +31,10 @@ from parkgrid.simulate import kpi
 from parkgrid.simulate.bound import BoundResult, perfect_foresight_bound
 from parkgrid.simulate.forecast import Perfect, make_forecaster
 from parkgrid.simulate.rollout import RolloutResult, day_starts, make_planner, simulate
-from parkgrid.simulate.rules import plan_none, plan_rules
+from parkgrid.simulate.rules import plan_idle, plan_rules
 
 BASELINES = ("grid_only", "re_no_storage", "rules")
+BOUND_TASK = "perfect-foresight bound"
 PERIOD_KEYS = ("total_cost_yuan", "cost_yuan", "co2_t", "self_sufficiency")
 """Stable period-level keys of ``kpis["strategy"]`` (and of each baseline)."""
 
@@ -57,10 +64,17 @@ def run(
     baselines: tuple[str, ...] = BASELINES,
     perfect_foresight: bool = True,
     keep_schedules: bool = True,
+    bound_variants: tuple[str, ...] = ("monthly_lp",),
+    parallel: bool | None = None,
     report: Report | None = None,
 ) -> RunResult:
     """Run the strategy (``forecast`` × ``planner``), the baselines and the bound over
-    ``days`` days from ``start`` (default: the park's whole year)."""
+    ``days`` days from ``start`` (default: the park's whole year).
+
+    ``parallel``: run the baselines and the bound in a second process while the strategy
+    runs here (the machine's second core); default: for periods of four weeks or more
+    (starting the process costs a few seconds).
+    """
     started = time.perf_counter()
     first = pd.Timestamp(f"{park.year}-01-01") if start is None else pd.Timestamp(start)
     end = None if days is None else first + pd.Timedelta(days=days)
@@ -69,6 +83,51 @@ def run(
     if inputs is None:
         inputs = build_inputs(park, first.year)
     n = len(dates)
+
+    background: _Background | None = None
+
+    def progress(task: str) -> Callable[[Any, float], None]:
+        counter = {"done": 0}
+
+        def call(_record: Any, cost: float) -> None:
+            counter["done"] += 1
+            if report is not None:
+                report(task, counter["done"], n, cost)
+            if background is not None:
+                background.poll()
+
+        return call
+
+    label = f"{planner} · {forecast}"
+    parallel = n >= 28 if parallel is None else parallel
+    refs = (park, inputs, first, end, forecast, seed, baselines, perfect_foresight,
+            bound_variants)
+    if parallel and (baselines or perfect_foresight):
+        background = _Background(refs, report)
+    strategy = simulate(park, first, end, make_forecaster(forecast, seed),
+                        make_planner(planner, park), inputs=inputs, seed=seed,
+                        keep_schedules=keep_schedules, progress=progress(label), name=planner)
+    if background is not None:
+        base, bound, bound_error = background.result()
+    else:
+        base, bound, bound_error = reference_runs(*refs, report=report)
+    if bound_error:
+        strategy.events.append(f"perfect-foresight bound failed: {bound_error}")
+    result = RunResult(strategy, base, bound)
+    result.kpis = kpi_document(park, result, first, end, forecast, planner, seed,
+                               time.perf_counter() - started)
+    if bound_error:
+        result.kpis["perfect_foresight"] = {"error": bound_error}
+    return result
+
+
+def reference_runs(park: Park, inputs: Inputs, start: pd.Timestamp, end: pd.Timestamp,
+                   forecast: str, seed: int, baselines: tuple[str, ...],
+                   perfect_foresight: bool, bound_variants: tuple[str, ...],
+                   report: Report | None = None,
+                   ) -> tuple[dict[str, RolloutResult], BoundResult | None, str | None]:
+    """The baselines and the bound: (baseline rollouts, bound or None, bound error or None)."""
+    n = len(day_starts(park, start, end))
 
     def progress(task: str) -> Callable[[Any, float], None]:
         counter = {"done": 0}
@@ -80,21 +139,17 @@ def run(
 
         return call
 
-    label = f"{planner} · {forecast}"
-    strategy = simulate(park, first, end, make_forecaster(forecast, seed),
-                        make_planner(planner, park), inputs=inputs, seed=seed,
-                        keep_schedules=keep_schedules, progress=progress(label), name=planner)
-    base = run_baselines(park, first, end, inputs, forecast, seed, baselines, progress)
-    bound = None
+    base = run_baselines(park, start, end, inputs, forecast, seed, baselines, progress)
+    bound, error = None, None
     if perfect_foresight:
-        bound = perfect_foresight_bound(
-            park, inputs, first, end,
-            report=(lambda done, total: report("perfect-foresight bound", done, total, None))
-            if report else None)
-    result = RunResult(strategy, base, bound)
-    result.kpis = kpi_document(park, result, first, end, forecast, planner, seed,
-                               time.perf_counter() - started)
-    return result
+        try:
+            bound = perfect_foresight_bound(
+                park, inputs, start, end, bound_variants,
+                report=(lambda done, total: report(BOUND_TASK, done, total, None))
+                if report else None)
+        except Exception as exc:  # a reference figure: report it, keep the run
+            error = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+    return base, bound, error
 
 
 def run_baselines(park: Park, start: pd.Timestamp, end: pd.Timestamp, inputs: Inputs,
@@ -107,7 +162,7 @@ def run_baselines(park: Park, start: pd.Timestamp, end: pd.Timestamp, inputs: In
         raise ValueError(f"unknown baselines {sorted(unknown)}; expected {BASELINES}")
     out = {}
     for name in which:
-        actuals, fc, plan = inputs, Perfect(), plan_none
+        actuals, fc, plan = inputs, Perfect(), plan_idle
         if name == "grid_only":
             actuals = without_renewables(inputs)
         elif name == "rules":
@@ -157,3 +212,60 @@ def kpi_document(park: Park, result: RunResult, start: pd.Timestamp, end: pd.Tim
         "solver": kpi.solver_stats(result.strategy.days_frame()),
         "events": len(result.strategy.events),
     }
+
+
+class _Background:
+    """:func:`reference_runs` in a second process (``python -m parkgrid.simulate.worker``).
+
+    Arguments and results travel as pickle files in a temporary folder; progress comes
+    back as tab-separated lines (task, done, total, cost) on the child's stdout, read by a
+    thread and forwarded by :meth:`poll` from the main thread.
+    """
+
+    def __init__(self, refs: tuple, report: Report | None) -> None:
+        self.refs = refs
+        self.report = report
+        self.latest: dict[str, tuple[int, int, float | None]] = {}
+        self.shown: dict[str, tuple[int, int, float | None]] = {}
+        self.tmp = tempfile.TemporaryDirectory(prefix="parkgrid-refs-")
+        folder = Path(self.tmp.name)
+        self.result_path = folder / "result.pickle"
+        args_path = folder / "args.pickle"
+        args_path.write_bytes(pickle.dumps(refs))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "parkgrid.simulate.worker", str(args_path),
+             str(self.result_path)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) == 4:
+                cost = float(parts[3]) if parts[3] else None
+                self.latest[parts[0]] = (int(parts[1]), int(parts[2]), cost)
+
+    def poll(self) -> None:
+        """Forward the latest progress of each task (non-blocking)."""
+        if self.report is None:
+            return
+        for task, state in list(self.latest.items()):
+            if self.shown.get(task) != state:
+                self.shown[task] = state
+                self.report(task, *state)
+
+    def result(self) -> tuple[dict[str, RolloutResult], BoundResult | None, str | None]:
+        """Wait for the child; its results, or the same computed here if it failed."""
+        try:
+            while self.proc.poll() is None:
+                self.reader.join(timeout=0.2)
+                self.poll()
+            self.reader.join()
+            self.poll()
+            if self.proc.returncode == 0 and self.result_path.exists():
+                return pickle.loads(self.result_path.read_bytes())
+        finally:
+            self.tmp.cleanup()
+        return reference_runs(*self.refs, report=self.report)

@@ -1,0 +1,273 @@
+"""Known-answer cases of the day-ahead optimizer, each worked by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optimizer_support import IDEAL_BATTERY, hours, make_inputs, make_park
+from parkgrid.balance import check_schedule
+from parkgrid.errors import SolverError
+from parkgrid.optimizer import DayAheadOptimizer, PlanOptions, plan_day
+from parkgrid.schedule import SCHEDULE_COLUMNS, ParkState
+
+
+def plan_checked(inputs, state=None, **options):
+    schedule = plan_day(inputs, state, **options)
+    assert check_schedule(schedule.frame, inputs.park, inputs) == []
+    return schedule
+
+
+def test_battery_arbitrage_buys_valley_and_sells_peak():
+    # 200 kW load; 0.3 yuan/kWh before 08:00 and after 20:00, 1.0 between. Without the
+    # battery: 2400 kWh × 1.0 + 2400 kWh × 0.3 = 3120 yuan. A lossless 400 kWh battery moves
+    # 400 kWh from valley to peak: 3120 − 400 × 0.7 = 2840 yuan.
+    park = make_park(batteries=[IDEAL_BATTERY])
+    h = hours(park)
+    price = np.where((h >= 8) & (h < 20), 1.0, 0.3)
+    s = plan_checked(make_inputs(park, load_kw_plant=200.0, price_import_yuan_per_kwh=price))
+    assert s.metadata["energy_yuan"] == pytest.approx(2840.0, abs=1e-3)
+    f = s.frame
+    assert f["battery_charge_kw"][(h >= 8) & (h < 20)].max() == pytest.approx(0.0, abs=1e-6)
+    assert f["battery_discharge_kw"].sum() * 0.25 == pytest.approx(400.0, abs=1e-3)
+    assert f["battery_soc_kwh"].max() == pytest.approx(400.0, abs=1e-3)
+
+
+def test_battery_idles_when_the_spread_does_not_pay_the_losses():
+    # round trip 0.9 × 0.9 = 0.81: buying at 0.5 to sell at 0.55 loses 0.5/0.81 − 0.55 > 0
+    battery = IDEAL_BATTERY | {"charge_efficiency": 0.9, "discharge_efficiency": 0.9}
+    park = make_park(batteries=[battery])
+    h = hours(park)
+    price = np.where(h >= 12, 0.55, 0.5)
+    s = plan_checked(make_inputs(park, load_kw_plant=200.0, price_import_yuan_per_kwh=price))
+    assert s.frame["battery_discharge_kw"].max() == pytest.approx(0.0, abs=1e-6)
+    assert s.frame["battery_charge_kw"].max() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_peak_shaving_of_a_four_hour_spike_under_a_demand_charge():
+    # 500 kW flat, 800 kW from 12:00 to 16:00; a 100 kW / 400 kWh battery covers exactly
+    # 100 kW of the 4-hour spike: peak 700 kW × 40 yuan/kW = 28,000 yuan. Flat price, no
+    # losses: energy (500 × 20 + 800 × 4) kWh × 0.5 = 6,600 yuan either way.
+    park = make_park(batteries=[IDEAL_BATTERY],
+                     tariff={"calendar": "zhejiang_2024",
+                             "demand": {"kind": "max_demand", "rate_yuan_per_kw_month": 40}})
+    h = hours(park)
+    load = np.where((h >= 12) & (h < 16), 800.0, 500.0)
+    s = plan_checked(make_inputs(park, load_kw_plant=load))
+    assert s.frame["grid_import_kw"].max() == pytest.approx(700.0, abs=1e-3)
+    assert s.metadata["demand_yuan"] == pytest.approx(28_000.0, abs=0.1)
+    assert s.metadata["energy_yuan"] == pytest.approx(6_600.0, abs=0.1)
+    assert s.state_out.month_peak_kw == pytest.approx(700.0, abs=1e-3)
+
+
+def test_tank_pre_cools_before_a_sharp_peak_window():
+    # 1,000 kW_th of cooling from 10:00 to 12:00 at 1.5 yuan/kWh, 0.3 otherwise; the 500 kW_th
+    # chiller alone cannot cover it, so the tank must be charged before 10:00 — and it is
+    # cheaper to charge all 2,000 kWh_th before: 2,000 / COP 4 × 0.3 = 150 yuan.
+    park = make_park(cooling={
+        "profile": {"path": "cooling.csv"},
+        "chillers": [{"name": "ch", "capacity_kw_th": 500, "cop": 4.0}],
+        "tank": {"capacity_kwh_th": 2000, "max_charge_kw_th": 1000, "max_discharge_kw_th": 1000,
+                 "standing_loss_pct_per_h": 0.0, "level_initial": 0.0,
+                 "end_level": {"rule": "free"}},
+    })
+    h = hours(park)
+    window = (h >= 10) & (h < 12)
+    s = plan_checked(make_inputs(park, cooling_load_kw_th=np.where(window, 1000.0, 0.0),
+                                 price_import_yuan_per_kwh=np.where(window, 1.5, 0.3)))
+    f = s.frame
+    assert f["tes_level_kwh_th"].iloc[39] == pytest.approx(2000.0, abs=1e-3)  # 09:45–10:00
+    assert f["chiller_electric_kw"][window].max() == pytest.approx(0.0, abs=1e-6)
+    assert s.metadata["cooling_unserved_kwh_th"] == pytest.approx(0.0, abs=1e-6)
+    assert s.metadata["energy_yuan"] == pytest.approx(150.0, abs=1e-3)
+
+
+def ev_park():
+    return make_park(ev={"chargers": [{"name": "fast", "kind": "fast_dc", "count": 1,
+                                       "power_kw": 50, "efficiency": 1.0, "bus": "ac"}],
+                         "generator": {}})
+
+
+def session(energy_kwh: float) -> dict:
+    return {"charger": "fast", "pile": 0, "bus": "ac", "arrival": "2025-07-01 08:00",
+            "departure": "2025-07-01 12:00", "energy_kwh": energy_kwh, "max_kw": 50.0}
+
+
+def test_ev_session_finishes_by_departure_in_the_cheapest_hours():
+    # plugged in 08:00–12:00, 100 kWh at ≤ 50 kW; 0.3 yuan/kWh 10:00–12:00, 0.1 after the car
+    # has left, 1.0 otherwise: all 100 kWh at 50 kW from 10:00 to 12:00, nothing later.
+    park = ev_park()
+    h = hours(park)
+    price = np.select([(h >= 10) & (h < 12), h >= 12], [0.3, 0.1], 1.0)
+    s = plan_checked(make_inputs(park, sessions=[session(100.0)],
+                                 price_import_yuan_per_kwh=price))
+    ev = s.frame["ev_charge_kw"].to_numpy()
+    assert ev[(h >= 10) & (h < 12)] == pytest.approx(np.full(8, 50.0), abs=1e-6)
+    assert ev[(h < 10) | (h >= 12)].max() == pytest.approx(0.0, abs=1e-6)
+    assert s.metadata["ev_unmet_kwh"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_ev_energy_beyond_the_chargers_reach_is_reported_unmet():
+    # 4 h × 50 kW = 200 kWh at most; 300 kWh asked: 100 kWh unmet at the EV penalty
+    park = ev_park()
+    s = plan_checked(make_inputs(park, sessions=[session(300.0)]))
+    assert s.metadata["ev_unmet_kwh"] == pytest.approx(100.0, abs=1e-6)
+    penalty = park.objective.ev_unmet_penalty_yuan_per_kwh
+    assert s.metadata["penalties_yuan"] == pytest.approx(100.0 * penalty, abs=1e-3)
+    assert s.frame["ev_charge_kw"].sum() * 0.25 == pytest.approx(200.0, abs=1e-6)
+
+
+def peak_park():
+    battery = IDEAL_BATTERY | {"soc_initial": 0.5, "charge_efficiency": 0.95,
+                               "discharge_efficiency": 0.95, "degradation_cost_yuan_per_kwh": 0.1}
+    return make_park(batteries=[battery],
+                     tariff={"calendar": "zhejiang_2024",
+                             "demand": {"kind": "max_demand", "rate_yuan_per_kw_month": 40}})
+
+
+def spike_load(park):
+    h = hours(park)
+    return np.where((h >= 12) & (h < 13), 600.0, 400.0)
+
+
+def test_month_to_date_peak_makes_a_small_new_peak_free():
+    # the month has already seen 700 kW: today's 600 kW spike costs no demand charge, so the
+    # battery (which loses 10 % a cycle and wears at 0.1 yuan/kWh) stays idle
+    park = peak_park()
+    state = ParkState.initial(park)
+    state.month_peak_kw, state.month = 700.0, 7
+    s = plan_checked(make_inputs(park, load_kw_plant=spike_load(park)), state)
+    assert s.metadata["demand_yuan"] == pytest.approx(0.0, abs=1e-6)
+    assert s.frame["battery_discharge_kw"].max() == pytest.approx(0.0, abs=1e-6)
+    assert s.frame["grid_import_kw"].max() == pytest.approx(600.0, abs=1e-6)
+    assert s.state_out.month_peak_kw == pytest.approx(700.0)
+
+
+def test_a_new_month_peak_is_shaved_and_billed_in_full():
+    # from a month-to-date peak of 0 the battery takes 100 kW off the spike: 500 kW × 40
+    park = peak_park()
+    s = plan_checked(make_inputs(park, load_kw_plant=spike_load(park)))
+    assert s.frame["grid_import_kw"].max() == pytest.approx(500.0, abs=1e-3)
+    assert s.metadata["demand_yuan"] == pytest.approx(20_000.0, abs=0.1)
+
+
+def test_declared_demand_bills_twice_the_rate_above_105_percent():
+    # declared 500 kW: 600 kW flat exceeds 525 kW by 75 kW, billed at 2 × 40 yuan/kW
+    park = make_park(tariff={"calendar": "zhejiang_2024",
+                             "demand": {"kind": "declared", "declared_kw": 500,
+                                        "rate_yuan_per_kw_month": 40}})
+    s = plan_checked(make_inputs(park, load_kw_plant=600.0))
+    assert s.metadata["demand_yuan"] == pytest.approx(75 * 80.0)
+
+
+def test_load_above_the_import_limit_is_reported_unserved():
+    # 1,500 kW of load, 1,000 kW of grid and nothing else: 500 kW unserved all day
+    park = make_park(grid={"import_limit_kw": 1000})
+    s = plan_checked(make_inputs(park, load_kw_plant=1500.0))
+    assert s.metadata["unserved_kwh"] == pytest.approx(500.0 * 24)
+    assert s.frame["grid_import_kw"].min() == pytest.approx(1000.0)
+    penalty = park.objective.unserved_penalty_yuan_per_kwh
+    assert s.metadata["penalties_yuan"] == pytest.approx(penalty * 500 * 24)
+
+
+def test_cheap_import_is_not_bought_to_be_exported():
+    # export pays 0.4 while import costs 0.2 at night: without the direction binary an LP
+    # would import to the limit and export the rest
+    park = make_park(grid={"import_limit_kw": 1000, "export_limit_kw": 800})
+    h = hours(park)
+    s = plan_checked(make_inputs(park, load_kw_plant=100.0, price_export_yuan_per_kwh=0.4,
+                                 price_import_yuan_per_kwh=np.where(h < 8, 0.2, 0.6)))
+    assert s.frame["grid_export_kw"].max() == pytest.approx(0.0, abs=1e-6)
+    assert s.frame["grid_import_kw"].to_numpy() == pytest.approx(np.full(96, 100.0), abs=1e-6)
+
+
+def test_surplus_renewable_power_is_exported_then_curtailed():
+    # 900 kW of wind, 100 kW of load, export capped at 500 kW: 300 kW curtailed
+    park = make_park(grid={"import_limit_kw": 1000, "export_limit_kw": 500},
+                     wind=[{"name": "wt", "hub_height_m": 100,
+                            "turbine": {"oedb_type": "E-126/4200"}}])
+    s = plan_checked(make_inputs(park, load_kw_plant=100.0, wind_kw_wt=900.0,
+                                 price_export_yuan_per_kwh=0.4))
+    assert s.frame["grid_export_kw"].to_numpy() == pytest.approx(np.full(96, 500.0), abs=1e-6)
+    assert s.frame["wind_curtailed_kw"].to_numpy() == pytest.approx(np.full(96, 300.0), abs=1e-6)
+
+
+def chiller_park(**chiller):
+    return make_park(cooling={"profile": {"path": "cooling.csv"},
+                              "chillers": [{"name": "ch", "capacity_kw_th": 1000} | chiller]})
+
+
+def test_chiller_below_min_part_load_runs_at_its_minimum():
+    # 100 kW_th of demand, minimum 300 kW_th and no tank: run at 300 (surplus 200 kW_th)
+    park = chiller_park(cop=5.0, min_part_load=0.3)
+    s = plan_checked(make_inputs(park, n=8, cooling_load_kw_th=100.0))
+    assert s.frame["chiller_cooling_kw_th"].to_numpy() == pytest.approx(np.full(8, 300.0), abs=1e-6)
+    assert s.frame["chiller_electric_kw"].to_numpy() == pytest.approx(np.full(8, 60.0), abs=1e-6)
+    assert s.metadata["mip"]
+
+
+def test_non_convex_cop_curve_is_followed_exactly():
+    # COP 3 at half load, 6 at full load: electricity 166.7 kW at 500 and at 1,000 kW_th,
+    # so 750 kW_th costs 166.7 kW as well (flat between the points)
+    park = chiller_park(cop_curve={"load_fraction": [0.5, 1.0], "cop": [3.0, 6.0]})
+    s = plan_checked(make_inputs(park, n=8, cooling_load_kw_th=750.0))
+    assert s.frame["chiller_electric_kw"].to_numpy() == pytest.approx(np.full(8, 500 / 3), rel=1e-6)
+
+
+def test_lp_relaxation_bounds_the_mip():
+    park = chiller_park(cop=5.0, min_part_load=0.3)
+    inputs = make_inputs(park, n=8, cooling_load_kw_th=np.linspace(50, 600, 8))
+    mip = plan_day(inputs)
+    lp = plan_day(inputs, relax_integers=True)
+    assert not lp.metadata["mip"]
+    assert lp.metadata["objective"] <= mip.metadata["objective"] + 1e-6
+
+
+def test_free_initial_state_lets_the_battery_start_full():
+    park = make_park(batteries=[IDEAL_BATTERY])
+    h = hours(park)
+    price = np.where(h < 4, 1.0, 0.5)
+    s = plan_checked(make_inputs(park, load_kw_plant=200.0, price_import_yuan_per_kwh=price),
+                     initial_state="free")
+    assert s.frame["battery_discharge_kw"].iloc[:16].sum() * 0.25 == pytest.approx(400.0)
+
+
+def test_end_rule_initial_returns_the_battery_to_its_initial_soc():
+    battery = IDEAL_BATTERY | {"soc_initial": 0.5}
+    park = make_park(batteries=[battery])
+    s = plan_checked(make_inputs(park, load_kw_plant=200.0))
+    assert s.frame["battery_soc_kwh"].iloc[-1] >= 200.0 - 1e-6
+
+
+def test_a_reused_model_gives_the_same_schedule_as_a_fresh_one():
+    park = make_park(batteries=[IDEAL_BATTERY])
+    h = hours(park)
+    warm = DayAheadOptimizer(park)
+    warm.plan(make_inputs(park, load_kw_plant=100.0))
+    inputs = make_inputs(park, load_kw_plant=300.0,
+                         price_import_yuan_per_kwh=np.where(h < 8, 0.3, 1.0))
+    again = warm.plan(inputs)
+    fresh = DayAheadOptimizer(park).plan(inputs)
+    assert again.metadata["build_time_s"] == 0.0
+    assert again.metadata["objective"] == pytest.approx(fresh.metadata["objective"])
+
+
+def test_schedule_has_every_documented_column_and_solver_facts():
+    park = make_park(batteries=[IDEAL_BATTERY, IDEAL_BATTERY | {"name": "second"}])
+    s = plan_day(make_inputs(park, n=8, load_kw_plant=100.0))
+    for column in SCHEDULE_COLUMNS:
+        assert column in s.frame or f"{column}_bat" in s.frame, column
+    assert {"battery_soc_kwh_bat", "battery_soc_kwh_second"} <= set(s.frame.columns)
+    for key in ("schema_version", "status", "objective", "bound", "gap", "solve_time_s",
+                "build_time_s", "energy_yuan", "demand_yuan", "export_revenue_yuan",
+                "degradation_yuan", "carbon_yuan", "penalties_yuan", "unserved_kwh",
+                "ev_unmet_kwh"):
+        assert key in s.metadata, key
+    assert s.metadata["status"] == "optimal"
+
+
+def test_no_incumbent_raises_solver_error():
+    park = chiller_park(cop=5.0, min_part_load=0.3)
+    inputs = make_inputs(park, cooling_load_kw_th=np.linspace(50, 900, 96))
+    with pytest.raises(SolverError, match="no schedule"):
+        DayAheadOptimizer(park).plan(inputs, options=PlanOptions(time_limit_s=1e-9))

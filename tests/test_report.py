@@ -1,0 +1,269 @@
+"""The HTML report of a results folder: self-contained, its numbers are kpis.json's, and it
+renders in a real browser with the KPI table and every plot visible."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+import parkgrid as pg
+from parkgrid.errors import InputDataError
+from parkgrid.report import REPORT_FILE, write_report
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+PLOTS = {"monthly_energy", "monthly_peaks", "cost_breakdown", "import_heatmap",
+         "storage_by_season", "dispatch_peak", "storage_levels", "solve_times"}
+
+
+@pytest.fixture(scope="module")
+def milp_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A two-day `parkgrid run` of Dameisha (MILP, noisy forecasts, baselines, bound)."""
+    from parkgrid.simulate.command import run_command
+
+    out = tmp_path_factory.mktemp("results") / "dameisha"
+    run_command(ROOT / "models" / "dameisha.yaml", start="2025-08-04", days=2,
+                forecast="noisy", planner="milp", seed=1, out=out,
+                console=Console(file=io.StringIO()))
+    (out / "events.log").write_text("2025-08-04 a warning <b>with markup</b>\n2025-08-05 "
+                                    "another line\n", encoding="utf-8")
+    write_report(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def rules_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A one-day rules-only run without baselines or bound, saved through the API."""
+    park = pg.load_park(ROOT / "models" / "haiyan.yaml")
+    run = pg.run_period(park, "2025-03-03", days=1, forecast="perfect", planner="rules",
+                        baselines=(), perfect_foresight=False)
+    return run.save(tmp_path_factory.mktemp("results") / "haiyan")
+
+
+class Cells(HTMLParser):
+    """Every element carrying ``data-kpi`` (attributes and text), every ``img``, and the
+    zero-carbon rows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[dict[str, Any]] = []
+        self.images: list[dict[str, str]] = []
+        self.indicators: dict[str, dict[str, str]] = {}
+        self._open: dict[str, Any] | None = None
+        self._row: dict[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "img":
+            self.images.append(a)
+        if "data-indicator" in a:
+            self._row = {"name": a["data-indicator"], "pass": a["data-pass"], "text": ""}
+            self.indicators[a["data-indicator"]] = self._row
+        if "data-kpi" in a:
+            self._open = {**a, "text": ""}
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._open["text"] += data
+        if self._row is not None:
+            self._row["text"] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open is not None and tag in ("td", "div", "span"):
+            self.cells.append(self._open)
+            self._open = None
+        if tag == "tr":
+            self._row = None
+
+
+def parse(folder: Path) -> Cells:
+    cells = Cells()
+    cells.feed((folder / REPORT_FILE).read_text(encoding="utf-8"))
+    return cells
+
+
+def lookup(doc: Any, path: str) -> Any:
+    for part in path.split("."):
+        doc = doc[int(part)] if isinstance(doc, list) else doc[part]
+    return doc
+
+
+def kpis_json(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
+
+
+def test_report_is_written_into_the_results_folder(milp_run: Path) -> None:
+    assert (milp_run / REPORT_FILE).is_file()
+    assert not [p for p in milp_run.iterdir() if p.name.startswith(".")]  # no temp left
+
+
+def test_report_is_self_contained(milp_run: Path) -> None:
+    text = (milp_run / REPORT_FILE).read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["'](?!data:|#)""", text)
+    assert "<link" not in text and "<script" not in text and "@import" not in text
+    for image in parse(milp_run).images:
+        assert image["src"].startswith("data:image/png;base64,")
+        png = base64.b64decode(image["src"].split(",", 1)[1])
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_embeds_every_plot(milp_run: Path) -> None:
+    keys = {image["data-plot"] for image in parse(milp_run).images}
+    assert keys >= PLOTS
+
+
+def test_every_kpi_in_the_report_is_the_value_in_kpis_json(milp_run: Path) -> None:
+    doc = kpis_json(milp_run)
+    cells = parse(milp_run).cells
+    assert len(cells) > 100
+    for cell in cells:
+        assert json.loads(cell["data-value"]) == lookup(doc, cell["data-kpi"]), cell
+
+
+def test_every_kpi_is_shown_as_its_value_in_the_unit_of_its_row(milp_run: Path) -> None:
+    doc = kpis_json(milp_run)
+    for cell in parse(milp_run).cells:
+        value = lookup(doc, cell["data-kpi"]) * float(cell["data-scale"])
+        number = re.search(r"-?[\d,]*\.?\d+(?:e[-+]\d+)?", cell["text"])
+        assert number, cell
+        shown = number.group(0).replace(",", "")
+        decimals = len(shown.split(".")[1].split("e")[0]) if "." in shown else 0
+        tolerance = 0.5 * 10.0**-decimals * (abs(value) if "e" in shown else 1.0) + 1e-9
+        assert float(shown) == pytest.approx(value, abs=tolerance), cell
+
+
+def test_the_headline_kpis_of_the_strategy_and_every_baseline_are_in_the_table(
+        milp_run: Path) -> None:
+    doc = kpis_json(milp_run)
+    shown = {cell["data-kpi"] for cell in parse(milp_run).cells}
+    for key in ("cost_yuan", "total_cost_yuan", "self_sufficiency", "co2_t", "imported_kwh",
+                "peak_import_kw"):
+        assert f"strategy.{key}" in shown
+        for name in doc["baselines"]:
+            assert f"baselines.{name}.{key}" in shown
+    assert {"perfect_foresight.total_cost_yuan", "comparison.regret_yuan",
+            "strategy.co2_avoided_t", "solver.solve_s_median"} <= shown
+    for month in doc["strategy"]["monthly"]:
+        assert f"strategy.monthly.{month}.cost_yuan" in shown
+
+
+def test_zero_carbon_indicators_show_pass_or_fail_as_in_kpis_json(milp_run: Path) -> None:
+    expected = kpis_json(milp_run)["strategy"]["zero_carbon"]
+    rows = parse(milp_run).indicators
+    assert set(rows) == set(expected)
+    for name, row in rows.items():
+        verdict = expected[name]["pass"]
+        assert row["pass"] == str(verdict).lower()
+        assert ("PASS" if verdict else "FAIL") in row["text"]
+
+
+def test_events_are_listed_escaped(milp_run: Path) -> None:
+    text = (milp_run / REPORT_FILE).read_text(encoding="utf-8")
+    assert "a warning &lt;b&gt;with markup&lt;/b&gt;" in text
+    assert "2025-08-05 another line" in text
+
+
+def test_a_run_without_baselines_or_bound_still_reports(rules_run: Path) -> None:
+    doc = kpis_json(rules_run)
+    cells = parse(rules_run).cells
+    assert doc["perfect_foresight"] is None and doc["baselines"] == {}
+    for cell in cells:
+        assert json.loads(cell["data-value"]) == lookup(doc, cell["data-kpi"])
+    assert "strategy.self_sufficiency" in {c["data-kpi"] for c in cells}
+
+
+def test_load_results_reads_the_folder_back(rules_run: Path) -> None:
+    run = pg.load_results(rules_run)
+    doc = kpis_json(rules_run)
+    assert run.table().loc["cost_yuan"].iloc[0] == doc["strategy"]["cost_yuan"]
+    assert run.strategy.summary["co2_t"] == doc["strategy"]["co2_t"]
+    assert len(run.strategy.ledger) == 96
+
+
+def test_a_folder_without_kpis_is_reported_by_name(tmp_path: Path) -> None:
+    with pytest.raises(InputDataError, match="kpis.json"):
+        write_report(tmp_path)
+
+
+# --- a real browser -----------------------------------------------------------------------------
+
+PROBE = """<script>
+window.addEventListener('load', () => {
+  const box = el => { const r = el.getBoundingClientRect();
+    return {x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height}; };
+  const out = {height: document.documentElement.scrollHeight,
+               table: box(document.querySelector('table.kpis')),
+               images: [...document.images].map(img => ({plot: img.dataset.plot,
+                 natural: img.naturalWidth, complete: img.complete, ...box(img)}))};
+  const pre = document.createElement('pre');
+  pre.id = 'probe';
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def chromium(page: Path, profile: Path, height: int, *args: str) -> subprocess.CompletedProcess:
+    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+               "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+               "--force-device-scale-factor=1", "--virtual-time-budget=5000",
+               f"--user-data-dir={profile}", f"--window-size=1280,{height}", *args,
+               page.as_uri()]
+    return subprocess.run(command, capture_output=True, text=True, timeout=180, check=True)
+
+
+def probe(page: Path, profile: Path, height: int) -> dict[str, Any]:
+    dom = chromium(page, profile, height, "--dump-dom").stdout
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert found, "the probe script did not run"
+    return json.loads(html.unescape(found.group(1)))
+
+
+def blank(region: np.ndarray) -> bool:
+    """A region with (almost) no ink: nearly every pixel the same colour."""
+    return region.size == 0 or float(region.std()) < 5.0 or (
+        np.abs(region - np.median(region, axis=(0, 1))).max(axis=2) > 40).mean() < 0.01
+
+
+def test_report_renders_in_a_headless_browser_with_the_kpi_table_and_every_plot(
+        milp_run: Path, tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (CI installs it "
+                    "in .ci/run; locally: apt-get install chromium)")
+    from PIL import Image
+
+    page = tmp_path / "report.html"
+    text = (milp_run / REPORT_FILE).read_text(encoding="utf-8")
+    page.write_text(text.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    profile = tmp_path / "profile"
+    layout = probe(page, profile, 1000)
+    height = int(layout["height"]) + 20
+    layout = probe(page, profile, height)  # the same window size as the screenshot
+    shot = tmp_path / "shot.png"
+    chromium(page, profile, height, f"--screenshot={shot}")
+    pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=float)
+    assert pixels.shape[0] >= layout["height"] - 5
+    regions = {"KPI table": layout["table"]}
+    assert {image["plot"] for image in layout["images"]} >= PLOTS
+    for image in layout["images"]:
+        assert image["complete"] and image["natural"] > 0, image
+        assert image["w"] > 200 and image["h"] > 100, image
+        regions[image["plot"]] = image
+    for name, r in regions.items():
+        x, y, w, h = (int(round(r[k])) for k in ("x", "y", "w", "h"))
+        assert w > 0 and h > 0, name
+        assert not blank(pixels[y:y + h, x:x + w]), f"{name} is blank in the screenshot"
+    shutil.rmtree(profile, ignore_errors=True)

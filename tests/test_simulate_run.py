@@ -1,0 +1,128 @@
+"""A whole run: baselines, bound, the KPI document, the results folder and `run_command`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from rich.console import Console
+
+from parkgrid import results
+from parkgrid.results import write_results
+from parkgrid.simulate.run import PERIOD_KEYS, run, without_renewables
+from simulate_fixtures import make_inputs, make_park
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+@pytest.fixture(scope="module")
+def park():
+    return make_park(time_step_minutes=60)
+
+
+@pytest.fixture(scope="module")
+def inputs(park):
+    return make_inputs(park, start="2025-06-28", days=6, seed=2)
+
+
+@pytest.fixture(scope="module")
+def result(park, inputs):
+    return run(park, "2025-06-29", 4, "noisy", "rules", seed=3, inputs=inputs, parallel=False)
+
+
+def test_the_document_has_every_section(result):
+    doc = result.kpis
+    assert set(doc) >= {"schema_version", "park", "period", "run", "units", "strategy",
+                        "baselines", "perfect_foresight", "comparison", "solver"}
+    assert set(doc["baselines"]) == {"grid_only", "re_no_storage", "rules"}
+    assert doc["period"] == {"start": "2025-06-29", "end": "2025-07-03", "days": 4,
+                             "time_step_minutes": 60}
+    for key in PERIOD_KEYS:
+        assert isinstance(doc["strategy"][key], float)
+    assert set(doc["strategy"]["monthly"]) == {"2025-06", "2025-07"}
+
+
+def test_grid_only_baseline_has_no_renewables_and_the_most_co2(result):
+    base = result.kpis["baselines"]
+    assert base["grid_only"]["re_generation_kwh"] == 0.0
+    assert base["grid_only"]["co2_t"] > base["re_no_storage"]["co2_t"]
+    assert result.kpis["comparison"]["co2_avoided_t"] == pytest.approx(
+        base["grid_only"]["co2_t"] - result.kpis["strategy"]["co2_t"])
+
+
+def test_the_bound_is_below_every_strategy(result):
+    bound = result.kpis["perfect_foresight"]
+    assert bound["method"] == "monthly_lp"
+    assert len(bound["months"]) == 2
+    for k in [result.kpis["strategy"], *result.kpis["baselines"].values()]:
+        assert k["total_cost_yuan"] >= bound["total_cost_yuan"]
+    assert result.kpis["comparison"]["regret_yuan"] > 0
+
+
+def test_without_renewables_leaves_the_inputs_alone(inputs):
+    zeroed = without_renewables(inputs)
+    assert zeroed.series["pv_kw_roof"].max() == 0.0
+    assert inputs.series["pv_kw_roof"].max() > 0.0
+
+
+def test_baselines_and_bound_can_be_skipped(park, inputs):
+    r = run(park, "2025-06-29", 2, "perfect", "none", inputs=inputs,
+            baselines=("grid_only",), perfect_foresight=False)
+    assert set(r.kpis["baselines"]) == {"grid_only"}
+    assert r.kpis["perfect_foresight"] is None
+    assert "regret_yuan" not in r.kpis["comparison"]
+
+
+def test_baselines_and_bound_in_a_second_process_are_the_same(park, inputs, result):
+    r = run(park, "2025-06-29", 4, "noisy", "rules", seed=3, inputs=inputs,
+            baselines=("grid_only",), parallel=True)
+    assert r.kpis["perfect_foresight"]["total_cost_yuan"] == pytest.approx(
+        result.kpis["perfect_foresight"]["total_cost_yuan"])
+    pd.testing.assert_frame_equal(r.baselines["grid_only"].ledger,
+                                  result.baselines["grid_only"].ledger)
+
+
+def test_results_folder_holds_every_file(tmp_path, result):
+    out = write_results(tmp_path / "run", result.kpis, result.strategy.ledger,
+                        result.strategy.schedules, [*result.strategy.events, "a warning"])
+    doc = json.loads((out / results.KPIS_FILE).read_text())
+    assert doc["strategy"]["total_cost_yuan"] == pytest.approx(
+        result.kpis["strategy"]["total_cost_yuan"])
+    ledger = pd.read_parquet(out / results.TIMESERIES_FILE)
+    assert len(ledger) == 4 * 24
+    assert {"grid_import_kw", "battery_soc_kwh", "tes_level_kwh_th"} <= set(ledger.columns)
+    assert sorted(p.name for p in (out / "schedules").iterdir())[0] == "2025-06-29.parquet"
+    assert (out / results.EVENTS_FILE).read_text().endswith("a warning\n")
+
+
+def test_results_folder_is_replaced_only_when_complete(tmp_path, result, monkeypatch):
+    out = tmp_path / "run"
+    write_results(out, {"old": True}, result.strategy.ledger, {}, [])
+
+    def broken(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(results, "write_schedule", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write_results(out, result.kpis, result.strategy.ledger, result.strategy.schedules, [])
+    assert json.loads((out / results.KPIS_FILE).read_text()) == {"old": True}
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no temporary folder left
+
+
+def test_kpis_json_has_no_nan(tmp_path):
+    text = results.dumps({"a": float("nan"), "b": [1.5, float("inf")]})
+    assert json.loads(text) == {"a": None, "b": [1.5, None]}
+
+
+def test_run_command_prints_the_table_and_writes_the_folder(tmp_path):
+    from parkgrid.simulate.command import run_command
+
+    console = Console(record=True, width=160)
+    out = tmp_path / "dameisha"
+    run_command(MODELS / "dameisha.yaml", "2025-07-01", 2, "perfect", "rules", 0, out,
+                console=console)
+    text = console.export_text()
+    assert "grid only" in text and "perfect foresight" in text and "regret" in text
+    assert (out / "kpis.json").exists() and (out / "timeseries.parquet").exists()
