@@ -4,6 +4,10 @@ of a variant's run time).
 
 Usage: python benchmarks/bench_sweep.py [SWEEP.yaml] [--days N] [--planner P] [--workers 1,2]
 
+Default: models/sweeps/haiyan_storage.yaml (battery × tank, 4 × 6 variants, MILP planner,
+noisy forecasts) over its first 7 days (1–7 July) so that both runs take about half an hour
+on this machine; `--days 31` runs the sweep file's whole month, `--days 2` is a quick check.
+
 Definitions (each run on a fresh local cluster, results in a temporary folder):
 - wall: the whole sweep, end to end (variant expansion, cluster start, shared inputs built
   and broadcast, every task, every row written, the Parquet table).
@@ -38,6 +42,7 @@ from parkgrid.sweep_spec import load_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP = ROOT / "models" / "sweeps" / "haiyan_storage.yaml"
+DEFAULT_DAYS = 7
 
 
 def overhead(outcome: SweepOutcome) -> dict[str, float]:
@@ -72,7 +77,7 @@ def warm_up(sweep_path: Path) -> None:
 def run_once(sweep_path: Path, workers: int, days: int | None, planner: str | None,
              folder: Path) -> SweepOutcome:
     sweep = load_sweep(sweep_path)
-    if days is not None:
+    if days:
         sweep.rollout = sweep.rollout.model_copy(update={"days": days})
     if planner is not None:
         sweep.rollout = sweep.rollout.model_copy(update={"planner": planner})
@@ -83,8 +88,9 @@ def run_once(sweep_path: Path, workers: int, days: int | None, planner: str | No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep", nargs="?", default=SWEEP, type=Path)
-    parser.add_argument("--days", type=int, default=None,
-                        help="rollout days per variant (default: the sweep file's)")
+    parser.add_argument("--days", type=int, default=DEFAULT_DAYS,
+                        help=f"rollout days per variant (default {DEFAULT_DAYS}; 0: the sweep "
+                        "file's period)")
     parser.add_argument("--planner", choices=["milp", "rules", "none"], default=None,
                         help="planner (default: the sweep file's)")
     parser.add_argument("--workers", default="1,2", help="worker counts to compare")
@@ -106,8 +112,8 @@ def report(args: argparse.Namespace, results: dict[int, SweepOutcome],
            loads: dict[int, float]) -> None:
     sweep = load_sweep(args.sweep)
     any_outcome = next(iter(results.values()))
-    days = args.days or sweep.rollout.period(2025)[1].toordinal() - \
-        sweep.rollout.period(2025)[0].toordinal()
+    first, end = sweep.rollout.period(2025)
+    days = args.days or (end - first).days
     print(f"sweep: {sweep.name}, {any_outcome.n_variants} variants, {days} days each, "
           f"planner {args.planner or sweep.rollout.planner}, forecast {sweep.rollout.forecast}")
     base = min(results)

@@ -271,3 +271,84 @@ def test_no_incumbent_raises_solver_error():
     inputs = make_inputs(park, cooling_load_kw_th=np.linspace(50, 900, 96))
     with pytest.raises(SolverError, match="no schedule"):
         DayAheadOptimizer(park).plan(inputs, options=PlanOptions(time_limit_s=1e-9))
+
+
+def test_deferrable_load_runs_in_the_cheapest_hours_of_its_window():
+    # 20 kWh at ≤ 10 kW between 01:00 and 05:00; 0.2 yuan/kWh from 03:00 to 05:00
+    park = make_park(deferrable=[{"name": "wash", "energy_kwh_per_day": 20, "max_kw": 10,
+                                  "window_start_h": 1, "window_end_h": 5}])
+    h = hours(park)
+    s = plan_checked(make_inputs(park, price_import_yuan_per_kwh=np.where(
+        (h >= 3) & (h < 5), 0.2, 0.5)))
+    kw = s.frame["deferrable_kw"].to_numpy()
+    assert kw[(h >= 3) & (h < 5)] == pytest.approx(np.full(8, 10.0))
+    assert kw.sum() * 0.25 == pytest.approx(20.0)
+
+
+def test_workday_only_load_rests_on_a_holiday():
+    park = make_park(deferrable=[{"name": "wash", "energy_kwh_per_day": 20, "max_kw": 10,
+                                  "window_start_h": 1, "window_end_h": 5,
+                                  "workdays_only": True}])
+    s = plan_checked(make_inputs(park, is_holiday=True))
+    assert s.frame["deferrable_kw"].max() == pytest.approx(0.0)
+    assert s.metadata["deferrable_unmet_kwh"] == pytest.approx(0.0)
+
+
+def test_a_session_past_the_horizon_owes_its_share_inside_it():
+    # plugged in 22:00 today to 02:00 tomorrow, 80 kWh: half the stay is inside the horizon
+    park = ev_park()
+    sessions = [session(80.0) | {"arrival": "2025-07-01 22:00", "departure": "2025-07-02 02:00"}]
+    s = plan_checked(make_inputs(park, sessions=sessions, price_import_yuan_per_kwh=1.0))
+    assert s.frame["ev_charge_kw"].sum() * 0.25 == pytest.approx(40.0)
+
+
+def test_any_horizon_length_and_step():
+    # two days at 60-min steps: the battery cycles twice
+    park = make_park(batteries=[IDEAL_BATTERY], time_step_minutes=60)
+    h = hours(park, 48)
+    price = np.where((h >= 8) & (h < 20), 1.0, 0.3)
+    s = plan_checked(make_inputs(park, n=48, load_kw_plant=200.0,
+                                 price_import_yuan_per_kwh=price))
+    assert s.frame["battery_discharge_kw"].sum() == pytest.approx(800.0)
+
+
+def test_without_tie_break_the_objective_is_the_cost():
+    park = make_park(batteries=[IDEAL_BATTERY | {"charge_efficiency": 0.95}])
+    h = hours(park)
+    s = plan_checked(make_inputs(park, load_kw_plant=200.0, price_import_yuan_per_kwh=np.where(
+        h >= 12, 1.0, 0.3)), tie_break=False)
+    assert s.metadata["objective"] == pytest.approx(s.metadata["cost_yuan"], rel=1e-9)
+
+
+def test_carbon_price_in_the_objective_is_reported_apart():
+    park = make_park(objective={"carbon_price_in_objective": True},
+                     emissions={"grid_factor_t_per_mwh": 0.5, "carbon_price_yuan_per_t": 40})
+    s = plan_checked(make_inputs(park, load_kw_plant=100.0))
+    # 2,400 kWh × 0.5 kg/kWh = 1,200 kg = 1.2 t × 40 yuan/t
+    assert s.metadata["co2_kg"] == pytest.approx(1200.0)
+    assert s.metadata["carbon_yuan"] == pytest.approx(48.0)
+
+
+def test_state_out_carries_storage_and_the_month_peak():
+    park = make_park(batteries=[IDEAL_BATTERY])
+    h = hours(park)
+    s = plan_checked(make_inputs(park, load_kw_plant=np.where(h == 10, 300.0, 200.0),
+                                 price_import_yuan_per_kwh=np.where(h < 8, 0.3, 1.0)))
+    assert s.state_out.battery_soc_kwh["bat"] == pytest.approx(s.frame["battery_soc_kwh"].iloc[-1])
+    assert s.state_out.month_peak_kw == pytest.approx(s.frame["grid_import_kw"].max())
+    assert s.state_out.month == 7
+
+
+def test_re_solves_keep_their_time_limit_after_the_solver_clock_passes_it():
+    # HiGHS checks an LP's time limit against a clock that runs over the solver's life
+    park = make_park(batteries=[IDEAL_BATTERY])
+    h = hours(park)
+    optimizer = DayAheadOptimizer(park)
+    optimizer.plan(make_inputs(park, load_kw_plant=200.0,
+                               price_import_yuan_per_kwh=np.where(h < 8, 0.3, 1.0)))
+    compiled = optimizer.model(96)[0].compiled
+    for _ in range(5000):
+        assert compiled.solve(time_limit_s=0.1, mip_gap=0.001).status == "optimal"
+        if compiled.highs.getRunTime() > 0.15:
+            break
+    assert compiled.highs.getRunTime() > 0.15

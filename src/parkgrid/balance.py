@@ -182,7 +182,8 @@ def _plugged_kw(c: _Checker, charger: str) -> np.ndarray:
     limit = np.zeros(len(start))
     sessions = c.inputs.ev_sessions
     for s in sessions[sessions["charger"] == charger].itertuples(index=False):
-        overlap = (np.minimum(end, pd.Timestamp(s.departure)) - np.maximum(start, pd.Timestamp(s.arrival)))
+        overlap = (np.minimum(end, pd.Timestamp(s.departure))
+                   - np.maximum(start, pd.Timestamp(s.arrival)))
         share = np.clip(overlap / pd.Timedelta(hours=c.dt), 0.0, 1.0)
         limit += s.max_kw * share
     return limit

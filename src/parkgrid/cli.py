@@ -100,6 +100,37 @@ def profiles(
 
 
 @app.command()
+@reports_errors
+def schedule(
+    park: ParkPath,
+    date: Annotated[str, typer.Option(help="first local day of the horizon, YYYY-MM-DD")],
+    horizon_hours: Annotated[float, typer.Option(help="horizon length from midnight")] = 24.0,
+    soc: Annotated[list[str] | None, typer.Option(
+        help="starting storage NAME=FRACTION (battery name or 'tank'); repeatable")] = None,
+    month_peak_kw: Annotated[float, typer.Option(help="month-to-date peak import, kW")] = 0.0,
+    out: Annotated[Path | None, typer.Option(help="schedule file: .csv, .json or .parquet")] = None,
+    pareto: Annotated[int, typer.Option(help="also trace a cost/CO2 front of N points")] = 0,
+    time_limit: Annotated[float | None, typer.Option(help="solver time limit, s")] = None,
+    mip_gap: Annotated[float | None, typer.Option(help="relative MIP gap")] = None,
+) -> None:
+    """Plan a day-ahead schedule (Pyomo MILP + HiGHS) and write it for the EMS."""
+    from parkgrid.optimizer.command import schedule_command, summary
+
+    result = schedule_command(park, date, horizon_hours, soc or [], out, month_peak_kw,
+                              pareto, time_limit, mip_gap)
+    table = Table(title=f"schedule from {date}", title_justify="left")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    for key, value in summary(result.schedule).items():
+        table.add_row(key, value)
+    console.print(table)
+    if result.front is not None:
+        console.print(result.front.to_string(index=False))
+    for path in result.written:
+        console.print(f"wrote {path}")
+
+
+@app.command()
 def schema() -> None:
     """Print the park config schema as Markdown (the source of docs/config.md)."""
     from parkgrid.config import schema_markdown

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from parkgrid.export import write_schedule as export_schedule
 from parkgrid.schedule import Schedule
 
 KPIS_FILE = "kpis.json"
@@ -77,19 +78,8 @@ def _replace_dir(new: Path, out: Path) -> None:
 
 
 def write_schedule(schedule: Schedule, path: Path) -> None:
-    """One day's plan, through the schedule exporter when it is available."""
-    try:
-        from parkgrid.export import write_schedule as export_schedule
-    except ImportError:  # pragma: no cover - the exporter is part of the package
-        export_schedule = None
-    if export_schedule is not None:
-        export_schedule(schedule, path)
-        return
-    frame = schedule.frame.copy()
-    frame.index.name = "timestamp"
-    if "tou_period" in frame:
-        frame["tou_period"] = frame["tou_period"].astype(str)
-    frame.to_parquet(path)
+    """One day's plan, with its metadata, through the schedule exporter."""
+    export_schedule(schedule, path)
 
 
 def dumps(document: Mapping[str, Any]) -> str:

@@ -106,9 +106,8 @@ def share_inputs(client: Any, sweep: Sweep, todo: list[Variant]) -> dict[str, An
         try:
             inputs = build_shared_inputs(first.park(), sweep.rollout)
         except Exception:  # the tasks rebuild and record the error, variant by variant
-            inputs = None
-        if inputs is not None:
-            shared[key] = client.scatter(inputs, broadcast=True, hash=False)
+            continue
+        shared[key] = client.scatter(inputs, broadcast=True, hash=False)
     return shared
 
 

@@ -6,7 +6,6 @@ so the sweep goes on. Rows are plain dicts of scalars (JSON- and Parquet-friendl
 
 from __future__ import annotations
 
-import datetime as dt
 import fnmatch
 import math
 import os
@@ -26,13 +25,11 @@ META_COLUMNS = ["variant_id", "variant", "park", "status", "error", "run_time_s"
                 "inputs_built_in_task", "worker", "started_unix_s", "finished_unix_s"]
 
 
-def build_shared_inputs(park: Park, rollout: Rollout) -> Inputs | None:
-    """The calendar year of inputs that covers the rollout (None if it spans two years)."""
+def build_shared_inputs(park: Park, rollout: Rollout) -> Inputs:
+    """The calendar year of inputs that covers the rollout (expand() checked that one does)."""
     from parkgrid.inputs import build_inputs
 
-    start, end = rollout.period(park.year)
-    if start.year != (end - dt.timedelta(days=1)).year:
-        return None
+    start, _ = rollout.period(park.year)
     with warnings.catch_warnings():
         _quiet_third_party_warnings()
         return build_inputs(park, start.year)

@@ -6,6 +6,7 @@
 """
 
 from parkgrid.optimizer.horizon import PlanOptions
+from parkgrid.optimizer.pareto import pareto_front
 from parkgrid.optimizer.planner import DayAheadOptimizer, optimizer_for, plan_day
 
-__all__ = ["DayAheadOptimizer", "PlanOptions", "optimizer_for", "plan_day"]
+__all__ = ["DayAheadOptimizer", "PlanOptions", "optimizer_for", "pareto_front", "plan_day"]

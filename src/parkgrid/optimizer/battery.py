@@ -16,7 +16,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import Battery
-from parkgrid.optimizer.core import TIE_BREAK_YUAN_PER_KWH, Build
+from parkgrid.optimizer.core import Build
 from parkgrid.optimizer.horizon import Horizon, decay, reachable_kwh
 
 
@@ -45,14 +45,15 @@ class BatteryBlock:
         ctx.slot(f"{key}.start_lo", "col_lower", [b.start])
         ctx.slot(f"{key}.start_hi", "col_upper", [b.start])
         ctx.inject(bat.bus, [d - c for c, d in zip(ch, dis, strict=True)])
-        ctx.cost(bat.degradation_cost_yuan_per_kwh * dt * sum(dis)
-                 + TIE_BREAK_YUAN_PER_KWH * dt * (sum(ch) + sum(dis)))
+        ctx.cost(bat.degradation_cost_yuan_per_kwh * dt * sum(dis))
+        ctx.tie_break(ch + dis)
         for name, items in (("charge", ch), ("discharge", dis), ("soc", soc)):
             ctx.output(f"{key}.{name}", items)
 
     def start_kwh(self, h: Horizon) -> float:
         """The state's SOC, clipped into the window (a warning says so)."""
-        given = h.state.battery_soc_kwh.get(self.bat.name, self.bat.soc_initial * self.bat.energy_kwh)
+        bat = self.bat
+        given = h.state.battery_soc_kwh.get(bat.name, bat.soc_initial * bat.energy_kwh)
         start = min(max(given, self.lo_kwh), self.hi_kwh)
         if abs(start - given) > 1e-6:
             h.warnings.append(f"battery {self.bat.name}: SOC {given:.3f} kWh outside the window "

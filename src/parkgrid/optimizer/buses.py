@@ -26,7 +26,8 @@ class BusBalance:
             u = ctx.var(b, f"unserved_{bus}")
             unserved = [u[t] for t in ctx.steps]
             flows = [sum(terms[t] for terms in ctx.terms.get(bus, [])) for t in ctx.steps]
-            rows = ctx.rows(b, f"balance_{bus}", [f + x == 0 for f, x in zip(flows, unserved, strict=True)])
+            rows = ctx.rows(b, f"balance_{bus}",
+                            [f + x == 0 for f, x in zip(flows, unserved, strict=True)])
             ctx.slot(f"bus.{bus}.load", "row_fix", rows)
             ctx.cost(self.penalty * ctx.step_h * sum(unserved))
             ctx.output(f"bus.{bus}.unserved", unserved)

@@ -21,7 +21,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import Chiller, Cooling
-from parkgrid.optimizer.core import TIE_BREAK_YUAN_PER_KWH, Build
+from parkgrid.optimizer.core import Build
 from parkgrid.optimizer.horizon import Horizon, decay, reachable_kwh
 from parkgrid.simulate.physics import chiller_curve
 
@@ -104,7 +104,7 @@ class CoolingBlock:
         else:
             self._sos2(c, ctx, q, e, on, q_pts, e_pts)
         ctx.inject(chiller.bus, [-x for x in e])
-        ctx.cost(TIE_BREAK_YUAN_PER_KWH * ctx.step_h * sum(e))
+        ctx.tie_break(e)
         ctx.output(f"{key}.q", q)
         ctx.output(f"{key}.e", e)
         return q
@@ -116,7 +116,8 @@ class CoolingBlock:
         offsets = e_pts[:-1] - slopes * q_pts[:-1]
         if len(slopes) == 1:
             a, b0 = float(slopes[0]), float(offsets[0])
-            ctx.rows(c, "curve", [y - a * x - b0 * o == 0 for x, y, o in zip(q, e, on, strict=True)])
+            ctx.rows(c, "curve", [y - a * x - b0 * o == 0
+                                  for x, y, o in zip(q, e, on, strict=True)])
             return
         for k, (a, b0) in enumerate(zip(slopes, offsets, strict=True)):
             ctx.rows(c, f"curve_{k}", [y - float(a) * x - float(b0) * o >= 0
@@ -163,12 +164,13 @@ class CoolingBlock:
         ch, dis, level = ([v[t] for t in ctx.steps] for v in (b.charge, b.discharge, b.level))
         prev = [b.start, *level[:-1]]
         ctx.rows(b, "level_update", [
-            lv - self.keep * p - dt * c + dt * d == 0 for lv, p, c, d in zip(level, prev, ch, dis, strict=True)
+            lv - self.keep * p - dt * c + dt * d == 0
+            for lv, p, c, d in zip(level, prev, ch, dis, strict=True)
         ])
         ctx.slot("tank.end", "row_lower", ctx.rows(b, "end", [level[-1] >= 0]))
         ctx.slot("tank.start_lo", "col_lower", [b.start])
         ctx.slot("tank.start_hi", "col_upper", [b.start])
-        ctx.cost(TIE_BREAK_YUAN_PER_KWH * dt * (sum(ch) + sum(dis)))
+        ctx.tie_break(ch + dis)
         for name, items in (("charge", ch), ("discharge", dis), ("level", level)):
             ctx.output(f"tank.{name}", items)
         return list(zip(ch, dis, strict=True))

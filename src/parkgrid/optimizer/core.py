@@ -46,6 +46,7 @@ class Build:
     slots: dict[str, Slot] = field(default_factory=dict)
     outputs: dict[str, list] = field(default_factory=dict)
     costs: list = field(default_factory=list)
+    tie_breaks: list = field(default_factory=list)
     sign_rounded: list[tuple[list, list, list]] = field(default_factory=list)
     count_rounded: list[list[list]] = field(default_factory=list)
 
@@ -84,6 +85,12 @@ class Build:
     def cost(self, expr: object) -> None:
         """Add a constant-coefficient term to the objective (yuan)."""
         self.costs.append(expr)
+
+    def tie_break(self, items: Sequence) -> None:
+        """Add the tie-break cost (kWh of each variable × ``TIE_BREAK_YUAN_PER_KWH``) to the
+        objective; ``PlanOptions(tie_break=False)`` switches it off per horizon."""
+        self.tie_breaks.extend(items)
+        self.cost(TIE_BREAK_YUAN_PER_KWH * self.step_h * sum(items))
 
     def var(self, block: pyo.Block, name: str, index: Sequence | None = None,
             bounds: tuple[float | None, float | None] = (0.0, None),

@@ -12,7 +12,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import DCBus
-from parkgrid.optimizer.core import TIE_BREAK_YUAN_PER_KWH, Build
+from parkgrid.optimizer.core import Build
 from parkgrid.optimizer.horizon import Horizon
 
 
@@ -28,7 +28,7 @@ class DCBusBlock:
         ctx.rows(b, "rating", [x + y <= self.rating_kw for x, y in zip(a2d, d2a, strict=True)])
         ctx.inject("ac", [self.eta * y - x for x, y in zip(a2d, d2a, strict=True)])
         ctx.inject("dc", [self.eta * x - y for x, y in zip(a2d, d2a, strict=True)])
-        ctx.cost(TIE_BREAK_YUAN_PER_KWH * ctx.step_h * (sum(a2d) + sum(d2a)))
+        ctx.tie_break(a2d + d2a)
         ctx.output("converter.ac_to_dc", a2d)
         ctx.output("converter.dc_to_ac", d2a)
 

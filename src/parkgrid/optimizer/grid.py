@@ -98,7 +98,8 @@ class GridBlock:
         ctx.slot("grid.exclusive", "integer", side)
         ctx.round_by_sign(side, imp, exp)
         ctx.output("grid.export", exp)
-        rows = ctx.rows(b, "import_side", [i - self.limit_kw * y <= 0 for i, y in zip(imp, side, strict=True)])
+        rows = ctx.rows(b, "import_side", [i - self.limit_kw * y <= 0
+                                           for i, y in zip(imp, side, strict=True)])
         ctx.slot("grid.import_m", "coef", list(zip(rows, side, strict=True)))
         rows = ctx.rows(b, "export_side", [e + self.export_kw * y <= self.export_kw
                                            for e, y in zip(exp, side, strict=True)])
@@ -123,10 +124,11 @@ class GridBlock:
         if h.carbon_in_objective:
             yuan_per_kg = self.park.emissions.carbon_price_yuan_per_t / 1000.0
             p_imp = p_imp + yuan_per_kg * h.column("co2_kg_per_kwh")
-        data = {"grid.import_cost": (p_imp + TIE_BREAK_YUAN_PER_KWH) * dt}
+        tie = TIE_BREAK_YUAN_PER_KWH if h.options.tie_break else 0.0
+        data = {"grid.import_cost": (p_imp + tie) * dt}
         if self.export_kw > 0:
             p_exp = h.column("price_export_yuan_per_kwh")
-            data["grid.export_cost"] = -(p_exp - TIE_BREAK_YUAN_PER_KWH) * dt
+            data["grid.export_cost"] = -(p_exp - tie) * dt
             data.update(self._direction(h, p_imp, p_exp))
         if self.rate > 0:
             data["grid.demand_floor"] = -self._thresholds(h)

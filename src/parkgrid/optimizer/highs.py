@@ -1,19 +1,22 @@
-"""The Pyomo model compiled once into a persistent HiGHS instance (highspy), re-solved with new data.
+"""The Pyomo model compiled once into a persistent HiGHS instance (highspy), re-solved per horizon.
 
 Pyomo's ``LinearStandardFormCompiler`` turns the model into a sparse matrix once; the blocks'
 data slots are resolved to column and row indices, so a new horizon is a handful of
 vectorised ``changeColsBounds`` / ``changeRowsBounds`` / ``changeColsCost`` calls and a run.
-(Pyomo's own persistent HiGHS interface updates mutable parameters one Python object at a
-time and reloads the solution into Pyomo variables; measured here it cost more than the
-solve itself, see the module notes in docs/schedule.md.)
 
-HiGHS's run-time clock accumulates over the life of a ``Highs`` object: solve times are
-differences of ``getRunTime()``, and the time limit is set relative to the clock.
+Why not Pyomo's persistent HiGHS interface (``pyomo.contrib.solver`` 'highs')? Measured on
+the Haiyan model (LP relaxation, 10 days) its per-day update + solve took 0.028 s against
+0.031 s here including netting and the schedule frame — speed is not the reason. The
+reasons: relax-and-round (below) switches integrality and fixes columns between runs and
+hands HiGHS a starting solution; the direction big-Ms are matrix coefficients that change
+per day; and HiGHS checks an LP's time limit against its run-time clock, which accumulates
+over the life of the ``Highs`` object, but a MIP's per run — Pyomo sets the limit as given,
+so once a year's re-solves have used it up every LP stops at once. Here the limit is set per
+run kind, and solve times are differences of ``getRunTime()``.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import highspy
@@ -21,7 +24,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from parkgrid.optimizer.core import ROW_SENSE, Build
+from parkgrid.optimizer.core import ROW_SENSE, TIE_BREAK_YUAN_PER_KWH, Build
 
 INF = highspy.kHighsInf
 ROUND_UP_FROM = (1e-6, 0.5)
@@ -39,7 +42,6 @@ class SolveResult:
     bound: float | None
     gap: float | None
     solve_time_s: float  # HiGHS run time of this solve
-    wall_time_s: float  # data push + run + read-back
     is_mip: bool
     nodes: int
 
@@ -48,7 +50,6 @@ class CompiledModel:
     """One model in HiGHS; ``push`` per-horizon data, then ``solve``."""
 
     def __init__(self, model: pyo.ConcreteModel, ctx: Build, threads: int | None = None) -> None:
-        started = time.perf_counter()
         form = LinearStandardFormCompiler().write(model, mixed_form=True)
         self.columns = list(form.columns)
         col_of = {id(v): i for i, v in enumerate(self.columns)}
@@ -61,7 +62,13 @@ class CompiledModel:
         self.col_upper = np.array([INF if v.ub is None else v.ub for v in self.columns], float)
         self.cost = np.asarray(form.c.toarray()[0], dtype=float) if form.c.shape[0] else \
             np.zeros(len(self.columns))
+        self.base_cost = self.cost.copy()
+        self.active_cost = self.cost
+        self.tie_cost = np.zeros(len(self.columns))
+        for v in ctx.tie_breaks:
+            self.tie_cost[col_of[id(v)]] += TIE_BREAK_YUAN_PER_KWH * ctx.step_h
         self.base_integer = np.array([v.is_integer() for v in self.columns], dtype=bool)
+        self.matrix = form.A.tocsc()
         self.slots = {key: (s.kind, self._resolve(key, s.kind, s.items, col_of, row_of, senses))
                       for key, s in ctx.slots.items()}
         self.outputs = {key: np.array([col_of[id(v)] for v in items], dtype=np.int64)
@@ -72,20 +79,28 @@ class CompiledModel:
                                   dtype=np.int64) for units in ctx.count_rounded]
         self.integer = self.base_integer.copy()
         self.candidates = np.flatnonzero(self.base_integer | self._slot_mask("integer"))
-        self.highs = self._load(form.A, threads)
-        self.build_time_s = time.perf_counter() - started
+        self.last: np.ndarray | None = None  # the values of the last solution returned
+        self.highs = self._load(threads)
 
-    @staticmethod
-    def _resolve(key: str, kind: str, items: list, col_of: dict, row_of: dict,
+    def _resolve(self, key: str, kind: str, items: list, col_of: dict, row_of: dict,
                  senses: np.ndarray) -> np.ndarray:
-        if kind == "coef":
-            return np.array([(row_of[id(c)], col_of[id(v)]) for c, v in items], dtype=np.int64)
+        if kind == "coef":  # (row, column, position in the CSC data)
+            pairs = [(row_of[id(c)], col_of[id(v)]) for c, v in items]
+            return np.array([(r, c, self._position(r, c)) for r, c in pairs], dtype=np.int64)
         if kind in ROW_SENSE:
             idx = np.array([row_of[id(c)] for c in items], dtype=np.int64)
             if np.any(senses[idx] != ROW_SENSE[kind]):
                 raise ValueError(f"data slot {key!r}: rows are not all of kind {kind}")
             return idx
         return np.array([col_of[id(v)] for v in items], dtype=np.int64)
+
+    def _position(self, row: int, col: int) -> int:
+        """Where the coefficient (row, col) sits in the kept CSC matrix's data."""
+        start, end = self.matrix.indptr[col], self.matrix.indptr[col + 1]
+        hits = np.flatnonzero(self.matrix.indices[start:end] == row)
+        if not hits.size:
+            raise ValueError(f"no coefficient at row {row}, column {col} to update")
+        return int(start + hits[0])
 
     def _slot_mask(self, kind: str) -> np.ndarray:
         mask = np.zeros(len(self.columns), dtype=bool)
@@ -94,7 +109,7 @@ class CompiledModel:
                 mask[idx] = True
         return mask
 
-    def _load(self, matrix: object, threads: int | None) -> highspy.Highs:
+    def _load(self, threads: int | None) -> highspy.Highs:
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         if threads is not None:
@@ -103,26 +118,28 @@ class CompiledModel:
         lp.num_col_, lp.num_row_ = len(self.columns), len(self.row_lower)
         lp.col_cost_, lp.col_lower_, lp.col_upper_ = self.cost, self.col_lower, self.col_upper
         lp.row_lower_, lp.row_upper_ = self.row_lower, self.row_upper
-        csc = matrix.tocsc()  # type: ignore[attr-defined]
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = csc.indices.astype(np.int32)
-        lp.a_matrix_.value_ = csc.data.astype(float)
+        lp.a_matrix_.start_ = self.matrix.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = self.matrix.indices.astype(np.int32)
+        lp.a_matrix_.value_ = self.matrix.data.astype(float)
         h.passModel(lp)
         self._apply_integrality(h, self.base_integer)
         return h
 
     def _apply_integrality(self, h: highspy.Highs, integer: np.ndarray) -> None:
+        self.active_mip = bool(integer.any())
         idx = self.candidates
         if idx.size:
             kinds = np.where(integer[idx], _INTEGER, _CONTINUOUS)
             h.changeColsIntegrality(idx.size, idx.astype(np.int32), kinds)
 
-    def push(self, data: dict[str, np.ndarray], relax_integers: bool = False) -> None:
+    def push(self, data: dict[str, np.ndarray], relax_integers: bool = False,
+             tie_break: bool = True) -> None:
         """Write one horizon's data (every slot's values) into the HiGHS model."""
         missing = sorted(set(self.slots) - set(data))
         if missing:
             raise KeyError(f"no data for slots {missing}")
+        self.cost[:] = self.base_cost if tie_break else self.base_cost - self.tie_cost
         integer = self.base_integer.copy()
         for key, (kind, idx) in self.slots.items():
             values = np.asarray(data[key], dtype=float)
@@ -132,8 +149,9 @@ class CompiledModel:
                 if values.shape != idx.shape[:1]:
                     raise ValueError(f"data slot {key!r}: {values.shape} values for "
                                      f"{len(idx)} coefficients")
-                for (row, col), value in zip(idx.tolist(), values.tolist(), strict=True):
+                for (row, col, _), value in zip(idx.tolist(), values.tolist(), strict=True):
                     self.highs.changeCoeff(row, col, value)
+                self.matrix.data[idx[:, 2]] = values
                 continue
             if values.shape != idx.shape:
                 raise ValueError(f"data slot {key!r}: {values.shape} values for {idx.shape} items")
@@ -153,6 +171,7 @@ class CompiledModel:
         h.changeColsBounds(n, np.arange(n, dtype=np.int32), self.col_lower, self.col_upper)
         h.changeRowsBounds(m, np.arange(m, dtype=np.int32), self.row_lower, self.row_upper)
         h.changeColsCost(n, np.arange(n, dtype=np.int32), self.cost)
+        self.active_cost = self.cost
         if not np.array_equal(integer, self.integer):
             self._apply_integrality(h, integer)
             self.integer = integer
@@ -160,7 +179,8 @@ class CompiledModel:
     def set_costs(self, cost: np.ndarray) -> None:
         """Replace the whole objective (used by the Pareto front); ``push`` restores it."""
         n = len(self.columns)
-        self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(cost, float))
+        self.active_cost = np.asarray(cost, float)
+        self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), self.active_cost)
 
     def solve(self, time_limit_s: float, mip_gap: float) -> SolveResult:
         """Solve the pushed data: an LP directly; a MIP through relax-and-round first.
@@ -174,21 +194,20 @@ class CompiledModel:
         (Measured on the Haiyan park: a MIP without this start spends most of its time in
         sub-MIP heuristics looking for what the rounding finds in two LP solves.)
         """
-        started, clock = time.perf_counter(), self.highs.getRunTime()
+        clock = self.highs.getRunTime()
         deadline = clock + time_limit_s
         if not self.integer.any():
             run = self._run(deadline)
-            return self._result(run, run.status, run.objective, 0.0, started, clock, False)
+            return self._result(run, run.status, run.objective, 0.0, clock, False)
         relaxed = self._relaxed_run(deadline)
         best: _Run | None = None
         if relaxed.has_solution:
             tries = [self._rounded_run(relaxed, deadline, up_from) for up_from in ROUND_UP_FROM]
-            found = [r for r in tries if r is not None]
+            found = [r for r in [*tries, self._previous()] if r is not None]
             best = min(found, key=lambda r: r.objective) if found else None
             gap = _gap(best.objective if best else None, relaxed.objective)
             if best is not None and gap is not None and gap <= mip_gap:
-                return self._result(best, "optimal", relaxed.objective, gap, started, clock,
-                                     True)
+                return self._result(best, "optimal", relaxed.objective, gap, clock, True)
         self.highs.setOptionValue("mip_rel_gap", mip_gap)
         if best is not None:
             self._set_start(best)
@@ -201,7 +220,25 @@ class CompiledModel:
         status = run.status
         if not run.has_solution and best is not None:
             run, status = best, "time_limit"  # out of time before the start was used
-        return self._result(run, status, bound, _gap(run.objective, bound), started, clock, True)
+        return self._result(run, status, bound, _gap(run.objective, bound), clock, True)
+
+    def _previous(self) -> _Run | None:
+        """The last solution, if it is feasible for the data pushed now (as in a Pareto
+        front run from the lowest CO2 cap up, where each solution fits the next cap)."""
+        x = self.last
+        if x is None:
+            return None
+        tol = 1e-6 * (1.0 + np.abs(x))
+        rows = self.matrix @ x
+        row_tol = 1e-6 * (1.0 + np.abs(rows))
+        cols = np.flatnonzero(self.integer)
+        outside = (np.any(x < self.col_lower - tol) or np.any(x > self.col_upper + tol)
+                   or np.any(rows < self.row_lower - row_tol)
+                   or np.any(rows > self.row_upper + row_tol))
+        if outside or np.any(np.abs(x[cols] - np.round(x[cols])) > 1e-6):
+            return None
+        objective = float(np.dot(self.active_cost, x))
+        return _Run("optimal", True, x, objective, 0)
 
     def _set_start(self, run: _Run) -> None:
         start = highspy.HighsSolution()
@@ -210,8 +247,10 @@ class CompiledModel:
         self.highs.setSolution(start)
 
     def _run(self, deadline: float) -> _Run:
+        """One HiGHS run that stops at ``deadline`` on the run-time clock."""
         h = self.highs
-        h.setOptionValue("time_limit", max(deadline, h.getRunTime() + 1e-6))
+        left = max(deadline - h.getRunTime(), 1e-6)
+        h.setOptionValue("time_limit", left if self.active_mip else h.getRunTime() + left)
         h.run()
         info = h.getInfo()
         has = info.primal_solution_status == 2
@@ -252,17 +291,19 @@ class CompiledModel:
         return run if run.has_solution and run.status == "optimal" else None
 
     def _result(self, run: _Run, status: str, bound: float | None, gap: float | None,
-                started: float, clock: float, is_mip: bool) -> SolveResult:
+                clock: float, is_mip: bool) -> SolveResult:
+        self.last = run.values
         return SolveResult(
             status=status, has_solution=run.has_solution, values=run.values,
             objective=run.objective, bound=bound, gap=gap if run.has_solution else None,
             solve_time_s=self.highs.getRunTime() - clock,
-            wall_time_s=time.perf_counter() - started, is_mip=is_mip, nodes=run.nodes,
+            is_mip=is_mip, nodes=run.nodes,
         )
 
     def read(self, values: np.ndarray) -> dict[str, np.ndarray]:
-        """Every declared output's solution values."""
-        return {key: values[idx] for key, idx in self.outputs.items()}
+        """Every declared output's solution values (solver noise below 1e-9 set to 0)."""
+        clean = np.where(np.abs(values) < 1e-9, 0.0, values)
+        return {key: clean[idx] for key, idx in self.outputs.items()}
 
 
 @dataclass

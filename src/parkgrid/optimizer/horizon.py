@@ -20,6 +20,11 @@ class PlanOptions:
     ``relax_integers``: solve the LP relaxation (a lower bound, fast).
     ``initial_state``: 'given' (state in) or 'free' (battery SOC and tank level at the start
     are decisions within their limits, and the end-of-horizon rules are dropped).
+    ``minimize``: 'cost' (yuan) or 'co2' (kg, with the cost as a 1e-6 tie-break).
+    ``co2_cap_kg`` / ``penalty_cap_yuan``: the ε-constraint on CO2 and a cap on the penalised
+    slacks (models with these rows are built apart, see :mod:`.emissions`).
+    ``tie_break``: the 1e-4 yuan/kWh costs that steer ties towards loss-free schedules; off,
+    the objective and bound are exactly the cost (ties are netted afterwards anyway).
     """
 
     time_limit_s: float | None = None
@@ -27,6 +32,16 @@ class PlanOptions:
     relax_integers: bool = False
     initial_state: Literal["given", "free"] = "given"
     carbon_in_objective: bool | None = None
+    tie_break: bool = True
+    minimize: Literal["cost", "co2"] = "cost"
+    co2_cap_kg: float | None = None
+    penalty_cap_yuan: float | None = None
+
+    @property
+    def with_co2_rows(self) -> bool:
+        """Whether the horizon needs the model variant with the emissions rows."""
+        return (self.minimize == "co2" or self.co2_cap_kg is not None
+                or self.penalty_cap_yuan is not None)
 
 
 @dataclass

@@ -15,12 +15,17 @@ from parkgrid.optimizer.buses import BusBalance
 from parkgrid.optimizer.cooling import CoolingBlock
 from parkgrid.optimizer.core import Build
 from parkgrid.optimizer.dcbus import DCBusBlock
+from parkgrid.optimizer.emissions import EmissionsBlock
 from parkgrid.optimizer.flexible import FlexibleBlock
 from parkgrid.optimizer.grid import GridBlock
 from parkgrid.optimizer.highs import CompiledModel, SolveResult
 from parkgrid.optimizer.horizon import Horizon
 from parkgrid.optimizer.renewables import RenewablesBlock
 from parkgrid.schedule import PER_ASSET_COLUMNS, SCHEDULE_COLUMNS
+
+CO2_COST_WEIGHT = 1e-6
+"""Weight of the cost (yuan) next to CO2 (kg) when minimising CO2: picks the cheapest of the
+least-CO2 schedules."""
 
 
 class AssetBlock(Protocol):
@@ -29,8 +34,9 @@ class AssetBlock(Protocol):
     def columns(self, out: dict[str, np.ndarray], h: Horizon) -> dict[str, np.ndarray]: ...
 
 
-def asset_blocks(park: Park) -> dict[str, AssetBlock]:
-    """The blocks of ``park``: a family's block only when the park has that asset."""
+def asset_blocks(park: Park, co2_rows: bool = False) -> dict[str, AssetBlock]:
+    """The blocks of ``park``: a family's block only when the park has that asset (and the
+    emissions rows when asked for)."""
     blocks: dict[str, AssetBlock] = {}
     if park.pv or park.wind:
         blocks["renewables"] = RenewablesBlock(park)
@@ -44,19 +50,22 @@ def asset_blocks(park: Park) -> dict[str, AssetBlock]:
         blocks["dcbus"] = DCBusBlock(park.buses.dc)
     if park.ev is not None or park.deferrable:
         blocks["flexible"] = FlexibleBlock(park)
-    blocks["buses"] = BusBalance(park)  # last: it collects the others' terms
+    blocks["buses"] = BusBalance(park)  # it collects the others' terms
+    if co2_rows:
+        blocks["emissions"] = EmissionsBlock(park)  # reads the others' variables
     return blocks
 
 
 class ParkModel:
     """The model of ``park`` over ``n_steps``, built once and solved for any horizon."""
 
-    def __init__(self, park: Park, n_steps: int, threads: int | None = None) -> None:
+    def __init__(self, park: Park, n_steps: int, threads: int | None = None,
+                 co2_rows: bool = False) -> None:
         started = time.perf_counter()
         self.park, self.n_steps = park, n_steps
         model = pyo.ConcreteModel(name=park.name)
         ctx = Build(park, n_steps, park.step_h, model)
-        self.blocks = asset_blocks(park)
+        self.blocks = asset_blocks(park, co2_rows)
         for name, block in self.blocks.items():
             b = pyo.Block()
             model.add_component(name, b)
@@ -73,8 +82,13 @@ class ParkModel:
         return data
 
     def solve(self, h: Horizon, time_limit_s: float, mip_gap: float) -> SolveResult:
-        self.compiled.push(self.data(h), h.options.relax_integers)
-        return self.compiled.solve(time_limit_s, mip_gap)
+        compiled = self.compiled
+        compiled.push(self.data(h), h.options.relax_integers, h.options.tie_break)
+        if h.options.minimize == "co2":
+            co2 = np.zeros_like(compiled.cost)
+            co2[compiled.outputs["grid.import"]] = h.column("co2_kg_per_kwh") * h.step_h
+            compiled.set_costs(co2 + CO2_COST_WEIGHT * compiled.cost)
+        return compiled.solve(time_limit_s, mip_gap)
 
     def columns(self, out: dict[str, np.ndarray], h: Horizon) -> dict[str, np.ndarray]:
         """Internal schedule columns from the outputs: per-asset columns always suffixed,

@@ -30,14 +30,16 @@ class DayAheadOptimizer:
         self.park = park
         self.threads = threads
         self.options = options or PlanOptions()
-        self._models: dict[int, ParkModel] = {}
+        self._models: dict[tuple[int, bool], ParkModel] = {}
 
-    def model(self, n_steps: int) -> tuple[ParkModel, float]:
-        """The model of ``n_steps`` and the seconds spent building it now (0 if cached)."""
-        if n_steps not in self._models:
-            self._models[n_steps] = ParkModel(self.park, n_steps, self.threads)
-            return self._models[n_steps], self._models[n_steps].build_time_s
-        return self._models[n_steps], 0.0
+    def model(self, n_steps: int, co2_rows: bool = False) -> tuple[ParkModel, float]:
+        """The model of ``n_steps`` (with the emissions rows or not) and the seconds spent
+        building it now (0 if cached)."""
+        key = (n_steps, co2_rows)
+        if key not in self._models:
+            self._models[key] = ParkModel(self.park, n_steps, self.threads, co2_rows)
+            return self._models[key], self._models[key].build_time_s
+        return self._models[key], 0.0
 
     def __call__(self, inputs: Inputs, state: ParkState) -> Schedule:
         return self.plan(inputs, state)
@@ -51,7 +53,7 @@ class DayAheadOptimizer:
             raise InputDataError("inputs", "the horizon has no steps")
         state = (state or ParkState.initial(self.park)).for_month(inputs.index[0].month)
         h = Horizon(self.park, inputs, state, options)
-        model, build_s = self.model(h.n)
+        model, build_s = self.model(h.n, options.with_co2_rows)
         objective = self.park.objective
         result = model.solve(h, options.time_limit_s or objective.time_limit_s,
                              objective.mip_gap if options.mip_gap is None else options.mip_gap)
@@ -84,6 +86,7 @@ def solve_metadata(park: Park, h: Horizon, result: SolveResult, build_s: float,
     return {
         "schema_version": SCHEMA_VERSION,
         "park": park.name,
+        "timezone": park.site.timezone,
         "horizon_start": h.index[0].isoformat(),
         "horizon_steps": h.n,
         "step_minutes": park.time_step_minutes,
@@ -101,6 +104,9 @@ def solve_metadata(park: Park, h: Horizon, result: SolveResult, build_s: float,
         "relax_integers": h.options.relax_integers,
         "initial_state": h.options.initial_state,
         "carbon_in_objective": h.carbon_in_objective,
+        "tie_break": h.options.tie_break,
+        "minimize": h.options.minimize,
+        "co2_cap_kg": h.options.co2_cap_kg,
     }
 
 

@@ -5,9 +5,8 @@ calendar months; each month is solved by the optimizer on the actual inputs with
 initial storage state free (battery SOC and tank level are decisions within their limits),
 its end-of-horizon rules dropped, the month-to-date peak at 0 and, for ``monthly_lp``, the
 integer variables relaxed. The bound is the sum of the months' dual bounds (for an LP, its
-optimum), plus the fixed monthly demand charges (capacity / declared kinds). The objective
-includes the optimizer's tie-break terms (1e-4 yuan per kWh of some flows, which only pick
-among equal schedules), so the bound holds up to those terms — a few yuan a month.
+optimum), plus the fixed monthly demand charges (capacity / declared kinds). The months are
+solved without the optimizer's tie-break terms, so the objective is exactly the cost.
 
 Why it is a valid lower bound: the whole-period problem P minimises Σ_m cost_m(x_m) over
 each month's operation x_m, subject to each month's physics and the coupling "the state at
@@ -146,13 +145,14 @@ def _float(value: object) -> float | None:
 
 
 def optimizer_solve(park: Park) -> Solve:
-    """The bound's solve through the optimizer: free initial state, end rules dropped."""
+    """The bound's solve through the optimizer: free initial state, end rules dropped, no
+    tie-break terms."""
     from parkgrid.optimizer import DayAheadOptimizer, PlanOptions
 
     optimizer = DayAheadOptimizer(park)
 
     def solve(inputs: Inputs, state: ParkState, relax: bool) -> Schedule:
-        options = PlanOptions(relax_integers=relax, initial_state="free")
+        options = PlanOptions(relax_integers=relax, initial_state="free", tie_break=False)
         return optimizer.plan(inputs, state, options)
 
     return solve

@@ -1,0 +1,114 @@
+"""Write and read schedule files: CSV, JSON or Parquet by extension, always with metadata.
+
+- ``.json``: ``{"metadata": {...}, "schedule": [{"timestamp": ..., column: value, ...}, ...]}``
+- ``.csv``: one row per step (``timestamp`` first); the metadata in ``<file>.meta.json``
+- ``.parquet``: the table, with the metadata as JSON under the file metadata key ``parkgrid``
+Timestamps are ISO 8601 local time with the UTC offset. The metadata carries the end state
+(``state_out``) so that the next day can be planned from the file. Every file is written to
+a temporary sibling and renamed into place: it is either complete or absent.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from parkgrid.atomic import atomic_write
+from parkgrid.errors import InputDataError, ParkgridError
+from parkgrid.schedule import ParkState, Schedule
+
+FORMATS = (".csv", ".json", ".parquet")
+PARQUET_KEY = b"parkgrid"
+
+
+def meta_path(path: Path | str) -> Path:
+    """The metadata sidecar of a CSV schedule."""
+    path = Path(path)
+    return path.with_name(path.name + ".meta.json")
+
+
+def write_schedule(schedule: Schedule, path: Path | str) -> Path:
+    """Write ``schedule`` to ``path`` in the format its extension names; returns the path."""
+    path = Path(path)
+    suffix = _format(path)
+    metadata = _jsonable(schedule.metadata | {"state_out": _state_dict(schedule.state_out)})
+    table = schedule.frame.reset_index()
+    table.insert(0, "timestamp", table.pop(table.columns[0]).map(pd.Timestamp.isoformat))
+    if suffix == ".json":
+        document = {"metadata": metadata, "schedule": _jsonable(table.to_dict("records"))}
+        text = json.dumps(document, indent=1, allow_nan=False)
+        return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    if suffix == ".csv":
+        text = json.dumps(metadata, indent=1, allow_nan=False)
+        atomic_write(meta_path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        return atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
+    return atomic_write(path, lambda tmp: _write_parquet(table, metadata, tmp))
+
+
+def read_schedule(path: Path | str) -> Schedule:
+    """Read a schedule file written by :func:`write_schedule`."""
+    path = Path(path)
+    suffix = _format(path)
+    try:
+        if suffix == ".json":
+            document = json.loads(path.read_text(encoding="utf-8"))
+            metadata, table = document["metadata"], pd.DataFrame(document["schedule"])
+        elif suffix == ".csv":
+            metadata = json.loads(meta_path(path).read_text(encoding="utf-8"))
+            table = pd.read_csv(path, dtype={"tou_period": str})
+        else:
+            import pyarrow.parquet as pq
+
+            parquet = pq.read_table(path)
+            metadata = json.loads(parquet.schema.metadata[PARQUET_KEY])
+            table = parquet.to_pandas()
+    except (OSError, KeyError, ValueError) as exc:
+        raise InputDataError(path, f"not a parkgrid schedule file ({exc})") from None
+    frame = table.set_index("timestamp")
+    frame.index = pd.DatetimeIndex(pd.to_datetime(frame.index, utc=True)).tz_convert(
+        metadata.get("timezone", "UTC"))
+    state = metadata.pop("state_out", None)
+    return Schedule(frame, metadata, ParkState(**state) if state else None)
+
+
+def _format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ParkgridError(f"{path}: unknown schedule format {suffix or '(none)'!r}; "
+                            f"use one of {', '.join(FORMATS)}")
+    return suffix
+
+
+def _write_parquet(table: pd.DataFrame, metadata: dict[str, Any], tmp: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    schema_meta = dict(arrow.schema.metadata or {})
+    schema_meta[PARQUET_KEY] = json.dumps(metadata, allow_nan=False).encode()
+    pq.write_table(arrow.replace_schema_metadata(schema_meta), tmp)
+
+
+def _state_dict(state: ParkState | None) -> dict[str, Any] | None:
+    return asdict(state) if state is not None else None
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types; non-finite numbers become null."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value

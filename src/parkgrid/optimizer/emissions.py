@@ -1,0 +1,49 @@
+"""Emissions block (only in models built for a cost/CO2 front): the ε-constraint on CO2 and a
+cap on the penalised slacks.
+
+    Σ_t co2_kg_per_kwh[t] · Δt · import[t] ≤ ε                 (kg; ε = inf unless capped)
+    Σ penalty × (unserved, unmet cooling, unmet EV/deferrable)  ≤ budget   (yuan)
+
+The second row keeps the low-CO2 end of the front honest: without it the cheapest way to cut
+imports would be to shed load at the penalty.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from parkgrid.config import Park
+from parkgrid.optimizer.core import Build
+from parkgrid.optimizer.flexible import channels
+from parkgrid.optimizer.horizon import Horizon
+
+UNCAPPED = 1e15
+
+
+class EmissionsBlock:
+    def __init__(self, park: Park) -> None:
+        self.park = park
+
+    def build(self, b: pyo.Block, ctx: Build) -> None:
+        imports = ctx.outputs["grid.import"]
+        b.co2 = pyo.Constraint(expr=sum(imports) <= UNCAPPED)
+        ctx.slot("co2.factor", "coef", [(b.co2, v) for v in imports])
+        ctx.slot("co2.cap", "row_upper", [b.co2])
+        penalised = [(ctx.step_h * self.park.objective.unserved_penalty_yuan_per_kwh, v)
+                     for key in ("bus.ac.unserved", "bus.dc.unserved", "cooling.unserved")
+                     for v in ctx.outputs.get(key, [])]
+        penalised += [(ch.penalty, v) for ch in channels(self.park)
+                      for v in ctx.outputs[f"{ch.key}.miss"]]
+        b.slack = pyo.Constraint(expr=sum(w * v for w, v in penalised) <= UNCAPPED)
+        ctx.slot("co2.slack_cap", "row_upper", [b.slack])
+
+    def day_data(self, h: Horizon) -> dict[str, np.ndarray]:
+        cap = h.options.co2_cap_kg
+        budget = h.options.penalty_cap_yuan
+        return {"co2.factor": h.column("co2_kg_per_kwh") * h.step_h,
+                "co2.cap": np.array([UNCAPPED if cap is None else cap]),
+                "co2.slack_cap": np.array([UNCAPPED if budget is None else budget])}
+
+    def columns(self, out: dict[str, np.ndarray], h: Horizon) -> dict[str, np.ndarray]:
+        return {}

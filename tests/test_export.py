@@ -1,0 +1,61 @@
+"""Schedule files: CSV, JSON and Parquet round trips with their metadata."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from optimizer_support import IDEAL_BATTERY, make_inputs, make_park
+from parkgrid.errors import ParkgridError
+from parkgrid.export import meta_path, read_schedule, write_schedule
+from parkgrid.optimizer import plan_day
+
+
+@pytest.fixture(scope="module")
+def schedule():
+    park = make_park(batteries=[IDEAL_BATTERY])
+    return plan_day(make_inputs(park, n=8, load_kw_plant=150.0, tou_period="valley"))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".parquet"])
+def test_round_trip_keeps_frame_metadata_and_state(schedule, tmp_path, suffix):
+    path = write_schedule(schedule, tmp_path / f"plan{suffix}")
+    back = read_schedule(path)
+    pd.testing.assert_frame_equal(back.frame, schedule.frame, check_dtype=False,
+                                  check_freq=False)
+    assert back.frame.index.tz is not None
+    assert back.metadata == json.loads(json.dumps(back.metadata))
+    for key in ("schema_version", "park", "status", "objective", "energy_yuan", "gap"):
+        assert back.metadata[key] == schedule.metadata[key]
+    assert back.state_out == schedule.state_out
+
+
+def test_csv_metadata_lives_in_a_sidecar(schedule, tmp_path):
+    path = write_schedule(schedule, tmp_path / "plan.csv")
+    assert meta_path(path).name == "plan.csv.meta.json"
+    assert json.loads(meta_path(path).read_text())["schema_version"] == "1.0"
+    assert path.read_text().splitlines()[0].startswith("timestamp,grid_import_kw")
+
+
+def test_json_keeps_metadata_under_its_key(schedule, tmp_path):
+    document = json.loads(write_schedule(schedule, tmp_path / "plan.json").read_text())
+    assert set(document) == {"metadata", "schedule"}
+    assert document["schedule"][0]["timestamp"] == "2025-07-01T00:00:00+08:00"
+
+
+def test_unknown_extension_is_refused_without_writing(schedule, tmp_path):
+    with pytest.raises(ParkgridError, match="unknown schedule format"):
+        write_schedule(schedule, tmp_path / "plan.xlsx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_write_leaves_no_partial_file(schedule, tmp_path, monkeypatch):
+    def broken(self, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
+    with pytest.raises(OSError):
+        write_schedule(schedule, tmp_path / "plan.csv")
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.csv.meta.json"]
