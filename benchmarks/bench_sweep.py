@@ -141,8 +141,15 @@ def report(args: argparse.Namespace, results: dict[int, SweepOutcome],
                   f"on free cores the speed-up would be ≈ {speed_up * contention:.2f}×")
     tables = [o.table.set_index("variant_id")["cost_yuan"] for o in results.values()]
     spread = max(float((t - tables[0]).abs().max()) for t in tables)
-    print(f"\nKPIs on every worker count: max cost difference {spread:.3g} yuan (non-zero only "
-          "when MILP days hit their time limit: solves under CPU contention end elsewhere)")
+    limited = {w: _time_limited_days(o.table) for w, o in results.items()}
+    print(f"\nKPIs on every worker count: max cost difference {spread:.3g} yuan; MILP days that "
+          f"hit the time limit: {', '.join(f'{n} on {w} worker(s)' for w, n in limited.items())}"
+          " (a time-limited solve depends on CPU speed, so its day can end elsewhere)")
+
+
+def _time_limited_days(table: pd.DataFrame) -> int:
+    column = "solver.status_counts.time_limit"
+    return int(table[column].fillna(0).sum()) if column in table else 0
 
 
 if __name__ == "__main__":

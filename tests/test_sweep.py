@@ -303,3 +303,13 @@ def test_plots_are_written_per_axis_and_pareto(tmp_path: Path) -> None:
     assert sorted(p.name for p in written) == ["kpi_vs_a.png", "kpi_vs_b.png",
                                                "pareto_cost_co2.png"]
     assert all(p.stat().st_size > 1000 for p in written)
+
+
+def test_zero_workers_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    from parkgrid.errors import ParkgridError
+    from parkgrid.sweep import sweep_command
+
+    with pytest.raises(ParkgridError, match="--workers: got 0"):
+        sweep_command(ROOT / "models" / "sweeps" / "haiyan_storage.yaml", workers=0,
+                      out=tmp_path)
+    assert not list(tmp_path.iterdir())

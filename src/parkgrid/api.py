@@ -192,7 +192,8 @@ def pareto_front(park: Park, date: object, n_points: int = 6, *, inputs: Inputs 
 @dataclass
 class Simulation:
     """One rollout: the ledger (one row per step, the schedule's columns), its KPIs, the
-    per-day planner records and the events."""
+    per-day planner records, the events and the state at its end (battery SOC, tank level,
+    month-to-date peak: where the next day starts)."""
 
     ledger: pd.DataFrame
     kpis: dict[str, Any]
@@ -200,13 +201,14 @@ class Simulation:
     days: pd.DataFrame = field(default_factory=pd.DataFrame)
     events: list[str] = field(default_factory=list)
     name: str = "strategy"
+    state: ParkState | None = None
 
     @classmethod
     def from_rollout(cls, rollout: Any, park: Park) -> Simulation:
         from parkgrid.simulate import kpis
 
         return cls(rollout.ledger, kpis(rollout.ledger, park), park, rollout.days_frame(),
-                   list(rollout.events), rollout.name)
+                   list(rollout.events), rollout.name, rollout.state)
 
     @property
     def summary(self) -> pd.Series:
@@ -323,9 +325,10 @@ def run_period(park: Park, start: object | None = None, days: int | None = None,
     doc = result.kpis
     strategy = Simulation(result.strategy.ledger, doc["strategy"], park,
                           result.strategy.days_frame(), list(result.strategy.events),
-                          result.strategy.name)
+                          result.strategy.name, result.strategy.state)
     base = {name: Simulation(r.ledger, doc["baselines"][name], park, r.days_frame(),
-                             list(r.events), name) for name, r in result.baselines.items()}
+                             list(r.events), name, r.state)
+            for name, r in result.baselines.items()}
     return RunSummary(doc, strategy, base, dict(result.strategy.schedules))
 
 

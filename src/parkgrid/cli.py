@@ -131,6 +131,25 @@ def schedule(
 
 
 @app.command()
+@reports_errors
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="sweep file (YAML)", show_default=False)],
+    workers: Annotated[int | None, typer.Option(
+        help="local worker processes (default: one per CPU)")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="existing Dask scheduler, e.g. tcp://host:8786")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="results folder (default results/sweeps/<file stem>)")] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="run only the variants not yet in OUT")] = False,
+) -> None:
+    """Run a sweep of park variants (or a portfolio of parks) on Dask."""
+    from parkgrid.sweep import sweep_command
+
+    sweep_command(sweep_file, workers, scheduler, out, resume, console=console)
+
+
+@app.command()
 def schema() -> None:
     """Print the park config schema as Markdown (the source of docs/config.md)."""
     from parkgrid.config import schema_markdown

@@ -20,11 +20,11 @@ from matplotlib.patches import Patch
 
 TOU_COLOURS = {"sharp": "#f4a6a6", "peak": "#f8d3a0", "flat": "#f2f2f2",
                "valley": "#cfe3f5", "deep_valley": "#a9cbe8"}
-SOURCES = [("pv_kw", "PV", "#f5b800"), ("wind_kw", "wind", "#3a9ad9"),
+SOURCES = [("pv_kw", "PV", "#f5b800"), ("wind_kw", "wind", "#2b6cb0"),
            ("battery_discharge_kw", "battery discharge", "#6a3d9a"),
            ("grid_import_kw", "grid import", "#7f7f7f"),
            ("unserved_kw", "unserved load", "#e41a1c")]
-SINKS = [("load_kw", "loads", "#2c2c2c"), ("chiller_electric_kw", "chillers", "#1f78b4"),
+SINKS = [("load_kw", "loads", "#2c2c2c"), ("chiller_electric_kw", "chillers", "#17becf"),
          ("ev_charge_kw", "EV charging", "#33a02c"), ("deferrable_kw", "deferrable", "#b2df8a"),
          ("battery_charge_kw", "battery charge", "#cab2d6"),
          ("grid_export_kw", "grid export", "#bdbdbd")]
