@@ -18,7 +18,7 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/parkgrid profiles $(PARK) --out $(OUT)
+	$(BIN)/parkgrid run $(PARK) --out $(OUT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow" -q

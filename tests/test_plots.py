@@ -241,3 +241,10 @@ def test_solve_times_marks_fallback_days() -> None:
 ])
 def test_metric_label_names_the_unit(key: str, label: str, scale: float) -> None:
     assert plots.metric_label(key) == (label, scale)
+
+
+def test_sensitivity_does_not_blow_up_differences_of_a_fraction_of_a_percent() -> None:
+    table = pd.DataFrame({"size": [1, 2], "self_sufficiency": [0.658, 0.660]})
+    fig = plots.sensitivity(table, "size", ["self_sufficiency"])
+    low, high = fig.axes[0].get_ylim()
+    assert high - low >= 0.05 * 65.9

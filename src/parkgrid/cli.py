@@ -132,6 +132,43 @@ def schedule(
 
 @app.command()
 @reports_errors
+def run(
+    park: ParkPath,
+    start: Annotated[str | None, typer.Option(help="first day YYYY-MM-DD (default 1 Jan)")] = None,
+    days: Annotated[int | None, typer.Option(help="number of days (default: one year)")] = None,
+    forecast: Annotated[str, typer.Option(help="perfect | persistence | noisy")] = "noisy",
+    planner: Annotated[str, typer.Option(help="milp | rules | none")] = "milp",
+    seed: Annotated[int, typer.Option(help="seed of the noisy forecasts")] = 0,
+    out: Annotated[Path | None, typer.Option(
+        help="results folder (default results/<park file stem>)")] = None,
+    report: Annotated[bool, typer.Option(help="write report.html into the results")] = True,
+) -> None:
+    """Roll a period out day by day against actuals, with baselines, bound and KPIs."""
+    from parkgrid.simulate.command import run_command
+
+    out = out if out is not None else Path("results") / park.stem
+    result = run_command(park, start, days, forecast, planner, seed, out, console=console)
+    if report:
+        from parkgrid.report import write_report
+
+        console.print(f"report: {write_report(out, park=result.strategy.park)}")
+
+
+@app.command(name="report")
+@reports_errors
+def report_command(
+    results: Annotated[Path, typer.Argument(help="results folder of `parkgrid run`")],
+    out: Annotated[Path | None, typer.Option(
+        help="HTML file (default RESULTS/report.html)")] = None,
+) -> None:
+    """Turn a results folder into one self-contained HTML report."""
+    from parkgrid.report import write_report
+
+    console.print(f"wrote {write_report(results, out)}")
+
+
+@app.command()
+@reports_errors
 def sweep(
     sweep_file: Annotated[Path, typer.Argument(help="sweep file (YAML)", show_default=False)],
     workers: Annotated[int | None, typer.Option(

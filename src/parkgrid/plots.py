@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import StrMethodFormatter
 
 TOU_COLOURS = {"sharp": "#f4a6a6", "peak": "#f8d3a0", "flat": "#f2f2f2",
                "valley": "#cfe3f5", "deep_valley": "#a9cbe8"}
@@ -48,6 +49,8 @@ METRICS: dict[str, tuple[str, str, float]] = {
     "curtailed_kwh": ("curtailed", "MWh", 1e-3),
     "consumption_kwh": ("consumption", "MWh", 1e-3),
 }
+MIN_SPAN = 0.05
+"""Sensitivity panels show at least ±2.5 % around the values' mean (see :func:`_min_span`)."""
 UNIT_SUFFIXES = (("_kwh_th", "kWh_th"), ("_kw_th", "kW_th"), ("_kwh", "kWh"), ("_kw", "kW"),
                  ("_yuan", "yuan"), ("_tce", "tce"), ("_t", "t"), ("_kg", "kg"),
                  ("_pct", "%"), ("_s", "s"))
@@ -427,11 +430,23 @@ def sensitivity(table: pd.DataFrame, x: str,
         ax.set_xlabel(x_label or metric_label(x)[0])
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
+        _min_span(ax, table[metric].astype(float) * scale)
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.4g}"))
     if group:
         axes[-1].legend(fontsize=8)
     if title:
         fig.suptitle(title)
     return fig
+
+
+def _min_span(ax: Axes, values: pd.Series, fraction: float = MIN_SPAN) -> None:
+    """Widen the y-range of ``ax`` to at least ``fraction`` of the values' mean magnitude, so
+    that differences of a fraction of a percent do not fill the panel."""
+    lo, hi = float(values.min()), float(values.max())
+    span = fraction * abs((lo + hi) / 2.0)
+    if hi - lo < span:
+        mid = (lo + hi) / 2.0
+        ax.set_ylim(mid - span / 2.0 - 0.05 * span, mid + span / 2.0 + 0.05 * span)
 
 
 def kpi_bars(table: pd.DataFrame, metrics: Sequence[str] = ("self_sufficiency", "cost_yuan",
