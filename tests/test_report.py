@@ -184,6 +184,17 @@ def test_a_run_without_baselines_or_bound_still_reports(rules_run: Path) -> None
     assert "strategy.self_sufficiency" in {c["data-kpi"] for c in cells}
 
 
+def test_a_failed_bound_is_reported_not_fatal(rules_run: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "copy"
+    shutil.copytree(rules_run, folder)
+    doc = kpis_json(folder)
+    doc["perfect_foresight"] = {"error": "SolverError: no <solution>"}
+    (folder / "kpis.json").write_text(json.dumps(doc), encoding="utf-8")
+    text = write_report(folder).read_text(encoding="utf-8")
+    assert "The perfect-foresight bound failed: SolverError: no &lt;solution&gt;" in text
+    assert "perfect_foresight." not in text
+
+
 def test_load_results_reads_the_folder_back(rules_run: Path) -> None:
     run = pg.load_results(rules_run)
     doc = kpis_json(rules_run)

@@ -42,10 +42,11 @@ def balance_problems(result, park, inputs) -> list[str]:
     return check_schedule(result.ledger, park, actual)
 
 
-@pytest.mark.parametrize("planner", [plan_rules, plan_none])
+@pytest.mark.parametrize("planner", [plan_rules, plan_none, "milp"])
 @pytest.mark.parametrize("forecast", ["perfect", "persistence", "noisy"])
 def test_ledger_balances_every_bus_at_every_step(park, inputs, planner, forecast):
-    result = simulate(park, START, END, forecast, planner, inputs=inputs, seed=1)
+    end = "2025-07-05" if planner == "milp" else END
+    result = simulate(park, START, end, forecast, planner, inputs=inputs, seed=1)
     assert balance_problems(result, park, inputs) == []
 
 
@@ -205,10 +206,11 @@ def test_unusable_schedule_falls_back(park, inputs):
     assert "non-finite" in result.days[0].reason
 
 
-@pytest.mark.parametrize("planner", [plan_rules, plan_none])
+@pytest.mark.parametrize("planner", [plan_rules, plan_none, "milp"])
 def test_same_seed_same_results(park, inputs, planner):
-    a = simulate(park, START, END, "noisy", planner, inputs=inputs, seed=7)
-    b = simulate(park, START, END, "noisy", planner, inputs=inputs, seed=7)
+    end = "2025-07-05" if planner == "milp" else END
+    a = simulate(park, START, end, "noisy", planner, inputs=inputs, seed=7)
+    b = simulate(park, START, end, "noisy", planner, inputs=inputs, seed=7)
     pd.testing.assert_frame_equal(a.ledger, b.ledger)
 
 

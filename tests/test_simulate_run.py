@@ -126,3 +126,18 @@ def test_run_command_prints_the_table_and_writes_the_folder(tmp_path):
     text = console.export_text()
     assert "grid only" in text and "perfect foresight" in text and "regret" in text
     assert (out / "kpis.json").exists() and (out / "timeseries.parquet").exists()
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"forecast": "oracle"}, "--forecast: got 'oracle'"),
+    ({"planner": "lp"}, "--planner: got 'lp'"),
+    ({"days": 0}, "--days: got 0"),
+    ({"start": "2025-12-20", "days": 30}, "run into the next year"),
+    ({"start": "someday"}, "--start: got 'someday'"),
+])
+def test_run_command_names_the_bad_option(tmp_path, kwargs, message):
+    from parkgrid.errors import ConfigError
+    from parkgrid.simulate.command import run_command
+
+    with pytest.raises(ConfigError, match=message):
+        run_command(MODELS / "dameisha.yaml", out=tmp_path / "x", **kwargs)

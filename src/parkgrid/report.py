@@ -129,11 +129,17 @@ def kpi_frame(doc: dict[str, Any]) -> pd.DataFrame:
     keys = [key for _, key, *_ in KPI_ROWS]
     table = pd.DataFrame({title: [k.get(key) for key in keys] for title, k in columns.items()},
                          index=keys, dtype=float)
-    bound = doc.get("perfect_foresight")
+    bound = _bound(doc)
     if bound:
         table[BOUND_TITLE] = float("nan")
         table.loc["total_cost_yuan", BOUND_TITLE] = bound["total_cost_yuan"]
     return table
+
+
+def _bound(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The perfect-foresight bound of a run, or None (not computed, or failed)."""
+    bound = doc.get("perfect_foresight")
+    return bound if bound and "total_cost_yuan" in bound else None
 
 
 def monthly_frame(period_kpis: dict[str, Any]) -> pd.DataFrame:
@@ -209,7 +215,7 @@ def _cards(doc: dict[str, Any]) -> str:
 def kpi_table_html(doc: dict[str, Any]) -> str:
     """The strategy next to every baseline and the bound (KPI rows)."""
     baselines = [n for n in (doc.get("baselines") or {})]
-    bound = doc.get("perfect_foresight")
+    bound = _bound(doc)
     head = ["KPI", "unit", strategy_title(doc), *[BASELINE_TITLES.get(n, n) for n in baselines]]
     if bound:
         head.append(BOUND_TITLE)
@@ -242,7 +248,10 @@ def comparison_html(doc: dict[str, Any]) -> str:
                     comp.get("savings_total_cost_yuan", {}).get(name), 1.0, "{:,.0f}")
             + "</tr>")
     parts = [_table(["saving vs", "cost (yuan)", "cost (%)", "total cost (yuan)"], rows)]
-    bound = doc.get("perfect_foresight")
+    bound = _bound(doc)
+    failed = (doc.get("perfect_foresight") or {}).get("error")
+    if failed:
+        parts.append(f'<p class="fail">The perfect-foresight bound failed: {_e(failed)}</p>')
     if bound and "regret_yuan" in comp:
         parts.append(
             "<p>Regret against the perfect-foresight bound (total cost − bound): "
@@ -317,7 +326,7 @@ def solver_html(doc: dict[str, Any]) -> str:
                 "</td></tr>" for f in fallback]))
     else:
         parts.append("<p>The strategy's planner ran no solver.</p>")
-    bound = doc.get("perfect_foresight")
+    bound = _bound(doc)
     if bound:
         parts.append(f"<h3>Perfect-foresight bound</h3><p>{_e(bound.get('description', ''))}; "
                      f"computed in {_e(_fmt(bound.get('wall_s'), 1.0, '{:.1f}'))} s.</p>")
@@ -438,7 +447,8 @@ def render_report(doc: dict[str, Any], ledger: pd.DataFrame, events: list[str],
                   park: Park | None = None) -> str:
     """The report's HTML text."""
     period, run = doc["period"], doc.get("run") or {}
-    title = f"{doc.get('park', 'park')}: {period['start']} → {period['end']}"
+    last = (pd.Timestamp(period["end"]) - pd.Timedelta(days=1)).date()  # the end is exclusive
+    title = f"{doc.get('park', 'park')}: {period['start']} to {last}"
     figures = "".join(figure_html(fig, key, caption)
                       for key, caption, fig in report_figures(doc, ledger, park))
     generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -18,8 +19,11 @@ from rich.progress import (
 from rich.table import Table
 
 from parkgrid.config import load_park
+from parkgrid.errors import ConfigError
 from parkgrid.inputs import build_inputs
 from parkgrid.results import write_results
+from parkgrid.simulate.forecast import FORECASTERS
+from parkgrid.simulate.rollout import PLANNERS
 from parkgrid.simulate.run import BASELINES, RunResult, run
 
 BASELINE_TITLES = {"grid_only": "grid only", "re_no_storage": "RE, no storage",
@@ -32,6 +36,7 @@ def run_command(park_path: Path | str, start: str | None = None, days: int | Non
     """Load the park, run the strategy, baselines and bound with a progress bar, print the
     KPI table and write the results folder (default ``results/<park file stem>``)."""
     console = console or Console()
+    _check_options(start, days, forecast, planner)
     park = load_park(park_path)
     out = Path(out) if out is not None else Path("results") / Path(park_path).stem
     with console.status(f"building the inputs of {park.name}"):
@@ -53,6 +58,28 @@ def run_command(park_path: Path | str, start: str | None = None, days: int | Non
     console.print(kpi_table(result.kpis))
     console.print(summary_lines(result.kpis, out))
     return result
+
+
+def _check_options(start: str | None, days: int | None, forecast: str, planner: str) -> None:
+    """Reject bad command-line values with a message naming the option (no traceback)."""
+    problems = []
+    if forecast not in FORECASTERS:
+        problems.append(f"--forecast: got {forecast!r}; expected one of {', '.join(FORECASTERS)}")
+    if planner not in PLANNERS:
+        problems.append(f"--planner: got {planner!r}; expected one of {', '.join(PLANNERS)}")
+    if days is not None and days < 1:
+        problems.append(f"--days: got {days}; expected a whole number of days ≥ 1")
+    if start is not None:
+        try:
+            first = pd.Timestamp(start)
+        except ValueError:
+            problems.append(f"--start: got {start!r}; expected a date such as 2025-07-01")
+        else:
+            if days is not None and (first + pd.Timedelta(days=days - 1)).year != first.year:
+                problems.append(f"--days: {days} days from {first.date()} run into the next "
+                                "year; inputs are built per calendar year")
+    if problems:
+        raise ConfigError("parkgrid run", problems)
 
 
 def _progress(console: Console) -> Progress:

@@ -70,7 +70,8 @@ class RolloutResult:
 
 
 def make_planner(name: str, park: Park | None = None, **options: Any) -> PlannerFn:
-    """A planner by name: 'milp' (the optimizer; needs ``park``), 'rules' or 'none'."""
+    """A planner by name: 'milp' (the optimizer; needs ``park``; ``options`` are
+    :class:`parkgrid.optimizer.PlanOptions` fields), 'rules' or 'none'."""
     if name == "rules":
         return plan_rules
     if name == "none":

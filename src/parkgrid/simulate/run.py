@@ -11,15 +11,9 @@ Baselines (same period, same actuals):
 
 from __future__ import annotations
 
-import pickle
-import subprocess
-import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -32,6 +26,7 @@ from parkgrid.simulate.bound import BoundResult, perfect_foresight_bound
 from parkgrid.simulate.forecast import Perfect, make_forecaster
 from parkgrid.simulate.rollout import RolloutResult, day_starts, make_planner, simulate
 from parkgrid.simulate.rules import plan_idle, plan_rules
+from parkgrid.simulate.worker import Background
 
 BASELINES = ("grid_only", "re_no_storage", "rules")
 BOUND_TASK = "perfect-foresight bound"
@@ -66,25 +61,29 @@ def run(
     keep_schedules: bool = True,
     bound_variants: tuple[str, ...] = ("monthly_lp",),
     parallel: bool | None = None,
+    planner_options: dict[str, Any] | None = None,
     report: Report | None = None,
 ) -> RunResult:
     """Run the strategy (``forecast`` × ``planner``), the baselines and the bound over
-    ``days`` days from ``start`` (default: the park's whole year).
+    ``days`` days from ``start`` (default: the park's year; without ``days``: to the end of
+    the start's year).
 
     ``parallel``: run the baselines and the bound in a second process while the strategy
     runs here (the machine's second core); default: for periods of four weeks or more
-    (starting the process costs a few seconds).
+    (starting the process costs a few seconds). ``planner_options``: for the 'milp' planner,
+    :class:`parkgrid.optimizer.PlanOptions` fields (e.g. ``time_limit_s``).
     """
     started = time.perf_counter()
     first = pd.Timestamp(f"{park.year}-01-01") if start is None else pd.Timestamp(start)
-    end = None if days is None else first + pd.Timedelta(days=days)
+    end = pd.Timestamp(f"{first.year + 1}-01-01") if days is None else \
+        first + pd.Timedelta(days=days)
     dates = day_starts(park, first, end)
     first, end = dates[0], dates[-1] + pd.Timedelta(days=1)
     if inputs is None:
         inputs = build_inputs(park, first.year)
     n = len(dates)
 
-    background: _Background | None = None
+    background: Background | None = None
 
     def progress(task: str) -> Callable[[Any, float], None]:
         counter = {"done": 0}
@@ -103,10 +102,17 @@ def run(
     refs = (park, inputs, first, end, forecast, seed, baselines, perfect_foresight,
             bound_variants)
     if parallel and (baselines or perfect_foresight):
-        background = _Background(refs, report)
-    strategy = simulate(park, first, end, make_forecaster(forecast, seed),
-                        make_planner(planner, park), inputs=inputs, seed=seed,
-                        keep_schedules=keep_schedules, progress=progress(label), name=planner)
+        background = Background(refs, report)
+    try:
+        strategy = simulate(park, first, end, make_forecaster(forecast, seed),
+                            make_planner(planner, park, **(planner_options or {})),
+                            inputs=inputs, seed=seed,
+                            keep_schedules=keep_schedules, progress=progress(label),
+                            name=planner)
+    except BaseException:
+        if background is not None:
+            background.cancel()
+        raise
     if background is not None:
         base, bound, bound_error = background.result()
     else:
@@ -212,60 +218,3 @@ def kpi_document(park: Park, result: RunResult, start: pd.Timestamp, end: pd.Tim
         "solver": kpi.solver_stats(result.strategy.days_frame()),
         "events": len(result.strategy.events),
     }
-
-
-class _Background:
-    """:func:`reference_runs` in a second process (``python -m parkgrid.simulate.worker``).
-
-    Arguments and results travel as pickle files in a temporary folder; progress comes
-    back as tab-separated lines (task, done, total, cost) on the child's stdout, read by a
-    thread and forwarded by :meth:`poll` from the main thread.
-    """
-
-    def __init__(self, refs: tuple, report: Report | None) -> None:
-        self.refs = refs
-        self.report = report
-        self.latest: dict[str, tuple[int, int, float | None]] = {}
-        self.shown: dict[str, tuple[int, int, float | None]] = {}
-        self.tmp = tempfile.TemporaryDirectory(prefix="parkgrid-refs-")
-        folder = Path(self.tmp.name)
-        self.result_path = folder / "result.pickle"
-        args_path = folder / "args.pickle"
-        args_path.write_bytes(pickle.dumps(refs))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "parkgrid.simulate.worker", str(args_path),
-             str(self.result_path)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) == 4:
-                cost = float(parts[3]) if parts[3] else None
-                self.latest[parts[0]] = (int(parts[1]), int(parts[2]), cost)
-
-    def poll(self) -> None:
-        """Forward the latest progress of each task (non-blocking)."""
-        if self.report is None:
-            return
-        for task, state in list(self.latest.items()):
-            if self.shown.get(task) != state:
-                self.shown[task] = state
-                self.report(task, *state)
-
-    def result(self) -> tuple[dict[str, RolloutResult], BoundResult | None, str | None]:
-        """Wait for the child; its results, or the same computed here if it failed."""
-        try:
-            while self.proc.poll() is None:
-                self.reader.join(timeout=0.2)
-                self.poll()
-            self.reader.join()
-            self.poll()
-            if self.proc.returncode == 0 and self.result_path.exists():
-                return pickle.loads(self.result_path.read_bytes())
-        finally:
-            self.tmp.cleanup()
-        return reference_runs(*self.refs, report=self.report)
