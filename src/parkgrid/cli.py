@@ -135,19 +135,27 @@ def schedule(
 def run(
     park: ParkPath,
     start: Annotated[str | None, typer.Option(help="first day YYYY-MM-DD (default 1 Jan)")] = None,
-    days: Annotated[int | None, typer.Option(help="number of days (default: one year)")] = None,
+    days: Annotated[int | None, typer.Option(
+        help="number of days (default: to the end of the start's calendar year)")] = None,
     forecast: Annotated[str, typer.Option(help="perfect | persistence | noisy")] = "noisy",
     planner: Annotated[str, typer.Option(help="milp | rules | none")] = "milp",
     seed: Annotated[int, typer.Option(help="seed of the noisy forecasts")] = 0,
     out: Annotated[Path | None, typer.Option(
         help="results folder (default results/<park file stem>)")] = None,
     report: Annotated[bool, typer.Option(help="write report.html into the results")] = True,
+    time_limit: Annotated[float | None, typer.Option(
+        help="per-day MILP time limit, s (default: the park's objective.time_limit_s)")] = None,
+    mip_gap: Annotated[float | None, typer.Option(
+        help="per-day relative MIP gap (default: the park's objective.mip_gap)")] = None,
 ) -> None:
     """Roll a period out day by day against actuals, with baselines, bound and KPIs."""
     from parkgrid.simulate.command import run_command
 
     out = out if out is not None else Path("results") / park.stem
-    result = run_command(park, start, days, forecast, planner, seed, out, console=console)
+    options = {key: value for key, value in (("time_limit_s", time_limit), ("mip_gap", mip_gap))
+               if value is not None}
+    result = run_command(park, start, days, forecast, planner, seed, out, console=console,
+                         planner_options=options)
     if report:
         from parkgrid.report import write_report
 

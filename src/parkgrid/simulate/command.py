@@ -32,9 +32,12 @@ BASELINE_TITLES = {"grid_only": "grid only", "re_no_storage": "RE, no storage",
 
 def run_command(park_path: Path | str, start: str | None = None, days: int | None = None,
                 forecast: str = "noisy", planner: str = "milp", seed: int = 0,
-                out: Path | str | None = None, console: Console | None = None) -> RunResult:
+                out: Path | str | None = None, console: Console | None = None,
+                planner_options: dict[str, Any] | None = None) -> RunResult:
     """Load the park, run the strategy, baselines and bound with a progress bar, print the
-    KPI table and write the results folder (default ``results/<park file stem>``)."""
+    KPI table and write the results folder (default ``results/<park file stem>``).
+    ``planner_options``: :class:`parkgrid.optimizer.PlanOptions` fields for the MILP planner
+    (e.g. ``time_limit_s``); the bound keeps the park's settings."""
     console = console or Console()
     _check_options(start, days, forecast, planner)
     park = load_park(park_path)
@@ -52,7 +55,7 @@ def run_command(park_path: Path | str, start: str | None = None, days: int | Non
             bar.update(tasks[task], completed=done, total=total, cost=shown)
 
         result = run(park, start, days, forecast, planner, seed, inputs=inputs,
-                     report=report)
+                     report=report, planner_options=planner_options)
     r = result.strategy
     write_results(out, result.kpis, r.ledger, r.schedules, r.events)
     console.print(kpi_table(result.kpis))
