@@ -21,13 +21,11 @@ from rich.table import Table
 from parkgrid.config import load_park
 from parkgrid.errors import ConfigError
 from parkgrid.inputs import build_inputs
+from parkgrid.report import BASELINE_TITLES, KPI_ROWS
 from parkgrid.results import write_results
 from parkgrid.simulate.forecast import FORECASTERS
 from parkgrid.simulate.rollout import PLANNERS
 from parkgrid.simulate.run import BASELINES, RunResult, run
-
-BASELINE_TITLES = {"grid_only": "grid only", "re_no_storage": "RE, no storage",
-                   "rules": "rules"}
 
 
 def run_command(park_path: Path | str, start: str | None = None, days: int | None = None,
@@ -93,25 +91,6 @@ def _progress(console: Console) -> Progress:
     )
 
 
-ROWS = [
-    ("cost (energy + demand − export)", "cost_yuan", "yuan", 1.0, "{:,.0f}"),
-    ("  energy", "energy_cost_yuan", "yuan", 1.0, "{:,.0f}"),
-    ("  demand charge", "demand_charge_yuan", "yuan", 1.0, "{:,.0f}"),
-    ("  export revenue", "export_revenue_yuan", "yuan", 1.0, "{:,.0f}"),
-    ("degradation", "degradation_yuan", "yuan", 1.0, "{:,.0f}"),
-    ("penalties", "penalty_yuan", "yuan", 1.0, "{:,.0f}"),
-    ("total cost", "total_cost_yuan", "yuan", 1.0, "{:,.0f}"),
-    ("consumption", "consumption_kwh", "MWh", 1e-3, "{:,.1f}"),
-    ("grid import", "imported_kwh", "MWh", 1e-3, "{:,.1f}"),
-    ("RE used / available", "re_self_used_kwh", "MWh", 1e-3, "{:,.1f}"),
-    ("curtailed", "curtailed_kwh", "MWh", 1e-3, "{:,.1f}"),
-    ("exported", "exported_kwh", "MWh", 1e-3, "{:,.1f}"),
-    ("self-sufficiency", "self_sufficiency", "%", 100.0, "{:.1f}"),
-    ("self-consumption", "self_consumption", "%", 100.0, "{:.1f}"),
-    ("highest monthly peak", "peak_import_kw", "kW", 1.0, "{:,.0f}"),
-    ("CO2", "co2_t", "t", 1.0, "{:,.1f}"),
-    ("CO2 avoided", "co2_avoided_t", "t", 1.0, "{:,.1f}"),
-]
 
 
 def kpi_table(doc: dict[str, Any]) -> Table:
@@ -129,7 +108,7 @@ def kpi_table(doc: dict[str, Any]) -> Table:
     bound = doc.get("perfect_foresight")
     if bound:
         table.add_column("perfect foresight", justify="right")
-    for label, key, unit, scale, fmt in ROWS:
+    for label, key, unit, scale, fmt in KPI_ROWS:
         cells = [_cell(doc["strategy"], key, scale, fmt)]
         cells += [_cell(doc["baselines"][n], key, scale, fmt) for n in names]
         if bound:
