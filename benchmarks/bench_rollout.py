@@ -9,7 +9,8 @@ the bound of run 1 (same actuals).
 Targets (issue 4): run 1 ≤ 120 s wall and ≤ 1.5 GB peak memory; run 2 within 2 % of the bound.
 
     .venv/bin/python benchmarks/bench_rollout.py [--park models/haiyan.yaml] [--days 365]
-        [--start 2025-01-01] [--seed 0] [--time-limit S] [--skip-perfect] [--milp-bound]
+        [--start 2025-01-01] [--seed 0] [--time-limit S] [--mip-gap G] [--skip-perfect]
+        [--milp-bound]
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def main() -> int:
                         help="skip run 2 (perfect forecasts vs the bound)")
     parser.add_argument("--time-limit", type=float, default=None,
                         help="MILP time limit per day, s (default: the park's objective)")
+    parser.add_argument("--mip-gap", type=float, default=None,
+                        help="relative MIP gap per day (default: the park's objective)")
     parser.add_argument("--milp-bound", action="store_true",
                         help="also solve the months as MILPs (dual bound) and report the gap")
     args = parser.parse_args()
@@ -62,7 +65,8 @@ def main() -> int:
     started = time.perf_counter()
     inputs = build_inputs(park, int(args.start[:4]) if args.start else park.year)
     inputs_s = time.perf_counter() - started
-    options = {} if args.time_limit is None else {"time_limit_s": args.time_limit}
+    options = {key: value for key, value in (("time_limit_s", args.time_limit),
+                                              ("mip_gap", args.mip_gap)) if value is not None}
     result = run(park, args.start, args.days, "noisy", "milp", args.seed, inputs=inputs,
                  keep_schedules=False, planner_options=options)
     wall_s = time.perf_counter() - started

@@ -141,3 +141,13 @@ def test_run_command_names_the_bad_option(tmp_path, kwargs, message):
 
     with pytest.raises(ConfigError, match=message):
         run_command(MODELS / "dameisha.yaml", out=tmp_path / "x", **kwargs)
+
+
+def test_rollout_plans_at_the_parks_rollout_gap_unless_told_otherwise() -> None:
+    from parkgrid.config import load_park
+    from parkgrid.simulate.rollout import rollout_options
+
+    park = load_park(Path(__file__).resolve().parents[1] / "models" / "haiyan.yaml")
+    assert rollout_options(park, None) == {"mip_gap": park.objective.rollout_mip_gap}
+    assert rollout_options(park, {"mip_gap": 0.001, "time_limit_s": 1.0}) == {
+        "mip_gap": 0.001, "time_limit_s": 1.0}

@@ -458,6 +458,9 @@ class Objective(Strict):
     ev_unmet_penalty_yuan_per_kwh: PositiveFloat = 50.0
     time_limit_s: PositiveFloat = 10.0
     mip_gap: Annotated[float, Field(ge=0, lt=1)] = 0.001
+    rollout_mip_gap: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.005, description="gap of the daily plans in a rollout (`parkgrid run`): a year of "
+        "Haiyan costs +0.03 % vs 0.1 % in a quarter of the time")
 
 
 class Park(Strict):

@@ -85,6 +85,12 @@ def make_planner(name: str, park: Park | None = None, **options: Any) -> Planner
     raise ValueError(f"unknown planner {name!r}; expected one of {', '.join(PLANNERS)}")
 
 
+def rollout_options(park: Park, planner_options: dict[str, Any] | None) -> dict[str, Any]:
+    """The MILP planner's options in a rollout: the park's ``objective.rollout_mip_gap``
+    unless ``planner_options`` sets ``mip_gap``."""
+    return {"mip_gap": park.objective.rollout_mip_gap, **(planner_options or {})}
+
+
 def day_starts(park: Park, start: object, end: object | None) -> pd.DatetimeIndex:
     """Local midnights from ``start`` (inclusive) to ``end`` (exclusive; default: a year)."""
     tz = park.site.timezone
@@ -129,7 +135,8 @@ def simulate(
     days = day_starts(park, first, end)
     actuals = _actuals(park, inputs, days)
     fc = make_forecaster(forecaster, seed) if isinstance(forecaster, str) else forecaster
-    plan = make_planner(planner, park) if isinstance(planner, str) else planner
+    plan = (make_planner(planner, park, **rollout_options(park, None))
+            if isinstance(planner, str) else planner)
     label = name or (planner if isinstance(planner, str) else getattr(plan, "name", "custom"))
     controller = Controller(park)
     state = state or ParkState.initial(park)

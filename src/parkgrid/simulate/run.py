@@ -24,7 +24,13 @@ from parkgrid.schedule import SCHEMA_VERSION
 from parkgrid.simulate import kpi
 from parkgrid.simulate.bound import BoundResult, perfect_foresight_bound
 from parkgrid.simulate.forecast import Perfect, make_forecaster
-from parkgrid.simulate.rollout import RolloutResult, day_starts, make_planner, simulate
+from parkgrid.simulate.rollout import (
+    RolloutResult,
+    day_starts,
+    make_planner,
+    rollout_options,
+    simulate,
+)
 from parkgrid.simulate.rules import plan_idle, plan_rules
 from parkgrid.simulate.worker import Background
 
@@ -105,7 +111,7 @@ def run(
         background = Background(refs, report)
     try:
         strategy = simulate(park, first, end, make_forecaster(forecast, seed),
-                            make_planner(planner, park, **(planner_options or {})),
+                            make_planner(planner, park, **rollout_options(park, planner_options)),
                             inputs=inputs, seed=seed,
                             keep_schedules=keep_schedules, progress=progress(label),
                             name=planner)
