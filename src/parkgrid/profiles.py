@@ -11,17 +11,10 @@ import pandas as pd
 
 from parkgrid import tariff
 from parkgrid.atomic import atomic_write
-from parkgrid.config import Chiller, Park
+from parkgrid.config import Park
 from parkgrid.inputs import Inputs
+from parkgrid.simulate.physics import chiller_electric_kw
 from parkgrid.wind import farm_capacity_kw
-
-
-def nominal_cop(chiller: Chiller) -> float:
-    """Full-load COP: the constant COP, or the curve's value at load fraction 1."""
-    if chiller.cop is not None:
-        return chiller.cop
-    curve = chiller.cop_curve
-    return float(np.interp(1.0, curve.load_fraction, curve.cop))  # type: ignore[union-attr]
 
 
 def ev_immediate_kw(inputs: Inputs) -> pd.Series:
@@ -45,8 +38,9 @@ def grid_only_import_kw(inputs: Inputs) -> pd.Series:
     park = inputs.park
     load_kw = inputs.series[inputs.columns("load_kw_")].sum(axis=1)
     if park.cooling is not None:
-        cops = [nominal_cop(c) for c in park.cooling.chillers]
-        load_kw = load_kw + inputs.series["cooling_load_kw_th"] / float(np.mean(cops))
+        kw_per_kw_th = np.mean([chiller_electric_kw(c, c.capacity_kw_th) / c.capacity_kw_th
+                                for c in park.cooling.chillers])
+        load_kw = load_kw + inputs.series["cooling_load_kw_th"] * float(kw_per_kw_th)
     return load_kw + ev_immediate_kw(inputs)
 
 

@@ -91,17 +91,12 @@ def run(
 
     background: Background | None = None
 
+    def poll() -> None:
+        if background is not None:
+            background.poll()
+
     def progress(task: str) -> Callable[[Any, float], None]:
-        counter = {"done": 0}
-
-        def call(_record: Any, cost: float) -> None:
-            counter["done"] += 1
-            if report is not None:
-                report(task, counter["done"], n, cost)
-            if background is not None:
-                background.poll()
-
-        return call
+        return day_counter(report, task, n, poll)
 
     label = f"{planner} · {forecast}"
     parallel = n >= 28 if parallel is None else parallel
@@ -142,14 +137,7 @@ def reference_runs(park: Park, inputs: Inputs, start: pd.Timestamp, end: pd.Time
     n = len(day_starts(park, start, end))
 
     def progress(task: str) -> Callable[[Any, float], None]:
-        counter = {"done": 0}
-
-        def call(_record: Any, cost: float) -> None:
-            counter["done"] += 1
-            if report is not None:
-                report(task, counter["done"], n, cost)
-
-        return call
+        return day_counter(report, task, n)
 
     base = run_baselines(park, start, end, inputs, forecast, seed, baselines, progress)
     bound, error = None, None
@@ -162,6 +150,23 @@ def reference_runs(park: Park, inputs: Inputs, start: pd.Timestamp, end: pd.Time
         except Exception as exc:  # a reference figure: report it, keep the run
             error = f"{type(exc).__name__}: {exc}".replace("\n", " ")
     return base, bound, error
+
+
+def day_counter(report: Report | None, task: str, n_days: int,
+                on_day: Callable[[], None] | None = None) -> Callable[[Any, float], None]:
+    """A rollout's per-day callback: counts the days and hands (task, done, total, running
+    cost) to ``report``; then calls ``on_day``."""
+    done = 0
+
+    def call(_record: Any, cost: float) -> None:
+        nonlocal done
+        done += 1
+        if report is not None:
+            report(task, done, n_days, cost)
+        if on_day is not None:
+            on_day()
+
+    return call
 
 
 def run_baselines(park: Park, start: pd.Timestamp, end: pd.Timestamp, inputs: Inputs,
