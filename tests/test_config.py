@@ -71,6 +71,15 @@ def test_soc_window_inverted(haiyan_doc: dict) -> None:
     assert "batteries.0" in msg and "soc_min < soc_max" in msg
 
 
+def test_end_rule_fields_must_match_the_rule(haiyan_doc: dict) -> None:
+    msg = problems_for(haiyan_doc, lambda d: d["batteries"][0].update(
+        end_soc={"rule": "initial", "value_yuan_per_kwh": 0.4}))
+    assert "batteries.0.end_soc" in msg and "needs rule: value" in msg
+    msg = problems_for(haiyan_doc, lambda d: d["cooling"]["tank"].update(
+        end_level={"rule": "fraction"}))
+    assert "cooling.tank.end_level" in msg and "needs 'fraction'" in msg
+
+
 def test_unknown_time_zone(haiyan_doc: dict) -> None:
     msg = problems_for(haiyan_doc, lambda d: d["site"].update(timezone="China/Beijing"))
     assert "site.timezone: got 'China/Beijing'" in msg and "IANA" in msg

@@ -233,10 +233,79 @@ def test_free_initial_state_lets_the_battery_start_full():
 
 
 def test_end_rule_initial_returns_the_battery_to_its_initial_soc():
-    battery = IDEAL_BATTERY | {"soc_initial": 0.5}
+    battery = IDEAL_BATTERY | {"soc_initial": 0.5, "end_soc": {"rule": "initial"}}
     park = make_park(batteries=[battery])
     s = plan_checked(make_inputs(park, load_kw_plant=200.0))
     assert s.frame["battery_soc_kwh"].iloc[-1] >= 200.0 - 1e-6
+
+
+LOSSY_BATTERY = IDEAL_BATTERY | {"soc_initial": 0.5, "charge_efficiency": 0.9,
+                                 "discharge_efficiency": 0.9}
+
+
+def test_end_rule_value_keeps_energy_worth_more_than_it_would_fetch_tonight():
+    # flat 0.5 yuan/kWh: 1 kWh stored is worth 0.5 / 0.9 = 0.556 yuan (its refill cost) and
+    # would displace only 0.9 kWh × 0.5 = 0.45 yuan of import — it stays; with 'free' the
+    # battery empties (0.45 yuan > nothing).
+    inputs = lambda rule: make_inputs(  # noqa: E731
+        make_park(batteries=[LOSSY_BATTERY | {"end_soc": {"rule": rule}}]), load_kw_plant=200.0)
+    kept = plan_checked(inputs("value"))
+    assert kept.frame["battery_discharge_kw"].max() == pytest.approx(0.0, abs=1e-6)
+    assert kept.frame["battery_soc_kwh"].iloc[-1] == pytest.approx(200.0, abs=1e-6)
+    assert kept.metadata["stored_value_yuan"] == pytest.approx(200.0 * 0.5 / 0.9, rel=1e-9)
+    drained = plan_checked(inputs("free"))
+    assert drained.frame["battery_soc_kwh"].iloc[-1] == pytest.approx(0.0, abs=1e-6)
+    assert drained.metadata["stored_value_yuan"] == 0.0
+
+
+def test_end_rule_value_sells_the_evening_peak_and_refills_tomorrow():
+    # 0.3 yuan/kWh before 18:00, 1.0 after: refill value 0.3 / 0.9 = 0.333 yuan per kWh stored
+    # < 0.9 × 1.0 displaced in the evening, so all 200 kWh go out after 18:00 ('initial'
+    # would keep them).
+    battery = LOSSY_BATTERY | {"end_soc": {"rule": "value"}}
+    park = make_park(batteries=[battery])
+    h = hours(park)
+    s = plan_checked(make_inputs(park, load_kw_plant=200.0,
+                                 price_import_yuan_per_kwh=np.where(h >= 18, 1.0, 0.3)))
+    f = s.frame
+    assert f["battery_soc_kwh"].iloc[-1] == pytest.approx(0.0, abs=1e-6)
+    assert f["battery_discharge_kw"][h >= 18].sum() * 0.25 == pytest.approx(400.0 * 0.9,
+                                                                             abs=1e-3)
+
+
+def test_end_rule_value_given_in_the_config_fills_the_battery():
+    # stored energy worth 2 yuan/kWh, bought at 0.5: charge to full (400 kWh)
+    battery = LOSSY_BATTERY | {"end_soc": {"rule": "value", "value_yuan_per_kwh": 2.0}}
+    s = plan_checked(make_inputs(make_park(batteries=[battery]), load_kw_plant=200.0))
+    assert s.frame["battery_soc_kwh"].iloc[-1] == pytest.approx(400.0, abs=1e-6)
+    assert s.metadata["stored_value_yuan"] == pytest.approx(800.0, rel=1e-9)
+
+
+def test_end_rule_value_is_not_credited_with_a_free_initial_state():
+    # the perfect-foresight bound solves with a free start: its objective must be pure cost
+    battery = LOSSY_BATTERY | {"end_soc": {"rule": "value", "value_yuan_per_kwh": 2.0}}
+    s = plan_checked(make_inputs(make_park(batteries=[battery]), load_kw_plant=200.0),
+                     initial_state="free", tie_break=False)
+    assert s.metadata["stored_value_yuan"] == 0.0
+    assert s.metadata["objective"] == pytest.approx(s.metadata["cost_yuan"], abs=0.1)
+
+
+def test_tank_end_rule_value_keeps_the_cold_at_its_refill_cost():
+    # flat 0.5 yuan/kWh, COP 4: 1 kWh_th in the tank is worth 0.5 / 4 = 0.125 yuan, exactly
+    # the chiller electricity it would save today — no gain in using it (the tie-break keeps
+    # it); with 'free' the 1,000 kWh_th are used up.
+    cooling = lambda rule: {  # noqa: E731
+        "profile": {"path": "cooling.csv"},
+        "chillers": [{"name": "ch", "capacity_kw_th": 500, "cop": 4.0}],
+        "tank": {"capacity_kwh_th": 2000, "max_charge_kw_th": 1000, "max_discharge_kw_th": 1000,
+                 "standing_loss_pct_per_h": 0.0, "level_initial": 0.5,
+                 "end_level": {"rule": rule}}}
+    park = make_park(cooling=cooling("value"))
+    s = plan_checked(make_inputs(park, cooling_load_kw_th=100.0))
+    assert s.frame["tes_level_kwh_th"].iloc[-1] == pytest.approx(1000.0, abs=1e-3)
+    assert s.metadata["stored_value_yuan"] == pytest.approx(1000.0 * 0.5 / 4.0, rel=1e-6)
+    free = plan_checked(make_inputs(make_park(cooling=cooling("free")), cooling_load_kw_th=100.0))
+    assert free.frame["tes_level_kwh_th"].iloc[-1] == pytest.approx(0.0, abs=1e-3)
 
 
 def test_a_reused_model_gives_the_same_schedule_as_a_fresh_one():

@@ -52,5 +52,11 @@ def test_haiyan_day_is_planned_and_written(tmp_path):
     assert result.written == [out]
     assert len(back.frame) == 96
     assert back.metadata["status"] == "optimal"
-    assert back.frame["battery_soc_kwh"].iloc[-1] >= 0.5 * 1000 - 1e-6  # end rule: soc_initial
+    # end rule 'value': the SOC left at midnight is credited at the day's lowest import price
+    # over the DC battery's charge path (0.94 × converter 0.97)
+    end_soc_kwh = back.frame["battery_soc_kwh"].iloc[-1]
+    assert 100.0 - 1e-6 <= end_soc_kwh <= 950.0 + 1e-6
+    valley = back.frame["price_import"].min()
+    assert back.metadata["stored_value_yuan"] == pytest.approx(
+        end_soc_kwh * valley / (0.94 * 0.97), rel=1e-6)
     assert "objective (yuan)" in summary(result.schedule)

@@ -28,7 +28,7 @@ def batteries(draw, i):
             "discharge_efficiency": draw(st.floats(0.8, 1.0)),
             "self_discharge_pct_per_h": draw(st.floats(0, 1)),
             "degradation_cost_yuan_per_kwh": draw(st.floats(0, 0.3)),
-            "end_soc": {"rule": draw(st.sampled_from(["initial", "free", "fraction"])),
+            "end_soc": {"rule": draw(st.sampled_from(["initial", "free", "fraction", "value"])),
                         "fraction": draw(fraction)}}
 
 
@@ -62,7 +62,7 @@ def parks(draw):
                 "max_charge_kw_th": draw(st.floats(50, 1000)),
                 "max_discharge_kw_th": draw(st.floats(50, 1000)),
                 "level_initial": draw(fraction),
-                "end_level": {"rule": draw(st.sampled_from(["initial", "free"]))}}
+                "end_level": {"rule": draw(st.sampled_from(["initial", "free", "value"]))}}
         data["cooling"] = {"profile": {"path": "c.csv"},
                            "chillers": [draw(chillers(i)) for i in range(draw(st.integers(1, 2)))],
                            "tank": tank if draw(st.booleans()) else None}

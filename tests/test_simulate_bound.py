@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from parkgrid.errors import SolverError
 from parkgrid.schedule import ParkState, Schedule
 from parkgrid.simulate.bound import month_segments, perfect_foresight_bound
 from parkgrid.simulate.kpi import kpis
@@ -51,6 +52,37 @@ def test_bound_sums_the_months_and_adds_fixed_demand_charges():
     assert bound.to_dict()["description"].startswith("months solved separately")
 
 
+def test_an_lp_stopped_before_its_optimum_is_no_bound():
+    park = make_park()
+    inputs = make_inputs(park, start="2025-07-01", days=2)
+
+    def stopped(window, state: ParkState, relax: bool) -> Schedule:
+        return Schedule(pd.DataFrame(index=window.index),
+                        {"bound": 1.0, "objective": 1.0, "status": "feasible",
+                         "termination": "time_limit"})
+
+    with pytest.raises(SolverError, match=r"2025-07.*time_limit.*bound_time_limit_s"):
+        perfect_foresight_bound(park, inputs, ts("2025-07-01"), ts("2025-07-03"),
+                                solve=stopped)
+
+
+def test_the_bound_has_its_own_time_limit(monkeypatch):
+    park = make_park(objective={"time_limit_s": 0.01, "bound_time_limit_s": 123.0})
+    seen = []
+    from parkgrid.optimizer import DayAheadOptimizer
+
+    original = DayAheadOptimizer.plan
+
+    def spy(self, inputs, state=None, options=None):
+        seen.append(options.time_limit_s)
+        return original(self, inputs, state, options)
+
+    monkeypatch.setattr(DayAheadOptimizer, "plan", spy)
+    inputs = make_inputs(park, start="2025-07-01", days=1)
+    perfect_foresight_bound(park, inputs, ts("2025-07-01"), ts("2025-07-02"))
+    assert seen == [123.0]
+
+
 small_parks = st.fixed_dictionaries({
     "battery_kwh": st.sampled_from([0, 200, 800]),
     "pv_kwp": st.sampled_from([100, 600, 1500]),
@@ -60,6 +92,7 @@ small_parks = st.fixed_dictionaries({
     "dc": st.booleans(),
     "min_part_load": st.sampled_from([0.0, 0.3]),
     "seed": st.integers(0, 3),
+    "end_rule": st.sampled_from(["value", "initial"]),
 })
 
 
@@ -69,13 +102,17 @@ def _small_park(p: dict):
         "pv": [{"name": "roof", "capacity_kwp": p["pv_kwp"], "bus": "ac"}],
         "wind": [],
         "batteries": ([{"name": "bat", "bus": "dc" if p["dc"] else "ac", "power_kw": 100,
-                        "energy_kwh": p["battery_kwh"]}] if p["battery_kwh"] else []),
+                        "energy_kwh": p["battery_kwh"],
+                        "end_soc": {"rule": p.get("end_rule", "value")}}]
+                      if p["battery_kwh"] else []),
         "cooling": {
             "load": {"peak_kw_th": 500},
             "chillers": [{"name": "ch1", "capacity_kw_th": 600, "cop": 5.0,
                           "min_part_load": p["min_part_load"]}],
             **({"tank": {"capacity_kwh_th": 1500, "max_charge_kw_th": 400,
-                         "max_discharge_kw_th": 400}} if p["tank"] else {}),
+                         "max_discharge_kw_th": 400,
+                         "end_level": {"rule": p.get("end_rule", "value")}}}
+               if p["tank"] else {}),
         },
         "loads": [{"name": "plant", "synthetic": {"shape": "industrial", "annual_kwh": 3e6}}],
         "ev": {"chargers": [{"name": "fast", "kind": "fast_dc", "count": 1, "power_kw": 50,

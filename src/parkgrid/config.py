@@ -177,10 +177,24 @@ class WindFarm(Strict):
 
 
 class EndSoc(Strict):
-    """End-of-horizon storage rule: back to the initial level, free, or a fraction."""
+    """End-of-horizon storage rule. 'initial': end at least at the initial level;
+    'fraction': at least ``fraction`` of capacity; 'free': no target; 'value': no target, and
+    every kWh (kWh_th for a tank) left at the end is worth ``value_yuan_per_kwh`` — by default
+    what refilling it would cost: the horizon's lowest import price over the efficiency from
+    the grid to the store (charge and AC/DC converter efficiency for a battery, the best
+    chiller COP for a tank)."""
 
-    rule: Literal["initial", "free", "fraction"] = "initial"
+    rule: Literal["initial", "free", "fraction", "value"] = "value"
     fraction: Fraction | None = None
+    value_yuan_per_kwh: NonNegFloat | None = None
+
+    @model_validator(mode="after")
+    def _value_with_rule(self) -> EndSoc:
+        if self.value_yuan_per_kwh is not None and self.rule != "value":
+            raise ValueError("'value_yuan_per_kwh' needs rule: value")
+        if self.rule == "fraction" and self.fraction is None:
+            raise ValueError("rule: fraction needs 'fraction'")
+        return self
 
 
 class Battery(Strict):
@@ -461,6 +475,9 @@ class Objective(Strict):
     rollout_mip_gap: Annotated[float, Field(ge=0, lt=1)] = Field(
         0.005, description="gap of the daily plans in a rollout (`parkgrid run`): a year of "
         "Haiyan costs +0.03 % vs 0.1 % in a quarter of the time")
+    bound_time_limit_s: PositiveFloat = Field(
+        600.0, description="limit of each month's solve of the perfect-foresight bound "
+        "(a Haiyan month's LP takes ~5 s)")
 
 
 class Park(Strict):

@@ -12,7 +12,8 @@ Cooling balance per step: chillers + tank discharge − tank charge + unserved c
 demand. Supply above demand is allowed (a chiller at its minimum part load with a full
 tank), and is visible as the difference of the columns. Tank level update (kWh_th):
 ``level[t] = keep·level[t-1] + (charge − discharge)·Δt``, ``keep = 1 − loss_pct/100·Δt``;
-end rule as for batteries ('initial' → ≥ ``level_initial × capacity``).
+end rule as for batteries ('initial' → ≥ ``level_initial × capacity``; 'value' → the level at
+the end credited at its refill value, through the best chiller COP).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pyomo.environ as pyo
 
 from parkgrid.config import Chiller, Cooling
 from parkgrid.optimizer.core import Build
-from parkgrid.optimizer.horizon import Horizon, decay, reachable_kwh
+from parkgrid.optimizer.horizon import Horizon, decay, end_value_yuan_per_kwh, reachable_kwh
 from parkgrid.simulate.physics import chiller_curve
 
 ON_KW_TH = 1e-3
@@ -39,6 +40,12 @@ def operating_curve(chiller: Chiller) -> tuple[np.ndarray, np.ndarray]:
     return q_pts, np.concatenate([[np.interp(q_min, q, e)], e[keep]])
 
 
+def best_cop(chiller: Chiller) -> float:
+    """The highest COP on the chiller's curve."""
+    q, e = (np.asarray(v, dtype=float) for v in chiller_curve(chiller))
+    return float(np.max(q[1:] / e[1:]))
+
+
 def is_convex(q: np.ndarray, e: np.ndarray) -> bool:
     slopes = np.diff(e) / np.diff(q)
     return bool(np.all(np.diff(slopes) >= -1e-9))
@@ -50,11 +57,16 @@ def _identical(a: Chiller, b: Chiller) -> bool:
 
 
 class CoolingBlock:
-    def __init__(self, cooling: Cooling, step_h: float, penalty_yuan_per_kwh: float) -> None:
+    def __init__(self, cooling: Cooling, step_h: float, penalty_yuan_per_kwh: float,
+                 converter_efficiency: float = 1.0) -> None:
         self.cooling = cooling
         self.tank = cooling.tank
         self.penalty = penalty_yuan_per_kwh
         self.keep = decay(self.tank.standing_loss_pct_per_h, step_h) if self.tank else 1.0
+        # kWh_th stored per kWh imported by the most efficient chiller (the grid is on AC)
+        self.grid_to_store = max(
+            best_cop(c) * (converter_efficiency if c.bus == "dc" else 1.0)
+            for c in cooling.chillers)
 
     def build(self, b: pyo.Block, ctx: Build) -> None:
         supply = [0.0 for _ in ctx.steps]
@@ -168,6 +180,7 @@ class CoolingBlock:
             for lv, p, c, d in zip(level, prev, ch, dis, strict=True)
         ])
         ctx.slot("tank.end", "row_lower", ctx.rows(b, "end", [level[-1] >= 0]))
+        ctx.slot("tank.end_value", "cost", [level[-1]])
         ctx.slot("tank.start_lo", "col_lower", [b.start])
         ctx.slot("tank.start_hi", "col_upper", [b.start])
         ctx.tie_break(ch + dis)
@@ -188,13 +201,24 @@ class CoolingBlock:
             lo = hi = min(max(given, 0.0), cap)
             if abs(lo - given) > 1e-6:
                 h.warnings.append(f"tank level {given:.3f} kWh_th outside [0, {cap:g}], clipped")
-            fraction = {"initial": tank.level_initial, "free": 0.0,
+            fraction = {"initial": tank.level_initial, "free": 0.0, "value": 0.0,
                         "fraction": tank.end_level.fraction or 0.0}[tank.end_level.rule]
             rate = tank.max_charge_kw_th * h.step_h
             target = min(fraction * cap, reachable_kwh(lo, rate, self.keep, h.n, cap))
         data.update({"tank.start_lo": np.array([lo]), "tank.start_hi": np.array([hi]),
-                     "tank.end": np.array([target])})
+                     "tank.end": np.array([target]),
+                     "tank.end_value": np.array([-self.end_value(h)])})
         return data
+
+    def end_value(self, h: Horizon) -> float:
+        """Yuan per kWh_th in the tank at the end of ``h`` (0 unless its end rule is 'value')."""
+        if self.tank is None:
+            return 0.0
+        return end_value_yuan_per_kwh(self.tank.end_level, h, self.grid_to_store)
+
+    def stored_value_yuan(self, out: dict[str, np.ndarray], h: Horizon) -> float:
+        """The objective's credit for the cold left in the tank at the end of ``h``."""
+        return self.end_value(h) * float(out["tank.level"][-1]) if self.tank else 0.0
 
     def columns(self, out: dict[str, np.ndarray], h: Horizon) -> dict[str, np.ndarray]:
         cols: dict[str, np.ndarray] = {}

@@ -41,11 +41,12 @@ def asset_blocks(park: Park, co2_rows: bool = False) -> dict[str, AssetBlock]:
     if park.pv or park.wind:
         blocks["renewables"] = RenewablesBlock(park)
     blocks["grid"] = GridBlock(park)
+    converter = park.buses.dc.converter_efficiency if park.buses.dc is not None else 1.0
     for bat in park.batteries:
-        blocks[f"battery_{bat.name}"] = BatteryBlock(bat, park.step_h)
+        blocks[f"battery_{bat.name}"] = BatteryBlock(bat, park.step_h, converter)
     if park.cooling is not None:
         blocks["cooling"] = CoolingBlock(park.cooling, park.step_h,
-                                         park.objective.unserved_penalty_yuan_per_kwh)
+                                         park.objective.unserved_penalty_yuan_per_kwh, converter)
     if park.buses.dc is not None:
         blocks["dcbus"] = DCBusBlock(park.buses.dc)
     if park.ev is not None or park.deferrable:

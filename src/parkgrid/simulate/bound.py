@@ -36,6 +36,7 @@ from typing import Any
 import pandas as pd
 
 from parkgrid.config import Park
+from parkgrid.errors import SolverError
 from parkgrid.inputs import Inputs
 from parkgrid.schedule import ParkState, Schedule
 from parkgrid.tariff import demand_charge_yuan
@@ -124,9 +125,13 @@ def _month(park: Park, inputs: Inputs, start: pd.Timestamp, end: pd.Timestamp, m
     state = ParkState.initial(park).for_month(start.month)
     schedule = solve(window, state, method == "monthly_lp")
     meta = schedule.metadata
+    status = str(meta.get("termination") or meta.get("status"))
+    if method == "monthly_lp" and status != "optimal":
+        raise SolverError(f"the LP of {start:%Y-%m} ended '{status}' before its optimum, which "
+                          "is then no bound; raise objective.bound_time_limit_s")
     return {
         "month": start.strftime("%Y-%m"), "start": str(start.date()), "steps": n,
-        "status": str(meta.get("termination") or meta.get("status")),
+        "status": status,
         "bound_yuan": float(meta["bound"]), "objective_yuan": _float(meta.get("objective")),
         "fixed_demand_yuan": demand_charge_yuan(0.0, park.tariff),
         "parts_yuan": {k: _float(meta.get(k)) for k in PARTS if k in meta},
@@ -149,8 +154,8 @@ def _float(value: object) -> float | None:
 
 def optimizer_solve(park: Park) -> Solve:
     """The bound's solve through the optimizer: free initial state, end rules dropped, no
-    tie-break terms. Keeps the model of one horizon length at a time (a month's model holds
-    about 0.5 GB)."""
+    tie-break terms, ``objective.bound_time_limit_s`` per month. Keeps the model of one
+    horizon length at a time (a month's model holds about 0.5 GB)."""
     from parkgrid.optimizer import DayAheadOptimizer, PlanOptions
 
     held: dict[int, DayAheadOptimizer] = {}
@@ -161,7 +166,8 @@ def optimizer_solve(park: Park) -> Solve:
             held.clear()
             gc.collect()  # the Pyomo model of the previous length holds reference cycles
             held[n] = DayAheadOptimizer(park)
-        options = PlanOptions(relax_integers=relax, initial_state="free", tie_break=False)
+        options = PlanOptions(relax_integers=relax, initial_state="free", tie_break=False,
+                              time_limit_s=park.objective.bound_time_limit_s)
         return held[n].plan(inputs, state, options)
 
     return solve
