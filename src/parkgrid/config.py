@@ -471,10 +471,13 @@ class Objective(Strict):
     )
     ev_unmet_penalty_yuan_per_kwh: PositiveFloat = 50.0
     time_limit_s: PositiveFloat = 10.0
-    mip_gap: Annotated[float, Field(ge=0, lt=1)] = 0.001
+    mip_gap: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.001, description="a plan is optimal within mip_gap × the larger of |objective| and "
+        "the horizon's gross cost (docs/schedule.md)")
     rollout_mip_gap: Annotated[float, Field(ge=0, lt=1)] = Field(
-        0.005, description="gap of the daily plans in a rollout (`parkgrid run`): a year of "
-        "Haiyan costs +0.03 % vs 0.1 % in a quarter of the time")
+        0.005, description="gap of the daily plans in a rollout (`parkgrid run`): a Haiyan "
+        "year with perfect forecasts costs the same as at 0.1 % (±0.04 %) in a third of the "
+        "time")
     bound_time_limit_s: PositiveFloat = Field(
         600.0, description="limit of each month's solve of the perfect-foresight bound "
         "(a Haiyan month's LP takes ~5 s)")
