@@ -235,3 +235,37 @@ def test_rules_cost_less_than_none(park, inputs):
 def test_a_period_outside_the_inputs_is_refused(park, inputs):
     with pytest.raises(ValueError, match="do not cover"):
         simulate(park, "2025-07-05", "2025-07-20", "perfect", plan_rules, inputs=inputs)
+
+
+def test_look_ahead_plans_two_days_and_applies_the_first(park, inputs):
+    # the inputs end on 07-09: that last day can only be planned over itself
+    result = simulate(park, "2025-07-07", "2025-07-10", "noisy", "milp", inputs=inputs,
+                      seed=1, keep_schedules=True, horizon_h=48)
+    assert [s.metadata["horizon_steps"] for s in result.schedules.values()] == [192, 192, 96]
+    assert all(len(s.frame) == 96 for s in result.schedules.values())
+    assert len(result.ledger) == 3 * 96
+    assert balance_problems(result, park, inputs) == []
+
+
+def test_look_ahead_keeps_the_battery_for_an_expensive_tomorrow(inputs):
+    # tomorrow's energy costs 3× today's: planning 24 h with the end rule 'free' empties the
+    # battery tonight; planning 48 h keeps it for tomorrow and costs less over both days
+    park = make_park(batteries=[{"name": "bat", "bus": "dc", "power_kw": 100,
+                                 "energy_kwh": 400, "end_soc": {"rule": "free"}}])
+    series = inputs.series.copy()
+    tomorrow = series.index.normalize() == pd.Timestamp("2025-07-08", tz=series.index.tz)
+    series.loc[tomorrow, "price_import_yuan_per_kwh"] *= 3.0
+    dear = type(inputs)(park, series, inputs.weather, inputs.ev_sessions)
+    runs = {h: simulate(park, "2025-07-07", "2025-07-09", "perfect", "milp", inputs=dear,
+                        horizon_h=h) for h in (24, 48)}
+    midnight = {h: r.ledger.loc["2025-07-07", "battery_soc_kwh"].iloc[-1]
+                for h, r in runs.items()}
+    assert midnight[24] == pytest.approx(0.1 * 400, abs=1e-3)
+    assert midnight[48] > 0.5 * 400
+    cost = {h: kpis(r.ledger, park)["total_cost_yuan"] for h, r in runs.items()}
+    assert cost[48] < cost[24]
+
+
+def test_a_horizon_shorter_than_a_day_is_refused(park, inputs):
+    with pytest.raises(ValueError, match="horizon_h must lie within 24–168 h, got 12"):
+        simulate(park, START, END, "perfect", plan_rules, inputs=inputs, horizon_h=12)

@@ -150,3 +150,38 @@ def test_renewable_forecasts_stay_within_zero_and_capacity(inputs):
 def test_unknown_forecast_name_is_refused():
     with pytest.raises(ValueError, match="expected one of perfect, persistence, noisy"):
         make_forecaster("oracle")
+
+
+TWO_DAYS = 2 * 96
+
+
+def test_perfect_look_ahead_is_the_actual_two_days(inputs):
+    fc = Perfect()(inputs, day("2025-06-20"), TWO_DAYS)
+    pd.testing.assert_frame_equal(fc.series, inputs.day("2025-06-20", days=2).series)
+
+
+def test_persistence_look_ahead_goes_back_to_before_the_issue_time(inputs):
+    # issued 12:00 on 06-19: the next day (06-21) repeats 06-19 before noon and 06-18 after
+    fc = Persistence()(inputs, day("2025-06-20"), TWO_DAYS).series
+    pv = fc["pv_kw_roof"].to_numpy()[96:]
+    morning = fc.index[96:].hour < 12
+    source = {d: inputs.day(d).series["pv_kw_roof"].to_numpy() for d in ("2025-06-19",
+                                                                        "2025-06-18")}
+    np.testing.assert_array_equal(pv[morning], source["2025-06-19"][morning])
+    np.testing.assert_array_equal(pv[~morning], source["2025-06-18"][~morning])
+    one_day = Persistence()(inputs, day("2025-06-20")).series
+    pd.testing.assert_frame_equal(fc.iloc[:96], one_day)
+
+
+def test_noisy_look_ahead_keeps_the_planned_days_forecast_and_grows_its_errors(inputs):
+    noisy = Noisy(seed=3)
+    one = noisy(inputs, day("2025-06-20")).series
+    two = noisy(inputs, day("2025-06-20"), TWO_DAYS).series
+    pd.testing.assert_frame_equal(two.iloc[:96], one)
+    rows = []
+    for d in pd.date_range("2025-06-10", periods=30, freq="D", tz=TZ):
+        actual = inputs.day(d, days=2).series["load_kw_plant"].to_numpy()
+        rows.append(Noisy(seed=11)(inputs, d, TWO_DAYS).series["load_kw_plant"].to_numpy()
+                    / actual - 1.0)
+    err = np.array(rows)
+    assert err[:, -24:].std() > 1.5 * err[:, :24].std()  # lead 54–60 h vs 12–18 h

@@ -134,6 +134,7 @@ def test_run_command_prints_the_table_and_writes_the_folder(tmp_path):
     ({"days": 0}, "--days: got 0"),
     ({"start": "2025-12-20", "days": 30}, "run into the next year"),
     ({"start": "someday"}, "--start: got 'someday'"),
+    ({"horizon_h": 12}, "--horizon-h: got 12; expected whole hours from 24 to 168"),
 ])
 def test_run_command_names_the_bad_option(tmp_path, kwargs, message):
     from parkgrid.errors import ConfigError
@@ -151,3 +152,13 @@ def test_rollout_plans_at_the_parks_rollout_gap_unless_told_otherwise() -> None:
     assert rollout_options(park, None) == {"mip_gap": park.objective.rollout_mip_gap}
     assert rollout_options(park, {"mip_gap": 0.001, "time_limit_s": 1.0}) == {
         "mip_gap": 0.001, "time_limit_s": 1.0}
+
+
+def test_the_strategy_plans_over_the_parks_horizon_and_the_baselines_over_a_day(inputs):
+    park = make_park(time_step_minutes=60, objective={"rollout_horizon_h": 36})
+    r = run(park, "2025-06-29", 2, "perfect", "milp", inputs=inputs, parallel=False,
+            perfect_foresight=False, baselines=("rules",))
+    assert r.kpis["run"]["horizon_h"] == 36
+    assert [s.metadata["horizon_steps"] for s in r.strategy.schedules.values()] == [36, 36]
+    assert all(len(s.frame) == 24 for s in r.strategy.schedules.values())
+    assert len(r.baselines["rules"].ledger) == 48

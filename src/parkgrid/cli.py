@@ -146,7 +146,10 @@ def run(
     time_limit: Annotated[float | None, typer.Option(
         help="per-day MILP time limit, s (default: the park's objective.time_limit_s)")] = None,
     mip_gap: Annotated[float | None, typer.Option(
-        help="per-day relative MIP gap (default: the park's objective.mip_gap)")] = None,
+        help="per-day relative MIP gap (default: the park's objective.rollout_mip_gap)")] = None,
+    horizon_h: Annotated[int | None, typer.Option(
+        help="hours each daily plan covers, 24–168; the first 24 are applied (default: the "
+             "park's objective.rollout_horizon_h)")] = None,
 ) -> None:
     """Roll a period out day by day against actuals, with baselines, bound and KPIs."""
     from parkgrid.simulate.command import run_command
@@ -155,7 +158,7 @@ def run(
     options = {key: value for key, value in (("time_limit_s", time_limit), ("mip_gap", mip_gap))
                if value is not None}
     result = run_command(park, start, days, forecast, planner, seed, out, console=console,
-                         planner_options=options)
+                         planner_options=options, horizon_h=horizon_h)
     if report:
         from parkgrid.report import write_report
 

@@ -478,6 +478,10 @@ class Objective(Strict):
         0.005, description="gap of the daily plans in a rollout (`parkgrid run`): a Haiyan "
         "year with perfect forecasts costs the same as at 0.1 % (±0.04 %) in a third of the "
         "time")
+    rollout_horizon_h: Annotated[int, Field(ge=24, le=168)] = Field(
+        24, description="hours each daily plan of a rollout covers from midnight (forecasts "
+        "issued 12:00 the day before); only the first 24 h are applied — a longer horizon "
+        "looks ahead at tomorrow's prices and weather")
     bound_time_limit_s: PositiveFloat = Field(
         600.0, description="limit of each month's solve of the perfect-foresight bound "
         "(a Haiyan month's LP takes ~5 s)")

@@ -31,13 +31,15 @@ from parkgrid.simulate.run import BASELINES, RunResult, run
 def run_command(park_path: Path | str, start: str | None = None, days: int | None = None,
                 forecast: str = "noisy", planner: str = "milp", seed: int = 0,
                 out: Path | str | None = None, console: Console | None = None,
-                planner_options: dict[str, Any] | None = None) -> RunResult:
+                planner_options: dict[str, Any] | None = None,
+                horizon_h: int | None = None) -> RunResult:
     """Load the park, run the strategy, baselines and bound with a progress bar, print the
     KPI table and write the results folder (default ``results/<park file stem>``).
     ``planner_options``: :class:`parkgrid.optimizer.PlanOptions` fields for the MILP planner
-    (e.g. ``time_limit_s``); the bound keeps the park's settings."""
+    (e.g. ``time_limit_s``); the bound keeps the park's settings. ``horizon_h``: hours each
+    daily plan covers (default: the park's ``objective.rollout_horizon_h``)."""
     console = console or Console()
-    _check_options(start, days, forecast, planner)
+    _check_options(start, days, forecast, planner, horizon_h)
     park = load_park(park_path)
     out = Path(out) if out is not None else Path("results") / Path(park_path).stem
     with console.status(f"building the inputs of {park.name}"):
@@ -53,7 +55,7 @@ def run_command(park_path: Path | str, start: str | None = None, days: int | Non
             bar.update(tasks[task], completed=done, total=total, cost=shown)
 
         result = run(park, start, days, forecast, planner, seed, inputs=inputs,
-                     report=report, planner_options=planner_options)
+                     report=report, planner_options=planner_options, horizon_h=horizon_h)
     r = result.strategy
     write_results(out, result.kpis, r.ledger, r.schedules, r.events)
     console.print(kpi_table(result.kpis))
@@ -61,9 +63,12 @@ def run_command(park_path: Path | str, start: str | None = None, days: int | Non
     return result
 
 
-def _check_options(start: str | None, days: int | None, forecast: str, planner: str) -> None:
+def _check_options(start: str | None, days: int | None, forecast: str, planner: str,
+                   horizon_h: int | None = None) -> None:
     """Reject bad command-line values with a message naming the option (no traceback)."""
     problems = []
+    if horizon_h is not None and not 24 <= horizon_h <= 168:
+        problems.append(f"--horizon-h: got {horizon_h}; expected whole hours from 24 to 168")
     if forecast not in FORECASTERS:
         problems.append(f"--forecast: got {forecast!r}; expected one of {', '.join(FORECASTERS)}")
     if planner not in PLANNERS:

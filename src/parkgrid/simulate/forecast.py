@@ -1,14 +1,16 @@
 """Forecasters: the planner's view of the next local day, from what is known at planning time.
 
-A forecaster is a callable ``forecast(actuals, day_start) -> Inputs`` that returns the inputs
-of the local day starting at ``day_start`` as a planner would see them when it plans at
-12:00 the day before (the issue time), so lead times run from 12 h to 36 h.
+A forecaster is a callable ``forecast(actuals, day_start, n_steps) -> Inputs`` that returns
+the inputs of the ``n_steps`` from local midnight ``day_start`` (default: one day) as a
+planner would see them when it plans at 12:00 the day before (the issue time), so lead times
+run from 12 h to 36 h for one day (to 60 h for a 48-h look-ahead).
 
-- :class:`Perfect` — the actuals themselves (perfect foresight of one day).
-- :class:`Persistence` — renewables: the latest observation at the same time of day (the
-  day before for steps before 12:00, two days before after); loads (electric, cooling, EV
-  sessions): the same weekday one week before. At the start of the inputs the history
-  wraps around to the end of the same (typical) year.
+- :class:`Perfect` — the actuals themselves (perfect foresight of the horizon).
+- :class:`Persistence` — renewables: the latest observation at the same time of day before
+  the issue time (the day before for steps before 12:00, two days before after, three days
+  before on the next day's afternoon); loads (electric, cooling, EV sessions): the same
+  weekday one week before. At the start of the inputs the history wraps around to the end
+  of the same (typical) year.
 - :class:`Noisy` — the actuals plus seeded errors that are autocorrelated in time (AR(1))
   and whose spread grows with lead time (see :data:`DEFAULT_ERRORS`).
 
@@ -41,7 +43,7 @@ class ErrorModel:
     value (``kind='relative'``: forecast = actual × (1 + e)) or to the column's capacity
     (its maximum over the inputs; ``kind='capacity'``: forecast = actual + e × capacity).
     The spread at lead time L hours is ``sigma_24h × (0.5 + 0.5 × L / 24)`` (0.75× at
-    12 h, 1.25× at 36 h). ``tau_h``: correlation time of the AR(1) error process.
+    12 h, 1.25× at 36 h, 1.75× at 60 h). ``tau_h``: correlation time of the AR(1) error process.
     """
 
     sigma_24h: float
@@ -61,12 +63,12 @@ DEFAULT_ERRORS: dict[str, ErrorModel] = {
 }
 
 
-def _day_positions(actuals: Inputs, day_start: pd.Timestamp) -> tuple[int, int]:
-    """Position of ``day_start`` in the inputs and the number of steps in a day."""
-    n = actuals.park.steps_per_day
+def _positions(actuals: Inputs, day_start: pd.Timestamp, n_steps: int | None) -> tuple[int, int]:
+    """Position of ``day_start`` in the inputs and the number of steps (default: a day)."""
+    n = n_steps or actuals.park.steps_per_day
     pos = actuals.index.get_loc(day_start)
     if pos + n > len(actuals.index):
-        raise ValueError(f"day from {day_start} runs past the end of the inputs")
+        raise ValueError(f"{n} steps from {day_start} run past the end of the inputs")
     return int(pos), n
 
 
@@ -75,7 +77,8 @@ def _columns_of(series: pd.DataFrame, prefixes: tuple[str, ...]) -> list[str]:
 
 
 def lead_time_h(index: pd.DatetimeIndex, day_start: pd.Timestamp, step_h: float) -> np.ndarray:
-    """Lead time of each step (its mid-point) from the issue time, hours (12–36 h)."""
+    """Lead time of each step (its mid-point) from the issue time, hours (12–36 h for the
+    planned day)."""
     issue = day_start - pd.Timedelta(hours=24.0 - ISSUE_HOUR)
     return (index - issue).total_seconds().to_numpy() / 3600.0 + step_h / 2.0
 
@@ -85,8 +88,9 @@ class Perfect:
 
     name = "perfect"
 
-    def __call__(self, actuals: Inputs, day_start: pd.Timestamp) -> Inputs:
-        return actuals.window(day_start, actuals.park.steps_per_day)
+    def __call__(self, actuals: Inputs, day_start: pd.Timestamp,
+                 n_steps: int | None = None) -> Inputs:
+        return actuals.window(day_start, n_steps or actuals.park.steps_per_day)
 
 
 class Persistence:
@@ -94,12 +98,14 @@ class Persistence:
 
     name = "persistence"
 
-    def __call__(self, actuals: Inputs, day_start: pd.Timestamp) -> Inputs:
-        pos, n = _day_positions(actuals, day_start)
-        steps = np.arange(n)
-        before_issue = steps * actuals.park.step_h < ISSUE_HOUR
-        re_rows = (pos + steps - np.where(before_issue, 1, 2) * n) % len(actuals.index)
-        load_pos = _same_weekday_before(actuals, pos)
+    def __call__(self, actuals: Inputs, day_start: pd.Timestamp,
+                 n_steps: int | None = None) -> Inputs:
+        pos, n = _positions(actuals, day_start, n_steps)
+        steps, per_day = np.arange(n), actuals.park.steps_per_day
+        # whole days back to the latest same time of day at or before the issue time
+        days_back = np.floor((steps * actuals.park.step_h + 24.0 - ISSUE_HOUR) / 24.0) + 1
+        re_rows = (pos + steps - days_back.astype(int) * per_day) % len(actuals.index)
+        load_pos = _same_weekday_before(actuals, pos, n)
         day = actuals.window(day_start, n)
         series = day.series.copy()
         for cols, rows in ((_columns_of(series, RE_PREFIXES), re_rows),
@@ -114,13 +120,14 @@ class Persistence:
         return Inputs(actuals.park, series, weather, source.reset_index(drop=True))
 
 
-def _same_weekday_before(actuals: Inputs, pos: int) -> int:
+def _same_weekday_before(actuals: Inputs, pos: int, n_steps: int) -> int:
     """Position of the same weekday one week before ``pos``; without that history, the
-    latest same weekday of the inputs (the history wraps around a typical year)."""
+    latest same weekday of the inputs with ``n_steps`` after it (the history wraps around a
+    typical year)."""
     week = 7 * actuals.park.steps_per_day
     if pos >= week:
         return pos - week
-    last_start = len(actuals.index) - actuals.park.steps_per_day
+    last_start = len(actuals.index) - n_steps
     return pos + week * ((last_start - pos) // week)
 
 
@@ -144,8 +151,9 @@ class Noisy:
     name: str = "noisy"
     _capacity: dict[str, float] = field(default_factory=dict, repr=False)
 
-    def __call__(self, actuals: Inputs, day_start: pd.Timestamp) -> Inputs:
-        day = actuals.window(day_start, actuals.park.steps_per_day)
+    def __call__(self, actuals: Inputs, day_start: pd.Timestamp,
+                 n_steps: int | None = None) -> Inputs:
+        day = actuals.window(day_start, n_steps or actuals.park.steps_per_day)
         series = day.series.copy()
         step_h = actuals.park.step_h
         growth = 0.5 + 0.5 * lead_time_h(day.index, day_start, step_h) / 24.0

@@ -1,7 +1,9 @@
 """The rollout: day after day, forecast → plan → apply to actuals, with a ledger of every flow.
 
 ``simulate(park, start, end, forecaster, planner)`` runs any period of whole local days
-(default: the park's calendar year). A planner that raises (a solver failure, a time-out
+(default: the park's calendar year). Each day is planned over ``horizon_h`` hours from its
+midnight (default: the park's ``objective.rollout_horizon_h``; beyond 24 h a look-ahead
+into the next day, cut at the end of the inputs) and the plan's first 24 h are applied. A planner that raises (a solver failure, a time-out
 without an incumbent, any bug) or returns an unusable schedule is replaced for that day by
 the rule-based planner and the day is recorded as a fallback; the run never aborts on a bad
 day. Everything is seeded: the same arguments give the same numbers.
@@ -27,7 +29,8 @@ from parkgrid.simulate.controller import Controller
 from parkgrid.simulate.forecast import make_forecaster
 from parkgrid.simulate.rules import plan_none, plan_rules
 
-Forecaster = Callable[[Inputs, pd.Timestamp], Inputs]
+Forecaster = Callable[[Inputs, pd.Timestamp, int], Inputs]
+"""``forecast(actuals, day_start, n_steps) -> Inputs`` of the ``n_steps`` from ``day_start``."""
 PlannerFn = Callable[[Inputs, ParkState], Schedule]
 Progress = Callable[["DayRecord", float], None]
 
@@ -121,6 +124,7 @@ def simulate(
     keep_schedules: bool = False,
     progress: Progress | None = None,
     name: str | None = None,
+    horizon_h: int | None = None,
 ) -> RolloutResult:
     """Roll day-ahead planning over [start, end) against the actual inputs.
 
@@ -128,12 +132,18 @@ def simulate(
     not ``inputs.park``, gives the asset sizes); built with ``build_inputs`` when absent.
     ``forecaster`` / ``planner``: callables or names ('perfect' | 'persistence' | 'noisy';
     'milp' | 'rules' | 'none'). ``progress(day_record, running_cost_yuan)`` is called after
-    every day. Returns the ledger and the per-day records.
+    every day. ``horizon_h``: hours each plan covers (24–168, the first 24 are applied;
+    default: the park's ``objective.rollout_horizon_h``). Returns the ledger and the per-day
+    records.
     """
     started = time.perf_counter()
+    horizon_h = park.objective.rollout_horizon_h if horizon_h is None else horizon_h
+    if not 24 <= horizon_h <= 168:
+        raise ValueError(f"horizon_h must lie within 24–168 h, got {horizon_h}")
     first = pd.Timestamp(f"{park.year}-01-01") if start is None else start
     days = day_starts(park, first, end)
     actuals = _actuals(park, inputs, days)
+    horizon_steps = horizon_h * park.steps_per_day // 24
     fc = make_forecaster(forecaster, seed) if isinstance(forecaster, str) else forecaster
     plan = (make_planner(planner, park, **rollout_options(park, None))
             if isinstance(planner, str) else planner)
@@ -144,7 +154,8 @@ def simulate(
     cost = _RunningCost(park)
     for day in days:
         state = state.for_month(day.month)
-        schedule, record = _plan_day(plan, fallback, fc, actuals, day, state, events)
+        n = min(horizon_steps, len(actuals.index) - actuals.index.get_loc(day))
+        schedule, record = _plan_day(plan, fallback, fc, actuals, day, n, state, events)
         result = controller.run_day(schedule, actuals.window(day, park.steps_per_day), state)
         state = result.state
         _book_day(record, result.ledger, result.events, events, park)
@@ -178,11 +189,12 @@ def _actuals(park: Park, inputs: Inputs | None, days: pd.DatetimeIndex) -> Input
 
 
 def _plan_day(plan: PlannerFn, fallback: PlannerFn, forecaster: Forecaster, actuals: Inputs,
-              day: pd.Timestamp, state: ParkState,
+              day: pd.Timestamp, n_steps: int, state: ParkState,
               events: list[str]) -> tuple[Schedule, DayRecord]:
-    """The day's schedule from ``plan``, or from ``fallback`` when ``plan`` fails."""
+    """The day's part of the schedule ``plan`` makes over ``n_steps`` from ``day``, or of
+    ``fallback``'s when ``plan`` fails."""
     date = str(day.date())
-    forecast = forecaster(actuals, day)
+    forecast = forecaster(actuals, day, n_steps)
     started = time.perf_counter()
     try:
         schedule = plan(forecast, state)
@@ -194,10 +206,11 @@ def _plan_day(plan: PlannerFn, fallback: PlannerFn, forecaster: Forecaster, actu
         where = "" if isinstance(exc, SolverError) else " at " + _origin(exc)
         reason = f"{kind}: {exc}{where}".replace("\n", " ")
         events.append(f"{date} FALLBACK to rules: {reason}")
-        schedule = fallback(forecast, state)
+        schedule = _first_day(fallback(forecast, state), actuals.park)
         meta = schedule.metadata
         return schedule, DayRecord(date, "rules", "fallback", time.perf_counter() - started,
                                    None, meta.get("objective"), True, reason)
+    schedule = _first_day(schedule, actuals.park)
     meta = schedule.metadata
     status = str(meta.get("termination") or meta.get("status") or "ok")
     if status not in ("ok", "optimal", "rules"):
@@ -206,6 +219,14 @@ def _plan_day(plan: PlannerFn, fallback: PlannerFn, forecaster: Forecaster, actu
         date, str(meta.get("planner", getattr(plan, "name", "custom"))), status,
         float(meta.get("solve_time_s", meta.get("solve_s", time.perf_counter() - started))),
         _number(meta.get("gap")), _number(meta.get("objective")))
+
+
+def _first_day(schedule: Schedule, park: Park) -> Schedule:
+    """The part of a plan that is applied: its first local day (the state at its end is
+    the controller's, so none is kept)."""
+    if len(schedule.frame) == park.steps_per_day:
+        return schedule
+    return Schedule(schedule.frame.iloc[:park.steps_per_day], schedule.metadata, None)
 
 
 def _unusable(schedule: object, n_steps: int) -> str:

@@ -68,6 +68,7 @@ def run(
     bound_variants: tuple[str, ...] = ("monthly_lp",),
     parallel: bool | None = None,
     planner_options: dict[str, Any] | None = None,
+    horizon_h: int | None = None,
     report: Report | None = None,
 ) -> RunResult:
     """Run the strategy (``forecast`` × ``planner``), the baselines and the bound over
@@ -77,9 +78,12 @@ def run(
     ``parallel``: run the baselines and the bound in a second process while the strategy
     runs here (the machine's second core); default: for periods of four weeks or more
     (starting the process costs a few seconds). ``planner_options``: for the 'milp' planner,
-    :class:`parkgrid.optimizer.PlanOptions` fields (e.g. ``time_limit_s``).
+    :class:`parkgrid.optimizer.PlanOptions` fields (e.g. ``time_limit_s``). ``horizon_h``:
+    hours each daily plan of the strategy covers (default: the park's
+    ``objective.rollout_horizon_h``; the baselines plan 24 h).
     """
     started = time.perf_counter()
+    horizon_h = park.objective.rollout_horizon_h if horizon_h is None else horizon_h
     first = pd.Timestamp(f"{park.year}-01-01") if start is None else pd.Timestamp(start)
     end = pd.Timestamp(f"{first.year + 1}-01-01") if days is None else \
         first + pd.Timedelta(days=days)
@@ -109,7 +113,7 @@ def run(
                             make_planner(planner, park, **rollout_options(park, planner_options)),
                             inputs=inputs, seed=seed,
                             keep_schedules=keep_schedules, progress=progress(label),
-                            name=planner)
+                            name=planner, horizon_h=horizon_h)
     except BaseException:
         if background is not None:
             background.cancel()
@@ -123,6 +127,7 @@ def run(
     result = RunResult(strategy, base, bound)
     result.kpis = kpi_document(park, result, first, end, forecast, planner, seed,
                                time.perf_counter() - started)
+    result.kpis["run"]["horizon_h"] = horizon_h
     if bound_error:
         result.kpis["perfect_foresight"] = {"error": bound_error}
     return result
@@ -185,7 +190,8 @@ def run_baselines(park: Park, start: pd.Timestamp, end: pd.Timestamp, inputs: In
         elif name == "rules":
             fc, plan = make_forecaster(forecast, seed), plan_rules
         out[name] = simulate(park, start, end, fc, plan, inputs=actuals, seed=seed,
-                             progress=progress(name) if progress else None, name=name)
+                             progress=progress(name) if progress else None, name=name,
+                             horizon_h=24)
     return out
 
 
