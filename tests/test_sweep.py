@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from parkgrid.config import load_park
 from parkgrid.errors import ConfigError
-from parkgrid.inputs import build_inputs
+from parkgrid.inputs import affects_inputs, build_inputs
 from parkgrid.sweep_report import best_variants, pareto_front, plot_all
 from parkgrid.sweep_spec import load_sweep, parse_sweep
 from parkgrid.sweep_store import ResultsExistError, consolidate, prepare, read_rows, write_row
 from parkgrid.sweep_task import flatten, run_variant, select
-from parkgrid.sweep_variants import affects_inputs, expand, set_field
+from parkgrid.sweep_variants import expand, set_field
 
 ROOT = Path(__file__).resolve().parents[1]
 HAIYAN = ROOT / "models" / "haiyan.yaml"

@@ -378,7 +378,7 @@ def compare_designs(park: Park, variants: Mapping[str, Mapping[str, Any]],
     each rolled out with the same strategy and seed: one row per variant, the changed
     fields as columns first. Inputs are rebuilt only for changes that affect them (e.g. the
     tariff calendar); ``inputs`` serves the others."""
-    from parkgrid.sweep_variants import affects_inputs
+    from parkgrid.inputs import affects_inputs
 
     first = _start(park, start)
     base_inputs = _inputs_for(park, first, inputs)

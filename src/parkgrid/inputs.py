@@ -28,6 +28,20 @@ from parkgrid.config import Park
 
 EV_COLUMNS = ["charger", "pile", "bus", "arrival", "departure", "energy_kwh", "max_kw"]
 
+NON_INPUT_FIELDS = (
+    "name", "description", "batteries", "cooling.chillers", "cooling.tank", "buses", "grid",
+    "deferrable", "objective", "tariff.demand", "emissions.carbon_price_yuan_per_t",
+    "emissions.coal_gce_per_kwh",
+)
+"""Config fields :func:`build_inputs` does not read: changing them leaves the inputs as they
+are (sweeps build shared inputs once). Keep in step with what :func:`build_inputs` reads; any
+field not listed is taken to change the inputs (the safe side)."""
+
+
+def affects_inputs(path: str) -> bool:
+    """Whether a change of the config field at dotted ``path`` changes the park's inputs."""
+    return not any(path == f or path.startswith(f + ".") for f in NON_INPUT_FIELDS)
+
 
 @dataclass
 class Inputs:

@@ -23,15 +23,9 @@ import yaml
 
 from parkgrid.config import Park, parse_park
 from parkgrid.errors import ConfigError
+from parkgrid.inputs import NON_INPUT_FIELDS, affects_inputs
 from parkgrid.sweep_spec import Choice, Rollout, Sweep
 
-# Config fields that build_inputs (parkgrid.inputs) does not read: changing them leaves the
-# inputs unchanged. Any other field is assumed to change them (the safe side).
-NON_INPUT_FIELDS = (
-    "name", "description", "batteries", "cooling.chillers", "cooling.tank", "buses", "grid",
-    "deferrable", "objective", "tariff.demand", "emissions.carbon_price_yuan_per_t",
-    "emissions.coal_gce_per_kwh",
-)
 MAX_PROBLEMS = 10
 
 
@@ -54,11 +48,6 @@ class Variant:
     def describe(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
         return f"variant {self.index} ({self.park_label}{': ' + shown if shown else ''})"
-
-
-def affects_inputs(path: str) -> bool:
-    """Whether a change of the field at ``path`` changes the park's inputs."""
-    return not any(path == f or path.startswith(f + ".") for f in NON_INPUT_FIELDS)
 
 
 def axis_values(sweep: Sweep) -> list[dict[str, Any]]:

@@ -3,10 +3,11 @@
 ``simulate(park, start, end, forecaster, planner)`` runs any period of whole local days
 (default: the park's calendar year). Each day is planned over ``horizon_h`` hours from its
 midnight (default: the park's ``objective.rollout_horizon_h``; beyond 24 h a look-ahead
-into the next day, cut at the end of the inputs) and the plan's first 24 h are applied. A planner that raises (a solver failure, a time-out
-without an incumbent, any bug) or returns an unusable schedule is replaced for that day by
-the rule-based planner and the day is recorded as a fallback; the run never aborts on a bad
-day. Everything is seeded: the same arguments give the same numbers.
+into the next day, cut at the end of the inputs) and the plan's first 24 h are applied.
+A planner that raises (a solver failure, a time-out without an incumbent, any bug) or
+returns an unusable schedule is replaced for that day by the rule-based planner and the day
+is recorded as a fallback; the run never aborts on a bad day. Everything is seeded: the
+same arguments give the same numbers.
 """
 
 from __future__ import annotations
