@@ -10,7 +10,7 @@ Targets (issue 4): run 1 ≤ 120 s wall and ≤ 1.5 GB peak memory; run 2 within
 
     .venv/bin/python benchmarks/bench_rollout.py [--park models/haiyan.yaml] [--days 365]
         [--start 2025-01-01] [--seed 0] [--time-limit S] [--mip-gap G] [--horizon-h H]
-        [--skip-perfect] [--milp-bound]
+        [--skip-perfect] [--milp-bound] [--repeat N]
 """
 
 from __future__ import annotations
@@ -60,18 +60,23 @@ def main() -> int:
                         help="hours each daily plan covers (default: the park's objective)")
     parser.add_argument("--milp-bound", action="store_true",
                         help="also solve the months as MILPs (dual bound) and report the gap")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run 1 this many times; the wall time reported is the median")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=pandas.errors.Pandas4Warning)
 
     park = load_park(args.park)
-    started = time.perf_counter()
-    inputs = build_inputs(park, int(args.start[:4]) if args.start else park.year)
-    inputs_s = time.perf_counter() - started
     options = {key: value for key, value in (("time_limit_s", args.time_limit),
                                               ("mip_gap", args.mip_gap)) if value is not None}
-    result = run(park, args.start, args.days, "noisy", "milp", args.seed, inputs=inputs,
-                 keep_schedules=False, planner_options=options, horizon_h=args.horizon_h)
-    wall_s = time.perf_counter() - started
+    walls = []
+    for _ in range(max(args.repeat, 1)):  # the whole job each time: inputs, rollouts, bound
+        started = time.perf_counter()
+        inputs = build_inputs(park, int(args.start[:4]) if args.start else park.year)
+        inputs_s = time.perf_counter() - started
+        result = run(park, args.start, args.days, "noisy", "milp", args.seed, inputs=inputs,
+                     keep_schedules=False, planner_options=options, horizon_h=args.horizon_h)
+        walls.append(time.perf_counter() - started)
+    wall_s = float(np.median(walls))
     own_mb, child_mb = peak_memory_mb()
     doc = result.kpis
     days = result.strategy.days_frame()
@@ -96,7 +101,9 @@ def main() -> int:
     print(f"savings vs rules {comp['savings_yuan']['rules']:,.0f} yuan, vs grid only "
           f"{comp['savings_yuan']['grid_only']:,.0f} yuan")
     ok_wall, ok_mem = wall_s <= WALL_TARGET_S, max(own_mb, child_mb) <= MEMORY_TARGET_MB
-    print(f"WALL {wall_s:.1f} s (target ≤ {WALL_TARGET_S:.0f} s) {'ok' if ok_wall else 'MISSED'}")
+    print(f"WALL {wall_s:.1f} s (median of {len(walls)}: "
+          f"{', '.join(f'{w:.1f}' for w in walls)}; target ≤ {WALL_TARGET_S:.0f} s) "
+          f"{'ok' if ok_wall else 'MISSED'}")
     print(f"PEAK MEMORY {own_mb:.0f} MB (bound process {child_mb:.0f} MB; target ≤ "
           f"{MEMORY_TARGET_MB:.0f} MB) {'ok' if ok_mem else 'MISSED'}")
     ok_regret = True

@@ -421,3 +421,14 @@ def test_re_solves_keep_their_time_limit_after_the_solver_clock_passes_it():
         if compiled.highs.getRunTime() > 0.15:
             break
     assert compiled.highs.getRunTime() > 0.15
+
+
+def test_the_gap_is_relative_to_the_gross_cost_when_the_net_is_near_zero():
+    from parkgrid.optimizer.highs import _gap
+
+    # a day whose export revenue offsets its purchases: 3 yuan apart on a net of −10 yuan is
+    # 0.3 % of its 1,000 yuan gross cost, not 30 %
+    assert _gap(-10.0, -13.0, 1000.0) == pytest.approx(0.003)
+    assert _gap(2000.0, 1990.0, 1000.0) == pytest.approx(0.005)  # |objective| the larger
+    assert _gap(100.0, 99.0) == pytest.approx(0.01)
+    assert _gap(None, 1.0) is None

@@ -194,10 +194,10 @@ class CompiledModel:
         (Measured on the Haiyan park: a MIP without this start spends most of its time in
         sub-MIP heuristics looking for what the rounding finds in two LP solves.)
 
-        "Within ``mip_gap``" is relative to the objective or to the horizon's gross cost
-        (Σ |cost × value| of the relaxed solution), whichever is larger: a day whose export
-        revenue offsets its purchases has a net objective near 0, where a relative gap of a
-        few yuan would send a solved day to the time limit.
+        The gap is relative to the larger of |objective| and the horizon's gross cost
+        (Σ |cost × value| of the relaxed solution): a day whose export revenue offsets its
+        purchases has a net objective near 0, where a gap relative to it alone would send a
+        day solved to a few yuan to the time limit.
         """
         clock = self.highs.getRunTime()
         deadline = clock + time_limit_s
@@ -206,18 +206,18 @@ class CompiledModel:
             return self._result(run, run.status, run.objective, 0.0, clock, False)
         relaxed = self._relaxed_run(deadline)
         best: _Run | None = None
-        abs_gap = 0.0
+        gross = 0.0
         if relaxed.has_solution:
-            abs_gap = mip_gap * float(np.abs(self.active_cost * relaxed.values).sum())
+            gross = float(np.abs(self.active_cost * relaxed.values).sum())
             tries = [self._rounded_run(relaxed, deadline, up_from) for up_from in ROUND_UP_FROM]
             found = [r for r in [*tries, self._previous()] if r is not None]
             best = min(found, key=lambda r: r.objective) if found else None
-            gap = _gap(best.objective if best else None, relaxed.objective)
-            if best is not None and gap is not None and (
-                    gap <= mip_gap or best.objective - relaxed.objective <= abs_gap):
+            gap = _gap(best.objective if best else None, relaxed.objective, gross)
+            if best is not None and gap is not None and gap <= mip_gap:
                 return self._result(best, "optimal", relaxed.objective, gap, clock, True)
+        # HiGHS stops at either gap: together, mip_gap × max(|objective|, gross)
         self.highs.setOptionValue("mip_rel_gap", mip_gap)
-        self.highs.setOptionValue("mip_abs_gap", max(abs_gap, 1e-6))
+        self.highs.setOptionValue("mip_abs_gap", max(mip_gap * gross, 1e-6))
         if best is not None:
             self._set_start(best)
         run = self._run(deadline)
@@ -229,7 +229,7 @@ class CompiledModel:
         status = run.status
         if not run.has_solution and best is not None:
             run, status = best, "time_limit"  # out of time before the start was used
-        return self._result(run, status, bound, _gap(run.objective, bound), clock, True)
+        return self._result(run, status, bound, _gap(run.objective, bound, gross), clock, True)
 
     def _previous(self) -> _Run | None:
         """The last solution, if it is feasible for the data pushed now (as in a Pareto
@@ -324,11 +324,12 @@ class _Run:
     nodes: int
 
 
-def _gap(objective: float | None, bound: float | None) -> float | None:
-    """Relative MIP gap as HiGHS defines it: |objective − bound| / |objective|."""
+def _gap(objective: float | None, bound: float | None, gross: float = 0.0) -> float | None:
+    """Relative MIP gap: |objective − bound| / max(|objective|, ``gross``) (HiGHS's relative
+    gap when ``gross`` is 0)."""
     if objective is None or bound is None:
         return None
-    return abs(objective - bound) / max(abs(objective), 1e-9)
+    return abs(objective - bound) / max(abs(objective), gross, 1e-9)
 
 
 def _status_name(status: highspy.HighsModelStatus) -> str:
