@@ -105,10 +105,10 @@ def reachable_kwh(start_kwh: float, rate_kwh_per_step: float, keep: float, n: in
 def end_value_yuan_per_kwh(rule: EndSoc, h: Horizon, grid_to_store: float) -> float:
     """What a kWh left in storage at the end of ``h`` is worth in its objective: 0 unless
     the rule is 'value' (and the start is given); then the rule's value, or what refilling
-    it would cost — the horizon's lowest import price over ``grid_to_store``, the efficiency
-    from the grid to the store (kWh stored per kWh imported)."""
+    it would cost — the horizon's lowest import price (at least 0) over ``grid_to_store``,
+    the efficiency from the grid to the store (kWh stored per kWh imported)."""
     if rule.rule != "value" or h.free_start:
         return 0.0
     if rule.value_yuan_per_kwh is not None:
         return rule.value_yuan_per_kwh
-    return float(h.column("price_import_yuan_per_kwh").min()) / grid_to_store
+    return max(float(h.column("price_import_yuan_per_kwh").min()), 0.0) / grid_to_store
