@@ -26,7 +26,7 @@ import pandas as pd
 from parkgrid import emissions, loads, pv, tariff, weather, wind
 from parkgrid.config import Park
 
-EV_COLUMNS = ["charger", "pile", "bus", "arrival", "departure", "energy_kwh", "max_kw"]
+EV_COLUMNS = loads.EV_COLUMNS
 
 NON_INPUT_FIELDS = (
     "name", "description", "batteries", "cooling.chillers", "cooling.tank", "buses", "grid",

@@ -8,7 +8,6 @@ window asked for) and scaled so that each year's energy is exactly the target.
 from __future__ import annotations
 
 import heapq
-import re
 import zlib
 from pathlib import Path
 from typing import get_args
@@ -29,6 +28,7 @@ from parkgrid.config import (
     SyntheticLoad,
 )
 from parkgrid.errors import ConfigError, InputDataError
+from parkgrid.timeseries import TZ_OFFSET, read_cells
 
 EV_COLUMNS = ["charger", "pile", "bus", "arrival", "departure", "energy_kwh", "max_kw"]
 SESSION_CSV_COLUMNS = ["arrival", "departure", "energy_kwh", "charger"]
@@ -274,9 +274,6 @@ def _to_frame(
 
 # --- session file --------------------------------------------------------------------------------
 
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})\s*$")
-
-
 def _read_sessions(ev_cfg: EV, park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:
     """Validate the session CSV row by row, align it to the steps and assign piles."""
     datafile = ev_cfg.sessions
@@ -311,20 +308,12 @@ def _read_sessions(ev_cfg: EV, park: Park, index: pd.DatetimeIndex) -> pd.DataFr
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     """The cells as text and each row's line number (the header is line 1)."""
-    try:
-        raw = pd.read_csv(path, dtype=str, skip_blank_lines=False, encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputDataError(path, "EV sessions: file not found") from None
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputDataError(path, f"EV sessions: cannot read the file ({exc})") from None
-    raw.columns = [str(c).strip() for c in raw.columns]
+    raw, rows = read_cells(path, "EV sessions")
     missing = [c for c in SESSION_CSV_COLUMNS if c not in raw.columns]
     if missing:
         raise InputDataError(path, f"EV sessions: missing column(s) {missing}; expected "
                                    f"{SESSION_CSV_COLUMNS}, found {list(raw.columns)}")
-    rows = np.arange(len(raw)) + 2
-    keep = ~raw.isna().all(axis=1).to_numpy()
-    return raw[keep].reset_index(drop=True), rows[keep]
+    return raw, rows
 
 
 def _parse_stamps(
@@ -332,7 +321,7 @@ def _parse_stamps(
 ) -> pd.DatetimeIndex:
     """Timestamps in the park's zone; naive ones are local time, ones with an offset converted."""
     text = cells.astype("string").str.strip().fillna("")
-    aware = text.str.contains(_OFFSET).to_numpy(dtype=bool)
+    aware = text.str.contains(TZ_OFFSET, regex=True).to_numpy(dtype=bool)
     utc_ns = np.full(len(text), np.iinfo(np.int64).min)
     if aware.any():
         utc_ns[aware] = _to_datetime(text[aware], utc=True).as_unit("ns").asi8

@@ -21,7 +21,8 @@ from parkgrid.config import DataFile, Park
 from parkgrid.errors import InputDataError
 
 _NS_PER_MIN = 60_000_000_000
-_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})\s*$"
+TZ_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})\s*$"
+"""A timestamp that ends in a UTC offset ('Z', '+08:00', '+0800')."""
 _FILL_HINT = "set 'fill: interpolate' or 'fill: zero' on the data file to fill gaps"
 
 
@@ -97,8 +98,15 @@ def _read_raw(path: Path, what: str) -> tuple[pd.DataFrame, np.ndarray]:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
         raise InputDataError(path, f"{what}: expected a .csv or .parquet file")
+    return read_cells(path, what, csv=suffix == ".csv")
+
+
+def read_cells(path: Path, what: str, csv: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
+    """A CSV file's cells as text (or a Parquet file's columns) and each row's number in the
+    file (CSV: line number, the header being line 1); blank rows are dropped, column names
+    stripped. Unreadable files raise InputDataError naming ``what``."""
     try:
-        if suffix == ".csv":
+        if csv:
             raw = pd.read_csv(path, dtype=str, skip_blank_lines=False, encoding="utf-8-sig")
             rows = np.arange(len(raw)) + 2
         else:
@@ -152,7 +160,7 @@ def _parse_times(cells: pd.Series, table: Table, column: str) -> np.ndarray:
     if empty.any():
         row = table.rows[np.flatnonzero(empty.to_numpy())[0]]
         raise table.fail(f"row {row}: no timestamp in column {column!r}")
-    aware = text.str.contains(_OFFSET, regex=True).to_numpy(dtype=bool)
+    aware = text.str.contains(TZ_OFFSET, regex=True).to_numpy(dtype=bool)
     if aware.any() and not aware.all():
         row = table.rows[np.flatnonzero(aware != aware[0])[0]]
         raise table.fail(
