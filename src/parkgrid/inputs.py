@@ -98,7 +98,7 @@ def build_inputs(park: Park, year: int | None = None) -> Inputs:
     started = time.perf_counter()
     index = year_index(park, year)
     wx = weather.load_weather(park, index)
-    holidays = tariff.holiday_mask(index, park.tariff)
+    holidays = tariff.holiday_mask(index)
     columns: dict[str, pd.Series] = {}
     for array in park.pv:
         columns[f"pv_kw_{array.name}"] = pv.array_output_kw(array, park, wx)

@@ -25,7 +25,8 @@ from pvlib.pvsystem import PVSystem
 from pvlib.temperature import TEMPERATURE_MODEL_PARAMETERS
 
 from parkgrid.config import Park, PVArray
-from parkgrid.errors import ConfigError, InputDataError
+from parkgrid.errors import ConfigError
+from parkgrid.weather import check_columns
 
 WEATHER_COLUMNS = ["ghi", "dni", "dhi", "temp_air", "wind_speed"]
 # Fixed racks over a roof: open-rack SAPM temperature coefficients, glass/polymer modules.
@@ -44,7 +45,7 @@ def array_output_kw(array: PVArray, park: Park, weather: pd.DataFrame) -> pd.Ser
         from parkgrid.timeseries import read_profile
 
         return read_profile(array.profile, park, weather.index, f"pv '{array.name}'").rename(name)
-    _check_weather(weather)
+    check_columns(weather, WEATHER_COLUMNS, "PV")
     ac_limit_w = array.capacity_kwp * 1000.0 / array.dc_ac_ratio
     system, inverters = _system(array, park, ac_limit_w)
     if array.bus == "dc":
@@ -132,15 +133,6 @@ def _dc_converter(efficiency: float, limit_w: float):
 def _ac_power_w(ac: pd.Series | pd.DataFrame) -> np.ndarray:
     values = ac["p_mp"] if isinstance(ac, pd.DataFrame) else ac
     return np.asarray(values, dtype=float)
-
-
-def _check_weather(weather: pd.DataFrame) -> None:
-    missing = [c for c in WEATHER_COLUMNS if c not in weather.columns]
-    if missing:
-        raise InputDataError("weather", f"PV needs columns {WEATHER_COLUMNS}; missing {missing}")
-    bad = weather[WEATHER_COLUMNS].isna().any()
-    if bad.any():
-        raise InputDataError("weather", f"missing values in {list(bad[bad].index)}")
 
 
 # --- CEC database ------------------------------------------------------------------------

@@ -92,12 +92,9 @@ def holiday_table() -> HolidayTable:
     return HolidayTable(_data_path("holidays_cn.yaml"))
 
 
-def holiday_mask(index: pd.DatetimeIndex, tariff_cfg: Tariff | None = None) -> pd.Series:
-    """True on the steps of Chinese statutory public holidays (days off), on ``index``.
-
-    ``tariff_cfg`` is accepted for calendars with their own holiday tables (none yet): every
-    calendar uses the Chinese statutory holidays.
-    """
+def holiday_mask(index: pd.DatetimeIndex) -> pd.Series:
+    """True on the steps of Chinese statutory public holidays (days off), on ``index`` (every
+    calendar uses them)."""
     bits = holiday_table().festival_bits(index)
     return pd.Series(bits != 0, index=index, name="is_holiday")
 

@@ -65,6 +65,17 @@ def load_weather(park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:
 
 
 @contextmanager
+def check_columns(weather: pd.DataFrame, columns: list[str], who: str) -> None:
+    """Raise InputDataError unless ``weather`` has ``columns`` without missing values
+    (``who`` names the model that needs them)."""
+    missing = [c for c in columns if c not in weather.columns]
+    if missing:
+        raise InputDataError("weather", f"{who} needs columns {columns}; missing {missing}")
+    bad = weather[columns].isna().any()
+    if bad.any():
+        raise InputDataError("weather", f"missing values in {list(bad[bad].index)}")
+
+
 def _quiet_pandas():
     """Silence the Pandas4Warnings pvlib emits under pandas 3 (and nothing else)."""
     with warnings.catch_warnings():

@@ -22,7 +22,8 @@ import windpowerlib
 from windpowerlib import ModelChain, WindTurbine
 
 from parkgrid.config import Park, PowerCurve, Turbine, WindFarm
-from parkgrid.errors import ConfigError, InputDataError
+from parkgrid.errors import ConfigError
+from parkgrid.weather import check_columns
 
 WEATHER_COLUMNS = ["wind_speed", "temp_air", "pressure"]
 TEMPERATURE_HEIGHT_M = 2.0
@@ -42,7 +43,7 @@ def farm_output_kw(farm: WindFarm, park: Park, weather: pd.DataFrame) -> pd.Seri
         from parkgrid.timeseries import read_profile
 
         return read_profile(farm.profile, park, weather.index, f"wind '{farm.name}'").rename(name)
-    _check_weather(weather)
+    check_columns(weather, WEATHER_COLUMNS, "wind")
     turbine = _turbine(farm, park)
     chain = ModelChain(
         turbine, wind_speed_model=farm.wind_profile, density_model="barometric",
@@ -143,15 +144,6 @@ def _cached_turbine(spec_json: str, hub_height_m: float) -> WindTurbine:
 def oedb_turbine_types() -> list[str]:
     """Turbine types with a power curve in windpowerlib's bundled OEDB library."""
     return pd.read_csv(OEDB_DIR / "power_curves.csv", usecols=[0]).iloc[:, 0].tolist()
-
-
-def _check_weather(weather: pd.DataFrame) -> None:
-    missing = [c for c in WEATHER_COLUMNS if c not in weather.columns]
-    if missing:
-        raise InputDataError("weather", f"wind needs columns {WEATHER_COLUMNS}; missing {missing}")
-    bad = weather[WEATHER_COLUMNS].isna().any()
-    if bad.any():
-        raise InputDataError("weather", f"missing values in {list(bad[bad].index)}")
 
 
 def _not_windpowerlib(record: logging.LogRecord) -> bool:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from parkgrid.config import Park
+from parkgrid.emissions import tce_per_kwh
 from parkgrid.simulate import physics
 from parkgrid.tariff import demand_charge_yuan, monthly_peaks_kw
 
@@ -97,7 +98,7 @@ def energy_kpis(ledger: pd.DataFrame, park: Park, stored_start_kwh: float) -> di
                            + out["ev_unmet_kwh"] * obj.ev_unmet_penalty_yuan_per_kwh)
     out["co2_t"] = kwh(imp * ledger["co2_kg_per_kwh"].to_numpy(float)) / 1000.0
     out["carbon_cost_yuan"] = out["co2_t"] * park.emissions.carbon_price_yuan_per_t
-    out["energy_use_tce"] = out["consumption_kwh"] * park.emissions.coal_gce_per_kwh / 1e6
+    out["energy_use_tce"] = out["consumption_kwh"] * tce_per_kwh(park.emissions)
     out["co2_per_energy_t_per_tce"] = _ratio(out["co2_t"], out["energy_use_tce"])
     return out
 
