@@ -195,6 +195,21 @@ def test_a_failed_bound_is_reported_not_fatal(rules_run: Path, tmp_path: Path) -
     assert "perfect_foresight." not in text
 
 
+def test_the_run_commands_table_survives_a_failed_bound(rules_run: Path) -> None:
+    from rich.console import Console
+
+    from parkgrid.simulate.command import kpi_table, summary_lines
+
+    doc = kpis_json(rules_run)
+    doc["perfect_foresight"] = {"error": "SolverError: no solution"}
+    console = Console(record=True, width=200)
+    console.print(kpi_table(doc))
+    console.print(summary_lines(doc, rules_run))
+    text = console.export_text()
+    assert "perfect foresight" not in text.splitlines()[1]  # no bound column
+    assert "perfect-foresight bound failed: SolverError: no solution" in text
+
+
 def test_load_results_reads_the_folder_back(rules_run: Path) -> None:
     run = pg.load_results(rules_run)
     doc = kpis_json(rules_run)

@@ -129,14 +129,14 @@ def kpi_frame(doc: dict[str, Any]) -> pd.DataFrame:
     keys = [key for _, key, *_ in KPI_ROWS]
     table = pd.DataFrame({title: [k.get(key) for key in keys] for title, k in columns.items()},
                          index=keys, dtype=float)
-    bound = _bound(doc)
+    bound = run_bound(doc)
     if bound:
         table[BOUND_TITLE] = float("nan")
         table.loc["total_cost_yuan", BOUND_TITLE] = bound["total_cost_yuan"]
     return table
 
 
-def _bound(doc: dict[str, Any]) -> dict[str, Any] | None:
+def run_bound(doc: dict[str, Any]) -> dict[str, Any] | None:
     """The perfect-foresight bound of a run, or None (not computed, or failed)."""
     bound = doc.get("perfect_foresight")
     return bound if bound and "total_cost_yuan" in bound else None
@@ -215,7 +215,7 @@ def _cards(doc: dict[str, Any]) -> str:
 def kpi_table_html(doc: dict[str, Any]) -> str:
     """The strategy next to every baseline and the bound (KPI rows)."""
     baselines = [n for n in (doc.get("baselines") or {})]
-    bound = _bound(doc)
+    bound = run_bound(doc)
     head = ["KPI", "unit", strategy_title(doc), *[BASELINE_TITLES.get(n, n) for n in baselines]]
     if bound:
         head.append(BOUND_TITLE)
@@ -248,7 +248,7 @@ def comparison_html(doc: dict[str, Any]) -> str:
                     comp.get("savings_total_cost_yuan", {}).get(name), 1.0, "{:,.0f}")
             + "</tr>")
     parts = [_table(["saving vs", "cost (yuan)", "cost (%)", "total cost (yuan)"], rows)]
-    bound = _bound(doc)
+    bound = run_bound(doc)
     failed = (doc.get("perfect_foresight") or {}).get("error")
     if failed:
         parts.append(f'<p class="fail">The perfect-foresight bound failed: {_e(failed)}</p>')
@@ -326,7 +326,7 @@ def solver_html(doc: dict[str, Any]) -> str:
                 "</td></tr>" for f in fallback]))
     else:
         parts.append("<p>The strategy's planner ran no solver.</p>")
-    bound = _bound(doc)
+    bound = run_bound(doc)
     if bound:
         parts.append(f"<h3>Perfect-foresight bound</h3><p>{_e(bound.get('description', ''))}; "
                      f"computed in {_e(_fmt(bound.get('wall_s'), 1.0, '{:.1f}'))} s.</p>")

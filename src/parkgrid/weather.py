@@ -64,7 +64,6 @@ def load_weather(park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:
     return frame[COLUMNS]
 
 
-@contextmanager
 def check_columns(weather: pd.DataFrame, columns: list[str], who: str) -> None:
     """Raise InputDataError unless ``weather`` has ``columns`` without missing values
     (``who`` names the model that needs them)."""
@@ -76,6 +75,7 @@ def check_columns(weather: pd.DataFrame, columns: list[str], who: str) -> None:
         raise InputDataError("weather", f"missing values in {list(bad[bad].index)}")
 
 
+@contextmanager
 def _quiet_pandas():
     """Silence the Pandas4Warnings pvlib emits under pandas 3 (and nothing else)."""
     with warnings.catch_warnings():

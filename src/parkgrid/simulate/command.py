@@ -21,7 +21,7 @@ from rich.table import Table
 from parkgrid.config import load_park
 from parkgrid.errors import ConfigError
 from parkgrid.inputs import build_inputs
-from parkgrid.report import BASELINE_TITLES, KPI_ROWS
+from parkgrid.report import BASELINE_TITLES, KPI_ROWS, run_bound
 from parkgrid.results import write_results
 from parkgrid.simulate.forecast import FORECASTERS
 from parkgrid.simulate.rollout import PLANNERS
@@ -110,7 +110,7 @@ def kpi_table(doc: dict[str, Any]) -> Table:
     names = [n for n in BASELINES if n in doc["baselines"]]
     for name in names:
         table.add_column(BASELINE_TITLES[name], justify="right")
-    bound = doc.get("perfect_foresight")
+    bound = run_bound(doc)
     if bound:
         table.add_column("perfect foresight", justify="right")
     for label, key, unit, scale, fmt in KPI_ROWS:
@@ -135,10 +135,12 @@ def summary_lines(doc: dict[str, Any], out: Path) -> str:
     """Regret, solver statistics, zero-carbon indicators and where the results are."""
     lines = []
     comp, solver = doc["comparison"], doc["solver"]
-    bound = doc.get("perfect_foresight")
+    bound = run_bound(doc)
     if bound and "regret_yuan" in comp:
         lines.append(f"regret vs perfect foresight ({bound['method']}): "
                      f"{comp['regret_yuan']:,.0f} yuan ({comp['regret_pct']:.2f} %)")
+    elif (doc.get("perfect_foresight") or {}).get("error"):
+        lines.append(f"perfect-foresight bound failed: {doc['perfect_foresight']['error']}")
     if solver.get("days"):
         fallback = len(solver["fallback_days"])
         lines.append(f"planner: {solver['days']} days, solve median "
