@@ -9,8 +9,9 @@ import pytest
 
 from optimizer_support import IDEAL_BATTERY, make_inputs, make_park
 from parkgrid.errors import ParkgridError
-from parkgrid.export import meta_path, read_schedule, write_schedule
+from parkgrid.export import jsonable, meta_path, read_schedule, write_schedule
 from parkgrid.optimizer import plan_day
+from parkgrid.schedule import Schedule
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,8 @@ def test_round_trip_keeps_frame_metadata_and_state(schedule, tmp_path, suffix):
     pd.testing.assert_frame_equal(back.frame, schedule.frame, check_dtype=False,
                                   check_freq=False)
     assert back.frame.index.tz is not None
-    assert back.metadata == json.loads(json.dumps(back.metadata))
+    written = {k: v for k, v in back.metadata.items() if k != "state_out"}
+    assert written == json.loads(json.dumps(jsonable(schedule.metadata)))
     for key in ("schema_version", "park", "status", "objective", "energy_yuan", "gap"):
         assert back.metadata[key] == schedule.metadata[key]
     assert back.state_out == schedule.state_out
@@ -58,4 +60,21 @@ def test_a_failed_write_leaves_no_partial_file(schedule, tmp_path, monkeypatch):
     monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
     with pytest.raises(OSError):
         write_schedule(schedule, tmp_path / "plan.csv")
-    assert [p.name for p in tmp_path.iterdir()] == ["plan.csv.meta.json"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_write_keeps_the_previous_plan_and_its_metadata(schedule, tmp_path,
+                                                                  monkeypatch):
+    out = tmp_path / "plan.csv"
+    write_schedule(schedule, out)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    changed = Schedule(schedule.frame, schedule.metadata | {"objective": -1.0},
+                       schedule.state_out)
+
+    def broken(self, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
+    with pytest.raises(OSError):
+        write_schedule(changed, out)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

@@ -46,7 +46,7 @@ def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(path: Path, tmp_path: Pat
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=1200, kernel_name="python3",
+    client = NotebookClient(nb, timeout=None, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}})
     try:
         client.execute()

@@ -248,7 +248,7 @@ def chromium(page: Path, profile: Path, height: int, *args: str) -> subprocess.C
                "--force-device-scale-factor=1", "--virtual-time-budget=5000",
                f"--user-data-dir={profile}", f"--window-size=1280,{height}", *args,
                page.as_uri()]
-    return subprocess.run(command, capture_output=True, text=True, timeout=180, check=True)
+    return subprocess.run(command, capture_output=True, text=True, check=True)
 
 
 def probe(page: Path, profile: Path, height: int) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parkgrid.config import load_park
@@ -271,6 +271,7 @@ def test_table_lists_every_variant_and_marks_the_missing(tmp_path: Path) -> None
 # --- summary and plots ---------------------------------------------------------------------------
 
 
+@settings(deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 50)), min_size=1, max_size=30))
 def test_pareto_front_is_exactly_the_non_dominated_variants(points: list) -> None:
     cost, co2 = np.array(points, dtype=float).T

@@ -24,15 +24,16 @@ from parkgrid.sweep_variants import expand
 
 ROOT = Path(__file__).resolve().parents[1]
 HAIYAN = ROOT / "models" / "haiyan.yaml"
-START_TIMEOUT_S = 60
 NO_HTTP = ("--no-dashboard", "--dashboard-address", ":0")  # no fixed port to collide on
 
 
-def _wait_for(condition, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
+def _wait_for(condition, what: str, *procs: subprocess.Popen) -> None:
+    """Poll until ``condition()`` holds; fail at once if one of ``procs`` has exited (no
+    wall-clock limit: a slow machine only waits longer)."""
     while not condition():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
+        dead = [p for p in procs if p.poll() is not None]
+        if dead:
+            raise RuntimeError(f"waiting for {what}: a process exited ({dead[0].returncode})")
         time.sleep(0.1)
 
 
@@ -49,17 +50,18 @@ def scheduler_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers: list[subprocess.Popen] = []
     try:
-        _wait_for(info.exists, START_TIMEOUT_S, "the scheduler file")
-        _wait_for(lambda: info.stat().st_size > 0, START_TIMEOUT_S, "the scheduler address")
+        _wait_for(info.exists, "the scheduler file", scheduler)
+        _wait_for(lambda: info.stat().st_size > 0, "the scheduler address", scheduler)
         address = yaml.safe_load(info.read_text())["address"]
         workers = [subprocess.Popen(
             [sys.executable, "-m", "distributed.cli.dask_worker", address, "--host",
              "127.0.0.1", "--nthreads", "1", "--no-nanny", *NO_HTTP, "--name", f"w{i}"],
             cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(2)]
-        with Client(address, timeout="30s") as client:
-            client.wait_for_workers(2, timeout=START_TIMEOUT_S)
+        with Client(address) as client:
+            _wait_for(lambda: len(client.scheduler_info()["workers"]) >= 2, "two workers",
+                      scheduler, *workers)
         yield address
-        with Client(address, timeout="10s") as client:
+        with Client(address) as client:
             client.shutdown()  # scheduler and workers exit cleanly
     finally:
         for proc in [*workers, scheduler]:
@@ -153,7 +155,7 @@ def test_killed_sweep_resumes_with_only_the_missing_variants(scheduler_address: 
                             start_new_session=True)
     try:
         _wait_for(lambda: len(list(rows.glob("*.json"))) >= 2 or proc.poll() is not None,
-                  120, "two finished variants")
+                  "two finished variants")
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)

@@ -16,7 +16,7 @@ def atomic_write(path: Path | str, write: Callable[[Path], object]) -> Path:
     os.close(fd)
     try:
         write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -24,7 +24,11 @@ def atomic_write(path: Path | str, write: Callable[[Path], object]) -> Path:
     return path
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+_UMASK = _read_umask()
+"""Read once at import: setting the umask to read it is not safe while threads write files."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -37,17 +38,23 @@ def write_schedule(schedule: Schedule, path: Path | str) -> Path:
     """Write ``schedule`` to ``path`` in the format its extension names; returns the path."""
     path = Path(path)
     suffix = _format(path)
-    metadata = _jsonable(schedule.metadata | {"state_out": _state_dict(schedule.state_out)})
+    metadata = jsonable(schedule.metadata | {"state_out": _state_dict(schedule.state_out)})
     table = schedule.frame.reset_index()
     table.insert(0, "timestamp", table.pop(table.columns[0]).map(pd.Timestamp.isoformat))
     if suffix == ".json":
-        document = {"metadata": metadata, "schedule": _jsonable(table.to_dict("records"))}
+        document = {"metadata": metadata, "schedule": jsonable(table.to_dict("records"))}
         text = json.dumps(document, indent=1, allow_nan=False)
         return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     if suffix == ".csv":
         text = json.dumps(metadata, indent=1, allow_nan=False)
-        atomic_write(meta_path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
-        return atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
+
+        def table_then_sidecar(tmp: Path) -> None:
+            # the table is complete before the sidecar is replaced, and is renamed into place
+            # right after it: a failure anywhere leaves the previous pair (or nothing)
+            table.to_csv(tmp, index=False)
+            atomic_write(meta_path(path), lambda meta: meta.write_text(text, encoding="utf-8"))
+
+        return atomic_write(path, table_then_sidecar)
     return atomic_write(path, lambda tmp: _write_parquet(table, metadata, tmp))
 
 
@@ -99,16 +106,19 @@ def _state_dict(state: ParkState | None) -> dict[str, Any] | None:
     return asdict(state) if state is not None else None
 
 
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types; non-finite numbers become null."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+def jsonable(value: Any) -> Any:
+    """Plain JSON types: numpy scalars unwrapped, non-finite numbers → null, timestamps →
+    ISO 8601, anything else unknown → its text."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
-    return value
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

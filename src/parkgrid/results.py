@@ -17,7 +17,6 @@ existing ``DIR`` is replaced only once the new one is complete.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -25,10 +24,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from parkgrid.export import write_schedule as export_schedule
+from parkgrid.export import jsonable, write_schedule
 from parkgrid.schedule import Schedule
 
 KPIS_FILE = "kpis.json"
@@ -77,27 +75,6 @@ def _replace_dir(new: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_schedule(schedule: Schedule, path: Path) -> None:
-    """One day's plan, with its metadata, through the schedule exporter."""
-    export_schedule(schedule, path)
-
-
 def dumps(document: Mapping[str, Any]) -> str:
     """JSON text of a KPI document: numpy and pandas values converted, NaN → null."""
-    return json.dumps(_plain(document), indent=2, ensure_ascii=False)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    return str(value)
+    return json.dumps(jsonable(document), indent=2, ensure_ascii=False)
