@@ -553,12 +553,13 @@ class Park(Strict):
         return (self.source_file.parent / path).resolve()
 
 
-def describe_error(error: dict) -> str:
-    """One line for one pydantic error: field path, bad value, what was expected."""
+def describe_error(error: dict, schema_doc: str = "docs/config.md") -> str:
+    """One line for one pydantic error: field path, bad value, what was expected (unknown
+    keys point to ``schema_doc``)."""
     loc = ".".join(str(part) for part in error["loc"])
     message = error["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
     if error["type"] == "extra_forbidden":
-        return f"{loc}: unknown key (check the spelling; see the schema in docs/config.md)"
+        return f"{loc}: unknown key (check the spelling; see the schema in {schema_doc})"
     if error["type"] == "missing":
         return f"{loc}: required field is missing"
     value = error.get("input")
@@ -582,21 +583,26 @@ def parse_park(data: object, source: Path | str = "<memory>") -> Park:
     return park
 
 
-def load_park(path: Path | str) -> Park:
-    """Read and validate a park YAML file."""
+def read_yaml(path: Path | str) -> object:
+    """A YAML file's document; ConfigError naming the file (and the line) when it cannot be
+    read or parsed."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(path, [f"cannot read the file: {exc.strerror}"]) from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", exc)
         raise ConfigError(path, [f"{where}not valid YAML ({problem})"]) from None
-    return parse_park(data, path)
+
+
+def load_park(path: Path | str) -> Park:
+    """Read and validate a park YAML file."""
+    return parse_park(read_yaml(path), Path(path))
 
 
 def _type_name(annotation: object) -> str:

@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -25,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from parkgrid.config import describe_error
+from parkgrid.config import describe_error, read_yaml
 from parkgrid.errors import ConfigError
 
 FIELD_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.([a-z_][a-z0-9_]*|[0-9]+))*$")
@@ -182,8 +181,7 @@ def parse_sweep(data: object, source: Path | str = "<memory>") -> Sweep:
     try:
         sweep = Sweep.model_validate(data)
     except ValidationError as exc:
-        problems = [describe_error(e).replace("docs/config.md", "docs/sweeps.md")
-                    for e in exc.errors()]
+        problems = [describe_error(e, "docs/sweeps.md") for e in exc.errors()]
         raise ConfigError(source, problems) from None
     if isinstance(source, Path):
         sweep.source_file = source.resolve()
@@ -195,14 +193,4 @@ def parse_sweep(data: object, source: Path | str = "<memory>") -> Sweep:
 
 def load_sweep(path: Path | str) -> Sweep:
     """Read and validate a sweep YAML file."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(path, [f"cannot read the file: {exc.strerror}"]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError(path, [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) \
-            from None
-    return parse_sweep(data, path)
+    return parse_sweep(read_yaml(path), Path(path))

@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
-from parkgrid.config import Park, parse_park
+from parkgrid.config import Park, parse_park, read_yaml
 from parkgrid.errors import ConfigError
 from parkgrid.inputs import NON_INPUT_FIELDS, affects_inputs
 from parkgrid.sweep_spec import Choice, Rollout, Sweep
@@ -186,10 +185,9 @@ def expand(sweep: Sweep) -> list[Variant]:
 
 def _read_doc(path: Path) -> dict[str, Any]:
     """The park's YAML document, validated once as it stands."""
-    from parkgrid.config import load_park
-
-    load_park(path)  # a bad base park is reported against its own file
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = read_yaml(path)
+    parse_park(data, path)  # a bad base park is reported against its own file
+    return data  # type: ignore[return-value]
 
 
 def _labels(park_files: list[Path], base_dir: Path) -> list[str]:
