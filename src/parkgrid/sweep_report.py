@@ -76,9 +76,6 @@ def plot_all(table: pd.DataFrame, groups: list[list[str]], out: Path) -> list[Pa
     ``groups``: the swept fields grouped by what varies together (a zipped list is one
     group); a field's plot draws one line per combination of the other groups.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     ok = ok_rows(table)
     kpis = [(c, lbl) for c, lbl, _ in CRITERIA if c in ok and ok[c].notna().any()]
     if ok.empty or not kpis:
@@ -96,14 +93,15 @@ def plot_all(table: pd.DataFrame, groups: list[list[str]], out: Path) -> list[Pa
 def _plot_axis(ok: pd.DataFrame, axis: str, others: list[list[str]], kpis: list,
                out: Path) -> Path:
     """One panel per KPI; a line per combination of the ``others`` (grids), else points."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     keys = [g[0] for g in others]
     named = [a for g in others for a in g]
     groups = list(ok.groupby(keys, dropna=False, sort=True)) if keys else [((), ok)]
     numeric = pd.api.types.is_numeric_dtype(ok[axis])
     lines = numeric and len(groups) <= 8 and all(len(g) > 1 for _, g in groups)
-    fig, panels = plt.subplots(1, len(kpis), figsize=(4.2 * len(kpis), 3.6), squeeze=False)
+    fig = Figure(figsize=(4.2 * len(kpis), 3.6))  # not pyplot: the caller's backend is left alone
+    panels = fig.subplots(1, len(kpis), squeeze=False)
     for panel, (column, label) in zip(panels[0], kpis, strict=True):
         for _, group in groups:
             group = group.sort_values(axis) if numeric else group
@@ -121,18 +119,18 @@ def _plot_axis(ok: pd.DataFrame, axis: str, others: list[list[str]], kpis: list,
     fig.tight_layout()
     path = out / f"kpi_vs_{_slug(axis)}.png"
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
 def _plot_pareto(ok: pd.DataFrame, out: Path) -> Path:
     """Cost vs CO2 of every variant, the non-dominated front highlighted and labelled."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     data = ok.dropna(subset=["cost_yuan", "co2_t"])
     cost, co2 = data["cost_yuan"].to_numpy(float), data["co2_t"].to_numpy(float)
     front = pareto_front(cost, co2)
-    fig, ax = plt.subplots(figsize=(6, 4.5))
+    fig = Figure(figsize=(6, 4.5))
+    ax = fig.subplots()
     ax.plot(cost, co2, "o", color="0.6", ms=5, label="variant")
     ax.plot(cost[front], co2[front], "-o", color="C3", ms=6, label="Pareto front")
     for i in front:
@@ -146,7 +144,6 @@ def _plot_pareto(ok: pd.DataFrame, out: Path) -> Path:
     fig.tight_layout()
     path = out / "pareto_cost_co2.png"
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
