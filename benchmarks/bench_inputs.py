@@ -9,10 +9,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-import warnings
 from pathlib import Path
-
-import pandas.errors
 
 from parkgrid.config import load_park
 from parkgrid.inputs import build_inputs
@@ -25,7 +22,6 @@ def main() -> None:
     parser.add_argument("park", nargs="?", default=ROOT / "models" / "haiyan.yaml", type=Path)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    warnings.filterwarnings("ignore", category=pandas.errors.Pandas4Warning)
     park = load_park(args.park)
     build_inputs(park)  # warm-up: imports, pvlib/windpowerlib data files
     seconds = []

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import time
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -30,9 +29,7 @@ from parkgrid.schedule import ParkState
 
 def measure(park_path: str, n_days: int) -> pd.DataFrame:
     park = load_park(park_path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", pd.errors.Pandas4Warning)
-        inputs = build_inputs(park)
+    inputs = build_inputs(park)
     year = inputs.index[0].year
     days = pd.date_range(f"{year}-01-05", f"{year}-12-25", periods=n_days).normalize()
     warm = DayAheadOptimizer(park)

@@ -19,11 +19,9 @@ import argparse
 import resource
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas.errors
 
 from parkgrid.config import load_park
 from parkgrid.inputs import build_inputs
@@ -63,7 +61,6 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1,
                         help="run 1 this many times; the wall time reported is the median")
     args = parser.parse_args()
-    warnings.filterwarnings("ignore", category=pandas.errors.Pandas4Warning)
 
     park = load_park(args.park)
     options = {key: value for key, value in (("time_limit_s", args.time_limit),

@@ -31,7 +31,6 @@ import argparse
 import logging
 import os
 import tempfile
-import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -95,7 +94,6 @@ def main() -> None:
                         help="planner (default: the sweep file's)")
     parser.add_argument("--workers", default="1,2", help="worker counts to compare")
     args = parser.parse_args()
-    warnings.filterwarnings("ignore", category=pd.errors.Pandas4Warning)
     logging.getLogger("distributed").setLevel(logging.ERROR)
     counts = [int(w) for w in args.workers.split(",")]
     warm_up(args.sweep)

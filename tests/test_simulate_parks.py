@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from parkgrid.balance import check_schedule
@@ -19,9 +17,7 @@ MODELS = Path(__file__).resolve().parents[1] / "models"
 
 def _year(name: str):
     park = load_park(MODELS / f"{name}.yaml")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", pd.errors.Pandas4Warning)
-        return park, build_inputs(park)
+    return park, build_inputs(park)
 
 
 @pytest.fixture(scope="module")

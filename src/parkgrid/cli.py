@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import warnings
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -33,21 +32,12 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            with warnings.catch_warnings():
-                quiet_third_party_warnings()
-                return command(*args, **kwargs)
+            return command(*args, **kwargs)
         except ParkgridError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper
-
-
-def quiet_third_party_warnings() -> None:
-    """Hide the deprecation chatter pvlib and windpowerlib emit under pandas 3."""
-    import pandas.errors
-
-    warnings.filterwarnings("ignore", category=pandas.errors.Pandas4Warning)
 
 
 def _park_table(summary: dict[str, Any]) -> Table:

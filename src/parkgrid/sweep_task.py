@@ -12,7 +12,6 @@ import os
 import socket
 import time
 import traceback
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,15 +29,7 @@ def build_shared_inputs(park: Park, rollout: Rollout) -> Inputs:
     from parkgrid.inputs import build_inputs
 
     start, _ = rollout.period(park.year)
-    with warnings.catch_warnings():
-        _quiet_third_party_warnings()
-        return build_inputs(park, start.year)
-
-
-def _quiet_third_party_warnings() -> None:
-    import pandas.errors
-
-    warnings.filterwarnings("ignore", category=pandas.errors.Pandas4Warning)
+    return build_inputs(park, start.year)
 
 
 def rollout_kpis(park: Park, rollout: Rollout, inputs: Inputs | None) -> dict[str, Any]:
@@ -99,9 +90,7 @@ def run_variant(variant: Variant, rollout: Rollout, kpis: list[str] | None,
     try:
         park = variant.park()
         inputs = build_shared_inputs(park, rollout) if shared is None else shared
-        with warnings.catch_warnings():
-            _quiet_third_party_warnings()
-            row.update(select(flatten(rollout_kpis(park, rollout, inputs)), kpis, always))
+        row.update(select(flatten(rollout_kpis(park, rollout, inputs)), kpis, always))
         row.update(status="ok", error="")
     except Exception as exc:  # a failing variant is recorded, the sweep goes on
         row.update(status="failed", error=_one_line(exc))

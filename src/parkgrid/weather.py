@@ -379,7 +379,7 @@ class _Clock:
         self.solar_h = (utc_h + park.site.longitude_deg / 15.0) % 24.0
         self.t_days = np.arange(grid.size) * park.step_h / 24.0      # elapsed days at centres
         self.day_noon = np.bincount(self.day, self.t_days) / np.bincount(self.day)
-        doy = np.asarray(local.dayofyear)[first_of_day]
+        doy = np.asarray(local.day_of_year)[first_of_day]
         self.sunrise_h = _sunrise_solar_h(park.site.latitude_deg, doy)
         days_in_month = np.bincount(self.month_key, minlength=self.n_months) * self.step_h / 24
         typical = _DAYS[np.arange(self.n_months) % 12]
@@ -490,7 +490,7 @@ def _split(
 ) -> tuple[np.ndarray, np.ndarray]:
     """DNI and DHI from GHI: Erbs, then the monthly diffuse totals matched (see above)."""
     zenith = clock.sun["zenith"].to_numpy()
-    doy = clock.centres.dayofyear.to_numpy()
+    doy = clock.centres.day_of_year.to_numpy()
     with _quiet_pandas():
         erbs = pvlib.irradiance.erbs(ghi, zenith, doy)
     fraction = np.where(ghi > 0, np.clip(erbs["dhi"] / np.where(ghi > 0, ghi, 1.0), 1e-3, 1.0), 1.0)

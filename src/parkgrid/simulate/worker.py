@@ -13,7 +13,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -93,11 +92,8 @@ class Background:
 
 
 def main(argv: list[str]) -> int:
-    import pandas.errors
-
     from parkgrid.simulate.run import reference_runs
 
-    warnings.filterwarnings("ignore", category=pandas.errors.Pandas4Warning)
     refs = pickle.loads(Path(argv[0]).read_bytes())
 
     def report(task: str, done: int, total: int, cost: float | None) -> None:
