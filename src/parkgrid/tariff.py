@@ -28,6 +28,7 @@ FESTIVALS = ("new_year", "spring_festival", "qingming", "may_day", "dragon_boat"
 BUILTIN_CALENDARS = ("zhejiang_2024", "zhejiang_2026", "guangdong")
 DEMAND_WINDOW = "15min"
 DECLARED_TOLERANCE = 1.05
+"""Import up to 105 % of the declared demand is not penalised."""
 
 Period = Literal["sharp", "peak", "flat", "valley", "deep_valley"]
 Festival = Literal["new_year", "spring_festival", "qingming", "may_day", "dragon_boat",

@@ -5,7 +5,7 @@ SOC update (kWh, end of step t): ``soc[t] = keep·soc[t-1] + (η_c·charge − d
 with ``keep = 1 − self_discharge_pct_per_h/100·Δt``; charge and discharge are kW at the bus.
 End rule: 'initial' → SOC at the end ≥ ``soc_initial × energy_kwh``; 'fraction' → ≥
 ``fraction × energy_kwh``; 'free' → none; 'value' → none, and the SOC at the end is credited
-at its refill value (:func:`.horizon.end_value_yuan_per_kwh`); a target the battery cannot
+at its refill value (:meth:`.horizon.Store.end_value`); a target the battery cannot
 reach in the horizon is lowered to what full-power charging reaches. No charge/discharge
 binaries: losses and the degradation cost make doing both at once unprofitable,
 ``charge + discharge ≤ power`` keeps the relaxation tight, and the returned schedule is
@@ -18,20 +18,22 @@ import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import Battery
-from parkgrid.optimizer.core import Build
-from parkgrid.optimizer.horizon import Horizon, decay, end_value_yuan_per_kwh, reachable_kwh
+from parkgrid.optimizer.core import AssetBlock, Build
+from parkgrid.optimizer.horizon import Horizon, Store, decay
 
 
-class BatteryBlock:
+class BatteryBlock(AssetBlock):
     def __init__(self, battery: Battery, step_h: float, converter_efficiency: float = 1.0) -> None:
         self.bat = battery
-        # kWh stored per kWh imported (the grid is on the AC bus)
-        self.grid_to_store = battery.charge_efficiency * (
-            converter_efficiency if battery.bus == "dc" else 1.0)
         self.key = f"battery.{battery.name}"
         self.lo_kwh = battery.soc_min * battery.energy_kwh
         self.hi_kwh = battery.soc_max * battery.energy_kwh
         self.keep = decay(battery.self_discharge_pct_per_h, step_h)
+        self.store = Store(
+            f"battery {battery.name}: SOC", "kWh", self.lo_kwh, self.hi_kwh, battery.energy_kwh,
+            battery.soc_initial * battery.energy_kwh, battery.end_soc,
+            battery.power_kw * battery.charge_efficiency * step_h, self.keep,
+            battery.charge_efficiency * (converter_efficiency if battery.bus == "dc" else 1.0))
 
     def build(self, b: pyo.Block, ctx: Build) -> None:
         bat, dt, key = self.bat, ctx.step_h, self.key
@@ -56,37 +58,13 @@ class BatteryBlock:
         for name, items in (("charge", ch), ("discharge", dis), ("soc", soc)):
             ctx.output(f"{key}.{name}", items)
 
-    def start_kwh(self, h: Horizon) -> float:
-        """The state's SOC, clipped into the window (a warning says so)."""
+    def day_data(self, h: Horizon) -> dict[str, np.ndarray]:
         bat = self.bat
         given = h.state.battery_soc_kwh.get(bat.name, bat.soc_initial * bat.energy_kwh)
-        start = min(max(given, self.lo_kwh), self.hi_kwh)
-        if abs(start - given) > 1e-6:
-            h.warnings.append(f"battery {self.bat.name}: SOC {given:.3f} kWh outside the window "
-                              f"[{self.lo_kwh:g}, {self.hi_kwh:g}] kWh, clipped")
-        return start
-
-    def day_data(self, h: Horizon) -> dict[str, np.ndarray]:
-        bat, key = self.bat, self.key
-        if h.free_start:
-            lo, hi, target = self.lo_kwh, self.hi_kwh, self.lo_kwh
-        else:
-            lo = hi = self.start_kwh(h)
-            target = {"initial": bat.soc_initial, "free": bat.soc_min, "value": bat.soc_min,
-                      "fraction": bat.end_soc.fraction or 0.0}[bat.end_soc.rule] * bat.energy_kwh
-            rate = bat.power_kw * bat.charge_efficiency * h.step_h
-            target = min(target, reachable_kwh(lo, rate, self.keep, h.n, self.hi_kwh))
-        return {f"{key}.start_lo": np.array([lo]), f"{key}.start_hi": np.array([hi]),
-                f"{key}.end": np.array([target]),
-                f"{key}.end_value": np.array([-self.end_value(h)])}
-
-    def end_value(self, h: Horizon) -> float:
-        """Yuan per kWh of SOC at the end of ``h`` (0 unless the end rule is 'value')."""
-        return end_value_yuan_per_kwh(self.bat.end_soc, h, self.grid_to_store)
+        return self.store.data(self.key, given, h)
 
     def stored_value_yuan(self, out: dict[str, np.ndarray], h: Horizon) -> float:
-        """The objective's credit for the energy left at the end of ``h``."""
-        return self.end_value(h) * float(out[f"{self.key}.soc"][-1])
+        return self.store.end_value(h) * float(out[f"{self.key}.soc"][-1])
 
     def columns(self, out: dict[str, np.ndarray], h: Horizon) -> dict[str, np.ndarray]:
         name, key = self.bat.name, self.key

@@ -12,11 +12,11 @@ import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import Park
-from parkgrid.optimizer.core import Build
+from parkgrid.optimizer.core import AssetBlock, Build
 from parkgrid.optimizer.horizon import Horizon
 
 
-class BusBalance:
+class BusBalance(AssetBlock):
     def __init__(self, park: Park) -> None:
         self.park = park
         self.penalty = park.objective.unserved_penalty_yuan_per_kwh

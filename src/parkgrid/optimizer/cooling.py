@@ -22,8 +22,8 @@ import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import Chiller, Cooling
-from parkgrid.optimizer.core import Build
-from parkgrid.optimizer.horizon import Horizon, decay, end_value_yuan_per_kwh, reachable_kwh
+from parkgrid.optimizer.core import AssetBlock, Build
+from parkgrid.optimizer.horizon import Horizon, Store, decay
 from parkgrid.simulate.physics import chiller_curve
 
 ON_KW_TH = 1e-3
@@ -56,17 +56,21 @@ def _identical(a: Chiller, b: Chiller) -> bool:
     return all(getattr(a, f) == getattr(b, f) for f in fields)
 
 
-class CoolingBlock:
+class CoolingBlock(AssetBlock):
     def __init__(self, cooling: Cooling, step_h: float, penalty_yuan_per_kwh: float,
                  converter_efficiency: float = 1.0) -> None:
         self.cooling = cooling
         self.tank = cooling.tank
         self.penalty = penalty_yuan_per_kwh
         self.keep = decay(self.tank.standing_loss_pct_per_h, step_h) if self.tank else 1.0
-        # kWh_th stored per kWh imported by the most efficient chiller (the grid is on AC)
-        self.grid_to_store = max(
-            best_cop(c) * (converter_efficiency if c.bus == "dc" else 1.0)
-            for c in cooling.chillers)
+        tank = self.tank
+        self.store = Store(
+            "tank level", "kWh_th", 0.0, tank.capacity_kwh_th, tank.capacity_kwh_th,
+            tank.level_initial * tank.capacity_kwh_th, tank.end_level,
+            tank.max_charge_kw_th * step_h, self.keep,
+            # through the most efficient chiller
+            max(best_cop(c) * (converter_efficiency if c.bus == "dc" else 1.0)
+                for c in cooling.chillers)) if tank else None
 
     def build(self, b: pyo.Block, ctx: Build) -> None:
         supply = [0.0 for _ in ctx.steps]
@@ -190,35 +194,14 @@ class CoolingBlock:
 
     def day_data(self, h: Horizon) -> dict[str, np.ndarray]:
         data = {"cooling.demand": np.maximum(h.column("cooling_load_kw_th"), 0.0)}
-        tank = self.tank
-        if tank is None:
-            return data
-        cap = tank.capacity_kwh_th
-        if h.free_start:
-            lo, hi, target = 0.0, cap, 0.0
-        else:
-            given = h.state.tank_level_kwh_th
-            lo = hi = min(max(given, 0.0), cap)
-            if abs(lo - given) > 1e-6:
-                h.warnings.append(f"tank level {given:.3f} kWh_th outside [0, {cap:g}], clipped")
-            fraction = {"initial": tank.level_initial, "free": 0.0, "value": 0.0,
-                        "fraction": tank.end_level.fraction or 0.0}[tank.end_level.rule]
-            rate = tank.max_charge_kw_th * h.step_h
-            target = min(fraction * cap, reachable_kwh(lo, rate, self.keep, h.n, cap))
-        data.update({"tank.start_lo": np.array([lo]), "tank.start_hi": np.array([hi]),
-                     "tank.end": np.array([target]),
-                     "tank.end_value": np.array([-self.end_value(h)])})
+        if self.store is not None:
+            data.update(self.store.data("tank", h.state.tank_level_kwh_th, h))
         return data
 
-    def end_value(self, h: Horizon) -> float:
-        """Yuan per kWh_th in the tank at the end of ``h`` (0 unless its end rule is 'value')."""
-        if self.tank is None:
-            return 0.0
-        return end_value_yuan_per_kwh(self.tank.end_level, h, self.grid_to_store)
-
     def stored_value_yuan(self, out: dict[str, np.ndarray], h: Horizon) -> float:
-        """The objective's credit for the cold left in the tank at the end of ``h``."""
-        return self.end_value(h) * float(out["tank.level"][-1]) if self.tank else 0.0
+        if self.store is None:
+            return 0.0
+        return self.store.end_value(h) * float(out["tank.level"][-1])
 
     def columns(self, out: dict[str, np.ndarray], h: Horizon) -> dict[str, np.ndarray]:
         cols: dict[str, np.ndarray] = {}

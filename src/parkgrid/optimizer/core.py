@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import Park
+
+if TYPE_CHECKING:
+    from parkgrid.optimizer.horizon import Horizon
 
 TIE_BREAK_YUAN_PER_KWH = 1e-4
 """Cost on every flow that could waste energy at no cost (simultaneous charge and discharge,
@@ -105,3 +109,22 @@ class Build:
         con = pyo.Constraint(range(len(exprs)), rule=lambda _b, i: exprs[i])
         block.add_component(name, con)
         return [con[i] for i in range(len(exprs))]
+
+
+class AssetBlock:
+    """One asset family's part of the model: ``build`` adds its variables, rows and data
+    slots once; per horizon, ``day_data`` fills its slots, ``columns`` turns its outputs into
+    schedule columns and ``stored_value_yuan`` is its objective credit for energy left in
+    storage at the end (none by default)."""
+
+    def build(self, b: pyo.Block, ctx: Build) -> None:
+        raise NotImplementedError
+
+    def day_data(self, h: Horizon) -> dict[str, np.ndarray]:
+        return {}
+
+    def columns(self, out: dict[str, np.ndarray], h: Horizon) -> dict[str, np.ndarray]:
+        return {}
+
+    def stored_value_yuan(self, out: dict[str, np.ndarray], h: Horizon) -> float:
+        return 0.0

@@ -12,11 +12,11 @@ import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import DCBus
-from parkgrid.optimizer.core import Build
+from parkgrid.optimizer.core import AssetBlock, Build
 from parkgrid.optimizer.horizon import Horizon
 
 
-class DCBusBlock:
+class DCBusBlock(AssetBlock):
     def __init__(self, dc: DCBus) -> None:
         self.rating_kw = dc.converter_kw
         self.eta = dc.converter_efficiency
@@ -31,9 +31,6 @@ class DCBusBlock:
         ctx.tie_break(a2d + d2a)
         ctx.output("converter.ac_to_dc", a2d)
         ctx.output("converter.dc_to_ac", d2a)
-
-    def day_data(self, h: Horizon) -> dict[str, np.ndarray]:
-        return {}
 
     def columns(self, out: dict[str, np.ndarray], h: Horizon) -> dict[str, np.ndarray]:
         return {"converter_ac_to_dc_kw": out["converter.ac_to_dc"],

@@ -14,14 +14,14 @@ import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import Park
-from parkgrid.optimizer.core import Build
+from parkgrid.optimizer.core import AssetBlock, Build
 from parkgrid.optimizer.flexible import channels
 from parkgrid.optimizer.horizon import Horizon
 
 UNCAPPED = 1e15
 
 
-class EmissionsBlock:
+class EmissionsBlock(AssetBlock):
     def __init__(self, park: Park) -> None:
         self.park = park
 
@@ -44,6 +44,3 @@ class EmissionsBlock:
         return {"co2.factor": h.column("co2_kg_per_kwh") * h.step_h,
                 "co2.cap": np.array([UNCAPPED if cap is None else cap]),
                 "co2.slack_cap": np.array([UNCAPPED if budget is None else budget])}
-
-    def columns(self, out: dict[str, np.ndarray], h: Horizon) -> dict[str, np.ndarray]:
-        return {}

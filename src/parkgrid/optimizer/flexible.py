@@ -32,7 +32,7 @@ import pyomo.environ as pyo
 
 from parkgrid.config import Park
 from parkgrid.errors import InputDataError
-from parkgrid.optimizer.core import Build
+from parkgrid.optimizer.core import AssetBlock, Build
 from parkgrid.optimizer.horizon import Horizon
 
 
@@ -78,7 +78,7 @@ def step_fractions(start_h: float, end_h: float, n: int, step_h: float) -> np.nd
     return np.clip(np.minimum(end_h, edges[1:]) - np.maximum(start_h, edges[:-1]), 0, None) / step_h
 
 
-class FlexibleBlock:
+class FlexibleBlock(AssetBlock):
     def __init__(self, park: Park) -> None:
         self.park = park
         self.channels = channels(park)

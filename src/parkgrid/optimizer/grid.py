@@ -27,14 +27,13 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from parkgrid.config import Park
-from parkgrid.optimizer.core import TIE_BREAK_YUAN_PER_KWH, Build
+from parkgrid.optimizer.core import TIE_BREAK_YUAN_PER_KWH, AssetBlock, Build
 from parkgrid.optimizer.flexible import channels
 from parkgrid.optimizer.horizon import Horizon
 from parkgrid.simulate.physics import chiller_electric_kw
+from parkgrid.tariff import DECLARED_TOLERANCE
 
 DEMAND_MINUTES = 15
-DECLARED_TOLERANCE = 1.05
-"""Import up to 105 % of the declared demand is not penalised."""
 
 
 def demand_block_steps(step_minutes: int) -> int:
@@ -60,7 +59,7 @@ def demand_threshold_kw(park: Park, month_peak_kw: float, same_month: bool) -> f
     return peak
 
 
-class GridBlock:
+class GridBlock(AssetBlock):
     """Import/export, tariff and demand charge."""
 
     def __init__(self, park: Park) -> None:

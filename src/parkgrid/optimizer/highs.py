@@ -51,23 +51,24 @@ class CompiledModel:
 
     def __init__(self, model: pyo.ConcreteModel, ctx: Build, threads: int | None = None) -> None:
         form = LinearStandardFormCompiler().write(model, mixed_form=True)
-        self.columns = list(form.columns)
-        col_of = {id(v): i for i, v in enumerate(self.columns)}
+        columns = list(form.columns)  # not kept: they would hold the whole Pyomo model
+        self.n_cols = len(columns)
+        col_of = {id(v): i for i, v in enumerate(columns)}
         row_of = {id(r.constraint): i for i, r in enumerate(form.rows)}
         senses = np.array([r.bound_type for r in form.rows], dtype=int)
         rhs = np.asarray(form.rhs, dtype=float)
         self.row_lower = np.where(senses == 1, -INF, rhs)
         self.row_upper = np.where(senses == -1, INF, rhs)
-        self.col_lower = np.array([-INF if v.lb is None else v.lb for v in self.columns], float)
-        self.col_upper = np.array([INF if v.ub is None else v.ub for v in self.columns], float)
+        self.col_lower = np.array([-INF if v.lb is None else v.lb for v in columns], float)
+        self.col_upper = np.array([INF if v.ub is None else v.ub for v in columns], float)
         self.cost = np.asarray(form.c.toarray()[0], dtype=float) if form.c.shape[0] else \
-            np.zeros(len(self.columns))
+            np.zeros(self.n_cols)
         self.base_cost = self.cost.copy()
         self.active_cost = self.cost
-        self.tie_cost = np.zeros(len(self.columns))
+        self.tie_cost = np.zeros(self.n_cols)
         for v in ctx.tie_breaks:
             self.tie_cost[col_of[id(v)]] += TIE_BREAK_YUAN_PER_KWH * ctx.step_h
-        self.base_integer = np.array([v.is_integer() for v in self.columns], dtype=bool)
+        self.base_integer = np.array([v.is_integer() for v in columns], dtype=bool)
         self.matrix = form.A.tocsc()
         self.slots = {key: (s.kind, self._resolve(key, s.kind, s.items, col_of, row_of, senses))
                       for key, s in ctx.slots.items()}
@@ -103,7 +104,7 @@ class CompiledModel:
         return int(start + hits[0])
 
     def _slot_mask(self, kind: str) -> np.ndarray:
-        mask = np.zeros(len(self.columns), dtype=bool)
+        mask = np.zeros(self.n_cols, dtype=bool)
         for k, idx in self.slots.values():
             if k == kind:
                 mask[idx] = True
@@ -115,7 +116,7 @@ class CompiledModel:
         if threads is not None:
             h.setOptionValue("threads", threads)
         lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = len(self.columns), len(self.row_lower)
+        lp.num_col_, lp.num_row_ = self.n_cols, len(self.row_lower)
         lp.col_cost_, lp.col_lower_, lp.col_upper_ = self.cost, self.col_lower, self.col_upper
         lp.row_lower_, lp.row_upper_ = self.row_lower, self.row_upper
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -167,7 +168,7 @@ class CompiledModel:
                 self.row_lower[idx] = self.row_upper[idx] = values
         if relax_integers:
             integer[:] = False
-        h, n, m = self.highs, len(self.columns), len(self.row_lower)
+        h, n, m = self.highs, self.n_cols, len(self.row_lower)
         h.changeColsBounds(n, np.arange(n, dtype=np.int32), self.col_lower, self.col_upper)
         h.changeRowsBounds(m, np.arange(m, dtype=np.int32), self.row_lower, self.row_upper)
         h.changeColsCost(n, np.arange(n, dtype=np.int32), self.cost)
@@ -178,7 +179,7 @@ class CompiledModel:
 
     def set_costs(self, cost: np.ndarray) -> None:
         """Replace the whole objective (used by the Pareto front); ``push`` restores it."""
-        n = len(self.columns)
+        n = self.n_cols
         self.active_cost = np.asarray(cost, float)
         self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), self.active_cost)
 

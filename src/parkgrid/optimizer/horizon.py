@@ -102,13 +102,48 @@ def reachable_kwh(start_kwh: float, rate_kwh_per_step: float, keep: float, n: in
     return min(grown, cap_kwh)
 
 
-def end_value_yuan_per_kwh(rule: EndSoc, h: Horizon, grid_to_store: float) -> float:
-    """What a kWh left in storage at the end of ``h`` is worth in its objective: 0 unless
-    the rule is 'value' (and the start is given); then the rule's value, or what refilling
-    it would cost — the horizon's lowest import price (at least 0) over ``grid_to_store``,
-    the efficiency from the grid to the store (kWh stored per kWh imported)."""
-    if rule.rule != "value" or h.free_start:
-        return 0.0
-    if rule.value_yuan_per_kwh is not None:
-        return rule.value_yuan_per_kwh
-    return max(float(h.column("price_import_yuan_per_kwh").min()), 0.0) / grid_to_store
+@dataclass(frozen=True)
+class Store:
+    """A battery or the tank as the horizon's start and end see it (levels in kWh, kWh_th
+    for the tank): its window, the levels of the end rules, and what refilling costs."""
+
+    label: str  # 'battery lfp: SOC', 'tank level'
+    unit: str
+    lo: float
+    hi: float
+    capacity: float  # the end rule's 'fraction' is of this
+    initial: float  # the level the end rule 'initial' asks for
+    rule: EndSoc
+    charge_per_step: float  # stored in one step at full charging power
+    keep: float
+    grid_to_store: float  # stored per kWh imported (the grid is on the AC bus)
+
+    def data(self, key: str, given: float, h: Horizon) -> dict[str, np.ndarray]:
+        """The slots ``key``.start_lo/start_hi (the level ``given`` by the state, clipped
+        into the window with a warning; the window itself with a free start), ``key``.end
+        (the end rule's floor, lowered to what full charging reaches) and ``key``.end_value
+        (the cost of a kWh left at the end)."""
+        if h.free_start:
+            lo, hi, target = self.lo, self.hi, self.lo
+        else:
+            lo = hi = min(max(given, self.lo), self.hi)
+            if abs(lo - given) > 1e-6:
+                h.warnings.append(f"{self.label} {given:.3f} {self.unit} outside the window "
+                                  f"[{self.lo:g}, {self.hi:g}] {self.unit}, clipped")
+            level = {"initial": self.initial,
+                     "fraction": (self.rule.fraction or 0.0) * self.capacity}.get(self.rule.rule,
+                                                                                 self.lo)
+            target = min(level, reachable_kwh(lo, self.charge_per_step, self.keep, h.n, self.hi))
+        return {f"{key}.start_lo": np.array([lo]), f"{key}.start_hi": np.array([hi]),
+                f"{key}.end": np.array([target]),
+                f"{key}.end_value": np.array([-self.end_value(h)])}
+
+    def end_value(self, h: Horizon) -> float:
+        """What a kWh left at the end of ``h`` is worth in its objective: 0 unless the rule
+        is 'value' (and the start is given); then the rule's value, or what refilling it
+        would cost — the horizon's lowest import price (at least 0) over ``grid_to_store``."""
+        if self.rule.rule != "value" or h.free_start:
+            return 0.0
+        if self.rule.value_yuan_per_kwh is not None:
+            return self.rule.value_yuan_per_kwh
+        return max(float(h.column("price_import_yuan_per_kwh").min()), 0.0) / self.grid_to_store

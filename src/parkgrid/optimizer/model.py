@@ -4,7 +4,6 @@ balances that collect their terms, the objective — compiled once into HiGHS.""
 from __future__ import annotations
 
 import time
-from typing import Protocol
 
 import numpy as np
 import pyomo.environ as pyo
@@ -13,7 +12,7 @@ from parkgrid.config import Park
 from parkgrid.optimizer.battery import BatteryBlock
 from parkgrid.optimizer.buses import BusBalance
 from parkgrid.optimizer.cooling import CoolingBlock
-from parkgrid.optimizer.core import Build
+from parkgrid.optimizer.core import AssetBlock, Build
 from parkgrid.optimizer.dcbus import DCBusBlock
 from parkgrid.optimizer.emissions import EmissionsBlock
 from parkgrid.optimizer.flexible import FlexibleBlock
@@ -26,12 +25,6 @@ from parkgrid.schedule import PER_ASSET_COLUMNS, SCHEDULE_COLUMNS
 CO2_COST_WEIGHT = 1e-6
 """Weight of the cost (yuan) next to CO2 (kg) when minimising CO2: picks the cheapest of the
 least-CO2 schedules."""
-
-
-class AssetBlock(Protocol):
-    def build(self, b: pyo.Block, ctx: Build) -> None: ...
-    def day_data(self, h: Horizon) -> dict[str, np.ndarray]: ...
-    def columns(self, out: dict[str, np.ndarray], h: Horizon) -> dict[str, np.ndarray]: ...
 
 
 def asset_blocks(park: Park, co2_rows: bool = False) -> dict[str, AssetBlock]:
@@ -73,7 +66,6 @@ class ParkModel:
             block.build(b, ctx)
         model.objective = pyo.Objective(expr=sum(ctx.costs), sense=pyo.minimize)
         self.compiled = CompiledModel(model, ctx, threads)
-        self.pyomo = model
         self.build_time_s = time.perf_counter() - started
 
     def data(self, h: Horizon) -> dict[str, np.ndarray]:

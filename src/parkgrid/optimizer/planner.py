@@ -75,8 +75,7 @@ class DayAheadOptimizer:
         parts = objective_parts(cols, h, unmet)
         if residual_kwh > 1e-3:
             h.warnings.append(f"netting left {residual_kwh:.4f} kWh without a sink")
-        stored_value = sum(block.stored_value_yuan(out, h) for block in model.blocks.values()
-                           if hasattr(block, "stored_value_yuan"))
+        stored_value = sum(block.stored_value_yuan(out, h) for block in model.blocks.values())
         metadata = solve_metadata(self.park, h, result, build_s, wall_s) | parts | {
             "stored_value_yuan": stored_value, "netting_residual_kwh": residual_kwh,
             "warnings": list(h.warnings)}

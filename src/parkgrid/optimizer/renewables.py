@@ -10,11 +10,11 @@ import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import Park
-from parkgrid.optimizer.core import Build
+from parkgrid.optimizer.core import AssetBlock, Build
 from parkgrid.optimizer.horizon import Horizon
 
 
-class RenewablesBlock:
+class RenewablesBlock(AssetBlock):
     def __init__(self, park: Park) -> None:
         self.sources = [("pv", a.name, a.bus) for a in park.pv]
         self.sources += [("wind", w.name, "ac") for w in park.wind]
