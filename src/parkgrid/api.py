@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +150,7 @@ def _forecast(park: Park, day: pd.Timestamp, inputs: Inputs, forecast: str,
               seed: int) -> tuple[Inputs, Inputs]:
     from parkgrid.simulate import make_forecaster
 
-    actuals = Inputs(park, inputs.series, inputs.weather, inputs.ev_sessions)
+    actuals = replace(inputs, park=park)
     return make_forecaster(forecast, seed)(actuals, day), actuals.window(day,
                                                                         park.steps_per_day)
 

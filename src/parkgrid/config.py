@@ -462,6 +462,10 @@ class Emissions(Strict):
         return self
 
 
+ROLLOUT_HORIZON_H = (24, 168)
+"""The shortest and longest horizon of a rollout's daily plans, hours."""
+
+
 class Objective(Strict):
     """Optimizer settings: penalties, carbon price in the objective, solver limits."""
 
@@ -478,7 +482,8 @@ class Objective(Strict):
         0.005, description="gap of the daily plans in a rollout (`parkgrid run`): a Haiyan "
         "year with perfect forecasts costs the same as at 0.1 % (±0.04 %) in a third of the "
         "time")
-    rollout_horizon_h: Annotated[int, Field(ge=24, le=168)] = Field(
+    rollout_horizon_h: Annotated[int, Field(ge=ROLLOUT_HORIZON_H[0],
+                                            le=ROLLOUT_HORIZON_H[1])] = Field(
         24, description="hours each daily plan of a rollout covers from midnight (forecasts "
         "issued 12:00 the day before); only the first 24 h are applied — a longer horizon "
         "looks ahead at tomorrow's prices and weather")

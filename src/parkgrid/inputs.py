@@ -57,8 +57,8 @@ class Inputs:
     def index(self) -> pd.DatetimeIndex:
         return self.series.index  # type: ignore[return-value]
 
-    def columns(self, prefix: str) -> list[str]:
-        """Columns whose name starts with ``prefix`` (e.g. 'pv_kw_')."""
+    def columns(self, prefix: str | tuple[str, ...]) -> list[str]:
+        """Columns whose name starts with ``prefix`` (e.g. 'pv_kw_'; or any of a tuple)."""
         return [c for c in self.series.columns if c.startswith(prefix)]
 
     def bus_total_kw(self, prefix: str, assets: list, bus: str) -> pd.Series:

@@ -102,5 +102,13 @@ class Schedule:
     state_out: ParkState | None = None
 
 
+def meta_float(value: object) -> float | None:
+    """A number from a schedule's metadata as float, None when absent or not a number."""
+    try:
+        return None if value is None else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
 class Planner(Protocol):
     def __call__(self, inputs: Any, state: ParkState) -> Schedule: ...

@@ -30,7 +30,7 @@ import gc
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -38,7 +38,7 @@ import pandas as pd
 from parkgrid.config import Park
 from parkgrid.errors import SolverError
 from parkgrid.inputs import Inputs
-from parkgrid.schedule import ParkState, Schedule
+from parkgrid.schedule import ParkState, Schedule, meta_float
 from parkgrid.tariff import demand_charge_yuan
 
 METHODS = {
@@ -121,7 +121,7 @@ def perfect_foresight_bound(
 def _month(park: Park, inputs: Inputs, start: pd.Timestamp, end: pd.Timestamp, method: str,
            solve: Solve) -> dict[str, Any]:
     n = round((end - start) / pd.Timedelta(minutes=park.time_step_minutes))
-    window = Inputs(park, *_frames(inputs, start, n))
+    window = replace(inputs.window(start, n), park=park)
     state = ParkState.initial(park).for_month(start.month)
     schedule = solve(window, state, method == "monthly_lp")
     meta = schedule.metadata
@@ -132,24 +132,12 @@ def _month(park: Park, inputs: Inputs, start: pd.Timestamp, end: pd.Timestamp, m
     return {
         "month": start.strftime("%Y-%m"), "start": str(start.date()), "steps": n,
         "status": status,
-        "bound_yuan": float(meta["bound"]), "objective_yuan": _float(meta.get("objective")),
+        "bound_yuan": float(meta["bound"]), "objective_yuan": meta_float(meta.get("objective")),
         "fixed_demand_yuan": demand_charge_yuan(0.0, park.tariff),
-        "parts_yuan": {k: _float(meta.get(k)) for k in PARTS if k in meta},
-        "solve_s": _float(meta.get("solve_time_s")),
-        "build_s": _float(meta.get("build_time_s")),
+        "parts_yuan": {k: meta_float(meta.get(k)) for k in PARTS if k in meta},
+        "solve_s": meta_float(meta.get("solve_time_s")),
+        "build_s": meta_float(meta.get("build_time_s")),
     }
-
-
-def _frames(inputs: Inputs, start: pd.Timestamp, n: int) -> tuple:
-    window = inputs.window(start, n)
-    return window.series, window.weather, window.ev_sessions
-
-
-def _float(value: object) -> float | None:
-    try:
-        return None if value is None else float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
 
 
 def optimizer_solve(park: Park) -> Solve:

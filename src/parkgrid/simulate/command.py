@@ -18,7 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from parkgrid.config import load_park
+from parkgrid.config import ROLLOUT_HORIZON_H, load_park
 from parkgrid.errors import ConfigError
 from parkgrid.inputs import build_inputs
 from parkgrid.report import BASELINE_TITLES, KPI_ROWS, run_bound
@@ -67,8 +67,10 @@ def _check_options(start: str | None, days: int | None, forecast: str, planner: 
                    horizon_h: int | None = None) -> None:
     """Reject bad command-line values with a message naming the option (no traceback)."""
     problems = []
-    if horizon_h is not None and not 24 <= horizon_h <= 168:
-        problems.append(f"--horizon-h: got {horizon_h}; expected whole hours from 24 to 168")
+    shortest, longest = ROLLOUT_HORIZON_H
+    if horizon_h is not None and not shortest <= horizon_h <= longest:
+        problems.append(f"--horizon-h: got {horizon_h}; expected whole hours from {shortest} "
+                        f"to {longest}")
     if forecast not in FORECASTERS:
         problems.append(f"--forecast: got {forecast!r}; expected one of {', '.join(FORECASTERS)}")
     if planner not in PLANNERS:

@@ -208,7 +208,6 @@ class _StepRunner:
     def __init__(self, ctl: Controller, day: _DayData, state: ParkState, absorb: bool) -> None:
         self.ctl, self.day, self.absorb = ctl, day, absorb
         n = len(day.load_ac)
-        self.n = n
         self.soc = [state.battery_soc_kwh.get(b.name, 0.5 * (b.lo_kwh + b.hi_kwh))
                     for b in ctl.batteries]
         self.level = state.tank_level_kwh_th

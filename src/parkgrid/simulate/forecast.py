@@ -72,10 +72,6 @@ def _positions(actuals: Inputs, day_start: pd.Timestamp, n_steps: int | None) ->
     return int(pos), n
 
 
-def _columns_of(series: pd.DataFrame, prefixes: tuple[str, ...]) -> list[str]:
-    return [c for c in series.columns if c.startswith(prefixes)]
-
-
 def lead_time_h(index: pd.DatetimeIndex, day_start: pd.Timestamp, step_h: float) -> np.ndarray:
     """Lead time of each step (its mid-point) from the issue time, hours (12–36 h for the
     planned day)."""
@@ -108,8 +104,8 @@ class Persistence:
         load_pos = _same_weekday_before(actuals, pos, n)
         day = actuals.window(day_start, n)
         series = day.series.copy()
-        for cols, rows in ((_columns_of(series, RE_PREFIXES), re_rows),
-                           (_columns_of(series, LOAD_PREFIXES), load_pos + steps)):
+        for cols, rows in ((day.columns(RE_PREFIXES), re_rows),
+                           (day.columns(LOAD_PREFIXES), load_pos + steps)):
             if cols:
                 series[cols] = actuals.series[cols].to_numpy()[rows]
         weather = actuals.weather.iloc[re_rows].set_axis(day.index)
@@ -159,10 +155,10 @@ class Noisy:
         growth = 0.5 + 0.5 * lead_time_h(day.index, day_start, step_h) / 24.0
         day_key = day_start.date().toordinal()
         groups = {
-            "wind": _columns_of(series, ("wind_kw_",)),
-            "pv": _columns_of(series, ("pv_kw_",)),
-            "cooling": _columns_of(series, ("cooling_load_kw_th",)),
-            "load": _columns_of(series, ("load_kw_",)),
+            "wind": day.columns("wind_kw_"),
+            "pv": day.columns("pv_kw_"),
+            "cooling": day.columns("cooling_load_kw_th"),
+            "load": day.columns("load_kw_"),
         }
         for key, (kind, cols) in enumerate(groups.items()):
             model = self.errors.get(kind)

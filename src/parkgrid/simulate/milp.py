@@ -23,5 +23,4 @@ def milp_planner(park: Park, **options: Any) -> Any:
         return schedule
 
     milp.name = "milp"  # type: ignore[attr-defined]
-    milp.optimizer = optimizer  # type: ignore[attr-defined]
     return milp

@@ -15,16 +15,16 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from parkgrid.config import Park
+from parkgrid.config import ROLLOUT_HORIZON_H, Park
 from parkgrid.errors import SolverError
 from parkgrid.inputs import Inputs, build_inputs
-from parkgrid.schedule import ParkState, Schedule
+from parkgrid.schedule import ParkState, Schedule, meta_float
 from parkgrid.simulate import physics
 from parkgrid.simulate.controller import Controller
 from parkgrid.simulate.forecast import make_forecaster
@@ -139,8 +139,9 @@ def simulate(
     """
     started = time.perf_counter()
     horizon_h = park.objective.rollout_horizon_h if horizon_h is None else horizon_h
-    if not 24 <= horizon_h <= 168:
-        raise ValueError(f"horizon_h must lie within 24–168 h, got {horizon_h}")
+    shortest, longest = ROLLOUT_HORIZON_H
+    if not shortest <= horizon_h <= longest:
+        raise ValueError(f"horizon_h must lie within {shortest}–{longest} h, got {horizon_h}")
     first = pd.Timestamp(f"{park.year}-01-01") if start is None else start
     days = day_starts(park, first, end)
     actuals = _actuals(park, inputs, days)
@@ -185,8 +186,7 @@ def _actuals(park: Park, inputs: Inputs | None, days: pd.DatetimeIndex) -> Input
             inputs.index[-1]:
         raise ValueError(f"the inputs ({inputs.index[0].date()} to {inputs.index[-1].date()}) "
                          f"do not cover the period {days[0].date()} to {end.date()}")
-    return Inputs(park, inputs.series, inputs.weather, inputs.ev_sessions,
-                  inputs.build_seconds)
+    return replace(inputs, park=park)
 
 
 def _plan_day(plan: PlannerFn, fallback: PlannerFn, forecaster: Forecaster, actuals: Inputs,
@@ -219,7 +219,7 @@ def _plan_day(plan: PlannerFn, fallback: PlannerFn, forecaster: Forecaster, actu
     return schedule, DayRecord(
         date, str(meta.get("planner", getattr(plan, "name", "custom"))), status,
         float(meta.get("solve_time_s", meta.get("solve_s", time.perf_counter() - started))),
-        _number(meta.get("gap")), _number(meta.get("objective")))
+        meta_float(meta.get("gap")), meta_float(meta.get("objective")))
 
 
 def _first_day(schedule: Schedule, park: Park) -> Schedule:
@@ -250,13 +250,6 @@ def _origin(exc: BaseException) -> str:
         return "?"
     last = frames[-1]
     return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
-
-
-def _number(value: object) -> float | None:
-    try:
-        return None if value is None else float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
 
 
 def _book_day(record: DayRecord, ledger: pd.DataFrame, day_events: list[str],

@@ -126,8 +126,7 @@ def run(
         strategy.events.append(f"perfect-foresight bound failed: {bound_error}")
     result = RunResult(strategy, base, bound)
     result.kpis = kpi_document(park, result, first, end, forecast, planner, seed,
-                               time.perf_counter() - started)
-    result.kpis["run"]["horizon_h"] = horizon_h
+                               time.perf_counter() - started, horizon_h)
     if bound_error:
         result.kpis["perfect_foresight"] = {"error": bound_error}
     return result
@@ -205,7 +204,8 @@ def without_renewables(inputs: Inputs) -> Inputs:
 
 
 def kpi_document(park: Park, result: RunResult, start: pd.Timestamp, end: pd.Timestamp,
-                 forecast: str, planner: str, seed: int, wall_s: float) -> dict[str, Any]:
+                 forecast: str, planner: str, seed: int, wall_s: float,
+                 horizon_h: int) -> dict[str, Any]:
     """Everything ``kpis.json`` holds (units in key names; shares are fractions)."""
     strategy = kpi.kpis(result.strategy.ledger, park)
     baselines = {name: kpi.kpis(r.ledger, park) for name, r in result.baselines.items()}
@@ -221,7 +221,8 @@ def kpi_document(park: Park, result: RunResult, start: pd.Timestamp, end: pd.Tim
         "park": park.name,
         "period": {"start": str(start.date()), "end": str(end.date()),
                    "days": (end - start).days, "time_step_minutes": park.time_step_minutes},
-        "run": {"forecast": forecast, "planner": planner, "seed": seed, "wall_s": wall_s,
+        "run": {"forecast": forecast, "planner": planner, "seed": seed, "horizon_h": horizon_h,
+                "wall_s": wall_s,
                 "rollout_wall_s": {"strategy": result.strategy.wall_s,
                                    **{n: r.wall_s for n, r in result.baselines.items()}}},
         "units": "key names end in their unit (_kwh, _kwh_th, _kw, _yuan, _t, _tce, _s); "
