@@ -26,7 +26,6 @@ import numpy as np
 from parkgrid.config import load_park
 from parkgrid.inputs import build_inputs
 from parkgrid.simulate.bound import perfect_foresight_bound
-from parkgrid.simulate.kpi import kpis
 from parkgrid.simulate.run import run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,7 +126,7 @@ def perfect_vs_bound(park, inputs, noisy_result, bound_yuan: float, options: dic
     r = run(park, ledger.index[0], len(ledger) // park.steps_per_day, "perfect", "milp",
             inputs=inputs, baselines=(), perfect_foresight=False, keep_schedules=False,
             planner_options=options, horizon_h=horizon_h)
-    cost = kpis(r.strategy.ledger, park)["total_cost_yuan"]
+    cost = r.kpis["strategy"]["total_cost_yuan"]
     gap = 100.0 * (cost - bound_yuan) / abs(bound_yuan)
     ok = gap <= REGRET_TARGET_PCT
     print(f"PERFECT FORECASTS cost {cost:,.0f} yuan vs bound {bound_yuan:,.0f}: "

@@ -32,6 +32,7 @@ from parkgrid.config import load_park as _load_park_file
 from parkgrid.errors import ConfigError
 from parkgrid.inputs import Inputs, build_inputs
 from parkgrid.report import (
+    BOUND_TITLE,
     kpi_frame,
     monthly_frame,
     peaks_frame,
@@ -182,8 +183,7 @@ def pareto_front(park: Park, date: object, n_points: int = 6, *, inputs: Inputs 
     day = _start(park, date)
     inputs = _inputs_for(park, day, inputs)
     predicted, _ = _forecast(park, day, inputs, forecast, seed)
-    result = front(predicted, state, n_points, park=park)
-    return result if isinstance(result, pd.DataFrame) else pd.DataFrame(result)
+    return front(predicted, state, n_points, park=park)
 
 
 # --- a period ---------------------------------------------------------------------------------
@@ -294,7 +294,7 @@ class RunSummary:
     def plot_cost_breakdown(self) -> Figure:
         """Cost by part (energy, demand charge, export revenue, degradation), per strategy."""
         table = self.table().T
-        return plots.cost_breakdown(table.drop(index="perfect foresight", errors="ignore"))
+        return plots.cost_breakdown(table.drop(index=BOUND_TITLE, errors="ignore"))
 
     def save(self, out: Path | str, report: bool = True) -> Path:
         """Write the results folder (kpis.json, timeseries.parquet, schedules/, events.log)

@@ -86,11 +86,9 @@ class ParkState:
         without a month is taken to be of ``month``)."""
         if self.month == month:
             return self
-        if self.month is None:
-            return ParkState(dict(self.battery_soc_kwh), self.tank_level_kwh_th,
-                             dict(self.chillers_on), self.month_peak_kw, month)
         return ParkState(dict(self.battery_soc_kwh), self.tank_level_kwh_th,
-                         dict(self.chillers_on), 0.0, month)
+                         dict(self.chillers_on),
+                         self.month_peak_kw if self.month is None else 0.0, month)
 
 
 @dataclass
