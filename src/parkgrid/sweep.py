@@ -113,8 +113,7 @@ def share_inputs(client: Any, sweep: Sweep, todo: list[Variant]) -> dict[str, An
 
 def _failed_row(variant: Variant, exc: BaseException) -> dict[str, Any]:
     """The row of a task that died outside run_variant (worker lost, cancelled)."""
-    return {"variant_id": variant.id, "variant": variant.index, "park": variant.park_label,
-            **variant.values, "status": "failed",
+    return {**variant.row_head(), "status": "failed",
             "error": f"{type(exc).__name__}: {' '.join(str(exc).split())}"}
 
 

@@ -71,8 +71,7 @@ def consolidate(out: Path, variants: list[Variant], axes: list[str]) -> pd.DataF
     rows = read_rows(out)
     records = []
     for v in variants:
-        row = rows.get(v.id) or {"variant_id": v.id, "variant": v.index, "park": v.park_label,
-                                 **v.values, "status": "missing", "error": ""}
+        row = rows.get(v.id) or {**v.row_head(), "status": "missing", "error": ""}
         records.append(row)
     table = pd.DataFrame.from_records(records)
     front = [c for c in ["variant_id", "variant", "park", *axes] if c in table.columns]

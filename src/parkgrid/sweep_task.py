@@ -84,8 +84,7 @@ def run_variant(variant: Variant, rollout: Rollout, kpis: list[str] | None,
                 always: tuple[str, ...], shared: Inputs | None) -> dict[str, Any]:
     """One variant's row: identifiers, swept values, KPIs, status, error and run time."""
     started_unix, started = time.time(), time.perf_counter()
-    row: dict[str, Any] = {"variant_id": variant.id, "variant": variant.index,
-                           "park": variant.park_label, **variant.values}
+    row: dict[str, Any] = variant.row_head()
     built = shared is None
     try:
         park = variant.park()

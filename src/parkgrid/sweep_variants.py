@@ -44,6 +44,11 @@ class Variant:
         """The validated park of this variant."""
         return parse_park(self.doc, self.park_file)
 
+    def row_head(self) -> dict[str, Any]:
+        """The identifying columns of its result row: id, number, park and swept values."""
+        return {"variant_id": self.id, "variant": self.index, "park": self.park_label,
+                **self.values}
+
     def describe(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
         return f"variant {self.index} ({self.park_label}{': ' + shown if shown else ''})"
