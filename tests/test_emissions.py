@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from parkgrid import emissions
-from parkgrid.config import parse_park
+from parkgrid.config import load_park, parse_park
 from parkgrid.errors import ConfigError, InputDataError
 
 TZ = "Asia/Shanghai"
@@ -87,3 +87,11 @@ def test_mee_unknown_year_lists_the_years() -> None:
 def test_tce_per_kwh_follows_the_convention(gce: float, tce: float) -> None:
     park = make_park(grid_factor_t_per_mwh=0.5, coal_gce_per_kwh=gce)
     assert emissions.tce_per_kwh(park.emissions) == pytest.approx(tce)
+
+
+@pytest.mark.parametrize("park_file,region", [("haiyan", "zhejiang"), ("dameisha", "guangdong")])
+def test_the_reference_parks_use_their_provinces_mee_factor(park_file: str, region: str) -> None:
+    models = Path(__file__).resolve().parents[1] / "models"
+    park = load_park(models / f"{park_file}.yaml")
+    assert park.emissions.grid_factor_t_per_mwh == emissions.mee_grid_factor_t_per_mwh(region,
+                                                                                      2023)

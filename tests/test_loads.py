@@ -344,19 +344,20 @@ def test_sessions_outside_the_period_are_left_out(tmp_path: Path) -> None:
     assert len(read_file(tmp_path, text)) == 4
 
 
-def test_unknown_charger_names_the_row(tmp_path: Path) -> None:
-    msg = file_error(tmp_path, SESSIONS_CSV.replace("30,fast", "30,rapid"))
-    assert "EV sessions: row 4: unknown charger 'rapid'; expected one of ['fast', 'slow']" in msg
-
-
-def test_departure_before_arrival_names_the_row(tmp_path: Path) -> None:
-    msg = file_error(tmp_path, SESSIONS_CSV.replace("17:10", "07:10"))
-    assert "row 2: departure 2025-03-03 07:10 is not after arrival 2025-03-03 08:07" in msg
-
-
-def test_unreachable_energy_names_the_row(tmp_path: Path) -> None:
-    msg = file_error(tmp_path, SESSIONS_CSV.replace("40,slow", "80,slow"))
-    assert "row 2: energy_kwh 80 cannot be delivered in the 9.05 h stay at 7 kW" in msg
+@pytest.mark.parametrize("old,new,expected", [
+    ("30,fast", "30,rapid",
+     "EV sessions: row 4: unknown charger 'rapid'; expected one of ['fast', 'slow']"),
+    ("17:10", "07:10",
+     "row 2: departure 2025-03-03 07:10 is not after arrival 2025-03-03 08:07"),
+    ("40,slow", "80,slow", "row 2: energy_kwh 80 cannot be delivered in the 9.05 h stay at 7 kW"),
+    ("2025-03-03 09:10", "soon", "row 4: cannot read arrival 'soon'"),
+    ("charger", "pile", "missing column(s) ['charger']"),
+    ("50,fast", "-5,fast", "row 3: energy_kwh '-5' is not a number ≥ 0"),
+], ids=["unknown charger", "departure before arrival", "unreachable energy", "bad timestamp",
+        "missing column", "negative energy"])
+def test_a_bad_session_file_names_the_row_and_the_problem(tmp_path: Path, old: str, new: str,
+                                                          expected: str) -> None:
+    assert expected in file_error(tmp_path, SESSIONS_CSV.replace(old, new))
 
 
 def test_too_many_overlapping_sessions_for_the_piles(tmp_path: Path) -> None:
@@ -366,21 +367,6 @@ def test_too_many_overlapping_sessions_for_the_piles(tmp_path: Path) -> None:
     msg = file_error(tmp_path, text)
     assert ("row 5: charger 'fast' has 4 pile(s), all in use at 2025-03-03 09:30 "
             "(rows [3, 4, 6, 7])") in msg
-
-
-def test_bad_timestamp_names_the_row(tmp_path: Path) -> None:
-    msg = file_error(tmp_path, SESSIONS_CSV.replace("2025-03-03 09:10", "soon"))
-    assert "row 4: cannot read arrival 'soon'" in msg
-
-
-def test_missing_column_is_named(tmp_path: Path) -> None:
-    msg = file_error(tmp_path, SESSIONS_CSV.replace("charger", "pile"))
-    assert "missing column(s) ['charger']" in msg
-
-
-def test_negative_energy_names_the_row(tmp_path: Path) -> None:
-    msg = file_error(tmp_path, SESSIONS_CSV.replace("50,fast", "-5,fast"))
-    assert "row 3: energy_kwh '-5' is not a number ≥ 0" in msg
 
 
 # --- deferrable windows --------------------------------------------------------------------------

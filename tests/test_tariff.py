@@ -267,31 +267,19 @@ def test_custom_calendar_hours_not_covering_the_day(tmp_path: Path) -> None:
         in msg
 
 
-def test_custom_calendar_unknown_period(tmp_path: Path) -> None:
-    msg = custom_error(tmp_path, CUSTOM.replace('"22-24": valley', '"22-24": night'))
-    assert ("seasons.0.hours.22-24: got 'night'; expected 'sharp', 'peak', 'flat', 'valley' or "
-            "'deep_valley'") in msg
-
-
-def test_custom_calendar_unknown_key(tmp_path: Path) -> None:
-    msg = custom_error(tmp_path, CUSTOM + "holiday_rule: []\n")
-    assert "holiday_rule: unknown key" in msg
-
-
-def test_custom_calendar_missing_month(tmp_path: Path) -> None:
-    msg = custom_error(tmp_path, CUSTOM.replace(", 12]", "]"))
-    assert "every month 1–12 in exactly one season (missing [12])" in msg
-
-
-def test_custom_calendar_bad_hour_range(tmp_path: Path) -> None:
-    msg = custom_error(tmp_path, CUSTOM.replace('"22-24"', '"22-25"'))
-    assert "hour range '22-25' should run forward within 00:00–24:00" in msg
-
-
-def test_custom_calendar_unknown_festival(tmp_path: Path) -> None:
-    text = CUSTOM + 'holiday_rules:\n  - festivals: [christmas]\n    hours: {"10-14": valley}\n'
-    msg = custom_error(tmp_path, text)
-    assert "holiday_rules.0.festivals.0: got 'christmas'" in msg
+@pytest.mark.parametrize("text,expected", [
+    (CUSTOM.replace('"22-24": valley', '"22-24": night'),
+     "seasons.0.hours.22-24: got 'night'; expected 'sharp', 'peak', 'flat', 'valley' or "
+     "'deep_valley'"),
+    (CUSTOM + "holiday_rule: []\n", "holiday_rule: unknown key"),
+    (CUSTOM.replace(", 12]", "]"), "every month 1–12 in exactly one season (missing [12])"),
+    (CUSTOM.replace('"22-24"', '"22-25"'),
+     "hour range '22-25' should run forward within 00:00–24:00"),
+    (CUSTOM + 'holiday_rules:\n  - festivals: [christmas]\n    hours: {"10-14": valley}\n',
+     "holiday_rules.0.festivals.0: got 'christmas'"),
+], ids=["unknown period", "unknown key", "missing month", "bad hour range", "unknown festival"])
+def test_a_bad_custom_calendar_names_the_field(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in custom_error(tmp_path, text)
 
 
 def test_custom_calendar_without_price_for_a_period(tmp_path: Path) -> None:
