@@ -87,6 +87,7 @@ class Controller:
         self.chiller_cap = sum(c.capacity_kw_th for c in self.chillers)
         self.tank = park.cooling.tank if park.cooling else None
         self.ev_delivered_kwh: dict[tuple, float] = {}
+        self.absent_columns: list[str] | None = None  # set by the first day's ledger
 
     # ------------------------------------------------------------------ per day
     def run_day(self, plan: Schedule, actual: Inputs, state: ParkState) -> DayResult:
@@ -508,8 +509,11 @@ class _StepRunner:
         cols["tou_period"] = s["tou_period"].to_numpy()
         cols["co2_kg_per_kwh"] = s["co2_kg_per_kwh"].to_numpy()
         frame = pd.DataFrame(cols, index=actual.index)
-        missing = [c for c in SCHEDULE_COLUMNS if not physics.columns_like(frame, c)]
-        for c in missing:  # a kind of asset the park lacks: the column is all zeros
+        ctl = self.ctl
+        if ctl.absent_columns is None:  # the kinds of asset the park lacks: the same every day
+            ctl.absent_columns = [c for c in SCHEDULE_COLUMNS
+                                  if not physics.columns_like(frame, c)]
+        for c in ctl.absent_columns:  # all zeros
             frame[c] = 0.0
         return frame
 
