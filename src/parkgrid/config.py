@@ -50,6 +50,47 @@ class DataFile(Strict):
     )
 
 
+class Cost(Strict):
+    """What an asset costs over its life (yuan, excl. VAT). ``size`` is the asset's own size
+    field: kWp (PV), kW rated (wind: count × turbine), kWh (battery), kW_th (chiller),
+    kWh_th (tank), kW (DC converter; chargers: count × power). docs/economics.md."""
+
+    existing: bool = Field(False, description="already built: no initial capex (replacements, "
+                           "O&M and residual value still counted)")
+    capex_yuan_per_unit: NonNegFloat = Field(description="installed cost per unit of size")
+    capex_yuan_per_kw: NonNegFloat = Field(
+        0.0, description="battery: power part (PCS) per kW; tank: per kW_th of charge rate")
+    capex_fixed_yuan: NonNegFloat = Field(0.0, description="size-independent part")
+    om_yuan_per_unit_year: NonNegFloat = Field(description="fixed O&M per unit of size and year")
+    lifetime_years: Annotated[int, Field(ge=1, le=100)]
+    replacement_cost_fraction: NonNegFloat = Field(
+        1.0, description="each replacement (at every lifetime within the analysis period) "
+        "costs this fraction of today's capex")
+    degradation_pct_per_year: Annotated[float, Field(ge=0, lt=10)] = Field(
+        0.0, description="PV / wind: output loss per year (applied to RE-driven savings)")
+
+
+BASELINE_WITHOUT = {"grid_only": ("pv", "wind", "batteries", "tank"),
+                    "re_no_storage": ("batteries", "tank")}
+"""The asset kinds each economics baseline runs without (the investment judged)."""
+
+
+class Economics(Strict):
+    """Lifecycle economics of the park against a baseline (docs/economics.md)."""
+
+    analysis_years: Annotated[int, Field(ge=1, le=60)]
+    discount_rate: Annotated[float, Field(ge=0, lt=1)] = Field(
+        description="nominal, per year (0.07 = 7 %)")
+    electricity_escalation: Annotated[float, Field(gt=-0.5, lt=1)] = Field(
+        0.0, description="energy, demand and export prices, per year")
+    om_escalation: Annotated[float, Field(gt=-0.5, lt=1)] = Field(0.0, description="per year")
+    carbon_price_yuan_per_t: NonNegFloat | None = Field(
+        None, description="value of avoided CO2; default: emissions.carbon_price_yuan_per_t")
+    baseline: Literal["grid_only", "re_no_storage"] = Field(
+        "grid_only", description="what the investment is judged against: 'grid_only' (the "
+        "park without PV, wind and storage) or 're_no_storage' (without storage)")
+
+
 class Site(Strict):
     """Where the park is: coordinates and the IANA time zone of its local time."""
 
@@ -108,6 +149,7 @@ class PVArray(Strict):
     module: str | None = Field(None, description="CEC module name (model 'cec')")
     inverter: str | None = Field(None, description="CEC inverter name (model 'cec')")
     profile: DataFile | None = Field(None, description="measured output instead of the model")
+    cost: Cost | None = None
 
     @model_validator(mode="after")
     def _cec_needs_parts(self) -> PVArray:
@@ -174,6 +216,7 @@ class WindFarm(Strict):
     availability: Fraction = 0.97
     wake_losses: Fraction = 0.05
     profile: DataFile | None = None
+    cost: Cost | None = None
 
 
 class EndSoc(Strict):
@@ -212,6 +255,7 @@ class Battery(Strict):
     end_soc: EndSoc = EndSoc()
     self_discharge_pct_per_h: Annotated[float, Field(ge=0, lt=10)] = 0.01
     degradation_cost_yuan_per_kwh: NonNegFloat = 0.15
+    cost: Cost | None = None
 
     @model_validator(mode="after")
     def _window(self) -> Battery:
@@ -246,6 +290,7 @@ class Chiller(Strict):
     cop_curve: CopCurve | None = None
     min_part_load: Fraction = 0.0
     bus: Bus = "ac"
+    cost: Cost | None = None
 
     @model_validator(mode="after")
     def _one_cop(self) -> Chiller:
@@ -263,6 +308,7 @@ class Tank(Strict):
     standing_loss_pct_per_h: Annotated[float, Field(ge=0, lt=10)] = 0.08
     level_initial: Fraction = 0.0
     end_level: EndSoc = EndSoc()
+    cost: Cost | None = None
 
 
 class CoolingLoadModel(Strict):
@@ -296,6 +342,7 @@ class DCBus(Strict):
 
     converter_kw: PositiveFloat
     converter_efficiency: Efficiency = 0.97
+    cost: Cost | None = None
 
 
 class Buses(Strict):
@@ -355,6 +402,7 @@ class Charger(Strict):
     power_kw: PositiveFloat
     efficiency: Efficiency = 0.95
     bus: Bus = "dc"
+    cost: Cost | None = None
 
 
 class EVSessionModel(Strict):
@@ -513,6 +561,8 @@ class Park(Strict):
     tariff: Tariff
     emissions: Emissions
     objective: Objective = Objective()
+    economics: Economics | None = Field(None, description="lifecycle economics; none: "
+                                        "kpis.json has no economics section")
     source_file: Path | None = Field(None, exclude=True, description="set by load_park")
 
     @model_validator(mode="after")
@@ -529,7 +579,30 @@ class Park(Strict):
                     f"assets on bus 'dc' ({', '.join(on_dc)}) need 'buses.dc' "
                     "(converter_kw, converter_efficiency)"
                 )
+        if self.economics is not None:
+            uncosted = [name for kind, name, asset in self.costed_assets()
+                        if kind in BASELINE_WITHOUT[self.economics.baseline]
+                        and asset.cost is None]
+            if uncosted:
+                raise ValueError(
+                    f"economics (baseline {self.economics.baseline!r}) needs a 'cost' block on "
+                    f"{', '.join(uncosted)}")
         return self
+
+    def costed_assets(self) -> list[tuple[str, str, BaseModel]]:
+        """(kind, name, config) of every asset that can carry a ``cost`` block."""
+        out: list[tuple[str, str, BaseModel]] = [("pv", a.name, a) for a in self.pv]
+        out += [("wind", a.name, a) for a in self.wind]
+        out += [("batteries", a.name, a) for a in self.batteries]
+        if self.cooling is not None:
+            out += [("chillers", a.name, a) for a in self.cooling.chillers]
+            if self.cooling.tank is not None:
+                out.append(("tank", "tank", self.cooling.tank))
+        if self.buses.dc is not None:
+            out.append(("converter", "dc_converter", self.buses.dc))
+        if self.ev is not None:
+            out += [("chargers", a.name, a) for a in self.ev.chargers]
+        return out
 
     def dc_assets(self) -> list[BaseModel]:
         """Every asset placed on the DC bus."""

@@ -8,6 +8,8 @@ Layout of ``DIR``:
   CO2-factor columns.
 - ``schedules/`` — each day's plan (``YYYY-MM-DD.parquet``, written by
   :mod:`parkgrid.export` with its metadata).
+- ``cashflow.csv`` — the year-by-year cash flow of ``kpis["economics"]`` (when the park has
+  an ``economics`` section; docs/economics.md).
 - ``events.log`` — fallbacks to the rule-based planner, unserved energy, warnings.
 
 The folder is written under a temporary name beside ``DIR`` and renamed into place; an
@@ -26,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from parkgrid.economics import cashflow_frame
 from parkgrid.export import jsonable, write_schedule
 from parkgrid.schedule import Schedule
 
@@ -33,6 +36,7 @@ KPIS_FILE = "kpis.json"
 TIMESERIES_FILE = "timeseries.parquet"
 SCHEDULES_DIR = "schedules"
 EVENTS_FILE = "events.log"
+CASHFLOW_FILE = "cashflow.csv"
 
 
 def write_results(out: Path | str, kpis: Mapping[str, Any], ledger: pd.DataFrame,
@@ -51,6 +55,8 @@ def write_results(out: Path | str, kpis: Mapping[str, Any], ledger: pd.DataFrame
         (tmp / SCHEDULES_DIR).mkdir()
         for date, schedule in schedules.items():
             write_schedule(schedule, tmp / SCHEDULES_DIR / f"{date}.parquet")
+        if "cashflow" in (kpis.get("economics") or {}):
+            cashflow_frame(kpis["economics"]).to_csv(tmp / CASHFLOW_FILE, index=False)
         (tmp / EVENTS_FILE).write_text("".join(f"{e}\n" for e in events), encoding="utf-8")
         _replace_dir(tmp, out)
     finally:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from parkgrid import economics
 from parkgrid.config import Park
 from parkgrid.inputs import Inputs, build_inputs
 from parkgrid.schedule import SCHEMA_VERSION
@@ -216,7 +217,7 @@ def kpi_document(park: Park, result: RunResult, start: pd.Timestamp, end: pd.Tim
             k["co2_avoided_t"] = baselines["grid_only"]["co2_t"] - k["co2_t"]
     if "co2_avoided_t" in comparison:
         strategy["co2_avoided_t"] = comparison["co2_avoided_t"]
-    return {
+    document = {
         "schema_version": SCHEMA_VERSION,
         "park": park.name,
         "period": {"start": str(start.date()), "end": str(end.date()),
@@ -236,3 +237,6 @@ def kpi_document(park: Park, result: RunResult, start: pd.Timestamp, end: pd.Tim
         "solver": kpi.solver_stats(result.strategy.days_frame()),
         "events": len(result.strategy.events),
     }
+    if park.economics is not None:
+        document["economics"] = economics.evaluate(park, strategy, baselines)
+    return document
