@@ -299,6 +299,18 @@ def test_best_variants_ignore_failed_ones() -> None:
     assert best == {"cost": 1, "CO2": 2, "self-sufficiency": 1}
 
 
+def test_sweeps_rank_by_npv_first_with_capex_beside_savings() -> None:
+    from parkgrid.sweep_report import summary_table
+
+    table = summary_frame().assign(**{"economics.npv_yuan": [7.0, -1.0, 9.0, 20.0],
+                                      "economics.capex_yuan": [1.0, 2.0, 3.0, 0.0],
+                                      "economics.first_year_savings_yuan": [4.0, 5.0, 6.0, 0.0]})
+    label, row = best_variants(table)[0]
+    assert (label, int(row["variant"])) == ("NPV", 2)  # the biggest cost saver is not best
+    headers = [c.header for c in summary_table(table, ["a", "b"], "t").columns]
+    assert headers[2:5] == ["npv_yuan", "capex_yuan", "savings yuan"]
+
+
 def test_plots_are_written_per_axis_and_pareto(tmp_path: Path) -> None:
     written = plot_all(summary_frame(), [["a"], ["b"]], tmp_path)
     assert sorted(p.name for p in written) == ["kpi_vs_a.png", "kpi_vs_b.png",

@@ -491,3 +491,35 @@ def solve_times(days: pd.DataFrame, title: str = "Planner solve time per day") -
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="y")
     return fig
+
+
+def cashflow(flow: pd.DataFrame, title: str = "Cash flow against the baseline") -> Figure:
+    """A lifecycle cash flow (``parkgrid.economics.COLUMNS``), yuan: each year's lines
+    stacked (costs below zero), the cumulative and the discounted cumulative as lines."""
+    fig = _figure(9, 4.5)
+    ax = fig.subplots()
+    years = flow["year"].to_numpy()
+    parts = (("capex_yuan", "capex", "#7f7f7f"), ("replacement_yuan", "replacement", "#6a3d9a"),
+             ("om_yuan", "O&M", "#bdbdbd"), ("energy_savings_yuan", "energy saving", "#2b6cb0"),
+             ("demand_savings_yuan", "demand-charge saving", "#e6550d"),
+             ("export_savings_yuan", "export", "#17becf"),
+             ("carbon_value_yuan", "carbon value", "#33a02c"),
+             ("residual_value_yuan", "residual value", "#f5b800"))
+    up, down = np.zeros(len(flow)), np.zeros(len(flow))
+    for key, label, colour in parts:
+        values = flow[key].astype(float).to_numpy()
+        if not np.any(values):
+            continue
+        base = np.where(values >= 0, up, down)
+        ax.bar(years, values, bottom=base, color=colour, label=label, width=0.8)
+        up += np.clip(values, 0, None)
+        down += np.clip(values, None, 0)
+    ax.plot(years, flow["cumulative_yuan"], "k-", marker=".", label="cumulative")
+    ax.plot(years, flow["cumulative_discounted_yuan"], "k--", label="cumulative, discounted")
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xlabel("year")
+    ax.set_ylabel("yuan")
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
+    return fig

@@ -201,6 +201,11 @@ def _cards(doc: dict[str, Any]) -> str:
               "CO2 avoided vs grid only"),
              ("comparison.regret_pct", comp.get("regret_pct"), 1.0, "{:.2f} %",
               "regret vs perfect foresight")]
+    eco = doc.get("economics") or {}
+    items += [("economics.npv_yuan", eco.get("npv_yuan"), 1.0, "{:,.0f} yuan",
+               f"NPV over {eco.get('analysis_years')} yr"),
+              ("economics.simple_payback_years", eco.get("simple_payback_years"), 1.0,
+               "{:.1f} yr", "simple payback")]
     cards = []
     for path, value, scale, fmt, label in items:
         if value is None:
@@ -263,6 +268,39 @@ def comparison_html(doc: dict[str, Any]) -> str:
             f'{_e(_fmt(comp["regret_pct"], 1.0, "{:.2f}"))}</span> %). '
             f'Bound: {_e(bound.get("description", bound.get("method", "")))}.</p>')
     return "".join(parts)
+
+
+ECONOMICS_ROWS: list[Row] = [
+    ("net present value", "npv_yuan", "yuan", 1.0, "{:,.0f}"),
+    ("investment (capex, year 0)", "capex_yuan", "yuan", 1.0, "{:,.0f}"),
+    ("savings in year 1", "first_year_savings_yuan", "yuan", 1.0, "{:,.0f}"),
+    ("internal rate of return", "irr", "%", 100.0, "{:.1f}"),
+    ("simple payback", "simple_payback_years", "yr", 1.0, "{:.1f}"),
+    ("discounted payback", "discounted_payback_years", "yr", 1.0, "{:.1f}"),
+    ("lifecycle cost", "lifecycle_cost_yuan", "yuan", 1.0, "{:,.0f}"),
+    ("lifecycle cost of the baseline", "baseline_lifecycle_cost_yuan", "yuan", 1.0, "{:,.0f}"),
+    ("LCOE of on-site RE", "lcoe_yuan_per_kwh", "yuan/kWh", 1.0, "{:.3f}"),
+    ("LCOS of the batteries", "lcos_yuan_per_kwh", "yuan/kWh", 1.0, "{:.3f}"),
+    ("cost per t CO2 avoided", "co2_abatement_cost_yuan_per_t", "yuan/t", 1.0, "{:,.0f}"),
+]
+
+
+def economics_html(doc: dict[str, Any]) -> str:
+    """The economics section (none when the park has no ``economics``)."""
+    eco = doc.get("economics")
+    if not eco:
+        return ""
+    if "error" in eco:
+        return _section("economics", "Economics", f'<p class="fail">{_e(eco["error"])}</p>')
+    rows = [f'<tr><td>{_e(label)}</td><td class="unit">{_e(unit)}</td>'
+            f'{_cell(f"economics.{key}", eco.get(key), scale, fmt, "main")}</tr>'
+            for label, key, unit, scale, fmt in ECONOMICS_ROWS]
+    note = (f"Against the baseline '{eco['baseline']}' over {eco['analysis_years']} years at "
+            f"{100 * eco['discount_rate']:.1f} % a year: the simulated period stands for every "
+            "year, escalated and degraded (docs/economics.md); cashflow.csv has every line.")
+    return _section("economics", "Economics: what the investment pays",
+                    _table(["metric", "unit", "value"], rows),
+                    f'<p class="note">{_e(note)}</p>')
 
 
 def zero_carbon_html(doc: dict[str, Any]) -> str:
@@ -417,6 +455,12 @@ def report_figures(doc: dict[str, Any], ledger: pd.DataFrame,
     figs.append(("storage_levels", "Battery energy (kWh) and tank level (kWh_th) in the week "
                  "around the peak day.", plots.storage_levels(week, limits, tank,
                                                               "Storage around the peak day")))
+    if "cashflow" in (doc.get("economics") or {}):
+        from parkgrid.economics import cashflow_frame
+
+        figs.append(("cashflow", "Cash flow of the investment against the baseline, year by "
+                     "year (yuan; docs/economics.md).",
+                     plots.cashflow(cashflow_frame(doc["economics"]))))
     return figs
 
 
@@ -466,6 +510,7 @@ def render_report(doc: dict[str, Any], ledger: pd.DataFrame, events: list[str],
         _section("kpis", "KPIs: the strategy and the baselines", kpi_table_html(doc),
                  '<p class="note">' + _e(doc.get("units", "")) + "</p>",
                  "<h3>Savings and regret</h3>", comparison_html(doc)),
+        economics_html(doc),
         _section("zero-carbon", "Zero-carbon park indicators", zero_carbon_html(doc)),
         _section("plots", "Plots", figures),
         _section("monthly", "Month by month", monthly_html(doc)),

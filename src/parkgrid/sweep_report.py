@@ -12,11 +12,14 @@ from rich.table import Table
 # The simulator's period-level KPI keys the summary and the plots rank variants by:
 # (column, label, True if lower is better).
 CRITERIA = (
+    ("economics.npv_yuan", "NPV", False),  # first: sweeps rank by lifecycle value
     ("cost_yuan", "cost", True),
     ("co2_t", "CO2", True),
     ("self_sufficiency", "self-sufficiency", False),
 )
-SUMMARY_KPIS = tuple(c[0] for c in CRITERIA)
+SUMMARY_KPIS = (CRITERIA[0][0], "economics.capex_yuan", "economics.first_year_savings_yuan",
+                *(c[0] for c in CRITERIA[1:]))
+"""Shown for each best variant: NPV with the capex and the yearly savings beside it."""
 
 
 def ok_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -42,7 +45,8 @@ def summary_table(table: pd.DataFrame, axes: list[str], title: str) -> Table:
     out.add_column("variant", ratio=1, overflow="fold")
     kpis = [c for c in SUMMARY_KPIS if c in table]
     for kpi in kpis:
-        out.add_column(kpi.replace("_", " ", 1) if len(kpi) > 10 else kpi, justify="right")
+        name = kpi.removeprefix("economics.").replace("first_year_", "")
+        out.add_column(name.replace("_", " ", 1) if len(name) > 10 else name, justify="right")
     shown = (["park"] if table["park"].nunique() > 1 else []) + axes
     for label, row in best_variants(table):
         values = [f"{a} = {_fmt(row[a])}" for a in shown]

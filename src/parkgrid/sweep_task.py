@@ -45,8 +45,10 @@ def rollout_kpis(park: Park, rollout: Rollout, inputs: Inputs | None) -> dict[st
     doc = result.kpis
     solver = {k: v for k, v in doc["solver"].items() if k not in ("per_day", "fallback_days")}
     solver["fallback_days"] = len(doc["solver"].get("fallback_days", []))
+    economics = {k: v for k, v in (doc.get("economics") or {}).items() if k != "cashflow"}
     return {**doc["strategy"], "comparison": doc["comparison"], "solver": solver,
-            "baselines": doc["baselines"], "perfect_foresight": doc["perfect_foresight"] or {}}
+            "baselines": doc["baselines"], "perfect_foresight": doc["perfect_foresight"] or {},
+            "economics": economics}
 
 
 def flatten(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -63,7 +65,8 @@ def flatten(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-DEFAULT_KPIS = ("comparison.*", "solver.*", "zero_carbon.*.pass", "perfect_foresight.*")
+DEFAULT_KPIS = ("comparison.*", "solver.*", "zero_carbon.*.pass", "perfect_foresight.*",
+                "economics.*")
 """Collected besides the strategy's top-level KPIs when the sweep file lists none."""
 
 
