@@ -192,3 +192,29 @@ def test_shipped_parks_carry_sourced_costs(name):
         if line.strip().startswith(("capex_yuan_per_unit", "om_yuan_per_unit_year",
                                     "lifetime_years", "replacement_cost_fraction")):
             assert "economics.md" in line or "(est.)" in line, line
+
+
+AGREED_KEYS = {"npv_yuan", "irr", "simple_payback_years", "discounted_payback_years",
+               "lifecycle_cost_yuan", "capex_yuan", "lcoe_yuan_per_kwh", "lcos_yuan_per_kwh",
+               "co2_abatement_cost_yuan_per_t"}
+
+
+def test_a_run_carries_the_economics_of_its_own_kpis(make_park):
+    from parkgrid.simulate import run
+
+    park = make_park(pv=[{**PV, "cost": cost(capex_yuan_per_unit=3000.0, lifetime_years=25,
+                                             om_yuan_per_unit_year=40.0)}],
+                     batteries=[{**BATTERY, "cost": cost(capex_yuan_per_unit=900.0,
+                                                         lifetime_years=12)}],
+                     economics=eco(analysis_years=20, discount_rate=0.07))
+    doc = run(park, "2025-07-01", 2, "perfect", "milp", perfect_foresight=False,
+              parallel=False).kpis
+    section = doc["economics"]
+    assert AGREED_KEYS <= set(section)
+    assert section["capex_yuan"] == pytest.approx(100.0 * 3000.0 + 10.0 * 900.0)
+    year1 = section["cashflow"][1]
+    base, strategy = doc["baselines"]["grid_only"], doc["strategy"]
+    assert year1["energy_savings_yuan"] == pytest.approx(
+        (base["energy_cost_yuan"] - strategy["energy_cost_yuan"]) * 365.0 / 2.0)
+    assert year1["demand_savings_yuan"] == pytest.approx(
+        (base["demand_charge_yuan"] - strategy["demand_charge_yuan"]) * 12.0)

@@ -293,3 +293,20 @@ def test_report_renders_in_a_headless_browser_with_the_kpi_table_and_every_plot(
         assert w > 0 and h > 0, name
         assert not blank(pixels[y:y + h, x:x + w]), f"{name} is blank in the screenshot"
     shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_report_shows_what_the_investment_pays(milp_run: Path) -> None:
+    doc = kpis_json(milp_run)
+    shown = {cell["data-kpi"] for cell in parse(milp_run).cells}
+    assert {"economics.npv_yuan", "economics.simple_payback_years",
+            "economics.capex_yuan"} <= shown
+    assert "cashflow" in {image["data-plot"] for image in parse(milp_run).images}
+    assert (milp_run / "cashflow.csv").is_file()
+    assert doc["economics"]["baseline"] == "grid_only"
+
+
+def test_report_says_when_the_economics_baseline_was_not_run(rules_run: Path) -> None:
+    text = (rules_run / REPORT_FILE).read_text(encoding="utf-8")
+    assert "baseline &#x27;re_no_storage&#x27; was not run" in text or \
+        "baseline 're_no_storage' was not run" in text
+    assert not (rules_run / "cashflow.csv").exists()
