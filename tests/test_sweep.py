@@ -234,6 +234,8 @@ def test_variant_row_holds_values_kpis_and_run_time() -> None:
     assert row["batteries.0.energy_kwh"] == 2000
     assert row["inputs_built_in_task"] is True
     assert np.isfinite(row["cost_yuan"]) and row["cost_yuan"] > 0
+    # the park's economics baseline (Haiyan: re_no_storage) is run for the NPV
+    assert np.isfinite(row["economics.npv_yuan"]) and row["economics.capex_yuan"] > 0
     json.dumps(row, allow_nan=False)
 
 

@@ -34,13 +34,17 @@ def build_shared_inputs(park: Park, rollout: Rollout) -> Inputs:
 
 def rollout_kpis(park: Park, rollout: Rollout, inputs: Inputs | None) -> dict[str, Any]:
     """Run the variant's rollout (``parkgrid run``'s engine) and return its KPIs: the
-    strategy's period KPIs at the top level, then ``comparison``, ``solver``, ``baselines``
-    and ``perfect_foresight`` sections (units in key names, as in kpis.json)."""
+    strategy's period KPIs at the top level, then ``comparison``, ``solver``, ``baselines``,
+    ``perfect_foresight`` and ``economics`` sections (units in key names, as in kpis.json).
+    The park's economics baseline is run besides the rollout's baselines."""
     from parkgrid.simulate import run
 
     start, end = rollout.period(park.year)
+    baselines = tuple(rollout.baselines)
+    if park.economics is not None and park.economics.baseline not in baselines:
+        baselines += (park.economics.baseline,)  # the NPV the sweep ranks by needs it
     result = run(park, start.isoformat(), (end - start).days, rollout.forecast, rollout.planner,
-                 rollout.seed, inputs=inputs, baselines=tuple(rollout.baselines),
+                 rollout.seed, inputs=inputs, baselines=baselines,
                  perfect_foresight=rollout.perfect_foresight, keep_schedules=False)
     doc = result.kpis
     solver = {k: v for k, v in doc["solver"].items() if k not in ("per_day", "fallback_days")}
