@@ -200,15 +200,18 @@ AGREED_KEYS = {"npv_yuan", "irr", "simple_payback_years", "discounted_payback_ye
 
 
 def test_a_run_carries_the_economics_of_its_own_kpis(make_park):
-    from parkgrid.simulate import run
+    import parkgrid as pg
 
     park = make_park(pv=[{**PV, "cost": cost(capex_yuan_per_unit=3000.0, lifetime_years=25,
                                              om_yuan_per_unit_year=40.0)}],
                      batteries=[{**BATTERY, "cost": cost(capex_yuan_per_unit=900.0,
                                                          lifetime_years=12)}],
                      economics=eco(analysis_years=20, discount_rate=0.07))
-    doc = run(park, "2025-07-01", 2, "perfect", "milp", perfect_foresight=False,
-              parallel=False).kpis
+    summary = pg.run_period(park, "2025-07-01", 2, "perfect", "milp",
+                            perfect_foresight=False)
+    doc = summary.kpis
+    assert len(summary.cashflow()) == 21
+    assert summary.plot_cashflow().axes
     section = doc["economics"]
     assert set(section) >= AGREED_KEYS
     assert section["capex_yuan"] == pytest.approx(100.0 * 3000.0 + 10.0 * 900.0)

@@ -296,6 +296,17 @@ class RunSummary:
         table = self.table().T
         return plots.cost_breakdown(table.drop(index=BOUND_TITLE, errors="ignore"))
 
+    def cashflow(self) -> pd.DataFrame:
+        """The year-by-year cash flow against the economics baseline (empty without an
+        ``economics`` section; docs/economics.md)."""
+        from parkgrid.economics import cashflow_frame
+
+        return cashflow_frame(self.kpis.get("economics") or {})
+
+    def plot_cashflow(self) -> Figure:
+        """The cash flow: each year's lines stacked, cumulative and discounted cumulative."""
+        return plots.cashflow(self.cashflow())
+
     def save(self, out: Path | str, report: bool = True) -> Path:
         """Write the results folder (kpis.json, timeseries.parquet, schedules/, events.log)
         and, unless ``report=False``, its ``report.html``; returns the folder."""
