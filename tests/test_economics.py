@@ -221,3 +221,12 @@ def test_a_run_carries_the_economics_of_its_own_kpis(make_park):
         (base["energy_cost_yuan"] - strategy["energy_cost_yuan"]) * 365.0 / 2.0)
     assert year1["demand_savings_yuan"] == pytest.approx(
         (base["demand_charge_yuan"] - strategy["demand_charge_yuan"]) * 12.0)
+
+
+def test_run_summary_line_says_what_the_investment_pays(make_park):
+    from parkgrid.simulate.command import economics_line
+
+    line = economics_line(storage_case(make_park))
+    assert line == ("economics vs re_no_storage: NPV 49 yuan over 3 yr, capex 200 yuan, "
+                    "payback 2.0 yr")
+    assert "no payback" in economics_line(storage_case(make_park, capex_yuan_per_unit=100.0))

@@ -148,8 +148,21 @@ def summary_lines(doc: dict[str, Any], out: Path) -> str:
         lines.append(f"planner: {solver['days']} days, solve median "
                      f"{solver['solve_s_median']:.3f} s, p95 {solver['solve_s_p95']:.3f} s, "
                      f"{fallback} fallback day(s)")
+    eco = doc.get("economics")
+    if eco:
+        lines.append(economics_line(eco))
     zc = doc["strategy"]["zero_carbon"]
     marks = ", ".join(f"{name} {'pass' if v['pass'] else 'FAIL'}" for name, v in zc.items())
     lines.append(f"zero-carbon indicators: {marks}")
     lines.append(f"results: {out}")
     return "\n".join(lines)
+
+
+def economics_line(eco: dict[str, Any]) -> str:
+    """One line: what the investment pays against its baseline (or why it is not known)."""
+    if "error" in eco:
+        return f"economics: {eco['error']}"
+    payback = eco["simple_payback_years"]
+    paid = f"payback {payback:.1f} yr" if payback is not None else "no payback"
+    return (f"economics vs {eco['baseline']}: NPV {eco['npv_yuan']:,.0f} yuan over "
+            f"{eco['analysis_years']} yr, capex {eco['capex_yuan']:,.0f} yuan, {paid}")
