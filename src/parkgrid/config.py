@@ -62,7 +62,8 @@ class Cost(Strict):
         0.0, description="battery: power part (PCS) per kW; tank: per kW_th of charge rate")
     capex_fixed_yuan: NonNegFloat = Field(0.0, description="size-independent part")
     om_yuan_per_unit_year: NonNegFloat = Field(description="fixed O&M per unit of size and year")
-    lifetime_years: Annotated[int, Field(ge=1, le=100)]
+    lifetime_years: Annotated[int, Field(ge=1, le=100)] = Field(
+        description="years of service; replaced at each multiple within the analysis period")
     replacement_cost_fraction: NonNegFloat = Field(
         1.0, description="each replacement (at every lifetime within the analysis period) "
         "costs this fraction of today's capex")
@@ -78,7 +79,8 @@ BASELINE_WITHOUT = {"grid_only": ("pv", "wind", "batteries", "tank"),
 class Economics(Strict):
     """Lifecycle economics of the park against a baseline (docs/economics.md)."""
 
-    analysis_years: Annotated[int, Field(ge=1, le=60)]
+    analysis_years: Annotated[int, Field(ge=1, le=60)] = Field(
+        description="years of the cash flow (year 0 = investment)")
     discount_rate: Annotated[float, Field(ge=0, lt=1)] = Field(
         description="nominal, per year (0.07 = 7 %)")
     electricity_escalation: Annotated[float, Field(gt=-0.5, lt=1)] = Field(
