@@ -230,3 +230,20 @@ def test_run_summary_line_says_what_the_investment_pays(make_park):
     assert line == ("economics vs re_no_storage: NPV 49 yuan over 3 yr, capex 200 yuan, "
                     "payback 2.0 yr")
     assert "no payback" in economics_line(storage_case(make_park, capex_yuan_per_unit=100.0))
+
+
+def test_reprice_changes_the_money_not_the_year(make_park):
+    import parkgrid as pg
+
+    park = make_park(batteries=[{**BATTERY, "cost": cost(capex_yuan_per_unit=20.0,
+                                                         lifetime_years=3)}],
+                     economics=eco(baseline="re_no_storage"))
+    doc = {"strategy": kpis(100.0), "baselines": {"re_no_storage": kpis(200.0)}}
+    base = pg.reprice(park, doc, {})
+    dearer = pg.reprice(park, doc, {"batteries.0.cost.capex_yuan_per_unit": 40.0})
+    assert base["npv_yuan"] - dearer["npv_yuan"] == pytest.approx(200.0)  # no residual left
+    rising = pg.reprice(park, doc, {"economics.electricity_escalation": 0.1})
+    assert rising["npv_yuan"] - base["npv_yuan"] == pytest.approx(
+        100 * (1.1 - 1) / 1.21 + 100 * (1.21 - 1) / 1.331)
+    with pytest.raises(ConfigError, match=r"batteries\.0\.energy_kwh: not an economics"):
+        pg.reprice(park, doc, {"batteries.0.energy_kwh": 20.0})

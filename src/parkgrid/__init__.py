@@ -22,6 +22,7 @@ _EXPORTS = {
     "pareto_front": "parkgrid.api",
     "simulate_period": "parkgrid.api",
     "run_period": "parkgrid.api",
+    "reprice": "parkgrid.api",
     "compare_strategies": "parkgrid.api",
     "compare_designs": "parkgrid.api",
     "load_results": "parkgrid.api",

@@ -86,6 +86,25 @@ def with_changes(park: Park, changes: Mapping[str, Any]) -> Park:
     return parse_park(doc, park.source_file or "<memory>")
 
 
+def reprice(park: Park, kpis: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``economics`` section of a run's KPI document (``kpis.json``) with economics or
+    cost fields changed by dotted path, without re-running (the simulated year does not depend
+    on them), e.g. ``{"economics.electricity_escalation": 0.02,
+    "batteries.0.cost.capex_yuan_per_unit": 1200}``."""
+    from parkgrid import economics
+
+    physical = [p for p in changes if not (p.startswith("economics.") or ".cost." in p)]
+    if physical:
+        raise ConfigError(park.source_file or park.name, [
+            f"{p}: not an economics or cost field; a change of the park's physics needs a new "
+            "run" for p in physical])
+    changed = with_changes(park, changes)
+    if changed.economics is None:
+        raise ConfigError(park.source_file or park.name,
+                          ["economics: the park has no economics section"])
+    return economics.evaluate(changed, kpis["strategy"], kpis["baselines"])
+
+
 def _inputs_for(park: Park, start: pd.Timestamp, inputs: Inputs | None) -> Inputs:
     return inputs if inputs is not None else build_inputs(park, start.year)
 
@@ -407,6 +426,6 @@ def compare_designs(park: Park, variants: Mapping[str, Mapping[str, Any]],
 __all__ = [
     "DEFAULT_STRATEGIES", "REFERENCE_PARKS", "DayPlan", "RunSummary", "Simulation",
     "build_inputs", "compare_designs", "compare_strategies", "load_park", "load_results",
-    "pareto_front", "plan_day", "run_period", "simulate_period", "with_changes",
+    "pareto_front", "plan_day", "reprice", "run_period", "simulate_period", "with_changes",
     "write_report",
 ]
