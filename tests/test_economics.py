@@ -116,6 +116,12 @@ def test_lcoe_and_lcos_by_hand(make_park):
     out = economics.evaluate(park, strategy, {"grid_only": kpis(0.0)})
     assert out["lcoe_yuan_per_kwh"] == pytest.approx(100.0 / (2 * 50.0))
     assert out["lcos_yuan_per_kwh"] == pytest.approx(300.0 / (2 * 50.0))  # (120−10−10)/2
+    built = make_park(pv=[{**PV, "cost": cost(capex_yuan_per_unit=1.0, lifetime_years=2,
+                                              existing=True)}],
+                      economics=eco(analysis_years=2, discount_rate=0.0))
+    sunk = economics.evaluate(built, strategy, {"grid_only": kpis(0.0)})
+    assert sunk["capex_yuan"] == 0.0  # sunk for the NPV …
+    assert sunk["lcoe_yuan_per_kwh"] == pytest.approx(1.0)  # … not for what a kWh costs
 
 
 def test_lifecycle_costs_differ_by_npv_without_carbon(make_park):

@@ -51,13 +51,14 @@ def asset_size(kind: str, asset: Any, park: Park) -> tuple[float, float]:
 
 
 def asset_cash(cost: Cost, size: float, power_kw: float, years: int,
-               om_escalation: float) -> dict[str, np.ndarray]:
-    """An asset's cost lines over years 0…N (positive = money spent, residual = value)."""
+               om_escalation: float, sunk: bool = True) -> dict[str, np.ndarray]:
+    """An asset's cost lines over years 0…N (positive = money spent, residual = value);
+    ``sunk``: an existing asset's capex is not counted."""
     n = years + 1
     full = cost.capex_yuan_per_unit * size + cost.capex_yuan_per_kw * power_kw + \
         cost.capex_fixed_yuan
     capex, replacement, om, residual = (np.zeros(n) for _ in range(4))
-    capex[0] = 0.0 if cost.existing else full
+    capex[0] = 0.0 if cost.existing and sunk else full
     life = cost.lifetime_years
     installed_year, installed_cost = 0, full
     for year in range(life, years, life):
@@ -88,14 +89,16 @@ def _re_degradation_pct(park: Park, k: Mapping[str, Any]) -> float:
 
 
 def _costs(park: Park, kinds: tuple[str, ...] | None, years: int,
-           om_escalation: float) -> dict[str, np.ndarray]:
-    """Summed cost lines of the costed assets of ``kinds`` (None: every kind)."""
+           om_escalation: float, sunk: bool = True) -> dict[str, np.ndarray]:
+    """Summed cost lines of the costed assets of ``kinds`` (None: every kind); ``sunk``:
+    existing assets' capex left out (as for the NPV; not for a levelised cost)."""
     total = {line: np.zeros(years + 1) for line in ("capex", "replacement", "om", "residual")}
     for kind, _name, asset in park.costed_assets():
         if asset.cost is None or (kinds is not None and kind not in kinds):
             continue
         size, power = asset_size(kind, asset, park)
-        for line, values in asset_cash(asset.cost, size, power, years, om_escalation).items():
+        for line, values in asset_cash(asset.cost, size, power, years, om_escalation,
+                                       sunk).items():
             total[line] += values
     return total
 
@@ -179,10 +182,12 @@ def _metrics(park: Park, flow: pd.DataFrame, strategy: Mapping[str, Any],
                  + bill) @ discount)
     re_kwh = _annual(strategy, "re_generation_kwh") * re_keep
     re_costed = all(a.cost is not None for a in [*park.pv, *park.wind])
-    re_cost = _spent(_costs(park, ("pv", "wind"), eco.analysis_years, eco.om_escalation))
+    re_cost = _spent(_costs(park, ("pv", "wind"), eco.analysis_years, eco.om_escalation,
+                            sunk=False))
     dis_kwh = (_annual(strategy, "battery_throughput_kwh") - _annual(
         strategy, "battery_losses_kwh") - _annual(strategy, "battery_stored_change_kwh")) / 2.0
-    bat_cost = _spent(_costs(park, ("batteries",), eco.analysis_years, eco.om_escalation))
+    bat_cost = _spent(_costs(park, ("batteries",), eco.analysis_years, eco.om_escalation,
+                             sunk=False))
     avoided_pv = float(avoided_t @ discount)
     return {
         "baseline": eco.baseline,
