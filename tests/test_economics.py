@@ -236,6 +236,8 @@ def test_run_summary_line_says_what_the_investment_pays(make_park):
     assert line == ("economics vs re_no_storage: NPV 49 yuan over 3 yr, capex 200 yuan, "
                     "payback 2.0 yr")
     assert "no payback" in economics_line(storage_case(make_park, capex_yuan_per_unit=100.0))
+    assert economics_line({**storage_case(make_park), "period_days": 31.0}).endswith(
+        "(a year scaled from 31 days)")
 
 
 def test_reprice_changes_the_money_not_the_year(make_park):

@@ -298,6 +298,9 @@ def economics_html(doc: dict[str, Any]) -> str:
     note = (f"Against the baseline '{eco['baseline']}' over {eco['analysis_years']} years at "
             f"{100 * eco['discount_rate']:.1f} % a year: the simulated period stands for every "
             "year, escalated and degraded (docs/economics.md); cashflow.csv has every line.")
+    if eco.get("period_days", 365.0) < 365:
+        note += (f" The year is scaled from {eco['period_days']:g} simulated days: seasons "
+                 "not simulated are not in it.")
     return _section("economics", "Economics: what the investment pays",
                     _table(["metric", "unit", "value"], rows),
                     f'<p class="note">{_e(note)}</p>')

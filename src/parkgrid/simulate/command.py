@@ -164,5 +164,7 @@ def economics_line(eco: dict[str, Any]) -> str:
         return f"economics: {eco['error']}"
     payback = eco["simple_payback_years"]
     paid = f"payback {payback:.1f} yr" if payback is not None else "no payback"
+    days = eco.get("period_days", 365.0)
+    scaled = f" (a year scaled from {days:g} days)" if days < 365 else ""
     return (f"economics vs {eco['baseline']}: NPV {eco['npv_yuan']:,.0f} yuan over "
-            f"{eco['analysis_years']} yr, capex {eco['capex_yuan']:,.0f} yuan, {paid}")
+            f"{eco['analysis_years']} yr, capex {eco['capex_yuan']:,.0f} yuan, {paid}{scaled}")
