@@ -203,7 +203,8 @@ def _cards(doc: dict[str, Any]) -> str:
               "regret vs perfect foresight")]
     eco = doc.get("economics") or {}
     items += [("economics.npv_yuan", eco.get("npv_yuan"), 1.0, "{:,.0f} yuan",
-               f"NPV over {eco.get('analysis_years')} yr"),
+               f"NPV vs {BASELINE_TITLES.get(eco.get('baseline'), eco.get('baseline'))}, "
+               f"{eco.get('analysis_years')} yr"),
               ("economics.simple_payback_years", eco.get("simple_payback_years"), 1.0,
                "{:.1f} yr", "simple payback")]
     cards = []
