@@ -82,8 +82,9 @@ def _re_degradation_pct(park: Park, k: Mapping[str, Any]) -> float:
     """Generation-weighted PV/wind degradation of the park's RE, %/yr."""
     pv = sum((a.cost.degradation_pct_per_year if a.cost else 0.0) * a.capacity_kwp
              for a in park.pv) / max(sum(a.capacity_kwp for a in park.pv), 1e-9)
-    wind = (sum(a.cost.degradation_pct_per_year for a in park.wind if a.cost)
-            / len(park.wind)) if park.wind else 0.0
+    kw = {a.name: asset_size("wind", a, park)[0] for a in park.wind}
+    wind = sum((a.cost.degradation_pct_per_year if a.cost else 0.0) * kw[a.name]
+               for a in park.wind) / max(sum(kw.values()), 1e-9)
     e_pv, e_wind = float(k.get("pv_generation_kwh", 0)), float(k.get("wind_generation_kwh", 0))
     return (pv * e_pv + wind * e_wind) / (e_pv + e_wind) if e_pv + e_wind > 0 else 0.0
 
