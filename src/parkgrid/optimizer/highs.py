@@ -17,6 +17,7 @@ run kind, and solve times are differences of ``getRunTime()``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import highspy
@@ -29,6 +30,12 @@ from parkgrid.optimizer.core import ROW_SENSE, TIE_BREAK_YUAN_PER_KWH, Build
 INF = highspy.kHighsInf
 ROUND_UP_FROM = (1e-6, 0.5)
 """Relax-and-round tries: round a binary (or a count of units) up from these fractions."""
+SPREAD_SCALES = (1.0, 2.0, 3.0, 4.0)
+"""Tank-aware tries for units with a minimum part load (see :func:`spread_count`): the
+relaxed count of units on is scaled by these factors before it is spread into whole units
+(1: units at full output, 4: at a 25 % minimum part load). Measured on the 21 slowest
+Dameisha horizons of January–February: the up-rounding tries lay 0.7–60 % above the LP
+bound on every one, the best of these four within 0.5 % on 9 of them."""
 _INTEGER = highspy.HighsVarType.kInteger
 _CONTINUOUS = highspy.HighsVarType.kContinuous
 
@@ -211,9 +218,13 @@ class CompiledModel:
         if relaxed.has_solution:
             gross = float(np.abs(self.active_cost * relaxed.values).sum())
             tries = [self._rounded_run(relaxed, deadline, up_from) for up_from in ROUND_UP_FROM]
-            found = [r for r in [*tries, self._previous()] if r is not None]
-            best = min(found, key=lambda r: r.objective) if found else None
+            best = _best([*tries, self._previous()])
             gap = _gap(best.objective if best else None, relaxed.objective, gross)
+            if self.by_count and (gap is None or gap > mip_gap):
+                spread = [self._rounded_run(relaxed, deadline, 1e-6, scale)
+                          for scale in SPREAD_SCALES]
+                best = _best([best, *spread])
+                gap = _gap(best.objective if best else None, relaxed.objective, gross)
             if best is not None and gap is not None and gap <= mip_gap:
                 return self._result(best, "optimal", relaxed.objective, gap, clock, True)
         # HiGHS stops at either gap: together, mip_gap × max(|objective|, gross)
@@ -276,17 +287,21 @@ class CompiledModel:
         finally:
             self._apply_integrality(self.highs, self.integer)
 
-    def _rounded_run(self, relaxed: _Run, deadline: float, up_from: float) -> _Run | None:
+    def _rounded_run(self, relaxed: _Run, deadline: float, up_from: float,
+                     spread: float | None = None) -> _Run | None:
         """The LP with every integer column fixed to its relaxed value rounded up from
         ``up_from`` (binaries and counts of interchangeable units), or by the sign rule a
-        block registered."""
+        block registered; with ``spread``, the counts of units are spread instead
+        (:func:`spread_count` with that scale)."""
         values = relaxed.values
         assert values is not None
         rounded = np.floor(values + 1.0 - up_from)
         for binaries, positive, negative in self.by_sign:
             rounded[binaries] = values[positive] >= values[negative]
         for units in self.by_count:  # units × steps
-            count = np.floor(values[units].sum(axis=0) + 1.0 - up_from)
+            relaxed_count = values[units].sum(axis=0)
+            count = (np.floor(relaxed_count + 1.0 - up_from) if spread is None
+                     else spread_count(relaxed_count, len(units), spread))
             rounded[units] = np.arange(len(units))[:, None] < count[None, :]
         idx = np.flatnonzero(self.integer)
         fixed = rounded[idx].clip(self.col_lower[idx], self.col_upper[idx])
@@ -323,6 +338,28 @@ class _Run:
     values: np.ndarray | None
     objective: float | None
     nodes: int
+
+
+def spread_count(relaxed: np.ndarray, units: int, scale: float) -> np.ndarray:
+    """Whole numbers of units on per step that run ``scale`` × the relaxed count over time,
+    early rather than late: each step switches on as many units (at most ``units``) as the
+    count owed so far rounds up to, and what runs ahead is owed less later.
+
+    A relaxation runs units with a minimum part load at fractions of it (e.g. 0.1 of a
+    chiller for hours); whole units switched on for a few steps at that rate, ahead of the
+    need, store the surplus (the chilled-water tank) for the steps they are off."""
+    count = np.zeros(len(relaxed))
+    owed = 0.0
+    for t, value in enumerate(relaxed.tolist()):
+        owed += scale * value
+        count[t] = min(units, max(0, math.ceil(owed - 1e-6)))
+        owed -= count[t]
+    return count
+
+
+def _best(runs: list[_Run | None]) -> _Run | None:
+    found = [r for r in runs if r is not None]
+    return min(found, key=lambda r: r.objective) if found else None
 
 
 def _gap(objective: float | None, bound: float | None, gross: float = 0.0) -> float | None:
