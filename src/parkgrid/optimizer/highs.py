@@ -220,10 +220,10 @@ class CompiledModel:
             tries = [self._rounded_run(relaxed, deadline, up_from) for up_from in ROUND_UP_FROM]
             best = _best([*tries, self._previous()])
             gap = _gap(best.objective if best else None, relaxed.objective, gross)
-            if self.by_count and (gap is None or gap > mip_gap):
-                spread = [self._rounded_run(relaxed, deadline, 1e-6, scale)
-                          for scale in SPREAD_SCALES]
-                best = _best([best, *spread])
+            for scale in SPREAD_SCALES if self.by_count else ():
+                if gap is not None and gap <= mip_gap:
+                    break
+                best = _best([best, self._rounded_run(relaxed, deadline, 1e-6, scale)])
                 gap = _gap(best.objective if best else None, relaxed.objective, gross)
             if best is not None and gap is not None and gap <= mip_gap:
                 return self._result(best, "optimal", relaxed.objective, gap, clock, True)
