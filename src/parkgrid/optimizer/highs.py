@@ -198,8 +198,13 @@ class CompiledModel:
         chiller on wherever the relaxation runs it; for interchangeable chillers, their
         count; the grid direction by the sign of the relaxed net import) and the LP
         re-solved with them fixed give schedules — always feasible thanks to over-cooling,
-        curtailment and the slacks. The best is returned as proven when it lies within
-        ``mip_gap`` of the bound, else it starts the branch and bound as its incumbent.
+        curtailment and the slacks. When none is within ``mip_gap`` of the bound and the
+        park has units with a minimum part load, their relaxed counts are spread into whole
+        units run ahead of the need (:data:`SPREAD_SCALES`, until one is within the gap):
+        the relaxation runs such units at fractions of their minimum, which rounding up
+        turns into units at their minimum all day long and rounding down into unmet
+        cooling. The best is returned as proven when it lies within ``mip_gap`` of the
+        bound, else it starts the branch and bound as its incumbent.
         (Measured on the Haiyan park: a MIP without this start spends most of its time in
         sub-MIP heuristics looking for what the rounding finds in two LP solves.)
 
