@@ -223,13 +223,15 @@ class CompiledModel:
         gross = 0.0
         if relaxed.has_solution:
             gross = float(np.abs(self.active_cost * relaxed.values).sum())
-            tries = [self._rounded_run(relaxed, deadline, up_from) for up_from in ROUND_UP_FROM]
+            seen: dict[bytes, _Run | None] = {}  # the LP of a rounding is solved once
+            tries = [self._rounded_run(relaxed, deadline, up_from, seen=seen)
+                     for up_from in ROUND_UP_FROM]
             best = _best([*tries, self._previous()])
             gap = _gap(best.objective if best else None, relaxed.objective, gross)
             for scale in SPREAD_SCALES if self.by_count else ():
                 if gap is not None and gap <= mip_gap:
                     break
-                best = _best([best, self._rounded_run(relaxed, deadline, 1e-6, scale)])
+                best = _best([best, self._rounded_run(relaxed, deadline, 1e-6, scale, seen)])
                 gap = _gap(best.objective if best else None, relaxed.objective, gross)
             if best is not None and gap is not None and gap <= mip_gap:
                 return self._result(best, "optimal", relaxed.objective, gap, clock, True)
@@ -294,11 +296,13 @@ class CompiledModel:
             self._apply_integrality(self.highs, self.integer)
 
     def _rounded_run(self, relaxed: _Run, deadline: float, up_from: float,
-                     spread: float | None = None) -> _Run | None:
+                     spread: float | None = None,
+                     seen: dict[bytes, _Run | None] | None = None) -> _Run | None:
         """The LP with every integer column fixed to its relaxed value rounded up from
         ``up_from`` (binaries and counts of interchangeable units), or by the sign rule a
         block registered; with ``spread``, the counts of units are spread instead
-        (:func:`spread_count` with that scale)."""
+        (:func:`spread_count` with that scale). ``seen``: the runs of the roundings tried
+        before, by their fixed values (a rounding met again is not solved again)."""
         values = relaxed.values
         assert values is not None
         rounded = np.floor(values + 1.0 - up_from)
@@ -311,6 +315,9 @@ class CompiledModel:
             rounded[units] = np.arange(len(units))[:, None] < count[None, :]
         idx = np.flatnonzero(self.integer)
         fixed = rounded[idx].clip(self.col_lower[idx], self.col_upper[idx])
+        key = fixed.tobytes()
+        if seen is not None and key in seen:
+            return seen[key]
         h, cols = self.highs, idx.astype(np.int32)
         self._apply_integrality(h, np.zeros_like(self.integer))
         h.changeColsBounds(idx.size, cols, fixed, fixed)
@@ -319,7 +326,10 @@ class CompiledModel:
         finally:
             h.changeColsBounds(idx.size, cols, self.col_lower[idx], self.col_upper[idx])
             self._apply_integrality(h, self.integer)
-        return run if run.has_solution and run.status == "optimal" else None
+        found = run if run.has_solution and run.status == "optimal" else None
+        if seen is not None:
+            seen[key] = found
+        return found
 
     def _result(self, run: _Run, status: str, bound: float | None, gap: float | None,
                 clock: float, is_mip: bool) -> SolveResult:
