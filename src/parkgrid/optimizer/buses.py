@@ -34,8 +34,8 @@ class BusBalance(AssetBlock):
 
     def day_data(self, h: Horizon) -> dict[str, np.ndarray]:
         buses = ["ac", "dc"] if self.park.buses.dc is not None else ["ac"]
-        return {f"bus.{bus}.load": h.inputs.bus_total_kw("load_kw_", self.park.loads, bus)
-                .to_numpy(dtype=float) for bus in buses}
+        return {f"bus.{bus}.load": h.bus_total_kw("load_kw_", self.park.loads, bus)
+                for bus in buses}
 
     def columns(self, out: dict[str, np.ndarray], h: Horizon) -> dict[str, np.ndarray]:
         buses = ["ac", "dc"] if self.park.buses.dc is not None else ["ac"]

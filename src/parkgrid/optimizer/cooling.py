@@ -161,7 +161,7 @@ class CoolingBlock(AssetBlock):
 
     @staticmethod
     def _round_group(ctx: Build, group: list[list]) -> None:
-        if len(group) > 1:
+        if group:  # one chiller is a count of one unit
             ctx.round_as_count(group)
 
     @staticmethod

@@ -122,16 +122,23 @@ class FlexibleBlock(AssetBlock):
 
     def _intervals(self, h: Horizon) -> list[tuple[str, tuple[float, float, float, float]]]:
         """(channel key, (start h, end h, energy kWh, max kW)) of every job touching ``h``."""
-        start = h.index[0]
-        out = []
-        ev = h.inputs.ev_sessions
-        for row in ev.itertuples(index=False):
-            a = (pd.Timestamp(row.arrival) - start) / pd.Timedelta(hours=1)
-            d = (pd.Timestamp(row.departure) - start) / pd.Timedelta(hours=1)
-            out.append((f"ev.{row.charger}.{int(row.pile)}", (a, d, row.energy_kwh, row.max_kw)))
+        start, ev, out = h.index[0], h.inputs.ev_sessions, []
+        if len(ev):
+            out = self._sessions(ev, start)
         if self.park.deferrable:
             out += self._windows(h)
         return out
+
+    @staticmethod
+    def _sessions(ev: pd.DataFrame, start: pd.Timestamp
+                  ) -> list[tuple[str, tuple[float, float, float, float]]]:
+        hour = pd.Timedelta(hours=1)
+        arrive_h = ((pd.to_datetime(ev["arrival"]) - start) / hour).to_numpy(float)
+        depart_h = ((pd.to_datetime(ev["departure"]) - start) / hour).to_numpy(float)
+        return [(f"ev.{charger}.{int(pile)}", (a, d, kwh, kw)) for charger, pile, a, d, kwh, kw
+                in zip(ev["charger"].tolist(), ev["pile"].tolist(), arrive_h.tolist(),
+                       depart_h.tolist(), ev["energy_kwh"].tolist(), ev["max_kw"].tolist(),
+                       strict=True)]
 
     def _windows(self, h: Horizon) -> list[tuple[str, tuple[float, float, float, float]]]:
         start = h.index[0]

@@ -220,17 +220,17 @@ class FlowBounds:
 
 
 def flow_bounds_kw(h: Horizon) -> FlowBounds:
-    park, inputs = h.park, h.inputs
+    park = h.park
     dc = park.buses.dc
     eta = dc.converter_efficiency if dc is not None else 1.0
 
     def on_bus(bus: str) -> tuple[np.ndarray, np.ndarray, float, float]:
         """Renewables, inflexible load, storage power and flexible consumption on ``bus``."""
-        re = inputs.bus_total_kw("pv_kw_", park.pv, bus).to_numpy(dtype=float).clip(0.0)
+        re = h.bus_total_kw("pv_kw_", park.pv, bus).clip(0.0)
         if bus == "ac":
             re = re + sum((h.column(f"wind_kw_{w.name}").clip(0.0) for w in park.wind),
                           np.zeros(h.n))
-        load = inputs.bus_total_kw("load_kw_", park.loads, bus).to_numpy(dtype=float)
+        load = h.bus_total_kw("load_kw_", park.loads, bus)
         storage = sum(b.power_kw for b in park.batteries if b.bus == bus)
         flexible = storage + sum(ch.max_kw for ch in channels(park) if ch.bus == bus)
         if park.cooling is not None:

@@ -54,6 +54,7 @@ class Horizon:
     state: ParkState
     options: PlanOptions
     warnings: list[str] = field(default_factory=list)
+    _arrays: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def series(self) -> pd.DataFrame:
@@ -82,8 +83,18 @@ class Horizon:
         return self.park.objective.carbon_price_in_objective
 
     def column(self, name: str) -> np.ndarray:
-        """A numeric input column as float array."""
-        return self.series[name].to_numpy(dtype=float)
+        """A numeric input column as float array (read-only: converted once per horizon and
+        shared by every block that reads it)."""
+        if name not in self._arrays:
+            array = self.series[name].to_numpy(dtype=float, copy=True)
+            array.flags.writeable = False
+            self._arrays[name] = array
+        return self._arrays[name]
+
+    def bus_total_kw(self, prefix: str, assets: list, bus: str) -> np.ndarray:
+        """Sum of the ``prefix<name>`` columns of the assets on ``bus``, kW (zeros if none)."""
+        return sum((self.column(f"{prefix}{a.name}") for a in assets if a.bus == bus),
+                   np.zeros(self.n))
 
 
 def decay(pct_per_h: float, step_h: float) -> float:
