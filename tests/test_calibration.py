@@ -197,3 +197,22 @@ def test_dameisha_consumption_meets_the_published_design_intensity(tmp_path):
     totals, _ = profiles_totals(tmp_path, "dameisha")
     published_kwh = 66.0 * 15_789.0  # kWh/m2.yr × m2, air conditioning included
     assert totals["consumption_kwh_no_assets"] == pytest.approx(published_kwh, rel=0.03)
+
+
+def test_a_scale_found_once_is_reused_only_for_the_same_farm_and_weather(make_park,
+                                                                        monkeypatch):
+    wx = windy_weather(days=7)
+    target = annual(0.3 * RATED_KW * len(wx) * STEP_H, wx)
+    park = wind_park(make_park, annual_energy_kwh=target)
+    first = wind.farm_output(park.wind[0], park, wx)
+    solves = []
+    real_solve = calibration._solve
+    monkeypatch.setattr(calibration, "_solve", lambda *a: solves.append(1) or real_solve(*a))
+    again = wind.farm_output(park.wind[0], park, wx)
+    assert solves == [] and again[1] == first[1]
+    assert np.array_equal(again[0].to_numpy(), first[0].to_numpy())
+    calmer = wind.farm_output(park.wind[0], park, wx.assign(wind_speed=wx.wind_speed * 0.9))
+    other = wind_park(make_park, annual_energy_kwh=target * 0.8)
+    smaller = wind.farm_output(other.wind[0], other, wx)
+    assert len(solves) == 2
+    assert calmer[1] == pytest.approx(first[1] / 0.9, rel=1e-3) and smaller[1] < first[1]

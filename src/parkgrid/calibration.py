@@ -24,6 +24,7 @@ ConfigError naming the field and the most that can be reached.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -39,6 +40,8 @@ SCAN_POINTS = 60         # geometric scan of [MIN_SCALE, MAX_SCALE] for the firs
 LOCAL_SPAN = 1.05        # later rounds look for the root within ×/÷ this of the last one
 TOLERANCE = 5e-4         # relative: the exact energy meets the target within 0.05 %
 MAX_ROUNDS = 8
+CACHE_SIZE = 64          # scales remembered per process (see resource_scale's key)
+_FOUND: dict[str, float] = {}
 
 T = TypeVar("T")
 
@@ -48,14 +51,43 @@ def period_target_kwh(annual_kwh: float, index: pd.DatetimeIndex, step_h: float)
     return annual_kwh * len(index) * step_h / HOURS_PER_YEAR
 
 
+def fingerprint(*parts: object) -> str:
+    """A key for :func:`resource_scale`'s cache: everything the scale depends on (arrays by
+    their bytes, anything else by its repr)."""
+    digest = hashlib.sha1()
+    for part in parts:
+        data = (np.ascontiguousarray(part).tobytes() if isinstance(part, np.ndarray)
+                else repr(part).encode())
+        digest.update(len(data).to_bytes(8, "little") + data)
+    return digest.hexdigest()
+
+
 def resource_scale(
     exact: Callable[[float], tuple[float, T]], surrogate: Callable[[float], float],
-    target_kwh: float, source: str, field: str, ceiling: str = "",
+    target_kwh: float, source: str, field: str, ceiling: str = "", key: str | None = None,
 ) -> tuple[float, T]:
     """The smallest resource scale at which ``exact`` meets ``target_kwh``, and the exact
     model's output there. ``exact(s)`` returns (energy kWh, output); ``surrogate(s)`` an
     energy close to proportional to it. ``source``/``field`` name the target in errors;
-    ``ceiling`` explains the most any scale could give (e.g. rated output × hours)."""
+    ``ceiling`` explains the most any scale could give (e.g. rated output × hours).
+
+    With ``key`` (a :func:`fingerprint` of the model, its inputs and the target) a scale
+    found before in this process is reused: the exact model then runs once (sweeps and
+    repeated builds pay for the root find once)."""
+    if key is not None and key in _FOUND:
+        scale = _FOUND[key]
+        return scale, exact(scale)[1]
+    scale, output = _solve(exact, surrogate, target_kwh, source, field, ceiling)
+    if key is not None:
+        if len(_FOUND) >= CACHE_SIZE:
+            _FOUND.pop(next(iter(_FOUND)))
+        _FOUND[key] = scale
+    return scale, output
+
+
+def _solve(exact: Callable[[float], tuple[float, T]], surrogate: Callable[[float], float],
+           target_kwh: float, source: str, field: str, ceiling: str) -> tuple[float, T]:
+    """:func:`resource_scale` without the cache (see the module docstring)."""
     ratio = 1.0
     closest = (np.inf, 1.0)
     scale = None

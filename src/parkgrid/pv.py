@@ -10,13 +10,15 @@ Calibration (``annual_energy_kwh``): the irradiance the array sees (GHI, DNI and
 is scaled — before pvlib, so temperature, inverter efficiency and clipping still act — until
 the array's energy meets the target (:mod:`parkgrid.calibration`, with the output's
 proportional estimate as the surrogate); each pvlib run of a year at 15 min takes ~0.5 s,
-and a calibration takes three or four.
+and a calibration takes three or four (a later build of the same array and weather in the
+process reuses the scale: one run).
 """
 
 from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import math
 import warnings
 from collections.abc import Iterator
@@ -30,7 +32,7 @@ from pvlib.modelchain import ModelChain
 from pvlib.pvsystem import PVSystem
 from pvlib.temperature import TEMPERATURE_MODEL_PARAMETERS
 
-from parkgrid.calibration import period_target_kwh, resource_scale
+from parkgrid.calibration import fingerprint, period_target_kwh, resource_scale
 from parkgrid.config import Park, PVArray
 from parkgrid.errors import ConfigError
 from parkgrid.weather import IRRADIANCE, check_columns
@@ -70,16 +72,22 @@ def array_output(array: PVArray, park: Park,
         power_kw = _power_kw(array, park, scaled)
         return float(power_kw.sum() * step_h), power_kw
 
-    unscaled_kwh = exact(1.0)[0]
+    @functools.cache
+    def unscaled_kwh() -> float:  # the surrogate's slope, run only when the scale is sought
+        return exact(1.0)[0]
+
+    columns = [c for c in (*WEATHER_COLUMNS, "pressure") if c in weather]
     lit_h = float((weather["ghi"] > 0.0).sum() * step_h)
     limit_kw = array.capacity_kwp / array.dc_ac_ratio
     index = next((i for i, a in enumerate(park.pv) if a.name == array.name), 0)
     scale, power_kw = resource_scale(
-        exact, lambda s: s * unscaled_kwh,
+        exact, lambda s: s * unscaled_kwh(),
         period_target_kwh(array.annual_energy_kwh, weather.index, step_h),
         park.source_file or "<memory>", f"pv.{index}.annual_energy_kwh",
         ceiling=f"AC limit {limit_kw:,.0f} kW × {lit_h:,.0f} daylight h = "
                 f"{limit_kw * lit_h:,.0f} kWh",
+        key=fingerprint("pv", array.model_dump_json(), park.site.model_dump_json(), step_h,
+                        weather.index.asi8, weather[columns].to_numpy(dtype=float)),
     )
     return pd.Series(power_kw, index=weather.index, name=name), scale
 

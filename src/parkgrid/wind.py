@@ -10,7 +10,8 @@ hub-height law and the power curve, so the curve's shape, rated power and cut-ou
 act — until the farm's energy meets the target (:mod:`parkgrid.calibration`; both height
 laws are linear in the speed, so the hub speed scales the same). The exact model's
 density-corrected curve takes ~0.4 s a year at 15 min; the root find runs on the curve
-without density correction (milliseconds) and corrects by the exact model, usually twice.
+without density correction (milliseconds) and corrects by the exact model, usually twice; a
+later build of the same farm and weather in the process reuses the scale.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import windpowerlib
 import windpowerlib.power_output
 from windpowerlib import ModelChain, WindTurbine
 
-from parkgrid.calibration import period_target_kwh, resource_scale
+from parkgrid.calibration import fingerprint, period_target_kwh, resource_scale
 from parkgrid.config import Park, PowerCurve, Turbine, WindFarm
 from parkgrid.errors import ConfigError
 from parkgrid.weather import check_columns
@@ -100,6 +101,8 @@ def farm_output(farm: WindFarm, park: Park,
         target_kwh, park.source_file or "<memory>", f"{_field(farm, park)}.annual_energy_kwh",
         ceiling=f"rated {farm.count} × {rated_kw:,.0f} kW × {hours:,.0f} h × availability "
                 f"× (1 − wake losses) = {rated_kw * 1000.0 * factor * hours:,.0f} kWh",
+        key=fingerprint("wind", farm.model_dump_json(), park.weather.model_dump_json(),
+                        step_h, data.to_numpy(dtype=float)),
     )
     return pd.Series(out_kw, index=weather.index, name=name), scale
 
