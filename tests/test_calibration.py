@@ -184,6 +184,8 @@ def test_haiyan_renewables_meet_the_published_23_32_gwh(tmp_path):
     scale = totals["calibration.wind.w465.wind_speed_scale"]
     assert 1.0 < scale < 2.0  # the coast is windier than the urban station, less than ×2.0
     assert "calibration.wind.w465.wind_speed_scale" in printed
+    stored = pd.read_parquet(tmp_path / "inputs.parquet").attrs["calibration"]
+    assert stored == {"wind.w465.wind_speed_scale": scale}
 
 
 def test_validate_shows_the_scale_and_its_target():
