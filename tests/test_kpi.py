@@ -87,6 +87,15 @@ def test_shares_follow_the_design_definitions(k):
     assert k["re_utilisation"] == pytest.approx(1.0 - 40.0 / 640.0)
 
 
+def test_self_sufficiency_both_ways(k):
+    # time-matched: RE used on site ÷ consumption; annual balance: RE generated ÷ consumption
+    assert k["self_sufficiency_annual"] == pytest.approx(640.0 / 4804.0)
+    for month in k["monthly"].values():
+        assert month["self_sufficiency_annual"] == pytest.approx(
+            month["re_generation_kwh"] / month["consumption_kwh"])
+        assert month["self_sufficiency_annual"] >= month["self_sufficiency"]
+
+
 def test_cost_by_part(k):
     assert k["energy_cost_yuan"] == pytest.approx(2 * (82.0 * 1.0 + 2040.0 * 0.5))
     assert k["export_revenue_yuan"] == pytest.approx(2 * 20.0 * 0.4)

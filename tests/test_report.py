@@ -148,8 +148,8 @@ def test_the_headline_kpis_of_the_strategy_and_every_baseline_are_in_the_table(
         milp_run: Path) -> None:
     doc = kpis_json(milp_run)
     shown = {cell["data-kpi"] for cell in parse(milp_run).cells}
-    for key in ("cost_yuan", "total_cost_yuan", "self_sufficiency", "co2_t", "imported_kwh",
-                "peak_import_kw"):
+    for key in ("cost_yuan", "total_cost_yuan", "self_sufficiency", "self_sufficiency_annual",
+                "co2_t", "imported_kwh", "peak_import_kw"):
         assert f"strategy.{key}" in shown
         for name in doc["baselines"]:
             assert f"baselines.{name}.{key}" in shown
@@ -157,6 +157,7 @@ def test_the_headline_kpis_of_the_strategy_and_every_baseline_are_in_the_table(
             "strategy.co2_avoided_t", "solver.solve_s_median"} <= shown
     for month in doc["strategy"]["monthly"]:
         assert f"strategy.monthly.{month}.cost_yuan" in shown
+        assert f"strategy.monthly.{month}.self_sufficiency_annual" in shown
 
 
 def test_zero_carbon_indicators_show_pass_or_fail_as_in_kpis_json(milp_run: Path) -> None:
@@ -310,3 +311,18 @@ def test_report_says_when_the_economics_baseline_was_not_run(rules_run: Path) ->
     assert "baseline &#x27;re_no_storage&#x27; was not run" in text or \
         "baseline 're_no_storage' was not run" in text
     assert not (rules_run / "cashflow.csv").exists()
+def test_the_run_commands_table_shows_self_sufficiency_both_ways_with_definitions(
+        rules_run: Path) -> None:
+    from rich.console import Console
+
+    from parkgrid.simulate.command import kpi_table
+
+    doc = kpis_json(rules_run)
+    console = Console(record=True, width=200)
+    console.print(kpi_table(doc))
+    text = console.export_text()
+    row = next(line for line in text.splitlines() if "(annual balance)" in line and "%" in line)
+    assert f"{100 * doc['strategy']['self_sufficiency_annual']:.1f}" in row
+    words = " ".join(text.split())  # the caption wraps at the table's width
+    assert "RE generated ÷ consumption over the period" in words
+    assert "RE used on site when generated ÷ consumption" in words

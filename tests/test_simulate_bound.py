@@ -149,3 +149,18 @@ def test_perfect_forecast_rollout_costs_at_least_the_bound_on_one_park():
     lp, milp = bound.variants["monthly_lp"], bound.variants["monthly_milp"]
     assert lp <= milp + 1e-6 * abs(milp)
     assert bound.to_dict()["gap_between_variants_yuan"] == pytest.approx(milp - lp)
+
+
+def test_the_bound_reports_its_dispatchs_self_sufficiency_both_ways():
+    park = _small_park({"battery_kwh": 400, "pv_kwp": 600, "export_kw": 0, "tank": False,
+                        "dc": False, "min_part_load": 0.0, "seed": 1})
+    inputs = make_inputs(park, start="2025-07-30", days=4, seed=1)
+    doc = perfect_foresight_bound(park, inputs, ts("2025-07-30"), ts("2025-08-03")).to_dict()
+    assert [m["month"] for m in doc["months"]] == ["2025-07", "2025-08"]
+    re_kwh = sum(m["re_generation_kwh"] for m in doc["months"])
+    assert re_kwh == pytest.approx(float(inputs.window(ts("2025-07-30"), 96).series[
+        "pv_kw_roof"].sum()))  # 1-h steps: kW = kWh
+    assert doc["self_sufficiency_annual"] == pytest.approx(re_kwh / doc["consumption_kwh"])
+    assert doc["self_sufficiency"] == pytest.approx(doc["re_self_used_kwh"]
+                                                    / doc["consumption_kwh"])
+    assert 0.0 < doc["self_sufficiency"] <= doc["self_sufficiency_annual"] + 1e-9

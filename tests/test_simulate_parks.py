@@ -41,9 +41,13 @@ def _costs(park, inputs, start: str, end: str, forecast: str) -> dict[str, float
     return out
 
 
-def test_milp_beats_rules_beats_none_on_dameisha_for_three_days(dameisha):
+def test_milp_beats_rules_and_none_on_dameisha_for_three_days(dameisha):
+    # With the building load at the published 66 kWh/m2.yr (issue #12) the rules' charging
+    # under noisy forecasts sets a 325 kW peak on these days (no storage use: 299 kW) and
+    # they cost 44 yuan (0.2 %) more than no storage use; rules vs none is checked over two
+    # weeks by the slow test below.
     costs = _costs(*dameisha, "2025-07-07", "2025-07-10", "noisy")
-    assert costs["milp"] < costs["rules"] < costs["none"]
+    assert costs["milp"] < min(costs["rules"], costs["none"])
 
 
 @pytest.mark.slow

@@ -123,6 +123,12 @@ class Weather(Strict):
     )
     wind_reference_height_m: PositiveFloat = 10.0
     roughness_length_m: PositiveFloat = 0.1
+    target_mean_wind_speed_m_s: PositiveFloat | None = Field(
+        None, description="calibration: scale the wind so its mean over the year is this "
+        "(measured or published) speed at target_height_m; the scale found is reported")
+    target_height_m: PositiveFloat | None = Field(
+        None, description="height of target_mean_wind_speed_m_s (logarithmic law with "
+        "roughness_length_m); default: wind_reference_height_m")
 
     @model_validator(mode="after")
     def _source_has_data(self) -> Weather:
@@ -130,6 +136,11 @@ class Weather(Strict):
             raise ValueError("source 'synthetic' needs 'climate' (a monthly statistics file)")
         if self.source != "synthetic" and self.path is None:
             raise ValueError(f"source {self.source!r} needs 'path' (a weather file)")
+        if self.target_mean_wind_speed_m_s is not None and self.wind_speed_scale != 1.0:
+            raise ValueError("give 'wind_speed_scale' or 'target_mean_wind_speed_m_s' (the "
+                             "scale is then found), not both")
+        if self.target_height_m is not None and self.target_mean_wind_speed_m_s is None:
+            raise ValueError("'target_height_m' needs 'target_mean_wind_speed_m_s'")
         return self
 
 
@@ -152,11 +163,17 @@ class PVArray(Strict):
     inverter: str | None = Field(None, description="CEC inverter name (model 'cec')")
     profile: DataFile | None = Field(None, description="measured output instead of the model")
     cost: Cost | None = None
+    annual_energy_kwh: PositiveFloat | None = Field(
+        None, description="calibration: published or measured yield per year; the "
+        "irradiance this array sees is scaled to meet it (scale reported)")
 
     @model_validator(mode="after")
     def _cec_needs_parts(self) -> PVArray:
         if self.model == "cec" and self.profile is None and not (self.module and self.inverter):
             raise ValueError("model 'cec' needs 'module' and 'inverter' (CEC database names)")
+        if self.annual_energy_kwh is not None and self.profile is not None:
+            raise ValueError("'annual_energy_kwh' calibrates the model; a measured 'profile' "
+                             "is used as it is: give one of them")
         return self
 
 
@@ -219,6 +236,16 @@ class WindFarm(Strict):
     wake_losses: Fraction = 0.05
     profile: DataFile | None = None
     cost: Cost | None = None
+    annual_energy_kwh: PositiveFloat | None = Field(
+        None, description="calibration: published or measured yield per year; the wind "
+        "speed this farm sees is scaled before the power curve to meet it (scale reported)")
+
+    @model_validator(mode="after")
+    def _target_or_profile(self) -> WindFarm:
+        if self.annual_energy_kwh is not None and self.profile is not None:
+            raise ValueError("'annual_energy_kwh' calibrates the model; a measured 'profile' "
+                             "is used as it is: give one of them")
+        return self
 
 
 class EndSoc(Strict):

@@ -52,6 +52,10 @@ class Inputs:
     weather: pd.DataFrame
     ev_sessions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EV_COLUMNS))
     build_seconds: float = 0.0
+    calibration: dict[str, float] = field(default_factory=dict)
+    """Resource scales found by calibration (:mod:`parkgrid.calibration`), e.g.
+    ``{'wind.w465.wind_speed_scale': 1.6}``; keys 'weather.wind_speed_scale',
+    'wind.<farm>.wind_speed_scale', 'pv.<array>.irradiance_scale'."""
 
     @property
     def index(self) -> pd.DatetimeIndex:
@@ -97,13 +101,18 @@ def build_inputs(park: Park, year: int | None = None) -> Inputs:
     """Build a year of inputs for ``park`` from its models and data files."""
     started = time.perf_counter()
     index = year_index(park, year)
-    wx = weather.load_weather(park, index)
+    wx, wind_scale = weather.load_weather_calibrated(park, index)
+    calibration = {} if wind_scale is None else {"weather.wind_speed_scale": wind_scale}
     holidays = tariff.holiday_mask(index)
     columns: dict[str, pd.Series] = {}
     for array in park.pv:
-        columns[f"pv_kw_{array.name}"] = pv.array_output_kw(array, park, wx)
+        columns[f"pv_kw_{array.name}"], scale = pv.array_output(array, park, wx)
+        if scale is not None:
+            calibration[f"pv.{array.name}.irradiance_scale"] = scale
     for farm in park.wind:
-        columns[f"wind_kw_{farm.name}"] = wind.farm_output_kw(farm, park, wx)
+        columns[f"wind_kw_{farm.name}"], scale = wind.farm_output(farm, park, wx)
+        if scale is not None:
+            calibration[f"wind.{farm.name}.wind_speed_scale"] = scale
     for load in park.loads:
         columns[f"load_kw_{load.name}"] = loads.electric_load_kw(load, park, index, holidays)
     columns["cooling_load_kw_th"] = (
@@ -118,4 +127,5 @@ def build_inputs(park: Park, year: int | None = None) -> Inputs:
         loads.ev_sessions(park.ev, park, index, holidays)
         if park.ev is not None else pd.DataFrame(columns=EV_COLUMNS)
     )
-    return Inputs(park, series, wx, sessions, time.perf_counter() - started)
+    series.attrs["calibration"] = calibration  # kept in the Parquet file's metadata
+    return Inputs(park, series, wx, sessions, time.perf_counter() - started, calibration)

@@ -48,6 +48,7 @@ def annual_totals(inputs: Inputs) -> dict[str, Any]:
     """Energy of each input over the period and the energy cost of the load with no assets."""
     park, s, step_h = inputs.park, inputs.series, inputs.park.step_h
     totals: dict[str, Any] = {"year": int(inputs.index[0].year), "steps": len(s)}
+    totals.update({f"calibration.{key}": value for key, value in inputs.calibration.items()})
     pv_kwh = 0.0
     for array in park.pv:
         kwh = float(s[f"pv_kw_{array.name}"].sum() * step_h)
@@ -113,11 +114,28 @@ def park_summary(inputs: Inputs) -> dict[str, Any]:
                  f"export ≤ {park.grid.export_limit_kw:,.0f} kW",
                  mwh(totals["consumption_kwh_no_assets"]) + " with no assets"))
     cost_yuan = totals["grid_only_energy_cost_yuan"] + totals["grid_only_demand_cost_yuan"]
+    for key, value in inputs.calibration.items():
+        rows.append(_calibration_row(park, key, value))
     rows.append((f"tariff {park.tariff.calendar}", park.tariff.demand.kind,
                  f"{cost_yuan:,.0f} yuan with no assets"))
     return {"title": f"{park.name} ({park.site.latitude_deg:.2f} N, "
                      f"{park.site.longitude_deg:.2f} E, {park.time_step_minutes} min)",
             "rows": rows}
+
+
+def _calibration_row(park: Park, key: str, scale: float) -> tuple[str, str, str]:
+    """(what was calibrated, the scale found, its target) for a key of
+    ``Inputs.calibration``."""
+    group, name, quantity = key.split(".")
+    what = quantity.removesuffix("_scale").replace("_", " ")
+    if group == "weather":
+        spec = park.weather
+        height_m = spec.target_height_m or spec.wind_reference_height_m
+        return ("weather calibrated", f"{what} ×{scale:.4f}",
+                f"mean {spec.target_mean_wind_speed_m_s:g} m/s at {height_m:g} m")
+    asset = next(a for a in (park.pv if group == "pv" else park.wind) if a.name == name)
+    return (f"{group} {name} calibrated", f"{what} ×{scale:.4f}",
+            f"{asset.annual_energy_kwh / 1000:,.0f} MWh/yr target")
 
 
 def write_inputs(inputs: Inputs, totals: dict[str, Any], out: Path) -> list[Path]:

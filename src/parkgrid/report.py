@@ -52,7 +52,8 @@ KPI_ROWS: list[Row] = [
     ("curtailed", "curtailed_kwh", "MWh", 1e-3, "{:,.1f}"),
     ("exported", "exported_kwh", "MWh", 1e-3, "{:,.1f}"),
     ("grid import", "imported_kwh", "MWh", 1e-3, "{:,.1f}"),
-    ("self-sufficiency", "self_sufficiency", "%", 100.0, "{:.1f}"),
+    ("self-sufficiency (time-matched)", "self_sufficiency", "%", 100.0, "{:.1f}"),
+    ("self-sufficiency (annual balance)", "self_sufficiency_annual", "%", 100.0, "{:.1f}"),
     ("self-consumption", "self_consumption", "%", 100.0, "{:.1f}"),
     ("highest monthly peak", "peak_import_kw", "kW", 1.0, "{:,.0f}"),
     ("battery throughput", "battery_throughput_kwh", "MWh", 1e-3, "{:,.1f}"),
@@ -67,12 +68,17 @@ MONTHLY_ROWS: list[Row] = [
     ("grid import", "imported_kwh", "MWh", 1e-3, "{:,.1f}"),
     ("exported", "exported_kwh", "MWh", 1e-3, "{:,.1f}"),
     ("curtailed", "curtailed_kwh", "MWh", 1e-3, "{:,.1f}"),
-    ("self-sufficiency", "self_sufficiency", "%", 100.0, "{:.1f}"),
+    ("self-sufficiency (time-matched)", "self_sufficiency", "%", 100.0, "{:.1f}"),
+    ("self-sufficiency (annual balance)", "self_sufficiency_annual", "%", 100.0, "{:.1f}"),
     ("peak import", "peak_import_kw", "kW", 1.0, "{:,.0f}"),
     ("demand charge", "demand_charge_yuan", "yuan", 1.0, "{:,.0f}"),
     ("cost", "cost_yuan", "yuan", 1.0, "{:,.0f}"),
     ("CO2", "co2_t", "t", 1.0, "{:,.1f}"),
 ]
+SELF_SUFFICIENCY_NOTE = (
+    "self-sufficiency (time-matched) = RE used on site when generated ÷ consumption; "
+    "self-sufficiency (annual balance) = RE generated ÷ consumption over the period, the "
+    "kind parks and zero-carbon balances usually publish.")
 INDICATORS = {
     "self_used_re_share_of_generation": ("self-used RE / RE generation", "%", 100.0),
     "self_used_re_share_of_consumption": ("self-used RE / consumption", "%", 100.0),
@@ -513,6 +519,7 @@ def render_report(doc: dict[str, Any], ledger: pd.DataFrame, events: list[str],
         _cards(doc),
         _section("kpis", "KPIs: the strategy and the baselines", kpi_table_html(doc),
                  '<p class="note">' + _e(doc.get("units", "")) + "</p>",
+                 '<p class="note">' + _e(SELF_SUFFICIENCY_NOTE) + "</p>",
                  "<h3>Savings and regret</h3>", comparison_html(doc)),
         economics_html(doc),
         _section("zero-carbon", "Zero-carbon park indicators", zero_carbon_html(doc)),

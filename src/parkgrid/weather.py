@@ -1,7 +1,8 @@
 """Weather on the park's time index: from an EPW / TMY3 / CSV file or a seeded synthetic year.
 
 Returns pvlib's column names: ghi, dni, dhi (W/m²), temp_air (°C), wind_speed (m/s at
-``weather.wind_reference_height_m``, times ``weather.wind_speed_scale``), pressure (Pa),
+``weather.wind_reference_height_m``, times ``weather.wind_speed_scale`` or the scale that
+meets ``weather.target_mean_wind_speed_m_s``), pressure (Pa),
 relative_humidity (%). Like every input, a row is labelled with the start of its interval
 and holds the mean over the interval.
 
@@ -28,6 +29,7 @@ from typing import Annotated
 import numpy as np
 import pandas as pd
 import pvlib
+import windpowerlib.wind_speed
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import signal, special, stats
@@ -51,6 +53,18 @@ _DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 def load_weather(park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:
     """Weather on ``index`` (tz-aware, park step) from the park's weather source."""
+    return load_weather_calibrated(park, index)[0]
+
+
+def load_weather_calibrated(park: Park,
+                            index: pd.DatetimeIndex) -> tuple[pd.DataFrame, float | None]:
+    """:func:`load_weather` and the wind-speed scale found for
+    ``weather.target_mean_wind_speed_m_s`` (None without a target).
+
+    The scale is the target over the period's mean speed at ``target_height_m`` (carried from
+    the reference height by windpowerlib's logarithmic law, which is linear in the speed, so
+    the scale is exact: no root find).
+    """
     if index.tz is None:
         raise ValueError("the weather index must be tz-aware local time")
     source = park.weather.source
@@ -60,8 +74,25 @@ def load_weather(park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:
         frame = _read_csv(park, index)
     else:
         frame = _read_typical_year(park, index)
-    frame["wind_speed"] = frame["wind_speed"] * park.weather.wind_speed_scale
-    return frame[COLUMNS]
+    scale = _wind_speed_scale(park, frame["wind_speed"].to_numpy(dtype=float))
+    frame["wind_speed"] = frame["wind_speed"] * (scale or park.weather.wind_speed_scale)
+    return frame[COLUMNS], scale
+
+
+def _wind_speed_scale(park: Park, wind_m_s: np.ndarray) -> float | None:
+    """The scale that brings the mean wind at the target height to the target."""
+    spec = park.weather
+    if spec.target_mean_wind_speed_m_s is None:
+        return None
+    height_m = spec.target_height_m or spec.wind_reference_height_m
+    at_height = windpowerlib.wind_speed.logarithmic_profile(
+        wind_m_s, spec.wind_reference_height_m, height_m, spec.roughness_length_m)
+    mean_m_s = float(np.mean(at_height))
+    if not mean_m_s > 0.0:
+        raise ConfigError(park.source_file or "<memory>", [
+            f"weather.target_mean_wind_speed_m_s: got {spec.target_mean_wind_speed_m_s:g}; "
+            "the weather has no wind to scale (mean speed 0)"])
+    return spec.target_mean_wind_speed_m_s / mean_m_s
 
 
 def check_columns(weather: pd.DataFrame, columns: list[str], who: str) -> None:

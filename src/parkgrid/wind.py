@@ -4,6 +4,14 @@ The reference-height wind is carried to hub height by the logarithmic or Hellman
 density at hub height comes from the barometric formula (temperature at 2 m, pressure at
 the ground), and the power curve is density-corrected. A farm is ``count`` identical
 turbines, then × availability × (1 − wake losses).
+
+Calibration (``annual_energy_kwh``): the wind speed the farm sees is scaled — before the
+hub-height law and the power curve, so the curve's shape, rated power and cut-out still
+act — until the farm's energy meets the target (:mod:`parkgrid.calibration`; both height
+laws are linear in the speed, so the hub speed scales the same). The exact model's
+density-corrected curve takes ~0.4 s a year at 15 min; the root find runs on the curve
+without density correction (milliseconds) and corrects by the exact model, usually twice; a
+later build of the same farm and weather in the process reuses the scale.
 """
 
 from __future__ import annotations
@@ -19,8 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import windpowerlib
+import windpowerlib.power_output
 from windpowerlib import ModelChain, WindTurbine
 
+from parkgrid.calibration import fingerprint, period_target_kwh, resource_scale
 from parkgrid.config import Park, PowerCurve, Turbine, WindFarm
 from parkgrid.errors import ConfigError
 from parkgrid.weather import check_columns
@@ -38,11 +48,19 @@ def farm_output_kw(farm: WindFarm, park: Park, weather: pd.DataFrame) -> pd.Seri
     Returns a Series named ``wind_kw_<name>`` on the weather's index; a measured profile
     (``farm.profile``) replaces the model.
     """
+    return farm_output(farm, park, weather)[0]
+
+
+def farm_output(farm: WindFarm, park: Park,
+                weather: pd.DataFrame) -> tuple[pd.Series, float | None]:
+    """:func:`farm_output_kw` and the wind-speed scale its calibration found (None when the
+    farm has no ``annual_energy_kwh``)."""
     name = f"wind_kw_{farm.name}"
     if farm.profile is not None:
         from parkgrid.timeseries import read_profile
 
-        return read_profile(farm.profile, park, weather.index, f"wind '{farm.name}'").rename(name)
+        profile = read_profile(farm.profile, park, weather.index, f"wind '{farm.name}'")
+        return profile.rename(name), None
     check_columns(weather, WEATHER_COLUMNS, "wind")
     turbine = _turbine(farm, park)
     chain = ModelChain(
@@ -54,12 +72,43 @@ def farm_output_kw(farm: WindFarm, park: Park, weather: pd.DataFrame) -> pd.Seri
     with _quiet():
         wind_hub_m_s = np.asarray(chain.wind_speed_hub(data), dtype=float)
         density_kg_m3 = np.asarray(chain.density_hub(data), dtype=float)
-        power_w = np.asarray(chain.calculate_power_output(wind_hub_m_s, density_kg_m3), float)
-    # The controller cuts out on the actual wind speed, whatever the density correction
-    # does to the curve's speeds.
-    power_w = np.where(wind_hub_m_s > cut_out_m_s(turbine), 0.0, power_w)
     factor = farm.count * farm.availability * (1.0 - farm.wake_losses) / 1000.0
-    return pd.Series(np.clip(power_w, 0.0, None) * factor, index=weather.index, name=name)
+    cut_out = cut_out_m_s(turbine)
+
+    def power_kw(scale: float, density: np.ndarray | None = density_kg_m3) -> np.ndarray:
+        hub_m_s = wind_hub_m_s * scale
+        with _quiet():
+            if density is None:  # the calibration's fast surrogate
+                curve = turbine.power_curve
+                power_w = windpowerlib.power_output.power_curve(
+                    hub_m_s, curve["wind_speed"].to_numpy(), curve["value"].to_numpy())
+            else:
+                power_w = chain.calculate_power_output(hub_m_s, density)
+        # The controller cuts out on the actual wind speed, whatever the density correction
+        # does to the curve's speeds.
+        power_w = np.where(hub_m_s > cut_out, 0.0, np.asarray(power_w, dtype=float))
+        return np.clip(power_w, 0.0, None) * factor
+
+    if farm.annual_energy_kwh is None:
+        return pd.Series(power_kw(1.0), index=weather.index, name=name), None
+    step_h = park.step_h
+    target_kwh = period_target_kwh(farm.annual_energy_kwh, weather.index, step_h)
+    rated_kw = float(turbine.nominal_power) / 1000.0
+    hours = len(weather) * step_h
+    scale, out_kw = resource_scale(
+        lambda s: _energy(power_kw(s), step_h),
+        lambda s: _energy(power_kw(s, None), step_h)[0],
+        target_kwh, park.source_file or "<memory>", f"{_field(farm, park)}.annual_energy_kwh",
+        ceiling=f"rated {farm.count} × {rated_kw:,.0f} kW × {hours:,.0f} h × availability "
+                f"× (1 − wake losses) = {rated_kw * 1000.0 * factor * hours:,.0f} kWh",
+        key=fingerprint("wind", farm.model_dump_json(), park.weather.model_dump_json(),
+                        step_h, data.to_numpy(dtype=float)),
+    )
+    return pd.Series(out_kw, index=weather.index, name=name), scale
+
+
+def _energy(power_kw: np.ndarray, step_h: float) -> tuple[float, np.ndarray]:
+    return float(power_kw.sum() * step_h), power_kw
 
 
 def windpowerlib_weather(weather: pd.DataFrame, park: Park) -> pd.DataFrame:
@@ -102,9 +151,13 @@ def curve_from_speeds(spec: PowerCurve, rated_kw: float) -> pd.DataFrame:
     return pd.DataFrame({"wind_speed": speeds, "value": power_kw * 1000.0})
 
 
+def _field(farm: WindFarm, park: Park) -> str:
+    """The farm's place in the config, e.g. 'wind.0'."""
+    return f"wind.{next((i for i, f in enumerate(park.wind) if f.name == farm.name), 0)}"
+
+
 def _turbine(farm: WindFarm, park: Park) -> WindTurbine:
-    index = next((i for i, f in enumerate(park.wind) if f.name == farm.name), 0)
-    field = f"wind.{index}"
+    field = _field(farm, park)
     source = park.source_file or "<memory>"
     spec = farm.turbine
     if spec.oedb_type is not None and spec.oedb_type not in oedb_turbine_types():

@@ -39,6 +39,7 @@ from parkgrid.config import Park
 from parkgrid.errors import SolverError
 from parkgrid.inputs import Inputs
 from parkgrid.schedule import ParkState, Schedule, meta_float
+from parkgrid.simulate import kpi
 from parkgrid.tariff import demand_charge_yuan
 
 METHODS = {
@@ -47,6 +48,10 @@ METHODS = {
     "monthly_milp": "months solved separately, initial storage state free, end rules dropped, "
                     "MILP; sum of the months' dual bounds",
 }
+
+ENERGY_KEYS = ("consumption_kwh", "re_generation_kwh", "re_self_used_kwh")
+"""Energies of each month's bound dispatch kept beside its cost (they give the bound's
+self-sufficiency both ways, :func:`self_sufficiency`)."""
 
 PARTS = ("energy_yuan", "demand_yuan", "export_revenue_yuan", "degradation_yuan",
          "carbon_yuan", "penalties_yuan")
@@ -69,6 +74,7 @@ class BoundResult:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        out.update(self_sufficiency(self.months))
         out["description"] = METHODS[self.method]
         out["variants_total_cost_yuan"] = out.pop("variants")
         if len(self.variants) == 2:
@@ -76,6 +82,20 @@ class BoundResult:
             out["gap_between_variants_yuan"] = milp - lp
             out["gap_between_variants_pct"] = 100.0 * (milp - lp) / abs(milp) if milp else 0.0
         return out
+
+
+def self_sufficiency(months: list[dict[str, Any]]) -> dict[str, float]:
+    """The energies (:data:`ENERGY_KEYS`) summed over the months and the self-sufficiency
+    both ways (time-matched, annual balance; see :mod:`parkgrid.simulate.kpi`) of the
+    bound's dispatch; empty when the months carry no dispatch."""
+    if not months or any(key not in m for m in months for key in ENERGY_KEYS):
+        return {}
+    out = {key: sum(m[key] for m in months) for key in ENERGY_KEYS}
+    consumption = out["consumption_kwh"]
+    out["self_sufficiency"] = out["re_self_used_kwh"] / consumption if consumption else 0.0
+    out["self_sufficiency_annual"] = (out["re_generation_kwh"] / consumption
+                                      if consumption else 0.0)
+    return out
 
 
 def month_segments(start: pd.Timestamp, end: pd.Timestamp) -> list[tuple[pd.Timestamp,
@@ -130,6 +150,7 @@ def _month(park: Park, inputs: Inputs, start: pd.Timestamp, end: pd.Timestamp, m
         raise SolverError(f"the LP of {start:%Y-%m} ended '{status}' before its optimum, which "
                           "is then no bound; raise objective.bound_time_limit_s")
     return {
+        **_dispatch_energies(schedule.frame, park),
         "month": start.strftime("%Y-%m"), "start": str(start.date()), "steps": n,
         "status": status,
         "bound_yuan": float(meta["bound"]), "objective_yuan": meta_float(meta.get("objective")),
@@ -138,6 +159,16 @@ def _month(park: Park, inputs: Inputs, start: pd.Timestamp, end: pd.Timestamp, m
         "solve_s": meta_float(meta.get("solve_time_s")),
         "build_s": meta_float(meta.get("build_time_s")),
     }
+
+
+def _dispatch_energies(frame: pd.DataFrame, park: Park) -> dict[str, float]:
+    """:data:`ENERGY_KEYS` and the month's self-sufficiency both ways, of the dispatch the
+    month's solve found (empty when the solve returned no dispatch)."""
+    if "grid_import_kw" not in frame:
+        return {}
+    k = kpi.energy_kpis(frame, park, kpi.stored_before_kwh(frame, park))
+    return {key: k[key] for key in (*ENERGY_KEYS, "self_sufficiency",
+                                    "self_sufficiency_annual")}
 
 
 def optimizer_solve(park: Park) -> Solve:

@@ -21,7 +21,7 @@ from rich.table import Table
 from parkgrid.config import ROLLOUT_HORIZON_H, load_park
 from parkgrid.errors import ConfigError
 from parkgrid.inputs import build_inputs
-from parkgrid.report import BASELINE_TITLES, KPI_ROWS, run_bound
+from parkgrid.report import BASELINE_TITLES, KPI_ROWS, SELF_SUFFICIENCY_NOTE, run_bound
 from parkgrid.results import write_results
 from parkgrid.simulate.forecast import FORECASTERS
 from parkgrid.simulate.rollout import PLANNERS
@@ -125,6 +125,8 @@ def kpi_table(doc: dict[str, Any]) -> Table:
     savings = doc["comparison"]["savings_yuan"]
     table.add_row("saving vs baseline", "yuan", "",
                   *[f"{savings[n]:,.0f}" for n in names], *([""] if bound else []))
+    table.caption = SELF_SUFFICIENCY_NOTE
+    table.caption_justify = "left"
     return table
 
 

@@ -5,7 +5,11 @@ Definitions (energies in kWh over the period; the ledger's power columns are ste
   loads + losses (AC/DC converter losses and battery losses = charge − discharge − change
   of stored energy). With it, ``E_imp + (E_re − E_curt − E_exp) = E_load + ΔE_stored``.
 - ``E_re`` = PV + wind available (used + curtailed); ``E_curt`` curtailed; ``E_exp`` exported.
-- self-sufficiency = (E_re − E_curt − E_exp) / E_load; self-consumption = the same / E_re.
+- self-sufficiency, time-matched (``self_sufficiency``) = (E_re − E_curt − E_exp) / E_load:
+  the share of consumption met by RE at the time it was generated (自给率 / 绿电占比);
+  annual balance (``self_sufficiency_annual``) = E_re / E_load: RE generated over the
+  period ÷ consumption over the period, the figure park reports and zero-carbon balances
+  publish (can exceed 1); self-consumption = (E_re − E_curt − E_exp) / E_re.
 - cost = energy + demand charge − export revenue; degradation and penalties reported apart;
   ``total_cost_yuan`` = cost + degradation + penalties (+ carbon cost when the objective
   prices carbon) — the quantity the optimizer minimises and regret is measured on.
@@ -83,6 +87,7 @@ def energy_kpis(ledger: pd.DataFrame, park: Park, stored_start_kwh: float) -> di
     out["re_generation_kwh"] = re
     out["re_self_used_kwh"] = used
     out["self_sufficiency"] = _ratio(used, out["consumption_kwh"])
+    out["self_sufficiency_annual"] = _ratio(re, out["consumption_kwh"])
     out["self_consumption"] = _ratio(used, re)
     out["re_utilisation"] = 1.0 - _ratio(out["curtailed_kwh"], re) if re > 0 else 0.0
     out["export_share_of_generation"] = _ratio(out["exported_kwh"], re)
