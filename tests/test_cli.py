@@ -50,4 +50,4 @@ def test_profiles_writes_inputs_and_prints_totals(tmp_path: Path) -> None:
                                  "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "inputs.parquet").exists() and (out / "summary.csv").exists()
-    assert "pv_kwh_per_kwp" in result.output
+    assert "PV specific yield" in result.output and "kWh/kWp" in result.output

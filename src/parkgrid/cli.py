@@ -11,7 +11,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperOption
 
+from parkgrid import display
 from parkgrid.errors import ParkgridError
 
 app = typer.Typer(
@@ -22,6 +24,15 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+
+
+def _flag_type(option: TyperOption, ctx: typer.Context) -> str | None:
+    """A flag takes no value: its help row shows no type (typer would print ``<bool>``)."""
+    return None if option.is_flag else _TYPER_TYPE(option, ctx)
+
+
+_TYPER_TYPE = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 ParkPath = Annotated[Path, typer.Argument(help="park config (YAML)", show_default=False)]
 
@@ -60,7 +71,10 @@ def validate(park: ParkPath) -> None:
 
     config = load_park(park)
     inputs = build_inputs(config)
-    console.print(_park_table(park_summary(inputs)))
+    summary = park_summary(inputs)
+    console.print(_park_table(summary))
+    for note in summary["notes"]:
+        console.print(note, highlight=False)
     console.print(f"[green]{park}: valid[/]")
 
 
@@ -83,8 +97,9 @@ def profiles(
     table = Table(title=f"{config.name}: inputs for {inputs.index[0].year}", title_justify="left")
     table.add_column("quantity")
     table.add_column("value", justify="right")
-    for key, value in totals.items():
-        table.add_row(key, f"{value:,.3f}" if isinstance(value, float) else str(value))
+    for key, raw in totals.items():
+        if key != "year":
+            table.add_row(display.label(key), display.value(key, raw))
     console.print(table)
     console.print(f"built in {inputs.build_seconds:.2f} s; wrote {', '.join(map(str, written))}")
 
@@ -133,6 +148,8 @@ def run(
     out: Annotated[Path | None, typer.Option(
         help="results folder (default results/<park file stem>)")] = None,
     report: Annotated[bool, typer.Option(help="write report.html into the results")] = True,
+    wide: Annotated[bool, typer.Option(
+        "--wide", help="the full KPI table (unit and perfect-foresight columns)")] = False,
     time_limit: Annotated[float | None, typer.Option(
         help="per-day MILP time limit, s (default: the park's objective.time_limit_s)")] = None,
     mip_gap: Annotated[float | None, typer.Option(
@@ -148,7 +165,7 @@ def run(
     options = {key: value for key, value in (("time_limit_s", time_limit), ("mip_gap", mip_gap))
                if value is not None}
     result = run_command(park, start, days, forecast, planner, seed, out, console=console,
-                         planner_options=options, horizon_h=horizon_h)
+                         planner_options=options, horizon_h=horizon_h, wide=wide)
     if report:
         from parkgrid.report import write_report
 

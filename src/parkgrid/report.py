@@ -43,7 +43,7 @@ KPI_ROWS: list[Row] = [
     ("  energy", "energy_cost_yuan", "yuan", 1.0, "{:,.0f}"),
     ("  demand charge", "demand_charge_yuan", "yuan", 1.0, "{:,.0f}"),
     ("  export revenue", "export_revenue_yuan", "yuan", 1.0, "{:,.0f}"),
-    ("battery degradation", "degradation_yuan", "yuan", 1.0, "{:,.0f}"),
+    ("battery wear (degradation)", "degradation_yuan", "yuan", 1.0, "{:,.0f}"),
     ("penalties (unserved, unmet)", "penalty_yuan", "yuan", 1.0, "{:,.0f}"),
     ("total cost", "total_cost_yuan", "yuan", 1.0, "{:,.0f}"),
     ("consumption", "consumption_kwh", "MWh", 1e-3, "{:,.1f}"),
@@ -54,7 +54,7 @@ KPI_ROWS: list[Row] = [
     ("grid import", "imported_kwh", "MWh", 1e-3, "{:,.1f}"),
     ("self-sufficiency", "self_sufficiency", "%", 100.0, "{:.1f}"),
     ("self-consumption", "self_consumption", "%", 100.0, "{:.1f}"),
-    ("highest monthly peak", "peak_import_kw", "kW", 1.0, "{:,.0f}"),
+    ("peak import (highest month)", "peak_import_kw", "kW", 1.0, "{:,.0f}"),
     ("battery throughput", "battery_throughput_kwh", "MWh", 1e-3, "{:,.1f}"),
     ("unserved load", "unserved_kwh", "kWh", 1.0, "{:,.1f}"),
     ("EV energy unmet", "ev_unmet_kwh", "kWh", 1.0, "{:,.1f}"),
@@ -82,6 +82,46 @@ INDICATORS = {
     "clean_energy_share": ("clean energy / energy use", "%", 100.0),
     "co2_per_energy_t_per_tce": ("CO2 per unit of energy", "tCO2/tce", 1.0),
 }
+
+
+_NEEDS = {
+    # indicator: (KPI the shortfall is a share of, what closes it)
+    "self_used_re_share_of_generation": ("re_generation_kwh", "more of the RE used on site "
+                                         "(storage, shifted loads) instead of exported or "
+                                         "curtailed"),
+    "self_used_re_share_of_consumption": ("consumption_kwh", "more RE used on site (more PV "
+                                          "or wind, with storage to use it)"),
+    "self_used_re_share_of_consumption_2030": ("consumption_kwh", "more RE used on site "
+                                               "(more PV or wind, with storage to use it)"),
+    "export_share_of_generation": ("re_generation_kwh", "less export (store the surplus or "
+                                   "use it on site)"),
+    "clean_energy_share": ("consumption_kwh", "more clean energy: grid electricity counts as "
+                           "not clean, so more on-site RE or green-power contracts"),
+    "co2_per_energy_t_per_tce": ("energy_use_tce", "less CO2 from grid import"),
+}
+
+
+def indicator_verdict(name: str, ind: dict[str, Any], k: dict[str, Any] | None = None) -> str:
+    """One line on a zero-carbon indicator: value, rule and, when it fails, what it needs —
+    e.g. "export / RE generation 45.0 % > 20.0 % allowed: 1,234.5 MWh less export (…)"."""
+    label, unit, scale = INDICATORS.get(name, (name.replace("_", " "), "", 1.0))
+    fmt = "{:.1f}" if scale == 100.0 else "{:.3f}"
+    shown = lambda v: f"{fmt.format(v * scale)} {unit}"  # noqa: E731
+    value, threshold, rule = ind["value"], ind["threshold"], ind["rule"]
+    if ind.get("pass"):
+        return f"{label} {shown(value)} meets {rule} {shown(threshold)}"
+    text = (f"{label} {shown(value)} > {shown(threshold)} allowed" if rule == "<=" else
+            f"{label} {shown(value)} < {shown(threshold)} required")
+    base_key, remedy = _NEEDS.get(name, ("", ""))
+    base = (k or {}).get(base_key)
+    if not remedy:
+        return text
+    if base:
+        amount = abs(threshold - value) * float(base)
+        size = (f"{amount:,.1f} t" if name == "co2_per_energy_t_per_tce"
+                else f"{amount / 1000:,.1f} MWh")
+        return f"{text}: {size} {remedy}"
+    return f"{text}: {remedy}"
 
 
 # --- reading a results folder ----------------------------------------------------------------
