@@ -293,3 +293,49 @@ def test_report_renders_in_a_headless_browser_with_the_kpi_table_and_every_plot(
         assert w > 0 and h > 0, name
         assert not blank(pixels[y:y + h, x:x + w]), f"{name} is blank in the screenshot"
     shutil.rmtree(profile, ignore_errors=True)
+
+
+# --- the first screen ---------------------------------------------------------------------------
+
+def summary_of(text: str) -> str:
+    return text.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
+
+
+def test_the_first_screen_says_what_the_system_is_and_defines_every_baseline(
+        milp_run: Path) -> None:
+    doc = kpis_json(milp_run)
+    first = summary_of((milp_run / REPORT_FILE).read_text(encoding="utf-8"))
+    for name, size in doc["system"]["assets"].items():
+        assert html.escape(name) in first and html.escape(size) in first
+    assert "demand charge 48 yuan/kW·month" in first and "synthetic" in first
+    for name in doc["baselines"]:
+        assert html.escape(pg.report.BASELINE_DEFINITIONS[name]) in first
+    assert "cost = energy bought + demand charge − export revenue" in first
+    shown = re.sub(r"<[^>]+>", " ", first)
+    assert "total_cost" not in shown and "regret" not in shown and "_yuan" not in shown
+    assert "key names end in their unit" not in (milp_run / REPORT_FILE).read_text("utf-8")
+
+
+def test_each_failing_indicator_says_what_it_needs(milp_run: Path) -> None:
+    doc = kpis_json(milp_run)
+    first = html.unescape(summary_of((milp_run / REPORT_FILE).read_text(encoding="utf-8")))
+    failing = [n for n, v in doc["strategy"]["zero_carbon"].items() if not v["pass"]]
+    assert failing
+    for name in failing:
+        line = re.search(rf'data-verdict="{name}">(.*?)</li>', first)
+        assert line and re.search(r"(required|allowed): [\d,.]+ (MWh|t) \w", line.group(1))
+
+
+def test_headline_cards_pick_up_annual_self_sufficiency_and_economics_when_present(
+        milp_run: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "copy"
+    shutil.copytree(milp_run, folder)
+    doc = kpis_json(folder)
+    first = summary_of(write_report(folder).read_text(encoding="utf-8"))
+    assert "annual balance" not in first and "net present value" not in first
+    doc["strategy"]["self_sufficiency_annual"] = 0.7531
+    doc["economics"] = {"npv_yuan": 12345678.9, "simple_payback_years": 6.44}
+    (folder / "kpis.json").write_text(json.dumps(doc), encoding="utf-8")
+    first = summary_of(write_report(folder).read_text(encoding="utf-8"))
+    assert "self-sufficiency, annual balance" in first and "75.3 %" in first
+    assert "12,345,679 yuan" in first and "6.4 years" in first

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from parkgrid import plots
+from parkgrid import display, plots
 from parkgrid.atomic import atomic_write
 from parkgrid.config import Park
 from parkgrid.errors import InputDataError
@@ -231,25 +231,146 @@ def _section(key: str, title: str, *parts: str) -> str:
     return f'<section id="{key}"><h2>{_e(title)}</h2>{"".join(parts)}</section>'
 
 
+BASELINE_DEFINITIONS = {
+    "grid_only": "no PV, wind or storage: every kWh bought from the grid",
+    "re_no_storage": "the park's PV and wind, batteries and tank left idle",
+    "rules": "the same assets run by fixed rules (charge in valley hours or from surplus RE, "
+             "discharge in peak hours), no optimizer",
+}
+PLANNER_WORDS = {"milp": "an optimized day-ahead plan (MILP), re-made every day",
+                 "rules": "fixed rules", "none": "no storage use"}
+FORECAST_WORDS = {"noisy": "forecasts with realistic errors", "perfect": "perfect forecasts",
+                  "persistence": "yesterday-repeats forecasts"}
+COST_DEFINITION = ("cost = energy bought + demand charge − export revenue, yuan: what the "
+                   "park pays the grid")
+
+Card = tuple[str, str, str, str]
+HEADLINE_CARDS: list[Card] = [
+    # kpis.json path, label, key whose unit formats the value, note; a card whose path is
+    # absent from the document is left out (e.g. the economics of a run without costs)
+    ("strategy.cost_yuan", "cost", "cost_yuan", "energy + demand charge − export"),
+    ("comparison.savings_yuan.grid_only", "saves vs grid only", "savings_yuan",
+     "buying every kWh from the grid"),
+    ("strategy.self_sufficiency", "self-sufficiency, time-matched", "self_sufficiency",
+     "consumption met by on-site RE as it is generated"),
+    ("strategy.self_sufficiency_annual", "self-sufficiency, annual balance",
+     "self_sufficiency_annual", "RE generated ÷ consumption over the period"),
+    ("comparison.co2_avoided_t", "CO2 avoided", "co2_avoided_t", "vs grid only"),
+    ("economics.npv_yuan", "net present value", "npv_yuan", "of the investment"),
+    ("economics.simple_payback_years", "simple payback", "simple_payback_years",
+     "years to earn back the investment"),
+]
+
+
+def lookup(doc: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path of the KPI document, or None."""
+    node: Any = doc
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
 def _cards(doc: dict[str, Any]) -> str:
-    k, comp = doc["strategy"], doc.get("comparison") or {}
-    items = [("strategy.self_sufficiency", k.get("self_sufficiency"), 100.0, "{:.1f} %",
-              "self-sufficiency"),
-             ("strategy.cost_yuan", k.get("cost_yuan"), 1.0, "{:,.0f} yuan", "cost"),
-             ("strategy.co2_t", k.get("co2_t"), 1.0, "{:,.1f} t", "CO2"),
-             ("comparison.co2_avoided_t", comp.get("co2_avoided_t"), 1.0, "{:,.1f} t",
-              "CO2 avoided vs grid only"),
-             ("comparison.regret_pct", comp.get("regret_pct"), 1.0, "{:.2f} %",
-              "regret vs perfect foresight")]
+    """The headline figures: one card per :data:`HEADLINE_CARDS` entry present in ``doc``."""
     cards = []
-    for path, value, scale, fmt, label in items:
-        if value is None:
+    for path, label, key, note in HEADLINE_CARDS:
+        value = lookup(doc, path)
+        if value is None or isinstance(value, dict | list):
             continue
-        cards.append(f'<div class="card"><div class="value" data-kpi="{_e(path)}" '
-                     f'data-value="{_e(json.dumps(value))}" data-scale="{scale:g}">'
-                     f"{_e(_fmt(value, scale, fmt))}</div><div class=\"label\">{_e(label)}"
-                     "</div></div>")
+        if path == "comparison.savings_yuan.grid_only":
+            pct = lookup(doc, "comparison.savings_pct.grid_only")
+            note = f"{pct:.1f} % less than {note}" if pct is not None else note
+        if path == "strategy.cost_yuan":
+            note = f"{note}, {doc['period'].get('days')} days"
+        text = display.value(key, value)
+        scale = 100.0 if display.unit_of(key) == "%" and not key.endswith("_pct") else 1.0
+        cards.append(f'<div class="card"><div class="label">{_e(label)}</div>'
+                     f'<div class="value" data-kpi="{_e(path)}" data-value="'
+                     f'{_e(json.dumps(value))}" data-scale="{scale:g}">{_e(text)}</div>'
+                     f'<div class="note">{_e(note)}</div></div>')
     return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def system_html(doc: dict[str, Any]) -> str:
+    """What the system is (sizes, tariff, weather source) and what was simulated."""
+    system = doc.get("system") or {}
+    run = doc.get("run") or {}
+    how = (f"Run with {PLANNER_WORDS.get(run.get('planner'), run.get('planner'))} and "
+           f"{FORECAST_WORDS.get(run.get('forecast'), run.get('forecast'))}.")
+    if not system:
+        return f'<div class="system"><p>{_e(how)}</p></div>'
+    sizes = " · ".join(f"{_e(name)} <b>{_e(size)}</b>"
+                       for name, size in (system.get("assets") or {}).items())
+    weather = system.get("weather", "")
+    flag = (' <span class="warn">synthetic weather: yields are estimates</span>'
+            if system.get("weather_synthetic") else "")
+    return ('<div class="system">'
+            f'<p><span class="what">System</span> {sizes}</p>'
+            f'<p><span class="what">Tariff</span> {_e(system.get("tariff", ""))}</p>'
+            f'<p><span class="what">Weather</span> {_e(weather)}{flag}</p>'
+            f'<p><span class="what">Operation</span> {_e(how)}</p></div>')
+
+
+def baselines_html(doc: dict[str, Any]) -> str:
+    """The plan's cost next to each baseline, each defined in a line, and what it saves."""
+    comp = doc.get("comparison") or {}
+    run = doc.get("run") or {}
+    rows = [f'<tr class="main"><td>this plan ({_e(strategy_title(doc))})</td><td class="what">'
+            f"{_e(PLANNER_WORDS.get(run.get('planner'), ''))}, "
+            f"{_e(FORECAST_WORDS.get(run.get('forecast'), ''))}</td>"
+            + _cell("strategy.cost_yuan", doc["strategy"].get("cost_yuan"), 1.0, "{:,.0f}")
+            + "<td></td><td></td></tr>"]
+    for name, k in (doc.get("baselines") or {}).items():
+        rows.append(
+            f"<tr><td>{_e(BASELINE_TITLES.get(name, name))}</td>"
+            f'<td class="what">{_e(BASELINE_DEFINITIONS.get(name, ""))}</td>'
+            + _cell(f"baselines.{name}.cost_yuan", k.get("cost_yuan"), 1.0, "{:,.0f}")
+            + _cell(f"comparison.savings_yuan.{name}",
+                    (comp.get("savings_yuan") or {}).get(name), 1.0, "{:,.0f}")
+            + _cell(f"comparison.savings_pct.{name}",
+                    (comp.get("savings_pct") or {}).get(name), 1.0, "{:.1f}") + "</tr>")
+    table = _table(["", "what it is", "cost (yuan)", "saving (yuan)", "saving (%)"], rows,
+                   "baselines")
+    return table + f'<p class="note">{_e(COST_DEFINITION)}.</p>' + foresight_html(doc)
+
+
+def foresight_html(doc: dict[str, Any]) -> str:
+    """How close the plan came to the best possible, in words."""
+    comp, bound = doc.get("comparison") or {}, run_bound(doc)
+    failed = (doc.get("perfect_foresight") or {}).get("error")
+    if failed:
+        return (f'<p class="fail">The perfect-foresight bound failed: {_e(failed)} (so the best '
+                "possible cost is unknown).</p>")
+    if not bound or "regret_yuan" not in comp:
+        return ""
+    return ("<p>Had the whole period's weather and loads been known in advance, the best "
+            "possible cost (with battery wear and penalties) would have been "
+            + _span("perfect_foresight.total_cost_yuan", bound["total_cost_yuan"], "{:,.0f}")
+            + " yuan; forecast errors and day-by-day planning cost "
+            + _span("comparison.regret_yuan", comp["regret_yuan"], "{:,.0f}") + " yuan ("
+            + _span("comparison.regret_pct", comp["regret_pct"], "{:.2f}")
+            + " %) more.</p>")
+
+
+def _span(path: str, value: object, fmt: str) -> str:
+    return (f'<span data-kpi="{_e(path)}" data-value="{_e(json.dumps(value))}" data-scale="1">'
+            f"{_e(_fmt(value, 1.0, fmt))}</span>")
+
+
+def verdicts_html(doc: dict[str, Any]) -> str:
+    """How many zero-carbon indicators pass; each failing one with what it needs."""
+    zc = doc["strategy"].get("zero_carbon") or {}
+    if not zc:
+        return ""
+    passed = sum(bool(v.get("pass")) for v in zc.values())
+    items = "".join(f'<li class="fail" data-verdict="{_e(name)}">'
+                    f"{_e(indicator_verdict(name, v, doc['strategy']))}</li>"
+                    for name, v in zc.items() if not v.get("pass"))
+    return (f'<p class="verdict"><b>Zero-carbon park indicators: {passed} of {len(zc)} '
+            f'pass</b> (<a href="#zero-carbon">details</a>)</p>'
+            + (f"<ul class=\"needs\">{items}</ul>" if items else ""))
 
 
 def kpi_table_html(doc: dict[str, Any]) -> str:
@@ -272,37 +393,6 @@ def kpi_table_html(doc: dict[str, Any]) -> str:
     return _table(head, rows, "kpis").replace(f"<th>{_e(strategy_title(doc))}</th>",
                                               f'<th class="main">{_e(strategy_title(doc))}</th>',
                                               1)
-
-
-def comparison_html(doc: dict[str, Any]) -> str:
-    """Savings against each baseline and the regret against the bound."""
-    comp = doc.get("comparison") or {}
-    rows = []
-    for name, saving in (comp.get("savings_yuan") or {}).items():
-        rows.append(
-            f"<tr><td>{_e(BASELINE_TITLES.get(name, name))}</td>"
-            + _cell(f"comparison.savings_yuan.{name}", saving, 1.0, "{:,.0f}")
-            + _cell(f"comparison.savings_pct.{name}", comp.get("savings_pct", {}).get(name),
-                    1.0, "{:.1f}")
-            + _cell(f"comparison.savings_total_cost_yuan.{name}",
-                    comp.get("savings_total_cost_yuan", {}).get(name), 1.0, "{:,.0f}")
-            + "</tr>")
-    parts = [_table(["saving vs", "cost (yuan)", "cost (%)", "total cost (yuan)"], rows)]
-    bound = run_bound(doc)
-    failed = (doc.get("perfect_foresight") or {}).get("error")
-    if failed:
-        parts.append(f'<p class="fail">The perfect-foresight bound failed: {_e(failed)}</p>')
-    if bound and "regret_yuan" in comp:
-        parts.append(
-            "<p>Regret against the perfect-foresight bound (total cost − bound): "
-            f'<span data-kpi="comparison.regret_yuan" '
-            f'data-value="{_e(json.dumps(comp["regret_yuan"]))}" data-scale="1">'
-            f'{_e(_fmt(comp["regret_yuan"], 1.0, "{:,.0f}"))}</span> yuan '
-            f'(<span data-kpi="comparison.regret_pct" '
-            f'data-value="{_e(json.dumps(comp["regret_pct"]))}" data-scale="1">'
-            f'{_e(_fmt(comp["regret_pct"], 1.0, "{:.2f}"))}</span> %). '
-            f'Bound: {_e(bound.get("description", bound.get("method", "")))}.</p>')
-    return "".join(parts)
 
 
 def zero_carbon_html(doc: dict[str, Any]) -> str:
@@ -498,14 +588,13 @@ def render_report(doc: dict[str, Any], ledger: pd.DataFrame, events: list[str],
     body = "".join([
         f"<h1>{_e(title)}</h1>",
         f'<p class="meta">{_e(period.get("days"))} days at {_e(period.get("time_step_minutes"))}'
-        f" min · planner <b>{_e(run.get('planner'))}</b> with <b>{_e(run.get('forecast'))}</b>"
-        f" forecasts · seed {_e(run.get('seed'))} · generated {_e(generated)} by parkgrid "
-        f"{_e(_version())}</p>",
+        f"-min steps · forecast seed {_e(run.get('seed'))} · generated {_e(generated)} by "
+        f"parkgrid {_e(_version())}</p>",
+        '<section id="summary">', system_html(doc), _cards(doc),
+        '<div class="columns"><div>', baselines_html(doc), "</div><div>", verdicts_html(doc),
+        "</div></div></section>",
         f"<nav>{nav}</nav>",
-        _cards(doc),
-        _section("kpis", "KPIs: the strategy and the baselines", kpi_table_html(doc),
-                 '<p class="note">' + _e(doc.get("units", "")) + "</p>",
-                 "<h3>Savings and regret</h3>", comparison_html(doc)),
+        _section("kpis", "Every figure: the plan and the baselines", kpi_table_html(doc)),
         _section("zero-carbon", "Zero-carbon park indicators", zero_carbon_html(doc)),
         _section("plots", "Plots", figures),
         _section("monthly", "Month by month", monthly_html(doc)),
