@@ -1,4 +1,4 @@
-"""The `parkgrid` command line: validate, profiles, schedule, run, report."""
+"""The `parkgrid` command line: init, validate, profiles, schedule, run, report, sweep."""
 
 from __future__ import annotations
 
@@ -202,6 +202,22 @@ def sweep(
     from parkgrid.sweep import sweep_command
 
     sweep_command(sweep_file, workers, scheduler, out, resume, console=console)
+
+
+@app.command()
+@reports_errors
+def init(
+    name: Annotated[str, typer.Argument(help="the park's name", show_default=False)],
+    out: Annotated[Path | None, typer.Option(
+        help="folder to write into (default: NAME as a folder name)")] = None,
+) -> None:
+    """Write a commented starter park (park.yaml + its climate file) that validates."""
+    from parkgrid.starter import write_starter
+
+    park, *others = write_starter(name, out)
+    console.print(f"wrote {park} and {', '.join(map(str, others))}", highlight=False)
+    console.print(f"next: parkgrid validate {park}; parkgrid run {park} --days 7",
+                  highlight=False)
 
 
 @app.command()

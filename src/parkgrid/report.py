@@ -21,6 +21,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -30,7 +31,10 @@ from parkgrid.config import Park
 from parkgrid.errors import InputDataError
 
 REPORT_FILE = "report.html"
-DPI = 80
+DPI = 100
+FIGURE_WIDTH_IN = 13.0
+"""Every report figure is drawn 1,300 px wide: the page's full width at 100 % zoom."""
+MAX_HEIGHT_IN = 5.5
 MAX_EVENTS = 300
 BASELINE_TITLES = {"grid_only": "grid only", "re_no_storage": "RE, no storage",
                    "rules": "rules"}
@@ -196,6 +200,64 @@ def peaks_frame(doc: dict[str, Any]) -> pd.DataFrame:
         if k:
             columns[BASELINE_TITLES[name]] = k.get("monthly_peak_import_kw", {})
     return pd.DataFrame(columns).sort_index()
+
+
+def read_baseline_flows(folder: Path | str) -> pd.DataFrame | None:
+    """The baselines' grid flows of a results folder (``baselines.parquet``), or None."""
+    from parkgrid.results import BASELINES_FILE
+
+    path = Path(folder) / BASELINES_FILE
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise InputDataError(path, f"cannot read the baselines' flows ({exc})") from None
+
+
+def monthly_bill_frame(doc: dict[str, Any], ledger: pd.DataFrame,
+                       flows: pd.DataFrame | None) -> pd.DataFrame:
+    """Each month's bill with the system (the strategy) and without it (the grid-only
+    baseline, when its flows are there): energy by TOU period, demand charge, export revenue
+    (yuan), index (month, case). The energy parts sum to the month's ``energy_cost_yuan``."""
+    step_h = float(doc["period"].get("time_step_minutes", 15)) / 60.0
+    month = ledger.index.strftime("%Y-%m")
+    tou = ledger["tou_period"].astype(str) if "tou_period" in ledger else "flat"
+    cases = {"with the system": (ledger["grid_import_kw"], ledger["grid_export_kw"],
+                                 doc["strategy"])}
+    grid_only = (doc.get("baselines") or {}).get("grid_only")
+    if flows is not None and grid_only and "grid_only.grid_import_kw" in flows:
+        cases["without (grid only)"] = (flows["grid_only.grid_import_kw"].to_numpy(float),
+                                        flows["grid_only.grid_export_kw"].to_numpy(float),
+                                        grid_only)
+    parts = []
+    for case, (imp, exp, k) in cases.items():
+        energy = pd.DataFrame({"yuan": np.asarray(imp, float) * ledger["price_import"]
+                               .to_numpy(float) * step_h, "month": month, "tou": tou})
+        table = energy.pivot_table(index="month", columns="tou", values="yuan",
+                                   aggfunc="sum", fill_value=0.0)
+        table.columns = [f"energy_{p}_yuan" for p in table.columns]
+        export = pd.Series(np.asarray(exp, float) * ledger["price_export"].to_numpy(float)
+                           * step_h, index=ledger.index).groupby(month).sum()
+        table["demand_charge_yuan"] = [k["monthly"][m]["demand_charge_yuan"]
+                                       for m in table.index]
+        table["export_revenue_yuan"] = export.reindex(table.index).to_numpy()
+        table["case"] = case
+        parts.append(table)
+    bill = pd.concat(parts).fillna(0.0)
+    return bill.set_index("case", append=True)
+
+
+def grid_exchange(ledger: pd.DataFrame, flows: pd.DataFrame | None,
+                  doc: dict[str, Any]) -> dict[str, pd.Series]:
+    """Grid import − export (kW) of the strategy and of each baseline with flows."""
+    out = {f"with the system ({strategy_title(doc)})":
+           ledger["grid_import_kw"] - ledger["grid_export_kw"]}
+    for name in (doc.get("baselines") or {}):
+        if flows is not None and f"{name}.grid_import_kw" in flows:
+            out[BASELINE_TITLES.get(name, name)] = (flows[f"{name}.grid_import_kw"]
+                                                    - flows[f"{name}.grid_export_kw"])
+    return out
 
 
 # --- HTML pieces ------------------------------------------------------------------------------
@@ -489,6 +551,8 @@ def events_html(events: list[str]) -> str:
 
 def figure_html(fig: Figure, key: str, caption: str) -> str:
     """A figure as an embedded PNG with its caption."""
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(FIGURE_WIDTH_IN, min(h * FIGURE_WIDTH_IN / w, MAX_HEIGHT_IN))
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI)
     width, height = (fig.get_size_inches() * DPI).round().astype(int)
@@ -511,11 +575,21 @@ def _days_of_interest(ledger: pd.DataFrame) -> dict[str, pd.Timestamp]:
     return out
 
 
-def report_figures(doc: dict[str, Any], ledger: pd.DataFrame,
-                   park: Park | None = None) -> list[tuple[str, str, Figure]]:
-    """(key, caption, figure) of every plot of the report."""
+def report_figures(doc: dict[str, Any], ledger: pd.DataFrame, park: Park | None = None,
+                   flows: pd.DataFrame | None = None) -> list[tuple[str, str, Figure]]:
+    """(key, caption, figure) of every plot of the report; ``flows``: the baselines' grid
+    flows (:func:`read_baseline_flows`) for the curves and bills without the system."""
     title = strategy_title(doc)
     figs: list[tuple[str, str, Figure]] = []
+    if doc["strategy"].get("monthly") and "price_import" in ledger:
+        figs.append(("monthly_bill", "The electricity bill month by month, with the system "
+                     "(plain) and without it (hatched, the grid-only baseline): energy by "
+                     "TOU period and demand charge above zero, export revenue below, the net "
+                     "bill as a black mark.", plots.monthly_bill(
+                         monthly_bill_frame(doc, ledger, flows))))
+    figs.append(("load_duration", "How often the grid connection carries each power level, "
+                 "with and without the system (import − export, kW, sorted).",
+                 plots.load_duration(grid_exchange(ledger, flows, doc))))
     monthly = monthly_frame(doc["strategy"])
     if not monthly.empty:
         figs.append(("monthly_energy", "Where the energy comes from, month by month (MWh).",
@@ -526,9 +600,9 @@ def report_figures(doc: dict[str, Any], ledger: pd.DataFrame,
                      "charge), with and without storage (kW).",
                      plots.monthly_peaks(peaks, "Monthly peak import")))
     costs = kpi_frame(doc).drop(columns=[BOUND_TITLE], errors="ignore").T
-    figs.append(("cost_breakdown", "Cost by part, per strategy (yuan).",
+    figs.append(("cost_breakdown", "Cost by part, per strategy.",
                  plots.cost_breakdown(costs, "Cost by part")))
-    figs.append(("import_heatmap", "Grid import by hour of day and day of year (kW).",
+    figs.append(("import_heatmap", "Grid import by hour of day and date (kW).",
                  plots.import_heatmap(ledger["grid_import_kw"], f"Grid import — {title}")))
     figs.append(("storage_by_season", "The average day of the battery and the tank, by "
                  "season.", plots.storage_by_season(ledger)))
@@ -548,6 +622,43 @@ def report_figures(doc: dict[str, Any], ledger: pd.DataFrame,
                  "around the peak day.", plots.storage_levels(week, limits, tank,
                                                               "Storage around the peak day")))
     return figs
+
+
+def day_picker_html(ledger: pd.DataFrame, first: pd.Timestamp) -> str:
+    """Any day's dispatch, offline: the ledger's flows (kW, rounded to 0.1 kW) inline as JSON
+    and a small inline script (``data/day_picker.js``) that draws the chosen day as SVG."""
+    series = []
+    for sign, items in ((1, plots.SOURCES), (-1, plots.SINKS)):
+        for base, label, colour in items:
+            values = plots.column_total(ledger, base).clip(lower=0).round(1)
+            if values.abs().sum() > 0:
+                series.append({"label": label, "colour": colour, "sign": sign,
+                               "values": [v if v % 1 else int(v) for v in values.tolist()]})
+    days = ledger.index.strftime("%Y-%m-%d")
+    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+    periods = list(plots.TOU_COLOURS)
+    tou = (ledger["tou_period"].astype(str).map({p: i for i, p in enumerate(periods)})
+           .fillna(-1).astype(int).tolist() if "tou_period" in ledger else [])
+    data = {"days": [days[i] for i in starts], "offsets": [*starts.tolist(), len(ledger)],
+            "first": str(first.date()), "series": series, "tou": tou,
+            "tou_colours": [plots.TOU_COLOURS[p] for p in periods]}
+    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    script = resources.files("parkgrid").joinpath("data", "day_picker.js").read_text("utf-8")
+    legend = "".join(f'<span><i style="background:{_e(s["colour"])}"></i>{_e(s["label"])}'
+                     "</span>" for s in series)
+    legend += "".join(f'<span><i style="background:{c};opacity:0.6"></i>TOU: '
+                      f'{_e(p.replace("_", " "))}</span>'
+                      for p, c in plots.TOU_COLOURS.items())
+    return ('<figure class="picker"><div class="controls"><button id="dispatch-prev" '
+            'type="button">◀ day before</button> <input type="date" id="dispatch-day"> '
+            '<button id="dispatch-next" type="button">day after ▶</button></div>'
+            '<svg id="dispatch-svg" data-plot="dispatch_any_day" viewBox="0 0 1300 440" '
+            'role="img" aria-label="dispatch of the chosen day"></svg>'
+            f'<div class="legend">{legend}</div><figcaption>Dispatch of any day of the run '
+            "(kW; sources above zero, sinks below, TOU periods shaded): pick a date."
+            "</figcaption></figure>"
+            f'<script type="application/json" id="dispatch-data">{payload}</script>'
+            f"<script>{script}</script>")
 
 
 def storage_limits(park: Park | None) -> tuple[tuple[float, float] | None, float | None]:
@@ -574,17 +685,18 @@ def _version() -> str:
 
 
 def render_report(doc: dict[str, Any], ledger: pd.DataFrame, events: list[str],
-                  park: Park | None = None) -> str:
+                  park: Park | None = None, flows: pd.DataFrame | None = None) -> str:
     """The report's HTML text."""
     period, run = doc["period"], doc.get("run") or {}
     last = (pd.Timestamp(period["end"]) - pd.Timedelta(days=1)).date()  # the end is exclusive
     title = f"{doc.get('park', 'park')}: {period['start']} to {last}"
     figures = "".join(figure_html(fig, key, caption)
-                      for key, caption, fig in report_figures(doc, ledger, park))
+                      for key, caption, fig in report_figures(doc, ledger, park, flows))
     generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     nav = "".join(f'<a href="#{k}">{_e(t)}</a>' for k, t in (
         ("kpis", "KPIs"), ("zero-carbon", "zero-carbon"), ("plots", "plots"),
-        ("monthly", "monthly"), ("solver", "solver"), ("events", "events")))
+        ("any-day", "any day"), ("monthly", "monthly"), ("solver", "solver"),
+        ("events", "events")))
     body = "".join([
         f"<h1>{_e(title)}</h1>",
         f'<p class="meta">{_e(period.get("days"))} days at {_e(period.get("time_step_minutes"))}'
@@ -597,6 +709,8 @@ def render_report(doc: dict[str, Any], ledger: pd.DataFrame, events: list[str],
         _section("kpis", "Every figure: the plan and the baselines", kpi_table_html(doc)),
         _section("zero-carbon", "Zero-carbon park indicators", zero_carbon_html(doc)),
         _section("plots", "Plots", figures),
+        _section("any-day", "Any day's dispatch",
+                 day_picker_html(ledger, _days_of_interest(ledger)["peak"])),
         _section("monthly", "Month by month", monthly_html(doc)),
         _section("solver", "Solver statistics", solver_html(doc)),
         _section("events", "Events", events_html(events)),
@@ -612,6 +726,6 @@ def write_report(results_dir: Path | str, out: Path | str | None = None,
     ``RESULTS_DIR/report.html``, written atomically); returns its path. ``park`` (optional)
     adds the storage limits to the storage plot."""
     doc, ledger, events = read_results(results_dir)
-    text = render_report(doc, ledger, events, park)
+    text = render_report(doc, ledger, events, park, read_baseline_flows(results_dir))
     target = Path(out) if out is not None else Path(results_dir) / REPORT_FILE
     return atomic_write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -8,6 +8,9 @@ Layout of ``DIR``:
   CO2-factor columns.
 - ``schedules/`` — each day's plan (``YYYY-MM-DD.parquet``, written by
   :mod:`parkgrid.export` with its metadata).
+- ``baselines.parquet`` — each baseline's grid import and export (``<baseline>.grid_import_kw``,
+  ``<baseline>.grid_export_kw``, kW, the ledger's index), for the report's load-duration
+  curve and monthly bill without the system; absent when the run had no baselines.
 - ``events.log`` — fallbacks to the rule-based planner, unserved energy, warnings.
 
 The folder is written under a temporary name beside ``DIR`` and renamed into place; an
@@ -33,11 +36,15 @@ KPIS_FILE = "kpis.json"
 TIMESERIES_FILE = "timeseries.parquet"
 SCHEDULES_DIR = "schedules"
 EVENTS_FILE = "events.log"
+BASELINES_FILE = "baselines.parquet"
+GRID_FLOWS = ("grid_import_kw", "grid_export_kw")
 
 
 def write_results(out: Path | str, kpis: Mapping[str, Any], ledger: pd.DataFrame,
-                  schedules: Mapping[str, Schedule], events: list[str]) -> Path:
-    """Write the results folder ``out`` (see the module docstring); returns its path."""
+                  schedules: Mapping[str, Schedule], events: list[str],
+                  baselines: Mapping[str, pd.DataFrame] | None = None) -> Path:
+    """Write the results folder ``out`` (see the module docstring); returns its path.
+    ``baselines``: each baseline's ledger (only its grid flows are kept)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
@@ -51,12 +58,22 @@ def write_results(out: Path | str, kpis: Mapping[str, Any], ledger: pd.DataFrame
         (tmp / SCHEDULES_DIR).mkdir()
         for date, schedule in schedules.items():
             write_schedule(schedule, tmp / SCHEDULES_DIR / f"{date}.parquet")
+        if baselines:
+            baseline_flows(baselines).to_parquet(tmp / BASELINES_FILE)
         (tmp / EVENTS_FILE).write_text("".join(f"{e}\n" for e in events), encoding="utf-8")
         _replace_dir(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def baseline_flows(ledgers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The grid import and export of each baseline's ledger, one column each (kW, float32)."""
+    frame = pd.DataFrame({f"{name}.{col}": ledger[col].astype("float32")
+                          for name, ledger in ledgers.items() for col in GRID_FLOWS})
+    frame.index.name = "timestamp"
+    return frame
 
 
 def _replace_dir(new: Path, out: Path) -> None:

@@ -60,7 +60,8 @@ def run_command(park_path: Path | str, start: str | None = None, days: int | Non
         result = run(park, start, days, forecast, planner, seed, inputs=inputs,
                      report=report, planner_options=planner_options, horizon_h=horizon_h)
     r = result.strategy
-    write_results(out, result.kpis, r.ledger, r.schedules, r.events)
+    write_results(out, result.kpis, r.ledger, r.schedules, r.events,
+                  {name: b.ledger for name, b in result.baselines.items()})
     console.print(kpi_table(result.kpis, wide))
     console.print(summary_lines(result.kpis, out))
     return result
@@ -109,7 +110,8 @@ def kpi_table(doc: dict[str, Any], wide: bool = False) -> Table:
     perfect-foresight bound as a line of :func:`summary_lines`); ``wide``: every row, a unit
     column and the bound's column."""
     run_info = doc["run"]
-    table = Table(title=f"{doc['park']} · {doc['period']['start']} → {doc['period']['end']}",
+    last = (pd.Timestamp(doc["period"]["end"]) - pd.Timedelta(days=1)).date()
+    table = Table(title=f"{doc['park']} · {doc['period']['start']} to {last}",
                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("KPI", overflow="fold", ratio=1)
     if wide:
