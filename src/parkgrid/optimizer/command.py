@@ -152,6 +152,6 @@ def summary(schedule: Schedule) -> dict[str, str]:
         if m[key]:
             rows[label(key)] = value(key, m[key])
     rows["objective (what the planner minimised)"] = value("objective_yuan", m["objective"])
-    rows["MIP gap"] = f"{m['gap']:.4%}" if m["gap"] is not None else "–"
+    rows["MIP gap"] = f"{100 * m['gap']:.2f} %" if m["gap"] is not None else "–"
     rows["solve / build time"] = f"{m['solve_time_s']:.3f} s / {m['build_time_s']:.3f} s"
     return rows
