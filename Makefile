@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PARK ?= models/haiyan.yaml
 OUT ?= results/haiyan
 
-.PHONY: run test test-slow test-all lint bench install clean
+.PHONY: run test test-slow test-all lint bench install clean notebooks
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ test-all: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+
+notebooks: $(STAMP)  # re-run the notebooks and store their outputs (minutes: a year's rollout)
+	$(BIN)/python notebooks/execute.py notebooks/*.ipynb
 
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done

@@ -183,7 +183,7 @@ def test_haiyan_renewables_meet_the_published_23_32_gwh(tmp_path):
     assert totals["pv_kwh"] + totals["wind_kwh"] == pytest.approx(23.32e6, rel=0.01)
     scale = totals["calibration.wind.w465.wind_speed_scale"]
     assert 1.0 < scale < 2.0  # the coast is windier than the urban station, less than ×2.0
-    assert "calibration.wind.w465.wind_speed_scale" in printed
+    assert "wind w465 calibrated: wind speed scale" in " ".join(printed.split())
     stored = pd.read_parquet(tmp_path / "inputs.parquet").attrs["calibration"]
     assert stored == {"wind.w465.wind_speed_scale": scale}
 

@@ -1,5 +1,6 @@
-"""The notebooks in notebooks/: stored without outputs, and each runs top to bottom in a fresh
-kernel without an error (slow: each rolls the park out for weeks to a year)."""
+"""The notebooks in notebooks/: stored with the outputs of `make notebooks` (so the repository
+page shows their figures), notebook 01 on the report's seed, and each runs top to bottom in a
+fresh kernel without an error (slow: each rolls the park out for weeks to a year)."""
 
 from __future__ import annotations
 
@@ -18,14 +19,32 @@ def test_the_three_notebooks_are_there() -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_is_stored_without_outputs(path: Path) -> None:
+def test_notebook_is_stored_with_the_outputs_of_one_run_top_to_bottom(path: Path) -> None:
+    """Every code cell executed once, in order, in one kernel (as `make notebooks` does), no
+    error among the outputs, and the figures are there."""
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type == "code":
-            assert cell.outputs == [], f"{path.name} cell {i} has saved outputs"
-            assert cell.execution_count is None, f"{path.name} cell {i} has an execution count"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), (
+        f"{path.name}: re-run it with `make notebooks`")
+    outputs = [o for c in code for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert any("image/png" in o.get("data", {}) for o in outputs), f"{path.name}: no figure"
     assert "widgets" not in nb.metadata
+
+
+def test_notebook_01_uses_the_seed_of_parkgrid_run() -> None:
+    """Notebook 01's year and the report of `parkgrid run` (default seed) are the same run."""
+    import inspect
+    import re
+
+    from parkgrid import cli
+
+    seed = inspect.signature(cli.run).parameters["seed"].default
+    nb = nbformat.read(NOTEBOOKS_DIR / "01_haiyan_year.ipynb", as_version=4)
+    calls = [m for c in nb.cells if c.cell_type == "code"
+             for m in re.findall(r"run_period\(.*?seed=(\d+)", c.source, re.S)]
+    assert calls == [str(seed)]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -59,4 +59,4 @@ def test_haiyan_day_is_planned_and_written(tmp_path):
     valley = back.frame["price_import"].min()
     assert back.metadata["stored_value_yuan"] == pytest.approx(
         end_soc_kwh * valley / (0.94 * 0.97), rel=1e-6)
-    assert "objective (yuan)" in summary(result.schedule)
+    assert "objective (what the planner minimised)" in summary(result.schedule)

@@ -127,8 +127,45 @@ def test_import_heatmap_is_hour_by_day_of_hourly_means() -> None:
     assert image.shape == (24, 2)
     assert image[0, 0] == pytest.approx(values.iloc[0:4].mean())
     assert image[23, 1] == pytest.approx(values.iloc[-4:].mean())
-    assert ax.get_xlabel() == "day of year"
+    assert ax.get_xlabel() == "date"
     assert fig.axes[1].get_ylabel() == "grid import (kW)"  # the colour bar
+
+
+def test_import_heatmap_shows_months_on_a_years_axis() -> None:
+    index = pd.date_range("2025-01-01", "2025-12-31 23:45", freq="15min", tz=TZ)
+    fig = plots.import_heatmap(pd.Series(1.0, index=index))
+    fig.canvas.draw()
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels[:3] == ["Jan", "Feb", "Mar"] and "Dec" in labels
+
+
+def test_money_axes_read_in_k_or_m_yuan_without_an_offset() -> None:
+    kpis = pd.DataFrame({"energy_cost_yuan": [20_347_512.0, 7_197_310.0],
+                         "demand_charge_yuan": [2_643_458.0, 2_413_998.0],
+                         "export_revenue_yuan": [0.0, 5_577_682.0],
+                         "cost_yuan": [22_990_970.0, 4_033_626.0]}, index=["grid only", "milp"])
+    fig = plots.cost_breakdown(kpis)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "cost (M yuan)"
+    assert ax.yaxis.get_offset_text().get_text() == ""
+    assert all(len(t.get_text().replace("−", "-").lstrip("-")) <= 5
+               for t in ax.get_yticklabels())
+
+
+def test_monthly_bill_and_load_duration_have_with_and_without() -> None:
+    months = pd.MultiIndex.from_product([["2025-01", "2025-02"], ["with", "without"]])
+    bill = pd.DataFrame({"energy_peak_yuan": [1e5, 3e5, 1e5, 3e5],
+                         "energy_valley_yuan": [5e4, 2e4, 5e4, 2e4],
+                         "demand_charge_yuan": [4e4, 6e4, 4e4, 6e4],
+                         "export_revenue_yuan": [2e4, 0.0, 2e4, 0.0]}, index=months)
+    labels = legend_labels(plots.monthly_bill(bill))
+    assert {"with", "without", "energy, peak", "energy, valley", "demand charge",
+            "export revenue", "net bill"} <= set(labels)
+    series = {"with": pd.Series([3.0, -1.0, 2.0]), "without": pd.Series([5.0, 4.0, 6.0])}
+    ax = plots.load_duration(series).axes[0]
+    lines = {line.get_label(): line.get_ydata() for line in ax.get_lines()}
+    assert list(lines["with"]) == [3.0, 2.0, -1.0] and list(lines["without"]) == [6.0, 5.0, 4.0]
 
 
 def test_monthly_peaks_has_a_bar_series_per_strategy() -> None:

@@ -25,7 +25,8 @@ from parkgrid.report import REPORT_FILE, write_report
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 PLOTS = {"monthly_energy", "monthly_peaks", "cost_breakdown", "import_heatmap",
-         "storage_by_season", "dispatch_peak", "storage_levels", "solve_times"}
+         "storage_by_season", "dispatch_peak", "storage_levels", "solve_times", "monthly_bill",
+         "load_duration"}
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +113,10 @@ def test_report_is_written_into_the_results_folder(milp_run: Path) -> None:
 def test_report_is_self_contained(milp_run: Path) -> None:
     text = (milp_run / REPORT_FILE).read_text(encoding="utf-8")
     assert not re.search(r"""(src|href)\s*=\s*["'](?!data:|#)""", text)
-    assert "<link" not in text and "<script" not in text and "@import" not in text
+    assert "<link" not in text and "@import" not in text
+    assert re.findall(r"<script[^>]*>", text) == ['<script type="application/json" '
+                                                  'id="dispatch-data">', "<script>"]
+    assert not re.search(r"fetch\(|XMLHttpRequest|https?://(?!www\.w3\.org/2000/svg)", text)
     for image in parse(milp_run).images:
         assert image["src"].startswith("data:image/png;base64,")
         png = base64.b64decode(image["src"].split(",", 1)[1])
@@ -232,6 +236,11 @@ window.addEventListener('load', () => {
     return {x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height}; };
   const out = {height: document.documentElement.scrollHeight,
                table: box(document.querySelector('table.kpis')),
+               cards: [...document.querySelectorAll('.card .value')].map(el => ({
+                 kpi: el.dataset.kpi, text: el.textContent, ...box(el)})),
+               dispatch: {paths: document.querySelectorAll('#dispatch-svg path').length,
+                          day: document.getElementById('dispatch-day').value,
+                          ...box(document.getElementById('dispatch-svg'))},
                images: [...document.images].map(img => ({plot: img.dataset.plot,
                  natural: img.naturalWidth, complete: img.complete, ...box(img)}))};
   const pre = document.createElement('pre');
@@ -242,18 +251,19 @@ window.addEventListener('load', () => {
 </script>"""
 
 
-def chromium(page: Path, profile: Path, height: int, *args: str) -> subprocess.CompletedProcess:
+def chromium(page: Path, profile: Path, height: int, *args: str,
+             width: int = 1280) -> subprocess.CompletedProcess:
     command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                "--no-first-run", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--hide-scrollbars",
                "--force-device-scale-factor=1", "--virtual-time-budget=5000",
-               f"--user-data-dir={profile}", f"--window-size=1280,{height}", *args,
+               f"--user-data-dir={profile}", f"--window-size={width},{height}", *args,
                page.as_uri()]
     return subprocess.run(command, capture_output=True, text=True, check=True)
 
 
-def probe(page: Path, profile: Path, height: int) -> dict[str, Any]:
-    dom = chromium(page, profile, height, "--dump-dom").stdout
+def probe(page: Path, profile: Path, height: int, width: int = 1280) -> dict[str, Any]:
+    dom = chromium(page, profile, height, "--dump-dom", width=width).stdout
     found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
     assert found, "the probe script did not run"
     return json.loads(html.unescape(found.group(1)))
@@ -283,7 +293,8 @@ def test_report_renders_in_a_headless_browser_with_the_kpi_table_and_every_plot(
     chromium(page, profile, height, f"--screenshot={shot}")
     pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=float)
     assert pixels.shape[0] >= layout["height"] - 5
-    regions = {"KPI table": layout["table"]}
+    regions = {"KPI table": layout["table"], "any day's dispatch": layout["dispatch"]}
+    assert layout["dispatch"]["paths"] > 3 and layout["dispatch"]["day"]
     assert {image["plot"] for image in layout["images"]} >= PLOTS
     for image in layout["images"]:
         assert image["complete"] and image["natural"] > 0, image
@@ -311,6 +322,8 @@ def test_report_says_when_the_economics_baseline_was_not_run(rules_run: Path) ->
     assert "baseline &#x27;re_no_storage&#x27; was not run" in text or \
         "baseline 're_no_storage' was not run" in text
     assert not (rules_run / "cashflow.csv").exists()
+
+
 def test_the_run_commands_table_shows_self_sufficiency_both_ways_with_definitions(
         rules_run: Path) -> None:
     from rich.console import Console
@@ -321,8 +334,118 @@ def test_the_run_commands_table_shows_self_sufficiency_both_ways_with_definition
     console = Console(record=True, width=200)
     console.print(kpi_table(doc))
     text = console.export_text()
-    row = next(line for line in text.splitlines() if "(annual balance)" in line and "%" in line)
+    row = next(line for line in text.splitlines() if "annual balance" in line and "%" in line)
     assert f"{100 * doc['strategy']['self_sufficiency_annual']:.1f}" in row
     words = " ".join(text.split())  # the caption wraps at the table's width
     assert "RE generated ÷ consumption over the period" in words
     assert "RE used on site when generated ÷ consumption" in words
+
+
+# --- the first screen ---------------------------------------------------------------------------
+
+def summary_of(text: str) -> str:
+    return text.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
+
+
+def test_the_first_screen_says_what_the_system_is_and_defines_every_baseline(
+        milp_run: Path) -> None:
+    doc = kpis_json(milp_run)
+    first = summary_of((milp_run / REPORT_FILE).read_text(encoding="utf-8"))
+    for name, size in doc["system"]["assets"].items():
+        assert html.escape(name) in first and html.escape(size) in first
+    assert "demand charge 48 yuan/kW·month" in first and "synthetic" in first
+    for name in doc["baselines"]:
+        assert html.escape(pg.report.BASELINE_DEFINITIONS[name]) in first
+    assert "cost = energy bought + demand charge − export revenue" in first
+    shown = re.sub(r"<[^>]+>", " ", first)
+    assert "total_cost" not in shown and "regret" not in shown and "_yuan" not in shown
+    assert "key names end in their unit" not in (milp_run / REPORT_FILE).read_text("utf-8")
+
+
+def test_each_failing_indicator_says_what_it_needs(milp_run: Path) -> None:
+    doc = kpis_json(milp_run)
+    first = html.unescape(summary_of((milp_run / REPORT_FILE).read_text(encoding="utf-8")))
+    failing = [n for n, v in doc["strategy"]["zero_carbon"].items() if not v["pass"]]
+    assert failing
+    for name in failing:
+        line = re.search(rf'data-verdict="{name}">(.*?)</li>', first)
+        assert line and re.search(r"(required|allowed): [\d,.]+ (MWh|t) \w", line.group(1))
+
+
+def test_headline_cards_pick_up_annual_self_sufficiency_and_economics_when_present(
+        milp_run: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "copy"
+    shutil.copytree(milp_run, folder)
+    doc = kpis_json(folder)
+    del doc["strategy"]["self_sufficiency_annual"]
+    doc.pop("economics", None)
+    (folder / "kpis.json").write_text(json.dumps(doc), encoding="utf-8")
+    first = summary_of(write_report(folder).read_text(encoding="utf-8"))
+    assert "annual balance" not in first and "net present value" not in first
+    doc["strategy"]["self_sufficiency_annual"] = 0.7531
+    doc["economics"] = {"npv_yuan": 12345678.9, "simple_payback_years": 6.44}
+    (folder / "kpis.json").write_text(json.dumps(doc), encoding="utf-8")
+    first = summary_of(write_report(folder).read_text(encoding="utf-8"))
+    assert "self-sufficiency, annual balance" in first and "75.3 %" in first
+    assert "12,345,679 yuan" in first and "6.4 years" in first
+
+
+def test_the_first_screen_shows_the_headline_figures_in_a_browser(milp_run: Path,
+                                                                  tmp_path: Path) -> None:
+    """At 1400 × 900 px, without scrolling: the cost, the saving, self-sufficiency and CO2
+    avoided, each the value of kpis.json in its unit, and the failing indicators."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
+    from PIL import Image
+
+    doc = kpis_json(milp_run)
+    page = tmp_path / "report.html"
+    text = (milp_run / REPORT_FILE).read_text(encoding="utf-8")
+    page.write_text(text.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    profile = tmp_path / "profile"
+    layout = probe(page, profile, 900, width=1400)
+    cards = {card["kpi"]: card for card in layout["cards"]}
+    expected = {"strategy.cost_yuan": f"{doc['strategy']['cost_yuan']:,.0f} yuan",
+                "comparison.savings_yuan.grid_only":
+                    f"{doc['comparison']['savings_yuan']['grid_only']:,.0f} yuan",
+                "strategy.self_sufficiency": f"{100 * doc['strategy']['self_sufficiency']:.1f} %",
+                "comparison.co2_avoided_t": f"{doc['comparison']['co2_avoided_t']:,.1f} t"}
+    shot = tmp_path / "first.png"
+    chromium(page, profile, 900, f"--screenshot={shot}", width=1400)
+    pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=float)
+    for path, shown in expected.items():
+        card = cards[path]
+        assert card["text"] == shown, card
+        assert card["y"] >= 0 and card["y"] + card["h"] <= 900 and card["x"] + card["w"] <= 1400
+        x, y, w, h = (round(card[k]) for k in ("x", "y", "w", "h"))
+        assert not blank(pixels[y:y + h, x:x + w]), f"{path} is blank on the first screen"
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_the_monthly_bill_adds_up_to_the_monthly_kpis(milp_run: Path) -> None:
+    from parkgrid.report import monthly_bill_frame, read_baseline_flows, read_results
+
+    doc, ledger, _ = read_results(milp_run)
+    bill = monthly_bill_frame(doc, ledger, read_baseline_flows(milp_run))
+    energy = [c for c in bill if c.startswith("energy_")]
+    assert len(energy) >= 3
+    cases = {"with the system": doc["strategy"],
+             "without (grid only)": doc["baselines"]["grid_only"]}
+    assert set(bill.index.get_level_values(1)) == set(cases)
+    for (month, case), row in bill.iterrows():
+        k = cases[case]["monthly"][month]
+        assert row[energy].sum() == pytest.approx(k["energy_cost_yuan"], rel=1e-5)
+        assert row["export_revenue_yuan"] == pytest.approx(k["export_revenue_yuan"], rel=1e-5,
+                                                           abs=1e-6)
+        assert row["demand_charge_yuan"] == k["demand_charge_yuan"]
+
+
+def test_the_day_picker_holds_every_day_of_the_run(milp_run: Path) -> None:
+    text = (milp_run / REPORT_FILE).read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="dispatch-data">(.*?)</script>', text, re.S).group(1))
+    _doc, ledger, _ = pg.report.read_results(milp_run)
+    assert data["days"] == ["2025-08-04", "2025-08-05"] and data["offsets"][-1] == len(ledger)
+    series = {s["label"]: s for s in data["series"]}
+    assert sum(series["grid import"]["values"]) == pytest.approx(
+        ledger["grid_import_kw"].sum(), abs=0.05 * len(ledger))
+    assert {s["sign"] for s in data["series"]} == {1, -1}

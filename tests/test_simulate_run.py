@@ -124,7 +124,7 @@ def test_run_command_prints_the_table_and_writes_the_folder(tmp_path):
     run_command(MODELS / "dameisha.yaml", "2025-07-01", 2, "perfect", "rules", 0, out,
                 console=console)
     text = console.export_text()
-    assert "grid only" in text and "perfect foresight" in text and "regret" in text
+    assert "grid only" in text and "perfect-foresight bound" in text and "…" not in text
     assert (out / "kpis.json").exists() and (out / "timeseries.parquet").exists()
 
 

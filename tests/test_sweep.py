@@ -310,7 +310,7 @@ def test_sweeps_rank_by_npv_first_with_capex_beside_savings() -> None:
     label, row = best_variants(table)[0]
     assert (label, int(row["variant"])) == ("NPV", 2)  # the biggest cost saver is not best
     headers = [c.header for c in summary_table(table, ["a", "b"], "t").columns]
-    assert headers[2:5] == ["npv_yuan", "capex_yuan", "savings yuan"]
+    assert headers[2:5] == ["NPV\nyuan", "capex\nyuan", "first year savings\nyuan"]
 
 
 def test_plots_are_written_per_axis_and_pareto(tmp_path: Path) -> None:

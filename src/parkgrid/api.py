@@ -332,7 +332,8 @@ class RunSummary:
         from parkgrid.results import write_results
 
         folder = write_results(out, self.kpis, self.strategy.ledger, self.schedules,
-                               self.strategy.events)
+                               self.strategy.events,
+                               {name: b.ledger for name, b in self.baselines.items()})
         if report:
             write_report(folder)
         self.folder = folder

@@ -1,4 +1,4 @@
-"""The `parkgrid` command line: validate, profiles, schedule, run, report."""
+"""The `parkgrid` command line: init, validate, profiles, schedule, run, report, sweep."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperOption
 
+from parkgrid import display
 from parkgrid.errors import ParkgridError
 
 app = typer.Typer(
@@ -22,6 +24,15 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+
+
+def _flag_type(option: TyperOption, ctx: typer.Context) -> str | None:
+    """A flag takes no value: its help row shows no type (typer would print ``<bool>``)."""
+    return None if option.is_flag else _TYPER_TYPE(option, ctx)
+
+
+_TYPER_TYPE = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 ParkPath = Annotated[Path, typer.Argument(help="park config (YAML)", show_default=False)]
 
@@ -60,7 +71,10 @@ def validate(park: ParkPath) -> None:
 
     config = load_park(park)
     inputs = build_inputs(config)
-    console.print(_park_table(park_summary(inputs)))
+    summary = park_summary(inputs)
+    console.print(_park_table(summary))
+    for note in summary["notes"]:
+        console.print(note, highlight=False)
     console.print(f"[green]{park}: valid[/]")
 
 
@@ -83,8 +97,9 @@ def profiles(
     table = Table(title=f"{config.name}: inputs for {inputs.index[0].year}", title_justify="left")
     table.add_column("quantity")
     table.add_column("value", justify="right")
-    for key, value in totals.items():
-        table.add_row(key, f"{value:,.3f}" if isinstance(value, float) else str(value))
+    for key, raw in totals.items():
+        if key != "year":
+            table.add_row(display.label(key), display.value(key, raw))
     console.print(table)
     console.print(f"built in {inputs.build_seconds:.2f} s; wrote {', '.join(map(str, written))}")
 
@@ -133,6 +148,8 @@ def run(
     out: Annotated[Path | None, typer.Option(
         help="results folder (default results/<park file stem>)")] = None,
     report: Annotated[bool, typer.Option(help="write report.html into the results")] = True,
+    wide: Annotated[bool, typer.Option(
+        "--wide", help="the full KPI table (unit and perfect-foresight columns)")] = False,
     time_limit: Annotated[float | None, typer.Option(
         help="per-day MILP time limit, s (default: the park's objective.time_limit_s)")] = None,
     mip_gap: Annotated[float | None, typer.Option(
@@ -148,7 +165,7 @@ def run(
     options = {key: value for key, value in (("time_limit_s", time_limit), ("mip_gap", mip_gap))
                if value is not None}
     result = run_command(park, start, days, forecast, planner, seed, out, console=console,
-                         planner_options=options, horizon_h=horizon_h)
+                         planner_options=options, horizon_h=horizon_h, wide=wide)
     if report:
         from parkgrid.report import write_report
 
@@ -185,6 +202,22 @@ def sweep(
     from parkgrid.sweep import sweep_command
 
     sweep_command(sweep_file, workers, scheduler, out, resume, console=console)
+
+
+@app.command()
+@reports_errors
+def init(
+    name: Annotated[str, typer.Argument(help="the park's name", show_default=False)],
+    out: Annotated[Path | None, typer.Option(
+        help="folder to write into (default: NAME as a folder name)")] = None,
+) -> None:
+    """Write a commented starter park (park.yaml + its climate file) that validates."""
+    from parkgrid.starter import write_starter
+
+    park, *others = write_starter(name, out)
+    console.print(f"wrote {park} and {', '.join(map(str, others))}", highlight=False)
+    console.print(f"next: parkgrid validate {park}; parkgrid run {park} --days 7",
+                  highlight=False)
 
 
 @app.command()

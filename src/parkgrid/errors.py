@@ -19,6 +19,15 @@ class ConfigError(ParkgridError):
         super().__init__(f"{self.source}: invalid config\n{lines}")
 
 
+class ArgumentError(ConfigError):
+    """A command-line argument is invalid (``source``: the option, e.g. ``--date``)."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__(source, problems)
+        lines = "\n".join(f"  - {p}" for p in problems)
+        self.args = (f"{source}: invalid command-line argument\n{lines}",)
+
+
 class InputDataError(ParkgridError):
     """A time-series file (weather, profile, sessions) is malformed."""
 

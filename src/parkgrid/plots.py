@@ -14,13 +14,18 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib import dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import StrMethodFormatter
+from matplotlib.ticker import FuncFormatter, StrMethodFormatter
 
 TOU_COLOURS = {"sharp": "#f4a6a6", "peak": "#f8d3a0", "flat": "#f2f2f2",
                "valley": "#cfe3f5", "deep_valley": "#a9cbe8"}
+BILL_COLOURS = {"sharp": "#c0392b", "peak": "#e67e22", "flat": "#95a5a6",
+                "valley": "#5dade2", "deep_valley": "#1f618d"}
+LEGEND = {"loc": "upper left", "bbox_to_anchor": (1.01, 1), "borderaxespad": 0}
+"""A legend beside the axes, never over the data."""
 SOURCES = [("pv_kw", "PV", "#f5b800"), ("wind_kw", "wind", "#2b6cb0"),
            ("battery_discharge_kw", "battery discharge", "#6a3d9a"),
            ("grid_import_kw", "grid import", "#7f7f7f"),
@@ -133,6 +138,15 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def yuan_axis(ax: Axes, values: Sequence[float] | np.ndarray, what: str = "cost") -> None:
+    """Money on the y axis in yuan, k yuan or M yuan by the values' size (no 1e7 offset)."""
+    top = float(np.nanmax(np.abs(np.asarray(values, dtype=float)))) if len(values) else 0.0
+    scale, prefix = (1e6, "M ") if top >= 2e6 else (1e3, "k ") if top >= 2e3 else (1.0, "")
+    digits = 1 if top / scale < 20 else 0
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / scale:,.{digits}f}"))
+    ax.set_ylabel(f"{what} ({prefix}yuan)")
+
+
 def dispatch_stack(frame: pd.DataFrame, title: str = "Dispatch") -> Figure:
     """A day's dispatch: sources stacked above zero, sinks below (kW), the TOU periods shaded
     behind and the import price on a second axis. Flows that are zero all day are left out."""
@@ -165,7 +179,7 @@ def dispatch_stack(frame: pd.DataFrame, title: str = "Dispatch") -> Figure:
         labels.append("import price")
     handles += tou
     labels += [p.get_label() for p in tou]
-    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.08, 1), fontsize=8)
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.08, 1))
     return fig
 
 
@@ -191,7 +205,7 @@ def storage_levels(frame: pd.DataFrame, battery_limits_kwh: tuple[float, float] 
     tank_ax.set_ylabel("tank (kWh_th)")
     tank_ax.set_xlabel("local time")
     for ax in (bat_ax, tank_ax):
-        ax.legend(loc="upper left", fontsize=8, ncols=3)
+        ax.legend(**LEGEND)
     return fig
 
 
@@ -221,28 +235,96 @@ def monthly_energy(monthly: pd.DataFrame, title: str = "Monthly energy balance")
     ax.set_ylabel("energy (MWh): supply > 0 > export, curtailed")
     ax.set_xlabel("month")
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.legend(**LEGEND)
     return fig
 
 
 def import_heatmap(import_kw: pd.Series, title: str = "Grid import") -> Figure:
-    """Grid import (kW, hourly mean) by hour of day × day of year."""
+    """Grid import (kW, hourly mean) by hour of day × day, months on the time axis."""
     hourly = import_kw.astype(float).resample("1h").mean()
-    table = pd.DataFrame({"value": hourly.to_numpy(), "hour": hourly.index.hour,
-                          "day": hourly.index.day_of_year}).pivot_table(
+    local = _local(hourly.index)
+    table = pd.DataFrame({"value": hourly.to_numpy(), "hour": local.hour,
+                          "day": local.normalize()}).pivot_table(
         index="hour", columns="day", values="value", aggfunc="mean", dropna=False)
     table = table.reindex(index=range(24))
     fig = _figure(11, 4)
     ax = fig.subplots()
-    days = table.columns.to_numpy()
+    first, last = mdates.date2num(table.columns.min()), mdates.date2num(table.columns.max())
     image = ax.imshow(table.to_numpy(), aspect="auto", origin="lower", cmap="magma",
-                      interpolation="nearest",
-                      extent=(days.min() - 0.5, days.max() + 0.5, -0.5, 23.5))
+                      interpolation="nearest", extent=(first, last + 1, -0.5, 23.5))
     fig.colorbar(image, ax=ax, label="grid import (kW)")
-    ax.set_xlabel("day of year")
+    ax.xaxis_date()
+    if last - first > 45:
+        ax.xaxis.set_major_locator(mdates.MonthLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b"))
+    else:
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ax.set_xlabel("date")
     ax.set_ylabel("hour of day (local)")
     ax.set_yticks([0, 6, 12, 18, 23])
     ax.set_title(title)
+    return fig
+
+
+def monthly_bill(bill: pd.DataFrame, title: str = "Monthly electricity bill") -> Figure:
+    """Each month's bill with and without the system, side by side: energy by TOU period and
+    the demand charge stacked above zero, export revenue below, the net bill as a marker.
+
+    ``bill``: index (month, case) — case e.g. "with the system", "grid only" — and columns
+    ``energy_<period>_yuan`` (TOU periods), ``demand_charge_yuan``, ``export_revenue_yuan``.
+    """
+    months = list(dict.fromkeys(bill.index.get_level_values(0)))
+    cases = list(dict.fromkeys(bill.index.get_level_values(1)))
+    fig = _figure(11, 4.8)
+    ax = fig.subplots()
+    width = 0.8 / len(cases)
+    periods = [p for p in BILL_COLOURS if f"energy_{p}_yuan" in bill]
+    for j, case in enumerate(cases):
+        part = bill.xs(case, level=1).reindex(months).fillna(0.0)
+        x = np.arange(len(months)) + (j - (len(cases) - 1) / 2) * width
+        bottom = np.zeros(len(months))
+        hatch = None if j == 0 else "//"
+        for period in periods:
+            values = part[f"energy_{period}_yuan"].to_numpy(float)
+            ax.bar(x, values, width, bottom=bottom, color=BILL_COLOURS[period], hatch=hatch,
+                   label=f"energy, {period.replace('_', ' ')}" if j == 0 else None)
+            bottom += values
+        demand = part["demand_charge_yuan"].to_numpy(float)
+        ax.bar(x, demand, width, bottom=bottom, color="#6c3483", hatch=hatch,
+               label="demand charge" if j == 0 else None)
+        export = part["export_revenue_yuan"].to_numpy(float)
+        ax.bar(x, -export, width, color="#bdbdbd", hatch=hatch,
+               label="export revenue" if j == 0 else None)
+        ax.plot(x, bottom + demand - export, "k_", ms=12, mew=2, ls="none",
+                label="net bill" if j == 0 else None)
+        ax.bar(x, 0, width, color="white", edgecolor="k", hatch=hatch, label=case)
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xticks(np.arange(len(months)), months, rotation=45 if len(months) > 6 else 0)
+    yuan_axis(ax, np.r_[bill.sum(axis=1).to_numpy(float), bill.abs().max().to_numpy(float)],
+              "bill")
+    ax.set_title(title)
+    ax.legend(**LEGEND)
+    return fig
+
+
+def load_duration(exchange_kw: Mapping[str, pd.Series],
+                  title: str = "Load-duration curve of the grid connection") -> Figure:
+    """Each case's grid exchange (import − export, kW) sorted from highest to lowest against
+    the share of the period's hours it is exceeded."""
+    fig = _figure(11, 4.2)
+    ax = fig.subplots()
+    for i, (name, series) in enumerate(exchange_kw.items()):
+        values = np.sort(series.to_numpy(float))[::-1]
+        share = np.arange(1, len(values) + 1) / max(len(values), 1) * 100.0
+        ax.plot(share, values, color=f"C{i}", lw=2 if i == 0 else 1.4, label=name)
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("share of the period exceeded (%)")
+    ax.set_ylabel("grid import − export (kW)")
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.grid(alpha=0.3)
+    ax.set_title(title)
+    ax.legend(**LEGEND)
     return fig
 
 
@@ -263,7 +345,7 @@ def monthly_peaks(peaks_kw: pd.DataFrame, title: str = "Monthly peak import") ->
     ax.set_ylabel("peak 15-min import (kW)")
     ax.set_xlabel("month")
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.legend(**LEGEND)
     return fig
 
 
@@ -344,7 +426,7 @@ def forecast_and_plan(forecast: pd.DataFrame, plan: pd.DataFrame,
         level_ax.set_ylabel("tank level (kWh_th)")
         handles += line
         labels.append("planned tank level")
-    bottom.legend(handles + tou, labels + [p.get_label() for p in tou], fontsize=8,
+    bottom.legend(handles + tou, labels + [p.get_label() for p in tou],
                   loc="upper left", bbox_to_anchor=(1.08, 1))
     bottom.set_xlim(xp[0], xp[-1])
     return fig
@@ -376,7 +458,7 @@ def storage_by_season(ledger: pd.DataFrame, title: str = "What storage does, by 
         ax.grid(alpha=0.3)
     bat_ax.set_ylabel("battery: discharge − charge (kW)")
     tank_ax.set_ylabel("tank: discharge − charge (kW_th)")
-    bat_ax.legend(fontsize=8)
+    tank_ax.legend(**LEGEND)
     fig.suptitle(title)
     return fig
 
@@ -403,9 +485,10 @@ def cost_breakdown(kpis: pd.DataFrame, title: str = "Cost by part") -> Figure:
                 label="cost (energy + demand − export)")
     ax.axhline(0, color="k", lw=0.8)
     ax.set_xticks(x, [str(i) for i in kpis.index])
-    ax.set_ylabel("cost (yuan)")
+    export = kpis["export_revenue_yuan"].astype(float) if "export_revenue_yuan" in kpis else 0
+    yuan_axis(ax, np.r_[bottom, -np.asarray(export, dtype=float).ravel()])
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
+    ax.legend(**LEGEND)
     return fig
 
 

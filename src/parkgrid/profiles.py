@@ -14,6 +14,7 @@ from parkgrid.atomic import atomic_write
 from parkgrid.config import Park
 from parkgrid.inputs import Inputs
 from parkgrid.simulate.physics import chiller_electric_kw
+from parkgrid.system import asset_sizes, tariff_text, weather_text
 from parkgrid.wind import farm_capacity_kw
 
 
@@ -85,42 +86,27 @@ def park_summary(inputs: Inputs) -> dict[str, Any]:
     """Rows (asset, size, annual energy) for the `validate` screen."""
     park: Park = inputs.park
     totals = annual_totals(inputs)
-    rows: list[tuple[str, str, str]] = []
+    sizes = asset_sizes(park)
     mwh = lambda kwh: f"{kwh / 1000:,.0f} MWh"  # noqa: E731
-    for a in park.pv:
-        rows.append((f"PV {a.name} ({a.bus})", f"{a.capacity_kwp:,.0f} kWp",
-                     mwh(totals[f"pv_kwh_{a.name}"])))
-    for f in park.wind:
-        kwh = float(inputs.series[f"wind_kw_{f.name}"].sum() * park.step_h)
-        size = f"{farm_capacity_kw(f, park):,.0f} kW"
-        rows.append((f"wind {f.name} ({f.count}×)", size, mwh(kwh)))
-    for b in park.batteries:
-        rows.append((f"battery {b.name} ({b.bus})", f"{b.power_kw:,.0f} kW / "
-                     f"{b.energy_kwh:,.0f} kWh", ""))
-    for load in park.loads:
-        rows.append((f"load {load.name} ({load.bus})", "", mwh(totals[f"load_kwh_{load.name}"])))
+    energies = {f"PV {a.name} ({a.bus})": mwh(totals[f"pv_kwh_{a.name}"]) for a in park.pv}
+    energies |= {f"wind {f.name} ({f.count}×)": mwh(float(
+        inputs.series[f"wind_kw_{f.name}"].sum() * park.step_h)) for f in park.wind}
     if park.cooling is not None:
-        plant = park.cooling
-        size = f"{sum(c.capacity_kw_th for c in plant.chillers):,.0f} kW_th chillers"
-        rows.append(("cooling demand", size, f"{totals['cooling_kwh_th'] / 1000:,.0f} MWh_th"))
-        if plant.tank is not None:
-            rows.append(("chilled-water tank", f"{plant.tank.capacity_kwh_th:,.0f} kWh_th", ""))
+        energies["chillers"] = f"{totals['cooling_kwh_th'] / 1000:,.0f} MWh_th cooling"
     if park.ev is not None:
-        piles = ", ".join(f"{c.count}×{c.power_kw:g} kW {c.kind}" for c in park.ev.chargers)
-        rows.append((f"EV ({totals['ev_sessions']} sessions)", piles, mwh(totals["ev_kwh"])))
-    if park.buses.dc is not None:
-        rows.append(("AC/DC converter", f"{park.buses.dc.converter_kw:,.0f} kW", ""))
-    rows.append(("grid", f"import ≤ {park.grid.import_limit_kw:,.0f} kW, "
-                 f"export ≤ {park.grid.export_limit_kw:,.0f} kW",
-                 mwh(totals["consumption_kwh_no_assets"]) + " with no assets"))
+        energies["EV chargers"] = f"{mwh(totals['ev_kwh'])} ({totals['ev_sessions']} sessions)"
+    energies["grid"] = mwh(totals["consumption_kwh_no_assets"]) + " with no assets"
+    rows = [(name, size, energies.get(name, "")) for name, size in sizes.items()]
+    rows[-1:-1] = [(f"load {load.name} ({load.bus})", "", mwh(totals[f"load_kwh_{load.name}"]))
+                   for load in park.loads]
     cost_yuan = totals["grid_only_energy_cost_yuan"] + totals["grid_only_demand_cost_yuan"]
     for key, value in inputs.calibration.items():
         rows.append(_calibration_row(park, key, value))
-    rows.append((f"tariff {park.tariff.calendar}", park.tariff.demand.kind,
-                 f"{cost_yuan:,.0f} yuan with no assets"))
+    notes = [f"tariff: {tariff_text(park)}; {cost_yuan:,.0f} yuan a year with no assets",
+             f"weather: {weather_text(park)}"]
     return {"title": f"{park.name} ({park.site.latitude_deg:.2f} N, "
                      f"{park.site.longitude_deg:.2f} E, {park.time_step_minutes} min)",
-            "rows": rows}
+            "rows": rows, "notes": notes}
 
 
 def _calibration_row(park: Park, key: str, scale: float) -> tuple[str, str, str]:

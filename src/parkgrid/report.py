@@ -21,16 +21,20 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from parkgrid import plots
+from parkgrid import display, plots
 from parkgrid.atomic import atomic_write
 from parkgrid.config import Park
 from parkgrid.errors import InputDataError
 
 REPORT_FILE = "report.html"
-DPI = 80
+DPI = 100
+FIGURE_WIDTH_IN = 13.0
+"""Every report figure is drawn 1,300 px wide: the page's full width at 100 % zoom."""
+MAX_HEIGHT_IN = 5.5
 MAX_EVENTS = 300
 BASELINE_TITLES = {"grid_only": "grid only", "re_no_storage": "RE, no storage",
                    "rules": "rules"}
@@ -43,7 +47,7 @@ KPI_ROWS: list[Row] = [
     ("  energy", "energy_cost_yuan", "yuan", 1.0, "{:,.0f}"),
     ("  demand charge", "demand_charge_yuan", "yuan", 1.0, "{:,.0f}"),
     ("  export revenue", "export_revenue_yuan", "yuan", 1.0, "{:,.0f}"),
-    ("battery degradation", "degradation_yuan", "yuan", 1.0, "{:,.0f}"),
+    ("battery wear (degradation)", "degradation_yuan", "yuan", 1.0, "{:,.0f}"),
     ("penalties (unserved, unmet)", "penalty_yuan", "yuan", 1.0, "{:,.0f}"),
     ("total cost", "total_cost_yuan", "yuan", 1.0, "{:,.0f}"),
     ("consumption", "consumption_kwh", "MWh", 1e-3, "{:,.1f}"),
@@ -52,10 +56,10 @@ KPI_ROWS: list[Row] = [
     ("curtailed", "curtailed_kwh", "MWh", 1e-3, "{:,.1f}"),
     ("exported", "exported_kwh", "MWh", 1e-3, "{:,.1f}"),
     ("grid import", "imported_kwh", "MWh", 1e-3, "{:,.1f}"),
-    ("self-sufficiency (time-matched)", "self_sufficiency", "%", 100.0, "{:.1f}"),
-    ("self-sufficiency (annual balance)", "self_sufficiency_annual", "%", 100.0, "{:.1f}"),
+    ("self-sufficiency, time-matched", "self_sufficiency", "%", 100.0, "{:.1f}"),
+    ("self-sufficiency, annual balance", "self_sufficiency_annual", "%", 100.0, "{:.1f}"),
     ("self-consumption", "self_consumption", "%", 100.0, "{:.1f}"),
-    ("highest monthly peak", "peak_import_kw", "kW", 1.0, "{:,.0f}"),
+    ("peak import (highest month)", "peak_import_kw", "kW", 1.0, "{:,.0f}"),
     ("battery throughput", "battery_throughput_kwh", "MWh", 1e-3, "{:,.1f}"),
     ("unserved load", "unserved_kwh", "kWh", 1.0, "{:,.1f}"),
     ("EV energy unmet", "ev_unmet_kwh", "kWh", 1.0, "{:,.1f}"),
@@ -68,16 +72,16 @@ MONTHLY_ROWS: list[Row] = [
     ("grid import", "imported_kwh", "MWh", 1e-3, "{:,.1f}"),
     ("exported", "exported_kwh", "MWh", 1e-3, "{:,.1f}"),
     ("curtailed", "curtailed_kwh", "MWh", 1e-3, "{:,.1f}"),
-    ("self-sufficiency (time-matched)", "self_sufficiency", "%", 100.0, "{:.1f}"),
-    ("self-sufficiency (annual balance)", "self_sufficiency_annual", "%", 100.0, "{:.1f}"),
+    ("self-sufficiency, time-matched", "self_sufficiency", "%", 100.0, "{:.1f}"),
+    ("self-sufficiency, annual balance", "self_sufficiency_annual", "%", 100.0, "{:.1f}"),
     ("peak import", "peak_import_kw", "kW", 1.0, "{:,.0f}"),
     ("demand charge", "demand_charge_yuan", "yuan", 1.0, "{:,.0f}"),
     ("cost", "cost_yuan", "yuan", 1.0, "{:,.0f}"),
     ("CO2", "co2_t", "t", 1.0, "{:,.1f}"),
 ]
 SELF_SUFFICIENCY_NOTE = (
-    "self-sufficiency (time-matched) = RE used on site when generated ÷ consumption; "
-    "self-sufficiency (annual balance) = RE generated ÷ consumption over the period, the "
+    "self-sufficiency, time-matched = RE used on site when generated ÷ consumption; "
+    "self-sufficiency, annual balance = RE generated ÷ consumption over the period, the "
     "kind parks and zero-carbon balances usually publish.")
 INDICATORS = {
     "self_used_re_share_of_generation": ("self-used RE / RE generation", "%", 100.0),
@@ -88,6 +92,46 @@ INDICATORS = {
     "clean_energy_share": ("clean energy / energy use", "%", 100.0),
     "co2_per_energy_t_per_tce": ("CO2 per unit of energy", "tCO2/tce", 1.0),
 }
+
+
+_NEEDS = {
+    # indicator: (KPI the shortfall is a share of, what closes it)
+    "self_used_re_share_of_generation": ("re_generation_kwh", "more of the RE used on site "
+                                         "(storage, shifted loads) instead of exported or "
+                                         "curtailed"),
+    "self_used_re_share_of_consumption": ("consumption_kwh", "more RE used on site (more PV "
+                                          "or wind, with storage to use it)"),
+    "self_used_re_share_of_consumption_2030": ("consumption_kwh", "more RE used on site "
+                                               "(more PV or wind, with storage to use it)"),
+    "export_share_of_generation": ("re_generation_kwh", "less export (store the surplus or "
+                                   "use it on site)"),
+    "clean_energy_share": ("consumption_kwh", "more clean energy: grid electricity counts as "
+                           "not clean, so more on-site RE or green-power contracts"),
+    "co2_per_energy_t_per_tce": ("energy_use_tce", "less CO2 from grid import"),
+}
+
+
+def indicator_verdict(name: str, ind: dict[str, Any], k: dict[str, Any] | None = None) -> str:
+    """One line on a zero-carbon indicator: value, rule and, when it fails, what it needs —
+    e.g. "export / RE generation 45.0 % > 20.0 % allowed: 1,234.5 MWh less export (…)"."""
+    label, unit, scale = INDICATORS.get(name, (name.replace("_", " "), "", 1.0))
+    fmt = "{:.1f}" if scale == 100.0 else "{:.3f}"
+    shown = lambda v: f"{fmt.format(v * scale)} {unit}"  # noqa: E731
+    value, threshold, rule = ind["value"], ind["threshold"], ind["rule"]
+    if ind.get("pass"):
+        return f"{label} {shown(value)} meets {rule} {shown(threshold)}"
+    text = (f"{label} {shown(value)} > {shown(threshold)} allowed" if rule == "<=" else
+            f"{label} {shown(value)} < {shown(threshold)} required")
+    base_key, remedy = _NEEDS.get(name, ("", ""))
+    base = (k or {}).get(base_key)
+    if not remedy:
+        return text
+    if base:
+        amount = abs(threshold - value) * float(base)
+        size = (f"{amount:,.1f} t" if name == "co2_per_energy_t_per_tce"
+                else f"{amount / 1000:,.1f} MWh")
+        return f"{text}: {size} {remedy}"
+    return f"{text}: {remedy}"
 
 
 # --- reading a results folder ----------------------------------------------------------------
@@ -164,6 +208,64 @@ def peaks_frame(doc: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(columns).sort_index()
 
 
+def read_baseline_flows(folder: Path | str) -> pd.DataFrame | None:
+    """The baselines' grid flows of a results folder (``baselines.parquet``), or None."""
+    from parkgrid.results import BASELINES_FILE
+
+    path = Path(folder) / BASELINES_FILE
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise InputDataError(path, f"cannot read the baselines' flows ({exc})") from None
+
+
+def monthly_bill_frame(doc: dict[str, Any], ledger: pd.DataFrame,
+                       flows: pd.DataFrame | None) -> pd.DataFrame:
+    """Each month's bill with the system (the strategy) and without it (the grid-only
+    baseline, when its flows are there): energy by TOU period, demand charge, export revenue
+    (yuan), index (month, case). The energy parts sum to the month's ``energy_cost_yuan``."""
+    step_h = float(doc["period"].get("time_step_minutes", 15)) / 60.0
+    month = ledger.index.strftime("%Y-%m")
+    tou = ledger["tou_period"].astype(str) if "tou_period" in ledger else "flat"
+    cases = {"with the system": (ledger["grid_import_kw"], ledger["grid_export_kw"],
+                                 doc["strategy"])}
+    grid_only = (doc.get("baselines") or {}).get("grid_only")
+    if flows is not None and grid_only and "grid_only.grid_import_kw" in flows:
+        cases["without (grid only)"] = (flows["grid_only.grid_import_kw"].to_numpy(float),
+                                        flows["grid_only.grid_export_kw"].to_numpy(float),
+                                        grid_only)
+    parts = []
+    for case, (imp, exp, k) in cases.items():
+        energy = pd.DataFrame({"yuan": np.asarray(imp, float) * ledger["price_import"]
+                               .to_numpy(float) * step_h, "month": month, "tou": tou})
+        table = energy.pivot_table(index="month", columns="tou", values="yuan",
+                                   aggfunc="sum", fill_value=0.0)
+        table.columns = [f"energy_{p}_yuan" for p in table.columns]
+        export = pd.Series(np.asarray(exp, float) * ledger["price_export"].to_numpy(float)
+                           * step_h, index=ledger.index).groupby(month).sum()
+        table["demand_charge_yuan"] = [k["monthly"][m]["demand_charge_yuan"]
+                                       for m in table.index]
+        table["export_revenue_yuan"] = export.reindex(table.index).to_numpy()
+        table["case"] = case
+        parts.append(table)
+    bill = pd.concat(parts).fillna(0.0)
+    return bill.set_index("case", append=True)
+
+
+def grid_exchange(ledger: pd.DataFrame, flows: pd.DataFrame | None,
+                  doc: dict[str, Any]) -> dict[str, pd.Series]:
+    """Grid import − export (kW) of the strategy and of each baseline with flows."""
+    out = {f"with the system ({strategy_title(doc)})":
+           ledger["grid_import_kw"] - ledger["grid_export_kw"]}
+    for name in (doc.get("baselines") or {}):
+        if flows is not None and f"{name}.grid_import_kw" in flows:
+            out[BASELINE_TITLES.get(name, name)] = (flows[f"{name}.grid_import_kw"]
+                                                    - flows[f"{name}.grid_export_kw"])
+    return out
+
+
 # --- HTML pieces ------------------------------------------------------------------------------
 
 
@@ -197,31 +299,146 @@ def _section(key: str, title: str, *parts: str) -> str:
     return f'<section id="{key}"><h2>{_e(title)}</h2>{"".join(parts)}</section>'
 
 
+BASELINE_DEFINITIONS = {
+    "grid_only": "no PV, wind or storage: every kWh bought from the grid",
+    "re_no_storage": "the park's PV and wind, batteries and tank left idle",
+    "rules": "the same assets run by fixed rules (charge in valley hours or from surplus RE, "
+             "discharge in peak hours), no optimizer",
+}
+PLANNER_WORDS = {"milp": "an optimized day-ahead plan (MILP), re-made every day",
+                 "rules": "fixed rules", "none": "no storage use"}
+FORECAST_WORDS = {"noisy": "forecasts with realistic errors", "perfect": "perfect forecasts",
+                  "persistence": "yesterday-repeats forecasts"}
+COST_DEFINITION = ("cost = energy bought + demand charge − export revenue, yuan: what the "
+                   "park pays the grid")
+
+Card = tuple[str, str, str, str]
+HEADLINE_CARDS: list[Card] = [
+    # kpis.json path, label, key whose unit formats the value, note; a card whose path is
+    # absent from the document is left out (e.g. the economics of a run without costs)
+    ("strategy.cost_yuan", "cost", "cost_yuan", "energy + demand charge − export"),
+    ("comparison.savings_yuan.grid_only", "saves vs grid only", "savings_yuan",
+     "buying every kWh from the grid"),
+    ("strategy.self_sufficiency", "self-sufficiency, time-matched", "self_sufficiency",
+     "consumption met by on-site RE as it is generated"),
+    ("strategy.self_sufficiency_annual", "self-sufficiency, annual balance",
+     "self_sufficiency_annual", "RE generated ÷ consumption over the period"),
+    ("comparison.co2_avoided_t", "CO2 avoided", "co2_avoided_t", "vs grid only"),
+    ("economics.npv_yuan", "net present value", "npv_yuan", "of the investment"),
+    ("economics.simple_payback_years", "simple payback", "simple_payback_years",
+     "years to earn back the investment"),
+]
+
+
+def lookup(doc: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path of the KPI document, or None."""
+    node: Any = doc
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
 def _cards(doc: dict[str, Any]) -> str:
-    k, comp = doc["strategy"], doc.get("comparison") or {}
-    items = [("strategy.self_sufficiency", k.get("self_sufficiency"), 100.0, "{:.1f} %",
-              "self-sufficiency"),
-             ("strategy.cost_yuan", k.get("cost_yuan"), 1.0, "{:,.0f} yuan", "cost"),
-             ("strategy.co2_t", k.get("co2_t"), 1.0, "{:,.1f} t", "CO2"),
-             ("comparison.co2_avoided_t", comp.get("co2_avoided_t"), 1.0, "{:,.1f} t",
-              "CO2 avoided vs grid only"),
-             ("comparison.regret_pct", comp.get("regret_pct"), 1.0, "{:.2f} %",
-              "regret vs perfect foresight")]
-    eco = doc.get("economics") or {}
-    items += [("economics.npv_yuan", eco.get("npv_yuan"), 1.0, "{:,.0f} yuan",
-               f"NPV vs {BASELINE_TITLES.get(eco.get('baseline'), eco.get('baseline'))}, "
-               f"{eco.get('analysis_years')} yr"),
-              ("economics.simple_payback_years", eco.get("simple_payback_years"), 1.0,
-               "{:.1f} yr", "simple payback")]
+    """The headline figures: one card per :data:`HEADLINE_CARDS` entry present in ``doc``."""
     cards = []
-    for path, value, scale, fmt, label in items:
-        if value is None:
+    for path, label, key, note in HEADLINE_CARDS:
+        value = lookup(doc, path)
+        if value is None or isinstance(value, dict | list):
             continue
-        cards.append(f'<div class="card"><div class="value" data-kpi="{_e(path)}" '
-                     f'data-value="{_e(json.dumps(value))}" data-scale="{scale:g}">'
-                     f"{_e(_fmt(value, scale, fmt))}</div><div class=\"label\">{_e(label)}"
-                     "</div></div>")
+        if path == "comparison.savings_yuan.grid_only":
+            pct = lookup(doc, "comparison.savings_pct.grid_only")
+            note = f"{pct:.1f} % less than {note}" if pct is not None else note
+        if path == "strategy.cost_yuan":
+            note = f"{note}, {doc['period'].get('days')} days"
+        text = display.value(key, value)
+        scale = 100.0 if display.unit_of(key) == "%" and not key.endswith("_pct") else 1.0
+        cards.append(f'<div class="card"><div class="label">{_e(label)}</div>'
+                     f'<div class="value" data-kpi="{_e(path)}" data-value="'
+                     f'{_e(json.dumps(value))}" data-scale="{scale:g}">{_e(text)}</div>'
+                     f'<div class="note">{_e(note)}</div></div>')
     return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def system_html(doc: dict[str, Any]) -> str:
+    """What the system is (sizes, tariff, weather source) and what was simulated."""
+    system = doc.get("system") or {}
+    run = doc.get("run") or {}
+    how = (f"Run with {PLANNER_WORDS.get(run.get('planner'), run.get('planner'))} and "
+           f"{FORECAST_WORDS.get(run.get('forecast'), run.get('forecast'))}.")
+    if not system:
+        return f'<div class="system"><p>{_e(how)}</p></div>'
+    sizes = " · ".join(f"{_e(name)} <b>{_e(size)}</b>"
+                       for name, size in (system.get("assets") or {}).items())
+    weather = system.get("weather", "")
+    flag = (' <span class="warn">synthetic weather: yields are estimates</span>'
+            if system.get("weather_synthetic") else "")
+    return ('<div class="system">'
+            f'<p><span class="what">System</span> {sizes}</p>'
+            f'<p><span class="what">Tariff</span> {_e(system.get("tariff", ""))}</p>'
+            f'<p><span class="what">Weather</span> {_e(weather)}{flag}</p>'
+            f'<p><span class="what">Operation</span> {_e(how)}</p></div>')
+
+
+def baselines_html(doc: dict[str, Any]) -> str:
+    """The plan's cost next to each baseline, each defined in a line, and what it saves."""
+    comp = doc.get("comparison") or {}
+    run = doc.get("run") or {}
+    rows = [f'<tr class="main"><td>this plan ({_e(strategy_title(doc))})</td><td class="what">'
+            f"{_e(PLANNER_WORDS.get(run.get('planner'), ''))}, "
+            f"{_e(FORECAST_WORDS.get(run.get('forecast'), ''))}</td>"
+            + _cell("strategy.cost_yuan", doc["strategy"].get("cost_yuan"), 1.0, "{:,.0f}")
+            + "<td></td><td></td></tr>"]
+    for name, k in (doc.get("baselines") or {}).items():
+        rows.append(
+            f"<tr><td>{_e(BASELINE_TITLES.get(name, name))}</td>"
+            f'<td class="what">{_e(BASELINE_DEFINITIONS.get(name, ""))}</td>'
+            + _cell(f"baselines.{name}.cost_yuan", k.get("cost_yuan"), 1.0, "{:,.0f}")
+            + _cell(f"comparison.savings_yuan.{name}",
+                    (comp.get("savings_yuan") or {}).get(name), 1.0, "{:,.0f}")
+            + _cell(f"comparison.savings_pct.{name}",
+                    (comp.get("savings_pct") or {}).get(name), 1.0, "{:.1f}") + "</tr>")
+    table = _table(["", "what it is", "cost (yuan)", "saving (yuan)", "saving (%)"], rows,
+                   "baselines")
+    return table + f'<p class="note">{_e(COST_DEFINITION)}.</p>' + foresight_html(doc)
+
+
+def foresight_html(doc: dict[str, Any]) -> str:
+    """How close the plan came to the best possible, in words."""
+    comp, bound = doc.get("comparison") or {}, run_bound(doc)
+    failed = (doc.get("perfect_foresight") or {}).get("error")
+    if failed:
+        return (f'<p class="fail">The perfect-foresight bound failed: {_e(failed)} (so the best '
+                "possible cost is unknown).</p>")
+    if not bound or "regret_yuan" not in comp:
+        return ""
+    return ("<p>Had the whole period's weather and loads been known in advance, the best "
+            "possible cost (with battery wear and penalties) would have been "
+            + _span("perfect_foresight.total_cost_yuan", bound["total_cost_yuan"], "{:,.0f}")
+            + " yuan; forecast errors and day-by-day planning cost "
+            + _span("comparison.regret_yuan", comp["regret_yuan"], "{:,.0f}") + " yuan ("
+            + _span("comparison.regret_pct", comp["regret_pct"], "{:.2f}")
+            + " %) more.</p>")
+
+
+def _span(path: str, value: object, fmt: str) -> str:
+    return (f'<span data-kpi="{_e(path)}" data-value="{_e(json.dumps(value))}" data-scale="1">'
+            f"{_e(_fmt(value, 1.0, fmt))}</span>")
+
+
+def verdicts_html(doc: dict[str, Any]) -> str:
+    """How many zero-carbon indicators pass; each failing one with what it needs."""
+    zc = doc["strategy"].get("zero_carbon") or {}
+    if not zc:
+        return ""
+    passed = sum(bool(v.get("pass")) for v in zc.values())
+    items = "".join(f'<li class="fail" data-verdict="{_e(name)}">'
+                    f"{_e(indicator_verdict(name, v, doc['strategy']))}</li>"
+                    for name, v in zc.items() if not v.get("pass"))
+    return (f'<p class="verdict"><b>Zero-carbon park indicators: {passed} of {len(zc)} '
+            f'pass</b> (<a href="#zero-carbon">details</a>)</p>'
+            + (f"<ul class=\"needs\">{items}</ul>" if items else ""))
 
 
 def kpi_table_html(doc: dict[str, Any]) -> str:
@@ -244,37 +461,6 @@ def kpi_table_html(doc: dict[str, Any]) -> str:
     return _table(head, rows, "kpis").replace(f"<th>{_e(strategy_title(doc))}</th>",
                                               f'<th class="main">{_e(strategy_title(doc))}</th>',
                                               1)
-
-
-def comparison_html(doc: dict[str, Any]) -> str:
-    """Savings against each baseline and the regret against the bound."""
-    comp = doc.get("comparison") or {}
-    rows = []
-    for name, saving in (comp.get("savings_yuan") or {}).items():
-        rows.append(
-            f"<tr><td>{_e(BASELINE_TITLES.get(name, name))}</td>"
-            + _cell(f"comparison.savings_yuan.{name}", saving, 1.0, "{:,.0f}")
-            + _cell(f"comparison.savings_pct.{name}", comp.get("savings_pct", {}).get(name),
-                    1.0, "{:.1f}")
-            + _cell(f"comparison.savings_total_cost_yuan.{name}",
-                    comp.get("savings_total_cost_yuan", {}).get(name), 1.0, "{:,.0f}")
-            + "</tr>")
-    parts = [_table(["saving vs", "cost (yuan)", "cost (%)", "total cost (yuan)"], rows)]
-    bound = run_bound(doc)
-    failed = (doc.get("perfect_foresight") or {}).get("error")
-    if failed:
-        parts.append(f'<p class="fail">The perfect-foresight bound failed: {_e(failed)}</p>')
-    if bound and "regret_yuan" in comp:
-        parts.append(
-            "<p>Regret against the perfect-foresight bound (total cost − bound): "
-            f'<span data-kpi="comparison.regret_yuan" '
-            f'data-value="{_e(json.dumps(comp["regret_yuan"]))}" data-scale="1">'
-            f'{_e(_fmt(comp["regret_yuan"], 1.0, "{:,.0f}"))}</span> yuan '
-            f'(<span data-kpi="comparison.regret_pct" '
-            f'data-value="{_e(json.dumps(comp["regret_pct"]))}" data-scale="1">'
-            f'{_e(_fmt(comp["regret_pct"], 1.0, "{:.2f}"))}</span> %). '
-            f'Bound: {_e(bound.get("description", bound.get("method", "")))}.</p>')
-    return "".join(parts)
 
 
 ECONOMICS_ROWS: list[Row] = [
@@ -302,9 +488,11 @@ def economics_html(doc: dict[str, Any]) -> str:
     rows = [f'<tr><td>{_e(label)}</td><td class="unit">{_e(unit)}</td>'
             f'{_cell(f"economics.{key}", eco.get(key), scale, fmt, "main")}</tr>'
             for label, key, unit, scale, fmt in ECONOMICS_ROWS]
-    note = (f"Against the baseline '{eco['baseline']}' over {eco['analysis_years']} years at "
-            f"{100 * eco['discount_rate']:.1f} % a year: the simulated period stands for every "
-            "year, escalated and degraded (docs/economics.md); cashflow.csv has every line.")
+    terms = (f" the baseline '{eco['baseline']}' over {eco['analysis_years']} years at "
+             f"{100 * eco['discount_rate']:.1f} % a year" if {"baseline", "analysis_years",
+             "discount_rate"} <= eco.keys() else " its baseline")
+    note = (f"Against{terms}: the simulated period stands for every year, escalated and "
+            "degraded (docs/economics.md); cashflow.csv has every line.")
     if eco.get("period_days", 365.0) < 365:
         note += (f" The year is scaled from {eco['period_days']:g} simulated days: seasons "
                  "not simulated are not in it.")
@@ -407,6 +595,8 @@ def events_html(events: list[str]) -> str:
 
 def figure_html(fig: Figure, key: str, caption: str) -> str:
     """A figure as an embedded PNG with its caption."""
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(FIGURE_WIDTH_IN, min(h * FIGURE_WIDTH_IN / w, MAX_HEIGHT_IN))
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI)
     width, height = (fig.get_size_inches() * DPI).round().astype(int)
@@ -429,11 +619,21 @@ def _days_of_interest(ledger: pd.DataFrame) -> dict[str, pd.Timestamp]:
     return out
 
 
-def report_figures(doc: dict[str, Any], ledger: pd.DataFrame,
-                   park: Park | None = None) -> list[tuple[str, str, Figure]]:
-    """(key, caption, figure) of every plot of the report."""
+def report_figures(doc: dict[str, Any], ledger: pd.DataFrame, park: Park | None = None,
+                   flows: pd.DataFrame | None = None) -> list[tuple[str, str, Figure]]:
+    """(key, caption, figure) of every plot of the report; ``flows``: the baselines' grid
+    flows (:func:`read_baseline_flows`) for the curves and bills without the system."""
     title = strategy_title(doc)
     figs: list[tuple[str, str, Figure]] = []
+    if doc["strategy"].get("monthly") and "price_import" in ledger:
+        figs.append(("monthly_bill", "The electricity bill month by month, with the system "
+                     "(plain) and without it (hatched, the grid-only baseline): energy by "
+                     "TOU period and demand charge above zero, export revenue below, the net "
+                     "bill as a black mark.", plots.monthly_bill(
+                         monthly_bill_frame(doc, ledger, flows))))
+    figs.append(("load_duration", "How often the grid connection carries each power level, "
+                 "with and without the system (import − export, kW, sorted).",
+                 plots.load_duration(grid_exchange(ledger, flows, doc))))
     monthly = monthly_frame(doc["strategy"])
     if not monthly.empty:
         figs.append(("monthly_energy", "Where the energy comes from, month by month (MWh).",
@@ -444,9 +644,9 @@ def report_figures(doc: dict[str, Any], ledger: pd.DataFrame,
                      "charge), with and without storage (kW).",
                      plots.monthly_peaks(peaks, "Monthly peak import")))
     costs = kpi_frame(doc).drop(columns=[BOUND_TITLE], errors="ignore").T
-    figs.append(("cost_breakdown", "Cost by part, per strategy (yuan).",
+    figs.append(("cost_breakdown", "Cost by part, per strategy.",
                  plots.cost_breakdown(costs, "Cost by part")))
-    figs.append(("import_heatmap", "Grid import by hour of day and day of year (kW).",
+    figs.append(("import_heatmap", "Grid import by hour of day and date (kW).",
                  plots.import_heatmap(ledger["grid_import_kw"], f"Grid import — {title}")))
     figs.append(("storage_by_season", "The average day of the battery and the tank, by "
                  "season.", plots.storage_by_season(ledger)))
@@ -474,6 +674,43 @@ def report_figures(doc: dict[str, Any], ledger: pd.DataFrame,
     return figs
 
 
+def day_picker_html(ledger: pd.DataFrame, first: pd.Timestamp) -> str:
+    """Any day's dispatch, offline: the ledger's flows (kW, rounded to 0.1 kW) inline as JSON
+    and a small inline script (``data/day_picker.js``) that draws the chosen day as SVG."""
+    series = []
+    for sign, items in ((1, plots.SOURCES), (-1, plots.SINKS)):
+        for base, label, colour in items:
+            values = plots.column_total(ledger, base).clip(lower=0).round(1)
+            if values.abs().sum() > 0:
+                series.append({"label": label, "colour": colour, "sign": sign,
+                               "values": [v if v % 1 else int(v) for v in values.tolist()]})
+    days = ledger.index.strftime("%Y-%m-%d")
+    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+    periods = list(plots.TOU_COLOURS)
+    tou = (ledger["tou_period"].astype(str).map({p: i for i, p in enumerate(periods)})
+           .fillna(-1).astype(int).tolist() if "tou_period" in ledger else [])
+    data = {"days": [days[i] for i in starts], "offsets": [*starts.tolist(), len(ledger)],
+            "first": str(first.date()), "series": series, "tou": tou,
+            "tou_colours": [plots.TOU_COLOURS[p] for p in periods]}
+    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    script = resources.files("parkgrid").joinpath("data", "day_picker.js").read_text("utf-8")
+    legend = "".join(f'<span><i style="background:{_e(s["colour"])}"></i>{_e(s["label"])}'
+                     "</span>" for s in series)
+    legend += "".join(f'<span><i style="background:{c};opacity:0.6"></i>TOU: '
+                      f'{_e(p.replace("_", " "))}</span>'
+                      for p, c in plots.TOU_COLOURS.items())
+    return ('<figure class="picker"><div class="controls"><button id="dispatch-prev" '
+            'type="button">◀ day before</button> <input type="date" id="dispatch-day"> '
+            '<button id="dispatch-next" type="button">day after ▶</button></div>'
+            '<svg id="dispatch-svg" data-plot="dispatch_any_day" viewBox="0 0 1300 440" '
+            'role="img" aria-label="dispatch of the chosen day"></svg>'
+            f'<div class="legend">{legend}</div><figcaption>Dispatch of any day of the run '
+            "(kW; sources above zero, sinks below, TOU periods shaded): pick a date."
+            "</figcaption></figure>"
+            f'<script type="application/json" id="dispatch-data">{payload}</script>'
+            f"<script>{script}</script>")
+
+
 def storage_limits(park: Park | None) -> tuple[tuple[float, float] | None, float | None]:
     """(battery energy min, max) summed over the batteries, kWh, and the tank capacity,
     kWh_th; ``None`` for what the park (or an unknown park) lacks."""
@@ -498,32 +735,34 @@ def _version() -> str:
 
 
 def render_report(doc: dict[str, Any], ledger: pd.DataFrame, events: list[str],
-                  park: Park | None = None) -> str:
+                  park: Park | None = None, flows: pd.DataFrame | None = None) -> str:
     """The report's HTML text."""
     period, run = doc["period"], doc.get("run") or {}
     last = (pd.Timestamp(period["end"]) - pd.Timedelta(days=1)).date()  # the end is exclusive
     title = f"{doc.get('park', 'park')}: {period['start']} to {last}"
     figures = "".join(figure_html(fig, key, caption)
-                      for key, caption, fig in report_figures(doc, ledger, park))
+                      for key, caption, fig in report_figures(doc, ledger, park, flows))
     generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     nav = "".join(f'<a href="#{k}">{_e(t)}</a>' for k, t in (
         ("kpis", "KPIs"), ("zero-carbon", "zero-carbon"), ("plots", "plots"),
-        ("monthly", "monthly"), ("solver", "solver"), ("events", "events")))
+        ("any-day", "any day"), ("monthly", "monthly"), ("solver", "solver"),
+        ("events", "events")))
     body = "".join([
         f"<h1>{_e(title)}</h1>",
         f'<p class="meta">{_e(period.get("days"))} days at {_e(period.get("time_step_minutes"))}'
-        f" min · planner <b>{_e(run.get('planner'))}</b> with <b>{_e(run.get('forecast'))}</b>"
-        f" forecasts · seed {_e(run.get('seed'))} · generated {_e(generated)} by parkgrid "
-        f"{_e(_version())}</p>",
+        f"-min steps · forecast seed {_e(run.get('seed'))} · generated {_e(generated)} by "
+        f"parkgrid {_e(_version())}</p>",
+        '<section id="summary">', system_html(doc), _cards(doc),
+        '<div class="columns"><div>', baselines_html(doc), "</div><div>", verdicts_html(doc),
+        "</div></div></section>",
         f"<nav>{nav}</nav>",
-        _cards(doc),
-        _section("kpis", "KPIs: the strategy and the baselines", kpi_table_html(doc),
-                 '<p class="note">' + _e(doc.get("units", "")) + "</p>",
-                 '<p class="note">' + _e(SELF_SUFFICIENCY_NOTE) + "</p>",
-                 "<h3>Savings and regret</h3>", comparison_html(doc)),
+        _section("kpis", "Every figure: the plan and the baselines", kpi_table_html(doc),
+                 '<p class="note">' + _e(SELF_SUFFICIENCY_NOTE) + "</p>"),
         economics_html(doc),
         _section("zero-carbon", "Zero-carbon park indicators", zero_carbon_html(doc)),
         _section("plots", "Plots", figures),
+        _section("any-day", "Any day's dispatch",
+                 day_picker_html(ledger, _days_of_interest(ledger)["peak"])),
         _section("monthly", "Month by month", monthly_html(doc)),
         _section("solver", "Solver statistics", solver_html(doc)),
         _section("events", "Events", events_html(events)),
@@ -539,6 +778,6 @@ def write_report(results_dir: Path | str, out: Path | str | None = None,
     ``RESULTS_DIR/report.html``, written atomically); returns its path. ``park`` (optional)
     adds the storage limits to the storage plot."""
     doc, ledger, events = read_results(results_dir)
-    text = render_report(doc, ledger, events, park)
+    text = render_report(doc, ledger, events, park, read_baseline_flows(results_dir))
     target = Path(out) if out is not None else Path(results_dir) / REPORT_FILE
     return atomic_write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -10,6 +10,9 @@ Layout of ``DIR``:
   :mod:`parkgrid.export` with its metadata).
 - ``cashflow.csv`` — the year-by-year cash flow of ``kpis["economics"]`` (when the park has
   an ``economics`` section; docs/economics.md).
+- ``baselines.parquet`` — each baseline's grid import and export (``<baseline>.grid_import_kw``,
+  ``<baseline>.grid_export_kw``, kW, the ledger's index), for the report's load-duration
+  curve and monthly bill without the system; absent when the run had no baselines.
 - ``events.log`` — fallbacks to the rule-based planner, unserved energy, warnings.
 
 The folder is written under a temporary name beside ``DIR`` and renamed into place; an
@@ -37,11 +40,15 @@ TIMESERIES_FILE = "timeseries.parquet"
 SCHEDULES_DIR = "schedules"
 EVENTS_FILE = "events.log"
 CASHFLOW_FILE = "cashflow.csv"
+BASELINES_FILE = "baselines.parquet"
+GRID_FLOWS = ("grid_import_kw", "grid_export_kw")
 
 
 def write_results(out: Path | str, kpis: Mapping[str, Any], ledger: pd.DataFrame,
-                  schedules: Mapping[str, Schedule], events: list[str]) -> Path:
-    """Write the results folder ``out`` (see the module docstring); returns its path."""
+                  schedules: Mapping[str, Schedule], events: list[str],
+                  baselines: Mapping[str, pd.DataFrame] | None = None) -> Path:
+    """Write the results folder ``out`` (see the module docstring); returns its path.
+    ``baselines``: each baseline's ledger (only its grid flows are kept)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
@@ -57,12 +64,22 @@ def write_results(out: Path | str, kpis: Mapping[str, Any], ledger: pd.DataFrame
             write_schedule(schedule, tmp / SCHEDULES_DIR / f"{date}.parquet")
         if "cashflow" in (kpis.get("economics") or {}):
             cashflow_frame(kpis["economics"]).to_csv(tmp / CASHFLOW_FILE, index=False)
+        if baselines:
+            baseline_flows(baselines).to_parquet(tmp / BASELINES_FILE)
         (tmp / EVENTS_FILE).write_text("".join(f"{e}\n" for e in events), encoding="utf-8")
         _replace_dir(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def baseline_flows(ledgers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The grid import and export of each baseline's ledger, one column each (kW, float32)."""
+    frame = pd.DataFrame({f"{name}.{col}": ledger[col].astype("float32")
+                          for name, ledger in ledgers.items() for col in GRID_FLOWS})
+    frame.index.name = "timestamp"
+    return frame
 
 
 def _replace_dir(new: Path, out: Path) -> None:

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from rich import box
 from rich.table import Table
+
+from parkgrid import display
 
 # The simulator's period-level KPI keys the summary and the plots rank variants by:
 # (column, label, True if lower is better).
@@ -40,18 +43,20 @@ def best_variants(table: pd.DataFrame) -> list[tuple[str, pd.Series]]:
 
 def summary_table(table: pd.DataFrame, axes: list[str], title: str) -> Table:
     """A rich table: one line per criterion with the best variant's values and KPIs."""
-    out = Table(title=title, title_justify="left", show_lines=True)
+    out = Table(title=title, title_justify="left", show_lines=True, box=box.SIMPLE_HEAD,
+                pad_edge=False)
     out.add_column("best by", no_wrap=True)
     out.add_column("variant", ratio=1, overflow="fold")
     kpis = [c for c in SUMMARY_KPIS if c in table]
+    names = {column: name for column, name, _ in CRITERIA}
     for kpi in kpis:
-        name = kpi.removeprefix("economics.").replace("first_year_", "")
-        out.add_column(name.replace("_", " ", 1) if len(name) > 10 else name, justify="right")
+        name = names.get(kpi) or display.label(kpi.removeprefix("economics."))
+        out.add_column(f"{name}\n{display.unit_of(kpi)}", justify="right")
     shown = (["park"] if table["park"].nunique() > 1 else []) + axes
     for label, row in best_variants(table):
         values = [f"{a} = {_fmt(row[a])}" for a in shown]
         out.add_row(label, "\n".join([str(row["variant"]), *values]),
-                    *(_fmt(row[k]) for k in kpis))
+                    *(display.number(k, row[k]) for k in kpis))
     return out
 
 

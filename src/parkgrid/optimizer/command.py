@@ -10,7 +10,8 @@ import pandas as pd
 
 from parkgrid.atomic import atomic_write
 from parkgrid.config import Park, load_park
-from parkgrid.errors import ConfigError
+from parkgrid.display import label, value
+from parkgrid.errors import ArgumentError
 from parkgrid.export import write_schedule
 from parkgrid.inputs import Inputs, build_inputs
 from parkgrid.optimizer.pareto import pareto_front
@@ -79,7 +80,7 @@ def initial_state(park: Park, overrides: Mapping[str, float] | Iterable[str] | N
             known = ", ".join([*batteries, *([TANK] if tank else [])]) or "none"
             problems.append(f"{name}: no such battery or tank (known: {known})")
     if problems:
-        raise ConfigError("--soc", problems)
+        raise ArgumentError("--soc", problems)
     return state
 
 
@@ -96,7 +97,7 @@ def _pairs(overrides: Mapping[str, float] | Iterable[str] | None) -> dict[str, f
         except ValueError:
             problems.append(f"{item!r}: expected NAME=FRACTION, e.g. lfp=0.6")
     if problems:
-        raise ConfigError("--soc", problems)
+        raise ArgumentError("--soc", problems)
     return pairs
 
 
@@ -104,16 +105,16 @@ def _start(date: str, park: Park) -> pd.Timestamp:
     try:
         day = pd.Timestamp(date)
     except ValueError:
-        raise ConfigError("--date", [f"{date!r}: expected a date YYYY-MM-DD"]) from None
+        raise ArgumentError("--date", [f"{date!r}: expected a date YYYY-MM-DD"]) from None
     if day != day.normalize() or day.tzinfo is not None:
-        raise ConfigError("--date", [f"{date!r}: expected a date YYYY-MM-DD (no time)"])
+        raise ArgumentError("--date", [f"{date!r}: expected a date YYYY-MM-DD (no time)"])
     return day.tz_localize(park.site.timezone)
 
 
 def _steps(horizon_hours: float, park: Park) -> int:
     steps = horizon_hours / park.step_h
     if horizon_hours <= 0 or abs(steps - round(steps)) > 1e-9:
-        raise ConfigError("--horizon-hours", [
+        raise ArgumentError("--horizon-hours", [
             f"{horizon_hours:g}: expected a positive multiple of the park's "
             f"{park.time_step_minutes}-min step"])
     return round(steps)
@@ -130,16 +131,27 @@ def _inputs(park: Park, start: pd.Timestamp, n_steps: int) -> Inputs:
 
 
 def summary(schedule: Schedule) -> dict[str, str]:
-    """Printable key figures of a schedule (for the CLI's table)."""
+    """Printable key figures of a schedule (for the CLI's table): the cost and its parts,
+    the peak import and CO2 first, then what the solver minimised and how it went."""
     m = schedule.metadata
+    cost_yuan = m["energy_yuan"] + m["demand_yuan"] - m["export_revenue_yuan"]
     rows = {
-        "horizon": f"{m['horizon_start']} + {m['horizon_steps']} × {m['step_minutes']} min",
+        "horizon": f"{pd.Timestamp(m['horizon_start']):%Y-%m-%d %H:%M %Z}, "
+                   f"{m['horizon_steps'] * m['step_minutes'] / 60:g} h in {m['step_minutes']}-min "
+                   "steps",
         "status": m["status"] + (" (time limit)" if m["time_limit_hit"] else ""),
-        "objective (yuan)": f"{m['objective']:,.2f}",
-        "gap": f"{m['gap']:.4%}" if m["gap"] is not None else "-",
-        "solve / build (s)": f"{m['solve_time_s']:.3f} / {m['build_time_s']:.3f}",
+        label("cost_yuan"): value("cost_yuan", cost_yuan),
     }
-    for key in ("energy_yuan", "demand_yuan", "export_revenue_yuan", "degradation_yuan",
-                "carbon_yuan", "penalties_yuan", "co2_kg", "unserved_kwh", "ev_unmet_kwh"):
-        rows[key] = f"{m[key]:,.2f}"
+    for key in ("energy_yuan", "demand_yuan", "export_revenue_yuan"):
+        rows[f"  {label(key)}"] = value(key, m[key])
+    rows[label("peak_import_kw")] = value("peak_import_kw",
+                                          float(schedule.frame["grid_import_kw"].max()))
+    rows[label("co2_t")] = value("co2_t", m["co2_kg"] / 1000.0)
+    for key in ("degradation_yuan", "carbon_yuan", "penalties_yuan", "unserved_kwh",
+                "ev_unmet_kwh"):
+        if m[key]:
+            rows[label(key)] = value(key, m[key])
+    rows["objective (what the planner minimised)"] = value("objective_yuan", m["objective"])
+    rows["MIP gap"] = f"{100 * m['gap']:.2f} %" if m["gap"] is not None else "–"
+    rows["solve / build time"] = f"{m['solve_time_s']:.3f} s / {m['build_time_s']:.3f} s"
     return rows

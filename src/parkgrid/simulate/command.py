@@ -3,10 +3,12 @@ the results folder."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -19,9 +21,15 @@ from rich.progress import (
 from rich.table import Table
 
 from parkgrid.config import ROLLOUT_HORIZON_H, load_park
-from parkgrid.errors import ConfigError
+from parkgrid.errors import ArgumentError
 from parkgrid.inputs import build_inputs
-from parkgrid.report import BASELINE_TITLES, KPI_ROWS, SELF_SUFFICIENCY_NOTE, run_bound
+from parkgrid.report import (
+    BASELINE_TITLES,
+    KPI_ROWS,
+    SELF_SUFFICIENCY_NOTE,
+    indicator_verdict,
+    run_bound,
+)
 from parkgrid.results import write_results
 from parkgrid.simulate.forecast import FORECASTERS
 from parkgrid.simulate.rollout import PLANNERS
@@ -32,12 +40,13 @@ def run_command(park_path: Path | str, start: str | None = None, days: int | Non
                 forecast: str = "noisy", planner: str = "milp", seed: int = 0,
                 out: Path | str | None = None, console: Console | None = None,
                 planner_options: dict[str, Any] | None = None,
-                horizon_h: int | None = None) -> RunResult:
+                horizon_h: int | None = None, wide: bool = False) -> RunResult:
     """Load the park, run the strategy, baselines and bound with a progress bar, print the
     KPI table and write the results folder (default ``results/<park file stem>``).
     ``planner_options``: :class:`parkgrid.optimizer.PlanOptions` fields for the MILP planner
     (e.g. ``time_limit_s``); the bound keeps the park's settings. ``horizon_h``: hours each
-    daily plan covers (default: the park's ``objective.rollout_horizon_h``)."""
+    daily plan covers (default: the park's ``objective.rollout_horizon_h``). ``wide``: the
+    full KPI table (unit and bound columns) instead of the 80-column one."""
     console = console or Console()
     _check_options(start, days, forecast, planner, horizon_h)
     park = load_park(park_path)
@@ -57,8 +66,9 @@ def run_command(park_path: Path | str, start: str | None = None, days: int | Non
         result = run(park, start, days, forecast, planner, seed, inputs=inputs,
                      report=report, planner_options=planner_options, horizon_h=horizon_h)
     r = result.strategy
-    write_results(out, result.kpis, r.ledger, r.schedules, r.events)
-    console.print(kpi_table(result.kpis))
+    write_results(out, result.kpis, r.ledger, r.schedules, r.events,
+                  {name: b.ledger for name, b in result.baselines.items()})
+    console.print(kpi_table(result.kpis, wide))
     console.print(summary_lines(result.kpis, out))
     return result
 
@@ -87,7 +97,7 @@ def _check_options(start: str | None, days: int | None, forecast: str, planner: 
                 problems.append(f"--days: {days} days from {first.date()} run into the next "
                                 "year; inputs are built per calendar year")
     if problems:
-        raise ConfigError("parkgrid run", problems)
+        raise ArgumentError("parkgrid run", problems)
 
 
 def _progress(console: Console) -> Progress:
@@ -100,38 +110,58 @@ def _progress(console: Console) -> Progress:
 
 
 
-def kpi_table(doc: dict[str, Any]) -> Table:
-    """The strategy next to every baseline (and the bound's total cost)."""
+def kpi_table(doc: dict[str, Any], wide: bool = False) -> Table:
+    """The strategy next to every baseline. Compact by default (fits 80 columns: the unit in
+    the label, money in yuan without decimals, rows that are zero everywhere left out, the
+    perfect-foresight bound as a line of :func:`summary_lines`); ``wide``: every row, a unit
+    column and the bound's column."""
     run_info = doc["run"]
-    table = Table(title=f"{doc['park']} · {doc['period']['start']} → {doc['period']['end']}",
-                  title_justify="left")
-    table.add_column("KPI")
-    table.add_column("unit")
+    last = (pd.Timestamp(doc["period"]["end"]) - pd.Timedelta(days=1)).date()
+    table = Table(title=f"{doc['park']} · {doc['period']['start']} to {last}",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("KPI", overflow="fold", ratio=1)
+    if wide:
+        table.add_column("unit")
     table.add_column(f"{run_info['planner']} ({run_info['forecast']})", justify="right",
-                     style="bold")
+                     style="bold", no_wrap=True)
     names = [n for n in BASELINES if n in doc["baselines"]]
     for name in names:
-        table.add_column(BASELINE_TITLES[name], justify="right")
-    bound = run_bound(doc)
+        table.add_column(BASELINE_TITLES[name], justify="right", no_wrap=True)
+    bound = run_bound(doc) if wide else None
     if bound:
-        table.add_column("perfect foresight", justify="right")
-    for label, key, unit, scale, fmt in KPI_ROWS:
-        cells = [_cell(doc["strategy"], key, scale, fmt)]
-        cells += [_cell(doc["baselines"][n], key, scale, fmt) for n in names]
+        table.add_column("perfect foresight", justify="right", no_wrap=True)
+    columns = [doc["strategy"], *(doc["baselines"][n] for n in names)]
+    comp = doc.get("comparison") or {}
+    hidden: list[str] = []
+    for group, (label, key, unit, scale, fmt) in zip(KPI_GROUPS, KPI_ROWS, strict=True):
+        raw = [k.get(key) for k in columns]
+        if not wide and all(not v for v in raw):
+            hidden.append(label.strip())
+            continue
+        cells = [_cell(v, scale, fmt) for v in raw]
         if bound:
             cells.append(fmt.format(bound["total_cost_yuan"]) if key == "total_cost_yuan"
                          else "")
-        table.add_row(label, unit, *cells)
-    savings = doc["comparison"]["savings_yuan"]
-    table.add_row("saving vs baseline", "yuan", "",
-                  *[f"{savings[n]:,.0f}" for n in names], *([""] if bound else []))
-    table.caption = SELF_SUFFICIENCY_NOTE
+        short = re.sub(r" \(.*\)", "", label)
+        head = [label, unit] if wide else [f"{short}, {unit}" if label[0] != " " else short]
+        table.add_row(*head, *cells, end_section=group)
+    savings = comp.get("savings_yuan") or {}
+    table.add_row("saving, yuan" if not wide else "saving vs baseline",
+                  *(["yuan"] if wide else []), "",
+                  *[_cell(savings.get(n), 1.0, "{:,.0f}") for n in names],
+                  *([""] if bound else []))
+    table.caption = SELF_SUFFICIENCY_NOTE + (
+        f"\nzero in every column: {', '.join(hidden)} (--wide shows all)" if hidden else "")
     table.caption_justify = "left"
     return table
 
 
-def _cell(k: dict[str, Any], key: str, scale: float, fmt: str) -> str:
-    value = k.get(key)
+KPI_GROUPS = [key in ("total_cost_yuan", "self_consumption", "battery_throughput_kwh",
+                      "ev_unmet_kwh") for _, key, *_ in KPI_ROWS]
+"""Where the table draws a line: after the costs, the energies, the shares and the peak."""
+
+
+def _cell(value: float | None, scale: float, fmt: str) -> str:
     return "" if value is None else fmt.format(value * scale)
 
 
@@ -141,8 +171,9 @@ def summary_lines(doc: dict[str, Any], out: Path) -> str:
     comp, solver = doc["comparison"], doc["solver"]
     bound = run_bound(doc)
     if bound and "regret_yuan" in comp:
-        lines.append(f"regret vs perfect foresight ({bound['method']}): "
-                     f"{comp['regret_yuan']:,.0f} yuan ({comp['regret_pct']:.2f} %)")
+        lines.append(f"perfect-foresight bound (the lowest total cost had the whole period been "
+                     f"known in advance): {bound['total_cost_yuan']:,.0f} yuan; the plan costs "
+                     f"{comp['regret_yuan']:,.0f} yuan ({comp['regret_pct']:.2f} %) more")
     elif (doc.get("perfect_foresight") or {}).get("error"):
         lines.append(f"perfect-foresight bound failed: {doc['perfect_foresight']['error']}")
     if solver.get("days"):
@@ -154,8 +185,10 @@ def summary_lines(doc: dict[str, Any], out: Path) -> str:
     if eco:
         lines.append(economics_line(eco))
     zc = doc["strategy"]["zero_carbon"]
-    marks = ", ".join(f"{name} {'pass' if v['pass'] else 'FAIL'}" for name, v in zc.items())
-    lines.append(f"zero-carbon indicators: {marks}")
+    passed = sum(bool(v["pass"]) for v in zc.values())
+    lines.append(f"zero-carbon indicators: {passed} of {len(zc)} pass")
+    lines += [f"  [red]FAIL[/] {indicator_verdict(name, v, doc['strategy'])}"
+              for name, v in zc.items() if not v["pass"]]
     lines.append(f"results: {out}")
     return "\n".join(lines)
 

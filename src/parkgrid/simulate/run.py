@@ -34,6 +34,7 @@ from parkgrid.simulate.rollout import (
 )
 from parkgrid.simulate.rules import plan_idle, plan_rules
 from parkgrid.simulate.worker import Background
+from parkgrid.system import system_summary
 
 BASELINES = ("grid_only", "re_no_storage", "rules")
 BOUND_TASK = "perfect-foresight bound"
@@ -220,6 +221,7 @@ def kpi_document(park: Park, result: RunResult, start: pd.Timestamp, end: pd.Tim
     document = {
         "schema_version": SCHEMA_VERSION,
         "park": park.name,
+        "system": system_summary(park),
         "period": {"start": str(start.date()), "end": str(end.date()),
                    "days": (end - start).days, "time_step_minutes": park.time_step_minutes},
         "run": {"forecast": forecast, "planner": planner, "seed": seed, "horizon_h": horizon_h,
