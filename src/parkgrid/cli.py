@@ -93,8 +93,20 @@ def profiles(
 @reports_errors
 def schedule(
     park: ParkPath,
-    date: Annotated[str, typer.Option(help="first local day of the horizon, YYYY-MM-DD")],
-    horizon_hours: Annotated[float, typer.Option(help="horizon length from midnight")] = 24.0,
+    date: Annotated[str | None, typer.Option(
+        help="first local day of the horizon, YYYY-MM-DD (or --start)")] = None,
+    start: Annotated[str | None, typer.Option(
+        help="first step of the horizon, ISO 8601 (naive = park local time), e.g. "
+             "2025-07-15T13:00")] = None,
+    horizon_hours: Annotated[float, typer.Option(help="horizon length from the start")] = 24.0,
+    forecast: Annotated[Path | None, typer.Option(
+        help="forecast file (CSV/Parquet) covering the horizon: pv_kw_*, wind_kw_*, load_kw_*, "
+             "cooling_load_kw_th, optional prices / CO2 (default: the park's own inputs)")] = None,
+    state: Annotated[Path | None, typer.Option(
+        help="state file (JSON, docs/state.schema.json): SOC, tank, chillers, peak, EVs")] = None,
+    prices: Annotated[Path | None, typer.Option(
+        help="price / CO2 series file: price_import_yuan_per_kwh, price_export_yuan_per_kwh, "
+             "co2_kg_per_kwh (default: the tariff calendar)")] = None,
     soc: Annotated[list[str] | None, typer.Option(
         help="starting storage NAME=FRACTION (battery name or 'tank'); repeatable")] = None,
     month_peak_kw: Annotated[float, typer.Option(help="month-to-date peak import, kW")] = 0.0,
@@ -107,8 +119,11 @@ def schedule(
     from parkgrid.optimizer.command import schedule_command, summary
 
     result = schedule_command(park, date, horizon_hours, soc or [], out, month_peak_kw,
-                              pareto, time_limit, mip_gap)
-    table = Table(title=f"schedule from {date}", title_justify="left")
+                              pareto, time_limit, mip_gap, start, forecast, state, prices)
+    for warning in result.schedule.metadata.get("warnings", []):
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    table = Table(title=f"schedule from {result.schedule.metadata['horizon_start']}",
+                  title_justify="left")
     table.add_column("quantity")
     table.add_column("value", justify="right")
     for key, value in summary(result.schedule).items():

@@ -70,11 +70,13 @@ def read_frame(
     columns: list[str] | None = None,
     optional: tuple[str, ...] = (),
     fill: str = "none",
+    not_before: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Columns of a CSV/Parquet file aligned to ``index`` (tz-aware, ``step_minutes`` apart).
 
     ``columns=None`` takes the only non-timestamp column; ``optional`` columns are read when
     present. ``fill`` ('none', 'interpolate', 'zero') is the policy for missing steps.
+    ``not_before``: a row stamped earlier is an error (a forecast's rows are in the future).
     """
     if index.tz is None or index.empty:
         raise ValueError("the index must be a non-empty tz-aware DatetimeIndex")
@@ -85,6 +87,9 @@ def read_frame(
     table.times_ns = _parse_times(raw[timestamp_column], table, timestamp_column)
     table.values = _parse_values(raw, table)
     _sort_and_check_duplicates(table)
+    if not_before is not None and table.times_ns.size and table.times_ns[0] < not_before.value:
+        raise table.fail(f"row {table.rows[0]}: timestamp {_local(table, table.times_ns[0])} "
+                         f"is before the start {_local(table, not_before.value)}")
     origin_ns, file_step_ns, grid = _to_grid(table, step_minutes * _NS_PER_MIN, fill)
     values = _align(table, origin_ns, file_step_ns, grid, index, step_minutes)
     return pd.DataFrame(values, index=index, columns=wanted)

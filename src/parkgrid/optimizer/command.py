@@ -1,9 +1,12 @@
-"""The body of ``parkgrid schedule PARK.yaml --date D``: plan a day-ahead horizon and write it."""
+"""The body of ``parkgrid schedule PARK.yaml --date D | --start T``: plan a horizon and write it."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 import pandas as pd
@@ -12,10 +15,12 @@ from parkgrid.atomic import atomic_write
 from parkgrid.config import Park, load_park
 from parkgrid.errors import ConfigError
 from parkgrid.export import write_schedule
-from parkgrid.inputs import Inputs, build_inputs
+from parkgrid.forecast_inputs import read_forecast_inputs, read_prices
+from parkgrid.inputs import EV_COLUMNS, Inputs, build_inputs
 from parkgrid.optimizer.pareto import pareto_front
 from parkgrid.optimizer.planner import plan_day
 from parkgrid.schedule import ParkState, Schedule
+from parkgrid.state_file import read_state
 
 TANK = "tank"
 """The ``--soc`` name of the chilled-water tank."""
@@ -28,27 +33,47 @@ class ScheduleResult:
     written: list[Path] = field(default_factory=list)
 
 
-def schedule_command(park_path: Path | str, date: str, horizon_hours: float = 24.0,
+def schedule_command(park_path: Path | str, date: str | None = None,
+                     horizon_hours: float = 24.0,
                      soc_overrides: Mapping[str, float] | Iterable[str] | None = None,
                      out: Path | str | None = None, month_peak_kw: float = 0.0,
                      pareto_points: int = 0, time_limit_s: float | None = None,
-                     mip_gap: float | None = None) -> ScheduleResult:
-    """Plan ``horizon_hours`` from local midnight of ``date`` (YYYY-MM-DD) for the park.
+                     mip_gap: float | None = None, start: str | None = None,
+                     forecast: Path | str | None = None, state_file: Path | str | None = None,
+                     prices: Path | str | None = None) -> ScheduleResult:
+    """Plan ``horizon_hours`` from local midnight of ``date`` (YYYY-MM-DD), or from the step
+    boundary ``start`` (ISO 8601; naive = park local time), for the park.
 
     ``soc_overrides``: starting storage as fractions of capacity, per battery name or
     ``tank`` (a mapping, or ``NAME=FRACTION`` strings as the CLI passes them); default the
-    config's initial values. ``month_peak_kw``: the month-to-date peak import. ``out``:
+    config's initial values. ``month_peak_kw``: the month-to-date peak import.
+    ``state_file``: the measured state instead (JSON, :mod:`parkgrid.state_file`).
+    ``forecast``: loads, PV, wind (and prices) for the horizon instead of the park's own
+    year (:mod:`parkgrid.forecast_inputs`); ``prices``: a price / CO2 series file. ``out``:
     .csv / .json / .parquet (metadata beside, inside or in the file). ``pareto_points`` ≥ 2
     also traces the cost/CO2 front and writes it to ``<out>.pareto.csv``.
     """
     park = load_park(park_path)
-    start = _start(date, park)
+    begin = _begin(date, start, park)
     n_steps = _steps(horizon_hours, park)
-    inputs = _inputs(park, start, n_steps)
-    state = initial_state(park, soc_overrides, month_peak_kw, start.month)
+    if state_file is not None:
+        if soc_overrides or month_peak_kw:
+            raise ConfigError("--state", ["give either --state or --soc/--month-peak-kw"])
+        given = read_state(state_file, park, begin)
+        state, plugged, warnings = given.state, given.ev_sessions, given.warnings
+    else:
+        state = initial_state(park, soc_overrides, month_peak_kw, begin.month)
+        plugged, warnings = pd.DataFrame(columns=EV_COLUMNS), []
+    if forecast is not None:
+        inputs = read_forecast_inputs(park, begin, n_steps, forecast, plugged, prices)
+    else:
+        inputs = _with_sessions(_inputs(park, begin, n_steps, prices), plugged)
     options = {k: v for k, v in (("time_limit_s", time_limit_s), ("mip_gap", mip_gap))
                if v is not None}
-    result = ScheduleResult(plan_day(inputs, state, park, **options))
+    plan = plan_day(inputs, state, park, **options)
+    plan.metadata = issue_metadata(park, forecast, prices) | plan.metadata
+    plan.metadata["warnings"] = warnings + plan.metadata.get("warnings", [])
+    result = ScheduleResult(plan)
     if pareto_points:
         result.front = pareto_front(inputs, state, pareto_points, park, **options)
     if out is not None:
@@ -100,6 +125,56 @@ def _pairs(overrides: Mapping[str, float] | Iterable[str] | None) -> dict[str, f
     return pairs
 
 
+def _begin(date: str | None, start: str | None, park: Park) -> pd.Timestamp:
+    """The horizon's first step: local midnight of ``date`` or the timestamp ``start``."""
+    if (date is None) == (start is None):
+        raise ConfigError("--date/--start", ["give exactly one of --date and --start"])
+    return _start(date, park) if date is not None else step_start(start, park, "--start")
+
+
+def step_start(text: str, park: Park, option: str) -> pd.Timestamp:
+    """The timestamp ``text`` (naive = park local time) in the park's zone, on a step boundary."""
+    try:
+        stamp = pd.Timestamp(text)
+    except ValueError:
+        raise ConfigError(option, [f"{text!r}: expected an ISO 8601 timestamp, e.g. "
+                                   "2025-07-15T13:00"]) from None
+    tz = park.site.timezone
+    stamp = stamp.tz_localize(tz) if stamp.tzinfo is None else stamp.tz_convert(tz)
+    midnight = stamp.normalize()
+    if (stamp - midnight) % pd.Timedelta(minutes=park.time_step_minutes):
+        raise ConfigError(option, [f"{text!r}: not on the park's {park.time_step_minutes}-min "
+                                   "steps (local time)"])
+    return stamp
+
+
+def _with_sessions(inputs: Inputs, plugged: pd.DataFrame) -> Inputs:
+    """``inputs`` with the EVs plugged in at the start added to its sessions."""
+    if plugged.empty:
+        return inputs
+    sessions = pd.concat([inputs.ev_sessions, plugged], ignore_index=True)
+    return dataclasses.replace(inputs, ev_sessions=sessions)
+
+
+def issue_metadata(park: Park, forecast: Path | str | None,
+                   prices: Path | str | None) -> dict[str, object]:
+    """Who issued a plan, when, for which config and on which forecasts."""
+    return {
+        "issued_at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+        "parkgrid_version": version("parkgrid"),
+        "park_config_sha256": config_hash(park),
+        "forecast_source": str(forecast) if forecast is not None else
+        "park model (perfect forecast of its own inputs)",
+        "price_source": str(prices) if prices is not None else
+        ("forecast file / tariff calendar" if forecast is not None else "tariff calendar"),
+    }
+
+
+def config_hash(park: Park) -> str:
+    """SHA-256 of the validated park config (its canonical JSON)."""
+    return hashlib.sha256(park.model_dump_json().encode()).hexdigest()
+
+
 def _start(date: str, park: Park) -> pd.Timestamp:
     try:
         day = pd.Timestamp(date)
@@ -119,14 +194,22 @@ def _steps(horizon_hours: float, park: Park) -> int:
     return round(steps)
 
 
-def _inputs(park: Park, start: pd.Timestamp, n_steps: int) -> Inputs:
-    """The inputs of the horizon, building every calendar year it touches."""
+def _inputs(park: Park, start: pd.Timestamp, n_steps: int,
+            prices: Path | str | None = None) -> Inputs:
+    """The inputs of the horizon, building every calendar year it touches; prices and CO2
+    factors from the ``prices`` file where given."""
     end = start + pd.Timedelta(hours=n_steps * park.step_h)
     years = [build_inputs(park, y) for y in range(start.year, (end - pd.Timedelta(1)).year + 1)]
     whole = years[0] if len(years) == 1 else Inputs(
         park, pd.concat([y.series for y in years]), pd.concat([y.weather for y in years]),
         pd.concat([y.ev_sessions for y in years], ignore_index=True))
-    return whole.window(start, n_steps)
+    window = whole.window(start, n_steps)
+    if prices is None:
+        return window
+    series = window.series.copy()
+    given = read_prices(prices, park, window.index)
+    series[list(given.columns)] = given
+    return dataclasses.replace(window, series=series)
 
 
 def summary(schedule: Schedule) -> dict[str, str]:
