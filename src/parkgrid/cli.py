@@ -210,6 +210,17 @@ def schema() -> None:
     typer.echo(schema_markdown())
 
 
+@app.command(name="json-schema")
+@reports_errors
+def json_schema(
+    document: Annotated[str, typer.Argument(help="plan | state")],
+) -> None:
+    """Print the JSON Schema of a plan document or a state file (docs/*.schema.json)."""
+    from parkgrid.plan_document import json_schema_text
+
+    typer.echo(json_schema_text(document))
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

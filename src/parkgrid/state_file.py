@@ -1,6 +1,7 @@
 """The park's measured state at the start of a plan: the JSON state file and its schema.
 
-A state document (``StateDocument``, schema in docs/state.schema.json, see docs/schedule.md)
+A state document (``StateDocument``; JSON Schema in docs/state.schema.json, printed by
+``parkgrid json-schema state``)
 holds what an EMS reads off the plant: battery SOC, tank level, chiller status, the month's
 peak import so far and the EVs plugged in. Every part is optional: what is missing falls
 back to the config's initial state, with a warning. Values that contradict the park (an
@@ -193,8 +194,3 @@ def _ev_sessions(evs: list[EvState] | None, park: Park, start: pd.Timestamp,
     frame = pd.DataFrame(rows, columns=EV_COLUMNS)
     frame["pile"] = frame["pile"].astype(np.int64)
     return frame
-
-
-def state_json_schema() -> dict:
-    """The JSON Schema of a state file."""
-    return StateDocument.model_json_schema()

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +17,7 @@ from parkgrid.forecast_inputs import read_forecast_inputs, read_prices
 from parkgrid.inputs import EV_COLUMNS, Inputs, build_inputs
 from parkgrid.optimizer.pareto import pareto_front
 from parkgrid.optimizer.planner import plan_day
+from parkgrid.plan_document import issue_metadata
 from parkgrid.schedule import ParkState, Schedule
 from parkgrid.state_file import read_state
 
@@ -71,7 +70,8 @@ def schedule_command(park_path: Path | str, date: str | None = None,
     options = {k: v for k, v in (("time_limit_s", time_limit_s), ("mip_gap", mip_gap))
                if v is not None}
     plan = plan_day(inputs, state, park, **options)
-    plan.metadata = issue_metadata(park, forecast, prices) | plan.metadata
+    plan.metadata = issue_metadata(park, _source(forecast, "park model (perfect forecast)"),
+                                   _source(prices or forecast, "tariff calendar")) | plan.metadata
     plan.metadata["warnings"] = warnings + plan.metadata.get("warnings", [])
     result = ScheduleResult(plan)
     if pareto_points:
@@ -156,23 +156,8 @@ def _with_sessions(inputs: Inputs, plugged: pd.DataFrame) -> Inputs:
     return dataclasses.replace(inputs, ev_sessions=sessions)
 
 
-def issue_metadata(park: Park, forecast: Path | str | None,
-                   prices: Path | str | None) -> dict[str, object]:
-    """Who issued a plan, when, for which config and on which forecasts."""
-    return {
-        "issued_at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
-        "parkgrid_version": version("parkgrid"),
-        "park_config_sha256": config_hash(park),
-        "forecast_source": str(forecast) if forecast is not None else
-        "park model (perfect forecast of its own inputs)",
-        "price_source": str(prices) if prices is not None else
-        ("forecast file / tariff calendar" if forecast is not None else "tariff calendar"),
-    }
-
-
-def config_hash(park: Park) -> str:
-    """SHA-256 of the validated park config (its canonical JSON)."""
-    return hashlib.sha256(park.model_dump_json().encode()).hexdigest()
+def _source(path: Path | str | None, default: str) -> str:
+    return str(path) if path is not None else default
 
 
 def _start(date: str, park: Park) -> pd.Timestamp:
