@@ -137,6 +137,50 @@ def schedule(
 
 @app.command()
 @reports_errors
+def forecast(
+    park: ParkPath,
+    history: Annotated[Path, typer.Option(
+        help="metered history (CSV/Parquet): load_kw_*, cooling_load_kw_th, pv_kw_*, wind_kw_*, "
+             "optional ghi, temp_air, wind_speed")],
+    weather_forecast: Annotated[Path, typer.Option(
+        help="weather forecast (CSV/Parquet): ghi, temp_air, wind_speed (dni, dhi optional)")],
+    issue: Annotated[str | None, typer.Option(
+        help="issue time, ISO 8601 on a step boundary (naive = park local time)")] = None,
+    horizon_h: Annotated[float, typer.Option(help="forecast horizon, h")] = 24.0,
+    out: Annotated[Path | None, typer.Option(
+        help="forecast file (.csv/.parquet, readable by schedule --forecast); with --backtest "
+             "the skill table (.csv) and its plot (<out>.png)")] = None,
+    backtest: Annotated[str | None, typer.Option(
+        help="START:END (dates): score forecasts issued at each midnight against history")] = None,
+) -> None:
+    """Forecast loads, PV and wind from the park's history and a weather forecast."""
+    from parkgrid.forecast_command import forecast_command
+
+    result = forecast_command(park, history, weather_forecast, issue, horizon_h, out, backtest)
+    if result.forecast is not None:
+        table = Table(title=f"forecast from {issue} ({horizon_h:g} h)", title_justify="left")
+        for column in ("quantity", "method", "mean", "max"):
+            table.add_column(column, justify="left" if column in ("quantity", "method")
+                             else "right")
+        frame = result.forecast.frame
+        for name, method in result.forecast.methods.items():
+            table.add_row(name, method, f"{frame[name].mean():,.1f}", f"{frame[name].max():,.1f}")
+        console.print(table)
+        for note in result.forecast.notes:
+            err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+    if result.skill is not None:
+        table = Table(title=f"backtest {backtest}", title_justify="left")
+        for column in result.skill.columns:
+            table.add_column(column, justify="left" if column in ("quantity", "lead") else "right")
+        for row in result.skill.itertuples(index=False):
+            table.add_row(*(f"{v:,.3f}" if isinstance(v, float) else str(v) for v in row))
+        console.print(table)
+    for path in result.written:
+        console.print(f"wrote {path}")
+
+
+@app.command()
+@reports_errors
 def run(
     park: ParkPath,
     start: Annotated[str | None, typer.Option(help="first day YYYY-MM-DD (default 1 Jan)")] = None,

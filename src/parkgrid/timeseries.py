@@ -95,6 +95,21 @@ def read_frame(
     return pd.DataFrame(values, index=index, columns=wanted)
 
 
+def file_span(path: Path, tz: str, what: str,
+              timestamp_column: str = "timestamp") -> tuple[pd.Timestamp, pd.Timestamp, list[str]]:
+    """The first and last timestamp of a CSV/Parquet file (local time in ``tz``) and its
+    value columns."""
+    raw, rows = _read_raw(path, what)
+    names = _pick_columns(raw, path, what, timestamp_column, [], tuple(raw.columns))
+    table = Table(path, what, np.empty(0, np.int64), np.empty((0, 0)), rows, names, tz)
+    times = _parse_times(raw[timestamp_column], table, timestamp_column)
+    if times.size == 0:
+        raise table.fail("no rows")
+    first, last = (pd.Timestamp(int(t), tz="UTC").tz_convert(tz) for t in (times.min(),
+                                                                           times.max()))
+    return first, last, [c for c in names if c != timestamp_column]
+
+
 # --- reading -----------------------------------------------------------------------------
 
 
