@@ -199,6 +199,9 @@ def run(
     horizon_h: Annotated[int | None, typer.Option(
         help="hours each daily plan covers, 24–168; the first 24 are applied (default: the "
              "park's objective.rollout_horizon_h)")] = None,
+    replan_every: Annotated[str | None, typer.Option(
+        help="re-plan intraday (MPC) every 15min, 1h, 4h, …: from the state reached, on "
+             "refreshed forecasts (default: day-ahead only)")] = None,
 ) -> None:
     """Roll a period out day by day against actuals, with baselines, bound and KPIs."""
     from parkgrid.simulate.command import run_command
@@ -207,7 +210,8 @@ def run(
     options = {key: value for key, value in (("time_limit_s", time_limit), ("mip_gap", mip_gap))
                if value is not None}
     result = run_command(park, start, days, forecast, planner, seed, out, console=console,
-                         planner_options=options, horizon_h=horizon_h)
+                         planner_options=options, horizon_h=horizon_h,
+                         replan_every=replan_every)
     if report:
         from parkgrid.report import write_report
 

@@ -22,7 +22,7 @@ from parkgrid.config import Park, load_park
 from parkgrid.errors import ConfigError, InputDataError
 from parkgrid.forecast import Forecast, make_forecast
 from parkgrid.forecast_inputs import forecast_columns, horizon_index
-from parkgrid.optimizer.command import step_start
+from parkgrid.optimizer.command import horizon_steps, step_start
 from parkgrid.timeseries import file_span, read_frame
 from parkgrid.weather import read_weather_csv
 
@@ -61,14 +61,6 @@ def read_history(path: Path, park: Park, until: pd.Timestamp | None = None) -> p
     return frame
 
 
-def _horizon_steps(park: Park, horizon_h: float) -> int:
-    steps = horizon_h / park.step_h
-    if horizon_h <= 0 or abs(steps - round(steps)) > 1e-9:
-        raise ConfigError("--horizon-h", [f"{horizon_h:g}: expected a positive multiple of the "
-                                          f"park's {park.time_step_minutes}-min step"])
-    return round(steps)
-
-
 def forecast_command(park_path: Path | str, history: Path | str, weather_forecast: Path | str,
                      issue: str | None = None, horizon_h: float = 24.0,
                      out: Path | str | None = None,
@@ -77,7 +69,7 @@ def forecast_command(park_path: Path | str, history: Path | str, weather_forecas
     ``backtest`` START:END score day-ahead forecasts issued at each local midnight of the
     period against the history (``out``: the skill table as CSV, and ``<out>.png``)."""
     park = load_park(park_path)
-    n_steps = _horizon_steps(park, horizon_h)
+    n_steps = horizon_steps(horizon_h, park, "--horizon-h")
     history_path, weather_path = Path(history), Path(weather_forecast)
     if backtest is not None:
         result = ForecastResult(skill=backtest_skill(park, history_path, weather_path,

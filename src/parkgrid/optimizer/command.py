@@ -54,7 +54,7 @@ def schedule_command(park_path: Path | str, date: str | None = None,
     """
     park = load_park(park_path)
     begin = _begin(date, start, park)
-    n_steps = _steps(horizon_hours, park)
+    n_steps = horizon_steps(horizon_hours, park)
     if state_file is not None:
         if soc_overrides or month_peak_kw:
             raise ConfigError("--state", ["give either --state or --soc/--month-peak-kw"])
@@ -170,10 +170,11 @@ def _start(date: str, park: Park) -> pd.Timestamp:
     return day.tz_localize(park.site.timezone)
 
 
-def _steps(horizon_hours: float, park: Park) -> int:
+def horizon_steps(horizon_hours: float, park: Park, option: str = "--horizon-hours") -> int:
+    """The number of park steps in ``horizon_hours`` (a positive multiple of the step)."""
     steps = horizon_hours / park.step_h
     if horizon_hours <= 0 or abs(steps - round(steps)) > 1e-9:
-        raise ConfigError("--horizon-hours", [
+        raise ConfigError(option, [
             f"{horizon_hours:g}: expected a positive multiple of the park's "
             f"{park.time_step_minutes}-min step"])
     return round(steps)

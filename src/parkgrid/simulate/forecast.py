@@ -14,6 +14,12 @@ run from 12 h to 36 h for one day (to 60 h for a 48-h look-ahead).
 - :class:`Noisy` — the actuals plus seeded errors that are autocorrelated in time (AR(1))
   and whose spread grows with lead time (see :data:`DEFAULT_ERRORS`).
 
+Intraday re-plans (``parkgrid run --replan-every``) call a forecaster with ``issue`` = the
+re-plan time and a ``day_start`` on any step. :class:`Noisy` then keeps each step's error
+realisation (its sign and shape: the day-ahead forecast's) and scales it to the shorter lead
+time (:func:`spread_factor`): the forecast of the next hour is close to the actuals, that of
+the evening still carries most of the day-ahead error. The others ignore ``issue``.
+
 Tariff, CO2 factor and holiday columns are calendar data and are never perturbed. The
 noisy forecaster keeps the actual EV sessions (reservations) and the actual weather.
 """
@@ -72,11 +78,20 @@ def _positions(actuals: Inputs, day_start: pd.Timestamp, n_steps: int | None) ->
     return int(pos), n
 
 
-def lead_time_h(index: pd.DatetimeIndex, day_start: pd.Timestamp, step_h: float) -> np.ndarray:
-    """Lead time of each step (its mid-point) from the issue time, hours (12–36 h for the
-    planned day)."""
-    issue = day_start - pd.Timedelta(hours=24.0 - ISSUE_HOUR)
+def lead_time_h(index: pd.DatetimeIndex, day_start: pd.Timestamp, step_h: float,
+                issue: pd.Timestamp | None = None) -> np.ndarray:
+    """Lead time of each step (its mid-point) from the issue time, hours (default issue:
+    12:00 the day before ``day_start``: 12–36 h for the planned day)."""
+    if issue is None:
+        issue = day_start - pd.Timedelta(hours=24.0 - ISSUE_HOUR)
     return (index - issue).total_seconds().to_numpy() / 3600.0 + step_h / 2.0
+
+
+def spread_factor(lead_h: np.ndarray) -> np.ndarray:
+    """The error spread at lead time ``lead_h`` relative to ``sigma_24h``: 0.5 + 0.5 L/24
+    (0.75 at 12 h, 1.25 at 36 h), times L/12 below 12 h (only intraday re-plans see leads
+    that short): it falls to 0 as the lead time does."""
+    return (0.5 + 0.5 * lead_h / 24.0) * np.clip(lead_h / (24.0 - ISSUE_HOUR), 0.0, 1.0)
 
 
 class Perfect:
@@ -85,7 +100,7 @@ class Perfect:
     name = "perfect"
 
     def __call__(self, actuals: Inputs, day_start: pd.Timestamp,
-                 n_steps: int | None = None) -> Inputs:
+                 n_steps: int | None = None, issue: pd.Timestamp | None = None) -> Inputs:
         return actuals.window(day_start, n_steps or actuals.park.steps_per_day)
 
 
@@ -95,7 +110,7 @@ class Persistence:
     name = "persistence"
 
     def __call__(self, actuals: Inputs, day_start: pd.Timestamp,
-                 n_steps: int | None = None) -> Inputs:
+                 n_steps: int | None = None, issue: pd.Timestamp | None = None) -> Inputs:
         pos, n = _positions(actuals, day_start, n_steps)
         steps, per_day = np.arange(n), actuals.park.steps_per_day
         # whole days back to the latest same time of day at or before the issue time
@@ -148,12 +163,14 @@ class Noisy:
     _capacity: dict[str, float] = field(default_factory=dict, repr=False)
 
     def __call__(self, actuals: Inputs, day_start: pd.Timestamp,
-                 n_steps: int | None = None) -> Inputs:
+                 n_steps: int | None = None, issue: pd.Timestamp | None = None) -> Inputs:
         day = actuals.window(day_start, n_steps or actuals.park.steps_per_day)
         series = day.series.copy()
         step_h = actuals.park.step_h
-        growth = 0.5 + 0.5 * lead_time_h(day.index, day_start, step_h) / 24.0
-        day_key = day_start.date().toordinal()
+        midnight = day_start.normalize()  # the error realisation is that of the local day
+        offset = round((day_start - midnight) / pd.Timedelta(hours=step_h))
+        growth = spread_factor(lead_time_h(day.index, midnight, step_h, issue))
+        day_key = midnight.date().toordinal()
         groups = {
             "wind": day.columns("wind_kw_"),
             "pv": day.columns("pv_kw_"),
@@ -165,7 +182,8 @@ class Noisy:
             if not cols or model is None or model.sigma_24h == 0:
                 continue
             rng = np.random.default_rng([self.seed, day_key, key])
-            err = model.sigma_24h * growth * ar1_noise(rng, len(series), step_h, model.tau_h)
+            noise = ar1_noise(rng, offset + len(series), step_h, model.tau_h)[offset:]
+            err = model.sigma_24h * growth * noise
             for col in cols:
                 series[col] = self._perturb(actuals, col, series[col].to_numpy(), err, model)
         return Inputs(actuals.park, series, day.weather, day.ev_sessions)
