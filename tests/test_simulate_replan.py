@@ -100,3 +100,22 @@ def test_bad_replan_intervals_are_config_errors(text):
     with pytest.raises(ConfigError, match="--replan-every"):
         replan_steps(text, PARK)
     assert replan_steps("1h", PARK) == 4 and replan_steps("15min", PARK) == 1
+
+
+def test_model_forecaster_never_trains_on_the_future():
+    from parkgrid.simulate.forecast import Model
+
+    inputs = make_inputs(PARK, days=20)
+    day = pd.Timestamp("2025-07-18", tz=PARK.site.timezone)
+    issue = day - pd.Timedelta(hours=12)
+    poisoned = inputs.series.copy()
+    poisoned.loc[poisoned.index >= issue, "load_kw_plant"] *= 40.0
+    model = Model(seed=1)
+    clean = model(inputs, day, 96)
+    seen = model(Inputs(PARK, poisoned, inputs.weather, inputs.ev_sessions), day, 96)
+    np.testing.assert_allclose(seen.series["load_kw_plant"], clean.series["load_kw_plant"])
+    # forecast weather: the actual plus an error that grows with lead time
+    gap = (clean.weather["temp_air"] - inputs.weather["temp_air"].loc[clean.index]).abs()
+    assert 0 < gap.mean() < 5.0
+    early = model(inputs, pd.Timestamp("2025-07-01", tz=PARK.site.timezone), 96)
+    assert len(early.series) == 96  # no history yet: persistence answers

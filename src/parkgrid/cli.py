@@ -186,7 +186,7 @@ def run(
     start: Annotated[str | None, typer.Option(help="first day YYYY-MM-DD (default 1 Jan)")] = None,
     days: Annotated[int | None, typer.Option(
         help="number of days (default: to the end of the start's calendar year)")] = None,
-    forecast: Annotated[str, typer.Option(help="perfect | persistence | noisy")] = "noisy",
+    forecast: Annotated[str, typer.Option(help="perfect | persistence | noisy | model")] = "noisy",
     planner: Annotated[str, typer.Option(help="milp | rules | none")] = "milp",
     seed: Annotated[int, typer.Option(help="seed of the noisy forecasts")] = 0,
     out: Annotated[Path | None, typer.Option(

@@ -11,6 +11,8 @@ run from 12 h to 36 h for one day (to 60 h for a 48-h look-ahead).
   before on the next day's afternoon); loads (electric, cooling, EV sessions): the same
   weekday one week before. At the start of the inputs the history wraps around to the end
   of the same (typical) year.
+- :class:`Model` — the forecaster of ``parkgrid forecast`` trained on the history before
+  the issue time, on forecast weather made from the actual weather (see the class).
 - :class:`Noisy` — the actuals plus seeded errors that are autocorrelated in time (AR(1))
   and whose spread grows with lead time (see :data:`DEFAULT_ERRORS`).
 
@@ -199,15 +201,80 @@ class Noisy:
         return np.clip(values, 0.0, upper)
 
 
-FORECASTERS = ("perfect", "persistence", "noisy")
+WEATHER_ERRORS: dict[str, ErrorModel] = {
+    # (est.) day-ahead NWP 2-m temperature RMSE 1.5–2 °C: 1.5 °C at 24 h, absolute
+    "temp_air": ErrorModel(1.5, 6.0, "absolute"),
+    # (est.) day-ahead GHI ~30 % of the value, as the noisy PV error above
+    "irradiance": ErrorModel(0.30, 3.0, "relative"),
+    # (est.) hub-height wind speed ~15 % day-ahead
+    "wind_speed": ErrorModel(0.15, 6.0, "relative"),
+}
 
 
-def make_forecaster(name: str, seed: int = 0) -> Perfect | Persistence | Noisy:
-    """A forecaster by name: 'perfect', 'persistence' or 'noisy' (seeded)."""
+@dataclass
+class Model:
+    """The forecaster of ``parkgrid forecast`` (:mod:`parkgrid.forecast`), trained on the
+    actuals strictly before the issue time, fed with forecast weather = the actual weather
+    plus seeded AR(1) errors whose spread grows with lead time as the noisy forecaster's
+    (:data:`WEATHER_ERRORS`, :func:`spread_factor`). Before a day of history exists it
+    answers with :class:`Persistence`. Loads are learned from calendar + temperature; PV
+    and wind are the park's chains on the forecast weather (no bias: the actuals come from
+    the same chains). EV sessions and calendar columns are the actuals'."""
+
+    seed: int = 0
+    name: str = "model"
+
+    def __call__(self, actuals: Inputs, day_start: pd.Timestamp,
+                 n_steps: int | None = None, issue: pd.Timestamp | None = None) -> Inputs:
+        from parkgrid.forecast import make_forecast
+        from parkgrid.forecast_inputs import forecast_columns
+
+        park = actuals.park
+        n = n_steps or park.steps_per_day
+        issue = issue if issue is not None else day_start - pd.Timedelta(hours=24 - ISSUE_HOUR)
+        past = actuals.index < issue
+        if past.sum() < park.steps_per_day:
+            return Persistence()(actuals, day_start, n)
+        window = actuals.window(day_start, n)
+        weather = self.weather(window, day_start, issue)
+        columns = forecast_columns(park)
+        history = actuals.series.loc[past, columns].join(actuals.weather.loc[past, ["temp_air"]])
+        made = make_forecast(park, history, weather, issue)
+        series = window.series.copy()
+        series[columns] = made.frame[columns].to_numpy()
+        return Inputs(park, series, weather, window.ev_sessions)
+
+    def weather(self, window: Inputs, day_start: pd.Timestamp,
+                issue: pd.Timestamp) -> pd.DataFrame:
+        """The actual weather of ``window`` plus lead-time-dependent errors."""
+        step_h = window.park.step_h
+        growth = spread_factor(lead_time_h(window.index, day_start, step_h, issue))
+        weather = window.weather.copy()
+        day_key = day_start.normalize().date().toordinal()
+        for key, (name, model) in enumerate(WEATHER_ERRORS.items()):
+            rng = np.random.default_rng([self.seed, day_key, 100 + key])
+            err = model.sigma_24h * growth * ar1_noise(rng, len(weather), step_h, model.tau_h)
+            if name == "temp_air":
+                weather["temp_air"] = weather["temp_air"] + err
+            else:
+                cols = list(IRRADIANCE) if name == "irradiance" else [name]
+                weather[cols] = weather[cols].mul(np.clip(1.0 + err, 0.0, None), axis=0)
+        return weather
+
+
+IRRADIANCE = ("ghi", "dni", "dhi")
+FORECASTERS = ("perfect", "persistence", "noisy", "model")
+
+
+def make_forecaster(name: str, seed: int = 0) -> Perfect | Persistence | Noisy | Model:
+    """A forecaster by name: 'perfect', 'persistence', 'noisy' (seeded) or 'model'
+    (trained on the history before each issue time, seeded forecast weather)."""
     if name == "perfect":
         return Perfect()
     if name == "persistence":
         return Persistence()
     if name == "noisy":
         return Noisy(seed=seed)
+    if name == "model":
+        return Model(seed=seed)
     raise ValueError(f"unknown forecast {name!r}; expected one of {', '.join(FORECASTERS)}")
