@@ -28,7 +28,11 @@ def test_round_trip_keeps_frame_metadata_and_state(schedule, tmp_path, suffix):
                                   check_freq=False)
     assert back.frame.index.tz is not None
     written = {k: v for k, v in back.metadata.items() if k != "state_out"}
-    assert written == json.loads(json.dumps(jsonable(schedule.metadata)))
+    issued = {"issued_at", "parkgrid_version", "park_config_sha256", "forecast_source",
+              "price_source"}
+    assert {k: v for k, v in written.items() if k not in issued} == json.loads(
+        json.dumps(jsonable(schedule.metadata)))
+    assert issued <= set(written)
     for key in ("schema_version", "park", "status", "objective", "energy_yuan", "gap"):
         assert back.metadata[key] == schedule.metadata[key]
     assert back.state_out == schedule.state_out
@@ -37,8 +41,10 @@ def test_round_trip_keeps_frame_metadata_and_state(schedule, tmp_path, suffix):
 def test_csv_metadata_lives_in_a_sidecar(schedule, tmp_path):
     path = write_schedule(schedule, tmp_path / "plan.csv")
     assert meta_path(path).name == "plan.csv.meta.json"
-    assert json.loads(meta_path(path).read_text())["schema_version"] == "1.0"
-    assert path.read_text().splitlines()[0].startswith("timestamp,grid_import_kw")
+    assert json.loads(meta_path(path).read_text())["schema_version"] == "1.1"
+    banner, header = path.read_text().splitlines()[:2]
+    assert banner.startswith("# parkgrid plan, schema 1.1; metadata: plan.csv.meta.json")
+    assert header.startswith("timestamp,grid_import_kw")
 
 
 def test_json_keeps_metadata_under_its_key(schedule, tmp_path):

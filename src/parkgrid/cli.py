@@ -108,8 +108,20 @@ def profiles(
 @reports_errors
 def schedule(
     park: ParkPath,
-    date: Annotated[str, typer.Option(help="first local day of the horizon, YYYY-MM-DD")],
-    horizon_hours: Annotated[float, typer.Option(help="horizon length from midnight")] = 24.0,
+    date: Annotated[str | None, typer.Option(
+        help="first local day of the horizon, YYYY-MM-DD (or --start)")] = None,
+    start: Annotated[str | None, typer.Option(
+        help="first step of the horizon, ISO 8601 (naive = park local time), e.g. "
+             "2025-07-15T13:00")] = None,
+    horizon_hours: Annotated[float, typer.Option(help="horizon length from the start")] = 24.0,
+    forecast: Annotated[Path | None, typer.Option(
+        help="forecast file (CSV/Parquet) covering the horizon: pv_kw_*, wind_kw_*, load_kw_*, "
+             "cooling_load_kw_th, optional prices / CO2 (default: the park's own inputs)")] = None,
+    state: Annotated[Path | None, typer.Option(
+        help="state file (JSON, docs/state.schema.json): SOC, tank, chillers, peak, EVs")] = None,
+    prices: Annotated[Path | None, typer.Option(
+        help="price / CO2 series file: price_import_yuan_per_kwh, price_export_yuan_per_kwh, "
+             "co2_kg_per_kwh (default: the tariff calendar)")] = None,
     soc: Annotated[list[str] | None, typer.Option(
         help="starting storage NAME=FRACTION (battery name or 'tank'); repeatable")] = None,
     month_peak_kw: Annotated[float, typer.Option(help="month-to-date peak import, kW")] = 0.0,
@@ -122,8 +134,11 @@ def schedule(
     from parkgrid.optimizer.command import schedule_command, summary
 
     result = schedule_command(park, date, horizon_hours, soc or [], out, month_peak_kw,
-                              pareto, time_limit, mip_gap)
-    table = Table(title=f"schedule from {date}", title_justify="left")
+                              pareto, time_limit, mip_gap, start, forecast, state, prices)
+    for warning in result.schedule.metadata.get("warnings", []):
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    table = Table(title=f"schedule from {result.schedule.metadata['horizon_start']}",
+                  title_justify="left")
     table.add_column("quantity")
     table.add_column("value", justify="right")
     for key, value in summary(result.schedule).items():
@@ -137,12 +152,56 @@ def schedule(
 
 @app.command()
 @reports_errors
+def forecast(
+    park: ParkPath,
+    history: Annotated[Path, typer.Option(
+        help="metered history (CSV/Parquet): load_kw_*, cooling_load_kw_th, pv_kw_*, wind_kw_*, "
+             "optional ghi, temp_air, wind_speed")],
+    weather_forecast: Annotated[Path, typer.Option(
+        help="weather forecast (CSV/Parquet): ghi, temp_air, wind_speed (dni, dhi optional)")],
+    issue: Annotated[str | None, typer.Option(
+        help="issue time, ISO 8601 on a step boundary (naive = park local time)")] = None,
+    horizon_h: Annotated[float, typer.Option(help="forecast horizon, h")] = 24.0,
+    out: Annotated[Path | None, typer.Option(
+        help="forecast file (.csv/.parquet, readable by schedule --forecast); with --backtest "
+             "the skill table (.csv) and its plot (<out>.png)")] = None,
+    backtest: Annotated[str | None, typer.Option(
+        help="START:END (dates): score forecasts issued at each midnight against history")] = None,
+) -> None:
+    """Forecast loads, PV and wind from the park's history and a weather forecast."""
+    from parkgrid.forecast_command import forecast_command
+
+    result = forecast_command(park, history, weather_forecast, issue, horizon_h, out, backtest)
+    if result.forecast is not None:
+        table = Table(title=f"forecast from {issue} ({horizon_h:g} h)", title_justify="left")
+        for column in ("quantity", "method", "mean", "max"):
+            table.add_column(column, justify="left" if column in ("quantity", "method")
+                             else "right")
+        frame = result.forecast.frame
+        for name, method in result.forecast.methods.items():
+            table.add_row(name, method, f"{frame[name].mean():,.1f}", f"{frame[name].max():,.1f}")
+        console.print(table)
+        for note in result.forecast.notes:
+            err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+    if result.skill is not None:
+        table = Table(title=f"backtest {backtest}", title_justify="left")
+        for column in result.skill.columns:
+            table.add_column(column, justify="left" if column in ("quantity", "lead") else "right")
+        for row in result.skill.itertuples(index=False):
+            table.add_row(*(f"{v:,.3f}" if isinstance(v, float) else str(v) for v in row))
+        console.print(table)
+    for path in result.written:
+        console.print(f"wrote {path}")
+
+
+@app.command()
+@reports_errors
 def run(
     park: ParkPath,
     start: Annotated[str | None, typer.Option(help="first day YYYY-MM-DD (default 1 Jan)")] = None,
     days: Annotated[int | None, typer.Option(
         help="number of days (default: to the end of the start's calendar year)")] = None,
-    forecast: Annotated[str, typer.Option(help="perfect | persistence | noisy")] = "noisy",
+    forecast: Annotated[str, typer.Option(help="perfect | persistence | noisy | model")] = "noisy",
     planner: Annotated[str, typer.Option(help="milp | rules | none")] = "milp",
     seed: Annotated[int, typer.Option(help="seed of the noisy forecasts")] = 0,
     out: Annotated[Path | None, typer.Option(
@@ -157,6 +216,9 @@ def run(
     horizon_h: Annotated[int | None, typer.Option(
         help="hours each daily plan covers, 24–168; the first 24 are applied (default: the "
              "park's objective.rollout_horizon_h)")] = None,
+    replan_every: Annotated[str | None, typer.Option(
+        help="re-plan intraday (MPC) every 15min, 1h, 4h, …: from the state reached, on "
+             "refreshed forecasts (default: day-ahead only)")] = None,
 ) -> None:
     """Roll a period out day by day against actuals, with baselines, bound and KPIs."""
     from parkgrid.simulate.command import run_command
@@ -165,7 +227,8 @@ def run(
     options = {key: value for key, value in (("time_limit_s", time_limit), ("mip_gap", mip_gap))
                if value is not None}
     result = run_command(park, start, days, forecast, planner, seed, out, console=console,
-                         planner_options=options, horizon_h=horizon_h, wide=wide)
+                         planner_options=options, horizon_h=horizon_h, wide=wide,
+                         replan_every=replan_every)
     if report:
         from parkgrid.report import write_report
 
@@ -226,6 +289,17 @@ def schema() -> None:
     from parkgrid.config import schema_markdown
 
     typer.echo(schema_markdown())
+
+
+@app.command(name="json-schema")
+@reports_errors
+def json_schema(
+    document: Annotated[str, typer.Argument(help="plan | state")],
+) -> None:
+    """Print the JSON Schema of a plan document or a state file (docs/*.schema.json)."""
+    from parkgrid.plan_document import json_schema_text
+
+    typer.echo(json_schema_text(document))
 
 
 def main() -> None:  # pragma: no cover - console entry point

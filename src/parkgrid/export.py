@@ -1,9 +1,13 @@
 """Write and read schedule files: CSV, JSON or Parquet by extension, always with metadata.
 
 - ``.json``: ``{"metadata": {...}, "schedule": [{"timestamp": ..., column: value, ...}, ...]}``
-- ``.csv``: one row per step (``timestamp`` first); the metadata in ``<file>.meta.json``
+- ``.csv``: a first line ``# parkgrid plan …; metadata: <file>.meta.json …`` saying where the
+  metadata is, then one row per step (``timestamp`` first); the metadata in
+  ``<file>.meta.json``
 - ``.parquet``: the table, with the metadata as JSON under the file metadata key ``parkgrid``
-Timestamps are ISO 8601 local time with the UTC offset. The metadata carries the end state
+Every table carries the storage set-point columns of :mod:`parkgrid.plan_document` beside
+the planner's (reading drops them again: they are derived). Timestamps are ISO 8601 local
+time with the UTC offset. The metadata carries the end state
 (``state_out``) so that the next day can be planned from the file. Every file is written to
 a temporary sibling and renamed into place: it is either complete or absent.
 """
@@ -22,6 +26,7 @@ import pandas as pd
 
 from parkgrid.atomic import atomic_write
 from parkgrid.errors import InputDataError, ParkgridError
+from parkgrid.plan_document import is_setpoint, issue_metadata, setpoints
 from parkgrid.schedule import ParkState, Schedule
 
 FORMATS = (".csv", ".json", ".parquet")
@@ -38,8 +43,9 @@ def write_schedule(schedule: Schedule, path: Path | str) -> Path:
     """Write ``schedule`` to ``path`` in the format its extension names; returns the path."""
     path = Path(path)
     suffix = _format(path)
-    metadata = jsonable(schedule.metadata | {"state_out": _state_dict(schedule.state_out)})
-    table = schedule.frame.reset_index()
+    metadata = jsonable(issue_metadata() | schedule.metadata
+                        | {"state_out": _state_dict(schedule.state_out)})
+    table = schedule.frame.join(setpoints(schedule.frame)).reset_index()
     table.insert(0, "timestamp", table.pop(table.columns[0]).map(pd.Timestamp.isoformat))
     if suffix == ".json":
         document = {"metadata": metadata, "schedule": jsonable(table.to_dict("records"))}
@@ -51,11 +57,19 @@ def write_schedule(schedule: Schedule, path: Path | str) -> Path:
         def table_then_sidecar(tmp: Path) -> None:
             # the table is complete before the sidecar is replaced, and is renamed into place
             # right after it: a failure anywhere leaves the previous pair (or nothing)
-            table.to_csv(tmp, index=False)
+            with tmp.open("w", encoding="utf-8", newline="") as handle:
+                handle.write(csv_banner(path, metadata["schema_version"]) + "\n")
+                table.to_csv(handle, index=False)
             atomic_write(meta_path(path), lambda meta: meta.write_text(text, encoding="utf-8"))
 
         return atomic_write(path, table_then_sidecar)
     return atomic_write(path, lambda tmp: _write_parquet(table, metadata, tmp))
+
+
+def csv_banner(path: Path, schema_version: str) -> str:
+    """The first line of a CSV plan: where its metadata is."""
+    return (f"# parkgrid plan, schema {schema_version}; metadata: {meta_path(path).name} "
+            "(JSON, docs/plan.schema.json); rows: timestamp = step start, powers = step means")
 
 
 def read_schedule(path: Path | str) -> Schedule:
@@ -68,7 +82,7 @@ def read_schedule(path: Path | str) -> Schedule:
             metadata, table = document["metadata"], pd.DataFrame(document["schedule"])
         elif suffix == ".csv":
             metadata = json.loads(meta_path(path).read_text(encoding="utf-8"))
-            table = pd.read_csv(path, dtype={"tou_period": str})
+            table = pd.read_csv(path, dtype={"tou_period": str}, comment="#")
         else:
             import pyarrow.parquet as pq
 
@@ -78,6 +92,7 @@ def read_schedule(path: Path | str) -> Schedule:
     except (OSError, KeyError, ValueError) as exc:
         raise InputDataError(path, f"not a parkgrid schedule file ({exc})") from None
     frame = table.set_index("timestamp")
+    frame = frame[[c for c in frame.columns if not is_setpoint(c)]]
     frame.index = pd.DatetimeIndex(pd.to_datetime(frame.index, utc=True)).tz_convert(
         metadata.get("timezone", "UTC"))
     state = metadata.pop("state_out", None)

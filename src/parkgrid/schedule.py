@@ -16,7 +16,7 @@ import pandas as pd
 
 from parkgrid.config import Park
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 SCHEDULE_COLUMNS = [
     "grid_import_kw", "grid_export_kw",

@@ -70,11 +70,13 @@ def read_frame(
     columns: list[str] | None = None,
     optional: tuple[str, ...] = (),
     fill: str = "none",
+    not_before: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Columns of a CSV/Parquet file aligned to ``index`` (tz-aware, ``step_minutes`` apart).
 
     ``columns=None`` takes the only non-timestamp column; ``optional`` columns are read when
     present. ``fill`` ('none', 'interpolate', 'zero') is the policy for missing steps.
+    ``not_before``: a row stamped earlier is an error (a forecast's rows are in the future).
     """
     if index.tz is None or index.empty:
         raise ValueError("the index must be a non-empty tz-aware DatetimeIndex")
@@ -85,9 +87,27 @@ def read_frame(
     table.times_ns = _parse_times(raw[timestamp_column], table, timestamp_column)
     table.values = _parse_values(raw, table)
     _sort_and_check_duplicates(table)
+    if not_before is not None and table.times_ns.size and table.times_ns[0] < not_before.value:
+        raise table.fail(f"row {table.rows[0]}: timestamp {_local(table, table.times_ns[0])} "
+                         f"is before the start {_local(table, not_before.value)}")
     origin_ns, file_step_ns, grid = _to_grid(table, step_minutes * _NS_PER_MIN, fill)
     values = _align(table, origin_ns, file_step_ns, grid, index, step_minutes)
     return pd.DataFrame(values, index=index, columns=wanted)
+
+
+def file_span(path: Path, tz: str, what: str,
+              timestamp_column: str = "timestamp") -> tuple[pd.Timestamp, pd.Timestamp, list[str]]:
+    """The first and last timestamp of a CSV/Parquet file (local time in ``tz``) and its
+    value columns."""
+    raw, rows = _read_raw(path, what)
+    names = _pick_columns(raw, path, what, timestamp_column, [], tuple(raw.columns))
+    table = Table(path, what, np.empty(0, np.int64), np.empty((0, 0)), rows, names, tz)
+    times = _parse_times(raw[timestamp_column], table, timestamp_column)
+    if times.size == 0:
+        raise table.fail("no rows")
+    first, last = (pd.Timestamp(int(t), tz="UTC").tz_convert(tz) for t in (times.min(),
+                                                                           times.max()))
+    return first, last, [c for c in names if c != timestamp_column]
 
 
 # --- reading -----------------------------------------------------------------------------

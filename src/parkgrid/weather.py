@@ -241,10 +241,22 @@ def _read_csv(park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:
     """A weather CSV: timestamp (interval start) + ghi, dni, dhi, temp_air, wind_speed."""
     path = park.resolve(park.weather.path)
     assert path is not None
-    frame = read_frame(
-        path, index, park.time_step_minutes, "weather",
-        columns=COLUMNS[:5], optional=("pressure", "relative_humidity"),
-    )
+    return read_weather_csv(path, park, index)
+
+
+def read_weather_csv(path: Path, park: Park, index: pd.DatetimeIndex, what: str = "weather",
+                     split_ghi: bool = False) -> pd.DataFrame:
+    """The weather columns of a CSV/Parquet file on ``index``. ``split_ghi``: dni and dhi may
+    be absent and are then split from ghi by pvlib's Erbs model (a weather forecast often
+    gives only GHI)."""
+    optional = ("pressure", "relative_humidity") + (("dni", "dhi") if split_ghi else ())
+    required = [c for c in COLUMNS[:5] if c not in optional]
+    frame = read_frame(path, index, park.time_step_minutes, what, columns=required,
+                       optional=optional)
+    if "dni" not in frame or "dhi" not in frame:
+        zenith = _solar_position(park, _centres(park, index))["apparent_zenith"].to_numpy()
+        split = pvlib.irradiance.erbs(frame["ghi"].to_numpy(), zenith, index.dayofyear)
+        frame["dni"], frame["dhi"] = np.asarray(split["dni"]), np.asarray(split["dhi"])
     _check_ranges(path, frame, lambda i: f"step {index[i]:%Y-%m-%d %H:%M}")
     if "pressure" not in frame:
         frame["pressure"] = pvlib.atmosphere.alt2pres(park.site.altitude_m)

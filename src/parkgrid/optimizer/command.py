@@ -1,7 +1,8 @@
-"""The body of ``parkgrid schedule PARK.yaml --date D``: plan a day-ahead horizon and write it."""
+"""The body of ``parkgrid schedule PARK.yaml --date D | --start T``: plan a horizon and write it."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,10 +14,13 @@ from parkgrid.config import Park, load_park
 from parkgrid.display import label, value
 from parkgrid.errors import ArgumentError
 from parkgrid.export import write_schedule
-from parkgrid.inputs import Inputs, build_inputs
+from parkgrid.forecast_inputs import read_forecast_inputs, read_prices
+from parkgrid.inputs import EV_COLUMNS, Inputs, build_inputs
 from parkgrid.optimizer.pareto import pareto_front
 from parkgrid.optimizer.planner import plan_day
+from parkgrid.plan_document import issue_metadata
 from parkgrid.schedule import ParkState, Schedule
+from parkgrid.state_file import read_state
 
 TANK = "tank"
 """The ``--soc`` name of the chilled-water tank."""
@@ -29,27 +33,48 @@ class ScheduleResult:
     written: list[Path] = field(default_factory=list)
 
 
-def schedule_command(park_path: Path | str, date: str, horizon_hours: float = 24.0,
+def schedule_command(park_path: Path | str, date: str | None = None,
+                     horizon_hours: float = 24.0,
                      soc_overrides: Mapping[str, float] | Iterable[str] | None = None,
                      out: Path | str | None = None, month_peak_kw: float = 0.0,
                      pareto_points: int = 0, time_limit_s: float | None = None,
-                     mip_gap: float | None = None) -> ScheduleResult:
-    """Plan ``horizon_hours`` from local midnight of ``date`` (YYYY-MM-DD) for the park.
+                     mip_gap: float | None = None, start: str | None = None,
+                     forecast: Path | str | None = None, state_file: Path | str | None = None,
+                     prices: Path | str | None = None) -> ScheduleResult:
+    """Plan ``horizon_hours`` from local midnight of ``date`` (YYYY-MM-DD), or from the step
+    boundary ``start`` (ISO 8601; naive = park local time), for the park.
 
     ``soc_overrides``: starting storage as fractions of capacity, per battery name or
     ``tank`` (a mapping, or ``NAME=FRACTION`` strings as the CLI passes them); default the
-    config's initial values. ``month_peak_kw``: the month-to-date peak import. ``out``:
+    config's initial values. ``month_peak_kw``: the month-to-date peak import.
+    ``state_file``: the measured state instead (JSON, :mod:`parkgrid.state_file`).
+    ``forecast``: loads, PV, wind (and prices) for the horizon instead of the park's own
+    year (:mod:`parkgrid.forecast_inputs`); ``prices``: a price / CO2 series file. ``out``:
     .csv / .json / .parquet (metadata beside, inside or in the file). ``pareto_points`` ≥ 2
     also traces the cost/CO2 front and writes it to ``<out>.pareto.csv``.
     """
     park = load_park(park_path)
-    start = _start(date, park)
-    n_steps = _steps(horizon_hours, park)
-    inputs = _inputs(park, start, n_steps)
-    state = initial_state(park, soc_overrides, month_peak_kw, start.month)
+    begin = _begin(date, start, park)
+    n_steps = horizon_steps(horizon_hours, park)
+    if state_file is not None:
+        if soc_overrides or month_peak_kw:
+            raise ArgumentError("--state", ["give either --state or --soc/--month-peak-kw"])
+        given = read_state(state_file, park, begin)
+        state, plugged, warnings = given.state, given.ev_sessions, given.warnings
+    else:
+        state = initial_state(park, soc_overrides, month_peak_kw, begin.month)
+        plugged, warnings = pd.DataFrame(columns=EV_COLUMNS), []
+    if forecast is not None:
+        inputs = read_forecast_inputs(park, begin, n_steps, forecast, plugged, prices)
+    else:
+        inputs = _with_sessions(_inputs(park, begin, n_steps, prices), plugged)
     options = {k: v for k, v in (("time_limit_s", time_limit_s), ("mip_gap", mip_gap))
                if v is not None}
-    result = ScheduleResult(plan_day(inputs, state, park, **options))
+    plan = plan_day(inputs, state, park, **options)
+    plan.metadata = issue_metadata(park, _source(forecast, "park model (perfect forecast)"),
+                                   _source(prices or forecast, "tariff calendar")) | plan.metadata
+    plan.metadata["warnings"] = warnings + plan.metadata.get("warnings", [])
+    result = ScheduleResult(plan)
     if pareto_points:
         result.front = pareto_front(inputs, state, pareto_points, park, **options)
     if out is not None:
@@ -101,6 +126,41 @@ def _pairs(overrides: Mapping[str, float] | Iterable[str] | None) -> dict[str, f
     return pairs
 
 
+def _begin(date: str | None, start: str | None, park: Park) -> pd.Timestamp:
+    """The horizon's first step: local midnight of ``date`` or the timestamp ``start``."""
+    if (date is None) == (start is None):
+        raise ArgumentError("--date/--start", ["give exactly one of --date and --start"])
+    return _start(date, park) if date is not None else step_start(start, park, "--start")
+
+
+def step_start(text: str, park: Park, option: str) -> pd.Timestamp:
+    """The timestamp ``text`` (naive = park local time) in the park's zone, on a step boundary."""
+    try:
+        stamp = pd.Timestamp(text)
+    except ValueError:
+        raise ArgumentError(option, [f"{text!r}: expected an ISO 8601 timestamp, e.g. "
+                                   "2025-07-15T13:00"]) from None
+    tz = park.site.timezone
+    stamp = stamp.tz_localize(tz) if stamp.tzinfo is None else stamp.tz_convert(tz)
+    midnight = stamp.normalize()
+    if (stamp - midnight) % pd.Timedelta(minutes=park.time_step_minutes):
+        raise ArgumentError(option, [f"{text!r}: not on the park's {park.time_step_minutes}-min "
+                                   "steps (local time)"])
+    return stamp
+
+
+def _with_sessions(inputs: Inputs, plugged: pd.DataFrame) -> Inputs:
+    """``inputs`` with the EVs plugged in at the start added to its sessions."""
+    if plugged.empty:
+        return inputs
+    sessions = pd.concat([inputs.ev_sessions, plugged], ignore_index=True)
+    return dataclasses.replace(inputs, ev_sessions=sessions)
+
+
+def _source(path: Path | str | None, default: str) -> str:
+    return str(path) if path is not None else default
+
+
 def _start(date: str, park: Park) -> pd.Timestamp:
     try:
         day = pd.Timestamp(date)
@@ -111,23 +171,32 @@ def _start(date: str, park: Park) -> pd.Timestamp:
     return day.tz_localize(park.site.timezone)
 
 
-def _steps(horizon_hours: float, park: Park) -> int:
+def horizon_steps(horizon_hours: float, park: Park, option: str = "--horizon-hours") -> int:
+    """The number of park steps in ``horizon_hours`` (a positive multiple of the step)."""
     steps = horizon_hours / park.step_h
     if horizon_hours <= 0 or abs(steps - round(steps)) > 1e-9:
-        raise ArgumentError("--horizon-hours", [
+        raise ArgumentError(option, [
             f"{horizon_hours:g}: expected a positive multiple of the park's "
             f"{park.time_step_minutes}-min step"])
     return round(steps)
 
 
-def _inputs(park: Park, start: pd.Timestamp, n_steps: int) -> Inputs:
-    """The inputs of the horizon, building every calendar year it touches."""
+def _inputs(park: Park, start: pd.Timestamp, n_steps: int,
+            prices: Path | str | None = None) -> Inputs:
+    """The inputs of the horizon, building every calendar year it touches; prices and CO2
+    factors from the ``prices`` file where given."""
     end = start + pd.Timedelta(hours=n_steps * park.step_h)
     years = [build_inputs(park, y) for y in range(start.year, (end - pd.Timedelta(1)).year + 1)]
     whole = years[0] if len(years) == 1 else Inputs(
         park, pd.concat([y.series for y in years]), pd.concat([y.weather for y in years]),
         pd.concat([y.ev_sessions for y in years], ignore_index=True))
-    return whole.window(start, n_steps)
+    window = whole.window(start, n_steps)
+    if prices is None:
+        return window
+    series = window.series.copy()
+    given = read_prices(prices, park, window.index)
+    series[list(given.columns)] = given
+    return dataclasses.replace(window, series=series)
 
 
 def summary(schedule: Schedule) -> dict[str, str]:

@@ -110,7 +110,9 @@ def reachable_kwh(start_kwh: float, rate_kwh_per_step: float, keep: float, n: in
         grown = start_kwh + rate_kwh_per_step * n
     else:
         grown = start_kwh * keep**n + rate_kwh_per_step * (1.0 - keep**n) / (1.0 - keep)
-    return min(grown, cap_kwh)
+    # less a hair: with keep a hair below 1 the sum above loses digits (1 − keep ~ 1e-10)
+    # and could promise more than the model's SOC chain reaches (an infeasible end rule)
+    return min(grown * (1.0 - 1e-9) - 1e-9, cap_kwh)
 
 
 @dataclass(frozen=True)

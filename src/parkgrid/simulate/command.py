@@ -32,7 +32,7 @@ from parkgrid.report import (
 )
 from parkgrid.results import write_results
 from parkgrid.simulate.forecast import FORECASTERS
-from parkgrid.simulate.rollout import PLANNERS
+from parkgrid.simulate.rollout import PLANNERS, replan_steps
 from parkgrid.simulate.run import BASELINES, RunResult, run
 
 
@@ -40,16 +40,19 @@ def run_command(park_path: Path | str, start: str | None = None, days: int | Non
                 forecast: str = "noisy", planner: str = "milp", seed: int = 0,
                 out: Path | str | None = None, console: Console | None = None,
                 planner_options: dict[str, Any] | None = None,
-                horizon_h: int | None = None, wide: bool = False) -> RunResult:
+                horizon_h: int | None = None, replan_every: str | None = None,
+                wide: bool = False) -> RunResult:
     """Load the park, run the strategy, baselines and bound with a progress bar, print the
     KPI table and write the results folder (default ``results/<park file stem>``).
     ``planner_options``: :class:`parkgrid.optimizer.PlanOptions` fields for the MILP planner
     (e.g. ``time_limit_s``); the bound keeps the park's settings. ``horizon_h``: hours each
-    daily plan covers (default: the park's ``objective.rollout_horizon_h``). ``wide``: the
-    full KPI table (unit and bound columns) instead of the 80-column one."""
+    daily plan covers (default: the park's ``objective.rollout_horizon_h``). ``replan_every``:
+    intraday re-planning interval ('1h', '15min', '4h'; default: day-ahead only). ``wide``:
+    the full KPI table (unit and bound columns) instead of the 80-column one."""
     console = console or Console()
     _check_options(start, days, forecast, planner, horizon_h)
     park = load_park(park_path)
+    every = replan_steps(replan_every, park) if replan_every is not None else None
     out = Path(out) if out is not None else Path("results") / Path(park_path).stem
     with console.status(f"building the inputs of {park.name}"):
         year = int(str(start)[:4]) if start else park.year
@@ -64,7 +67,8 @@ def run_command(park_path: Path | str, start: str | None = None, days: int | Non
             bar.update(tasks[task], completed=done, total=total, cost=shown)
 
         result = run(park, start, days, forecast, planner, seed, inputs=inputs,
-                     report=report, planner_options=planner_options, horizon_h=horizon_h)
+                     report=report, planner_options=planner_options, horizon_h=horizon_h,
+                     replan_every=every)
     r = result.strategy
     write_results(out, result.kpis, r.ledger, r.schedules, r.events,
                   {name: b.ledger for name, b in result.baselines.items()})

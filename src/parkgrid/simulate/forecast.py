@@ -11,8 +11,16 @@ run from 12 h to 36 h for one day (to 60 h for a 48-h look-ahead).
   before on the next day's afternoon); loads (electric, cooling, EV sessions): the same
   weekday one week before. At the start of the inputs the history wraps around to the end
   of the same (typical) year.
+- :class:`Model` — the forecaster of ``parkgrid forecast`` trained on the history before
+  the issue time, on forecast weather made from the actual weather (see the class).
 - :class:`Noisy` — the actuals plus seeded errors that are autocorrelated in time (AR(1))
   and whose spread grows with lead time (see :data:`DEFAULT_ERRORS`).
+
+Intraday re-plans (``parkgrid run --replan-every``) call a forecaster with ``issue`` = the
+re-plan time and a ``day_start`` on any step. :class:`Noisy` then keeps each step's error
+realisation (its sign and shape: the day-ahead forecast's) and scales it to the shorter lead
+time (:func:`spread_factor`): the forecast of the next hour is close to the actuals, that of
+the evening still carries most of the day-ahead error. The others ignore ``issue``.
 
 Tariff, CO2 factor and holiday columns are calendar data and are never perturbed. The
 noisy forecaster keeps the actual EV sessions (reservations) and the actual weather.
@@ -72,11 +80,20 @@ def _positions(actuals: Inputs, day_start: pd.Timestamp, n_steps: int | None) ->
     return int(pos), n
 
 
-def lead_time_h(index: pd.DatetimeIndex, day_start: pd.Timestamp, step_h: float) -> np.ndarray:
-    """Lead time of each step (its mid-point) from the issue time, hours (12–36 h for the
-    planned day)."""
-    issue = day_start - pd.Timedelta(hours=24.0 - ISSUE_HOUR)
+def lead_time_h(index: pd.DatetimeIndex, day_start: pd.Timestamp, step_h: float,
+                issue: pd.Timestamp | None = None) -> np.ndarray:
+    """Lead time of each step (its mid-point) from the issue time, hours (default issue:
+    12:00 the day before ``day_start``: 12–36 h for the planned day)."""
+    if issue is None:
+        issue = day_start - pd.Timedelta(hours=24.0 - ISSUE_HOUR)
     return (index - issue).total_seconds().to_numpy() / 3600.0 + step_h / 2.0
+
+
+def spread_factor(lead_h: np.ndarray) -> np.ndarray:
+    """The error spread at lead time ``lead_h`` relative to ``sigma_24h``: 0.5 + 0.5 L/24
+    (0.75 at 12 h, 1.25 at 36 h), times L/12 below 12 h (only intraday re-plans see leads
+    that short): it falls to 0 as the lead time does."""
+    return (0.5 + 0.5 * lead_h / 24.0) * np.clip(lead_h / (24.0 - ISSUE_HOUR), 0.0, 1.0)
 
 
 class Perfect:
@@ -85,7 +102,7 @@ class Perfect:
     name = "perfect"
 
     def __call__(self, actuals: Inputs, day_start: pd.Timestamp,
-                 n_steps: int | None = None) -> Inputs:
+                 n_steps: int | None = None, issue: pd.Timestamp | None = None) -> Inputs:
         return actuals.window(day_start, n_steps or actuals.park.steps_per_day)
 
 
@@ -95,7 +112,7 @@ class Persistence:
     name = "persistence"
 
     def __call__(self, actuals: Inputs, day_start: pd.Timestamp,
-                 n_steps: int | None = None) -> Inputs:
+                 n_steps: int | None = None, issue: pd.Timestamp | None = None) -> Inputs:
         pos, n = _positions(actuals, day_start, n_steps)
         steps, per_day = np.arange(n), actuals.park.steps_per_day
         # whole days back to the latest same time of day at or before the issue time
@@ -148,12 +165,14 @@ class Noisy:
     _capacity: dict[str, float] = field(default_factory=dict, repr=False)
 
     def __call__(self, actuals: Inputs, day_start: pd.Timestamp,
-                 n_steps: int | None = None) -> Inputs:
+                 n_steps: int | None = None, issue: pd.Timestamp | None = None) -> Inputs:
         day = actuals.window(day_start, n_steps or actuals.park.steps_per_day)
         series = day.series.copy()
         step_h = actuals.park.step_h
-        growth = 0.5 + 0.5 * lead_time_h(day.index, day_start, step_h) / 24.0
-        day_key = day_start.date().toordinal()
+        midnight = day_start.normalize()  # the error realisation is that of the local day
+        offset = round((day_start - midnight) / pd.Timedelta(hours=step_h))
+        growth = spread_factor(lead_time_h(day.index, midnight, step_h, issue))
+        day_key = midnight.date().toordinal()
         groups = {
             "wind": day.columns("wind_kw_"),
             "pv": day.columns("pv_kw_"),
@@ -165,7 +184,8 @@ class Noisy:
             if not cols or model is None or model.sigma_24h == 0:
                 continue
             rng = np.random.default_rng([self.seed, day_key, key])
-            err = model.sigma_24h * growth * ar1_noise(rng, len(series), step_h, model.tau_h)
+            noise = ar1_noise(rng, offset + len(series), step_h, model.tau_h)[offset:]
+            err = model.sigma_24h * growth * noise
             for col in cols:
                 series[col] = self._perturb(actuals, col, series[col].to_numpy(), err, model)
         return Inputs(actuals.park, series, day.weather, day.ev_sessions)
@@ -181,15 +201,80 @@ class Noisy:
         return np.clip(values, 0.0, upper)
 
 
-FORECASTERS = ("perfect", "persistence", "noisy")
+WEATHER_ERRORS: dict[str, ErrorModel] = {
+    # (est.) day-ahead NWP 2-m temperature RMSE 1.5–2 °C: 1.5 °C at 24 h, absolute
+    "temp_air": ErrorModel(1.5, 6.0, "absolute"),
+    # (est.) day-ahead GHI ~30 % of the value, as the noisy PV error above
+    "irradiance": ErrorModel(0.30, 3.0, "relative"),
+    # (est.) hub-height wind speed ~15 % day-ahead
+    "wind_speed": ErrorModel(0.15, 6.0, "relative"),
+}
 
 
-def make_forecaster(name: str, seed: int = 0) -> Perfect | Persistence | Noisy:
-    """A forecaster by name: 'perfect', 'persistence' or 'noisy' (seeded)."""
+@dataclass
+class Model:
+    """The forecaster of ``parkgrid forecast`` (:mod:`parkgrid.forecast`), trained on the
+    actuals strictly before the issue time, fed with forecast weather = the actual weather
+    plus seeded AR(1) errors whose spread grows with lead time as the noisy forecaster's
+    (:data:`WEATHER_ERRORS`, :func:`spread_factor`). Before a day of history exists it
+    answers with :class:`Persistence`. Loads are learned from calendar + temperature; PV
+    and wind are the park's chains on the forecast weather (no bias: the actuals come from
+    the same chains). EV sessions and calendar columns are the actuals'."""
+
+    seed: int = 0
+    name: str = "model"
+
+    def __call__(self, actuals: Inputs, day_start: pd.Timestamp,
+                 n_steps: int | None = None, issue: pd.Timestamp | None = None) -> Inputs:
+        from parkgrid.forecast import make_forecast
+        from parkgrid.forecast_inputs import forecast_columns
+
+        park = actuals.park
+        n = n_steps or park.steps_per_day
+        issue = issue if issue is not None else day_start - pd.Timedelta(hours=24 - ISSUE_HOUR)
+        past = actuals.index < issue
+        if past.sum() < park.steps_per_day:
+            return Persistence()(actuals, day_start, n)
+        window = actuals.window(day_start, n)
+        weather = self.weather(window, day_start, issue)
+        columns = forecast_columns(park)
+        history = actuals.series.loc[past, columns].join(actuals.weather.loc[past, ["temp_air"]])
+        made = make_forecast(park, history, weather, issue)
+        series = window.series.copy()
+        series[columns] = made.frame[columns].to_numpy()
+        return Inputs(park, series, weather, window.ev_sessions)
+
+    def weather(self, window: Inputs, day_start: pd.Timestamp,
+                issue: pd.Timestamp) -> pd.DataFrame:
+        """The actual weather of ``window`` plus lead-time-dependent errors."""
+        step_h = window.park.step_h
+        growth = spread_factor(lead_time_h(window.index, day_start, step_h, issue))
+        weather = window.weather.copy()
+        day_key = day_start.normalize().date().toordinal()
+        for key, (name, model) in enumerate(WEATHER_ERRORS.items()):
+            rng = np.random.default_rng([self.seed, day_key, 100 + key])
+            err = model.sigma_24h * growth * ar1_noise(rng, len(weather), step_h, model.tau_h)
+            if name == "temp_air":
+                weather["temp_air"] = weather["temp_air"] + err
+            else:
+                cols = list(IRRADIANCE) if name == "irradiance" else [name]
+                weather[cols] = weather[cols].mul(np.clip(1.0 + err, 0.0, None), axis=0)
+        return weather
+
+
+IRRADIANCE = ("ghi", "dni", "dhi")
+FORECASTERS = ("perfect", "persistence", "noisy", "model")
+
+
+def make_forecaster(name: str, seed: int = 0) -> Perfect | Persistence | Noisy | Model:
+    """A forecaster by name: 'perfect', 'persistence', 'noisy' (seeded) or 'model'
+    (trained on the history before each issue time, seeded forecast weather)."""
     if name == "perfect":
         return Perfect()
     if name == "persistence":
         return Persistence()
     if name == "noisy":
         return Noisy(seed=seed)
+    if name == "model":
+        return Model(seed=seed)
     raise ValueError(f"unknown forecast {name!r}; expected one of {', '.join(FORECASTERS)}")

@@ -4,6 +4,11 @@
 (default: the park's calendar year). Each day is planned over ``horizon_h`` hours from its
 midnight (default: the park's ``objective.rollout_horizon_h``; beyond 24 h a look-ahead
 into the next day, cut at the end of the inputs) and the plan's first 24 h are applied.
+With ``replan_every`` (steps) the day is re-planned intraday (MPC): at every multiple of it
+after midnight the state the controller has reached (SOC, tank, chillers, month-to-date
+peak) is the start of a new plan to the end of the day's horizon, on forecasts refreshed at
+that moment, and the rest of the day follows the newest plan. A failed re-plan keeps the
+previous one (recorded as an event).
 A planner that raises (a solver failure, a time-out without an incumbent, any bug) or
 returns an unusable schedule is replaced for that day by the rule-based planner and the day
 is recorded as a fallback; the run never aborts on a bad day. Everything is seeded: the
@@ -22,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from parkgrid.config import ROLLOUT_HORIZON_H, Park
-from parkgrid.errors import SolverError
+from parkgrid.errors import ConfigError, SolverError
 from parkgrid.inputs import Inputs, build_inputs
 from parkgrid.schedule import ParkState, Schedule, meta_float
 from parkgrid.simulate import physics
@@ -30,8 +35,9 @@ from parkgrid.simulate.controller import Controller
 from parkgrid.simulate.forecast import make_forecaster
 from parkgrid.simulate.rules import plan_none, plan_rules
 
-Forecaster = Callable[[Inputs, pd.Timestamp, int], Inputs]
-"""``forecast(actuals, day_start, n_steps) -> Inputs`` of the ``n_steps`` from ``day_start``."""
+Forecaster = Callable[..., Inputs]
+"""``forecast(actuals, day_start, n_steps, issue=None) -> Inputs`` of the ``n_steps`` from
+``day_start`` as known at ``issue`` (default: the day-ahead issue time)."""
 PlannerFn = Callable[[Inputs, ParkState], Schedule]
 Progress = Callable[["DayRecord", float], None]
 
@@ -126,6 +132,7 @@ def simulate(
     progress: Progress | None = None,
     name: str | None = None,
     horizon_h: int | None = None,
+    replan_every: int | None = None,
 ) -> RolloutResult:
     """Roll day-ahead planning over [start, end) against the actual inputs.
 
@@ -134,8 +141,8 @@ def simulate(
     ``forecaster`` / ``planner``: callables or names ('perfect' | 'persistence' | 'noisy';
     'milp' | 'rules' | 'none'). ``progress(day_record, running_cost_yuan)`` is called after
     every day. ``horizon_h``: hours each plan covers (24–168, the first 24 are applied;
-    default: the park's ``objective.rollout_horizon_h``). Returns the ledger and the per-day
-    records.
+    default: the park's ``objective.rollout_horizon_h``). ``replan_every``: steps between
+    intraday re-plans (None: day-ahead only). Returns the ledger and the per-day records.
     """
     started = time.perf_counter()
     horizon_h = park.objective.rollout_horizon_h if horizon_h is None else horizon_h
@@ -158,6 +165,9 @@ def simulate(
         state = state.for_month(day.month)
         n = min(horizon_steps, len(actuals.index) - actuals.index.get_loc(day))
         schedule, record = _plan_day(plan, fallback, fc, actuals, day, n, state, events)
+        if replan_every and not record.fallback:
+            schedule = _replan_day(plan, fc, actuals, controller, schedule, day, n, state,
+                                   replan_every, events)
         result = controller.run_day(schedule, actuals.window(day, park.steps_per_day), state)
         state = result.state
         _book_day(record, result.ledger, result.events, events, park)
@@ -220,6 +230,74 @@ def _plan_day(plan: PlannerFn, fallback: PlannerFn, forecaster: Forecaster, actu
         date, str(meta.get("planner", getattr(plan, "name", "custom"))), status,
         float(meta.get("solve_time_s", meta.get("solve_s", time.perf_counter() - started))),
         meta_float(meta.get("gap")), meta_float(meta.get("objective")))
+
+
+def replan_steps(every: str, park: Park) -> int:
+    """Steps between intraday re-plans from a duration ('1h', '15min', '4h'): a multiple of
+    the park's step, shorter than a day."""
+    try:
+        length = pd.Timedelta(every)
+    except ValueError:
+        length = pd.NaT
+    step = pd.Timedelta(minutes=park.time_step_minutes)
+    if pd.isna(length) or length <= pd.Timedelta(0) or length % step or length >= \
+            pd.Timedelta(days=1):
+        raise ConfigError("--replan-every", [
+            f"{every!r}: expected a duration such as 1h, 15min or 4h: a multiple of the park's "
+            f"{park.time_step_minutes}-min step, shorter than a day"])
+    return int(length // step)
+
+
+def _replan_day(plan: PlannerFn, forecaster: Forecaster, actuals: Inputs,
+                controller: Controller, schedule: Schedule, day: pd.Timestamp, n_steps: int,
+                state: ParkState, every: int, events: list[str]) -> Schedule:
+    """The day's schedule with its steps from each re-plan time on replaced by a plan from the
+    state reached there to the end of the day's horizon (``n_steps`` from ``day``), on
+    forecasts issued then: the tail of the day's problem, so with perfect forecasts a
+    re-plan can only confirm the plan (within the MIP gap). The optimizer keeps one model
+    per tail length, built on first use and re-solved on later days."""
+    park = actuals.park
+    per_day, frame = park.steps_per_day, schedule.frame.copy()
+    actual_day = actuals.window(day, per_day)
+    solve_s, replans = 0.0, 0
+    for r in range(every, per_day, every):
+        at = day + pd.Timedelta(minutes=r * park.time_step_minutes)
+        delivered = dict(controller.ev_delivered_kwh)  # a trial run must not book EV energy
+        trial = controller.run_day(Schedule(frame, schedule.metadata), actual_day, state)
+        controller.ev_delivered_kwh = delivered
+        n = n_steps - r
+        try:
+            new = plan(forecaster(actuals, at, n, issue=at),
+                       state_at(trial.ledger, r, state, park))
+            problem = _unusable(new, n)
+            if problem:
+                raise SolverError(f"unusable schedule: {problem}")
+        except Exception as exc:  # keep following the previous plan
+            events.append(f"{at:%Y-%m-%d %H:%M} re-plan failed, previous plan kept: "
+                          f"{type(exc).__name__}: {exc}".replace("\n", " "))
+            continue
+        for j, column in enumerate(frame.columns):
+            if column in new.frame.columns:
+                frame.iloc[r:, j] = new.frame[column].to_numpy()[:per_day - r]
+        solve_s += float(meta_float(new.metadata.get("solve_time_s")) or 0.0)
+        replans += 1
+    return Schedule(frame, schedule.metadata | {"replans": replans, "replan_solve_s": solve_s},
+                    None)
+
+
+def state_at(ledger: pd.DataFrame, step: int, start: ParkState, park: Park) -> ParkState:
+    """The state after the first ``step`` steps of a day's ledger that began in ``start``."""
+    last = ledger.iloc[step - 1]
+    cooling = park.cooling.chillers if park.cooling else []
+    return ParkState(
+        battery_soc_kwh={b.name: float(last[physics.asset_column(
+            park, "batteries", "battery_soc_kwh", b.name)]) for b in park.batteries},
+        tank_level_kwh_th=float(last["tes_level_kwh_th"]) if park.cooling else 0.0,
+        chillers_on={c.name: float(last[physics.asset_column(
+            park, "chillers", "chiller_cooling_kw_th", c.name)]) > 0.0 for c in cooling},
+        month_peak_kw=max(start.month_peak_kw,
+                          float(ledger["grid_import_kw"].iloc[:step].max())),
+        month=start.month)
 
 
 def _first_day(schedule: Schedule, park: Park) -> Schedule:

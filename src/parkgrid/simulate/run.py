@@ -72,6 +72,7 @@ def run(
     planner_options: dict[str, Any] | None = None,
     horizon_h: int | None = None,
     report: Report | None = None,
+    replan_every: int | None = None,
 ) -> RunResult:
     """Run the strategy (``forecast`` × ``planner``), the baselines and the bound over
     ``days`` days from ``start`` (default: the park's year; without ``days``: to the end of
@@ -82,7 +83,8 @@ def run(
     (starting the process costs a few seconds). ``planner_options``: for the 'milp' planner,
     :class:`parkgrid.optimizer.PlanOptions` fields (e.g. ``time_limit_s``). ``horizon_h``:
     hours each daily plan of the strategy covers (default: the park's
-    ``objective.rollout_horizon_h``; the baselines plan 24 h).
+    ``objective.rollout_horizon_h``; the baselines plan 24 h). ``replan_every``: steps
+    between the strategy's intraday re-plans (None: day-ahead only; baselines never re-plan).
     """
     started = time.perf_counter()
     horizon_h = park.objective.rollout_horizon_h if horizon_h is None else horizon_h
@@ -115,7 +117,7 @@ def run(
                             make_planner(planner, park, **rollout_options(park, planner_options)),
                             inputs=inputs, seed=seed,
                             keep_schedules=keep_schedules, progress=progress(label),
-                            name=planner, horizon_h=horizon_h)
+                            name=planner, horizon_h=horizon_h, replan_every=replan_every)
     except BaseException:
         if background is not None:
             background.cancel()
@@ -131,6 +133,8 @@ def run(
                                time.perf_counter() - started, horizon_h)
     if bound_error:
         result.kpis["perfect_foresight"] = {"error": bound_error}
+    if replan_every:
+        result.kpis["replan_every_min"] = replan_every * park.time_step_minutes
     return result
 
 
