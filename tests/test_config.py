@@ -169,3 +169,70 @@ def test_documented_schema_is_current() -> None:
 
     documented = (MODELS.parent / "docs" / "config.md").read_text()
     assert documented.strip() == schema_markdown().strip(), "run: parkgrid schema > docs/config.md"
+
+
+def _all_models() -> list[type]:
+    from parkgrid.config import Park, _nested_models
+
+    seen, queue = [], [Park]
+    while queue:
+        model = queue.pop(0)
+        if model not in seen:
+            seen.append(model)
+            queue += [m for info in model.model_fields.values()
+                      for m in _nested_models(info.annotation)]
+    return seen
+
+
+def test_every_field_has_a_description_and_a_unit_column() -> None:
+    from parkgrid.config import schema_markdown
+
+    missing = [f"{m.__name__}.{name}" for m in _all_models()
+               for name, info in m.model_fields.items() if not info.description]
+    assert not missing, f"fields without Field(description=...): {missing}"
+    rows = [line for line in schema_markdown().splitlines() if line.startswith("| `")]
+    assert rows and all(line.count(" | ") == 5 and not line.endswith("|  |") for line in rows)
+    assert "Optional[" not in schema_markdown() and "FieldInfo" not in schema_markdown()
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), [
+    (("tariff", "export_price_yuan_per_kwh"), True, "valid number"),
+    (("batteries", 0, "energy_kwh"), False, "valid number"),
+    (("wind", 0, "count"), True, "valid integer"),
+    (("batteries", 0, "power_kw"), "250", "valid number"),
+    (("batteries", 0, "power_kw"), float("inf"), "finite number"),
+    (("cooling", "load", "design_temp_c"), float("nan"), "finite number"),
+    (("grid", "import_limit_kw"), 1e308, "less than or equal"),
+    (("cooling", "chillers", 0, "cop_curve", "cop", 1), 1e6, "less than or equal"),
+    (("site", "latitude_deg"), 90, "less than 90"),
+    (("site", "altitude_m"), -20000, "greater than or equal"),
+    (("site", "altitude_m"), 1e6, "less than or equal"),
+    (("weather", "seed"), -1, "greater than or equal"),
+    (("weather", "wind_speed_scale"), float("nan"), "finite number"),
+    (("loads", 0, "synthetic", "annual_kwh"), float("inf"), "finite number"),
+    (("objective", "mip_gap"), 1.0, "less than 1"),
+])
+def test_numbers_are_strict_finite_and_in_range(haiyan_doc: dict, path: tuple, value: object,
+                                                expected: str) -> None:
+    def edit(doc: dict) -> None:
+        target = doc
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+
+    msg = problems_for(haiyan_doc, edit)
+    assert f"{'.'.join(map(str, path))}: got" in msg and expected in msg
+
+
+@pytest.mark.parametrize(("edit", "expected"), [
+    (lambda d: d["cooling"]["chillers"][1].update(name="maglev_1"), "repeated: maglev_1"),
+    (lambda d: d["batteries"][0].update(name="plant"), "repeated: plant"),
+    (lambda d: d["ev"]["chargers"][0].update(name="roof_steel"), "repeated: roof_steel"),
+    (lambda d: d["batteries"][0].update(name="tank"), "reserved for the cooling tank"),
+    (lambda d: d["batteries"][0].update(end_soc={"rule": "fraction", "fraction": 0.99}),
+     "end_soc.fraction 0.99 must lie within [soc_min, soc_max]"),
+    (lambda d: d["cooling"]["load"].update(balance_temp_c=36),
+     "cooling.load.design_temp_c: got 35; expected a temperature above balance_temp_c (36)"),
+])
+def test_cross_field_rules(haiyan_doc: dict, edit, expected: str) -> None:
+    assert expected in problems_for(haiyan_doc, edit)

@@ -199,7 +199,7 @@ def test_no_warning_reaches_the_user():
 def test_profile_replaces_the_model(monkeypatch):
     calls = []
 
-    def read_profile(datafile, park, index, what):
+    def read_profile(datafile, park, index, what, unit, rating):
         calls.append((datafile.path.name, what))
         return pd.Series(7.0, index=index, name="whatever")
 

@@ -44,7 +44,8 @@ def array_output_kw(array: PVArray, park: Park, weather: pd.DataFrame) -> pd.Ser
     if array.profile is not None:
         from parkgrid.timeseries import read_profile
 
-        return read_profile(array.profile, park, weather.index, f"pv '{array.name}'").rename(name)
+        return read_profile(array.profile, park, weather.index, f"pv '{array.name}'",
+                            "kW", array.capacity_kwp).rename(name)
     check_columns(weather, WEATHER_COLUMNS, "PV")
     ac_limit_w = array.capacity_kwp * 1000.0 / array.dc_ac_ratio
     system, inverters = _system(array, park, ac_limit_w)

@@ -42,12 +42,21 @@ class Table:
         return InputDataError(self.path, f"{self.what}: {message}")
 
 
+PLAUSIBLE_MULTIPLE = 1.5
+"""A measured series above this multiple of its asset's rating is refused (see
+:func:`read_profile`)."""
+
+
 def read_profile(
-    datafile: DataFile, park: Park, index: pd.DatetimeIndex, what: str
+    datafile: DataFile, park: Park, index: pd.DatetimeIndex, what: str, unit: str,
+    rating: float,
 ) -> pd.Series:
     """The measured series of ``datafile`` on ``index``, times ``datafile.scale``.
 
-    ``what`` names the series in error messages (e.g. "load 'plant'").
+    ``what`` names the series in error messages (e.g. "load 'plant'"). Every value (after
+    scaling) must be ≥ 0 and at most :data:`PLAUSIBLE_MULTIPLE` × ``rating`` (in ``unit``):
+    a value outside is refused, never clipped or warned about, since a wrong unit or a
+    corrupt row would otherwise skew every result silently.
     """
     path = park.resolve(datafile.path)
     assert path is not None
@@ -57,7 +66,17 @@ def read_profile(
         columns=[datafile.column] if datafile.column else None,
         fill=datafile.fill,
     )
-    return frame.iloc[:, 0] * datafile.scale
+    series = frame.iloc[:, 0] * datafile.scale
+    values = series.to_numpy(dtype=float)
+    limit = PLAUSIBLE_MULTIPLE * rating
+    bad = np.flatnonzero(~((values >= 0) & (values <= limit)))
+    if bad.size:
+        at = series.index[bad[0]]
+        raise InputDataError(path, (
+            f"{what}: got {values[bad[0]]:g} {unit} at {at:%Y-%m-%d %H:%M} (after scale "
+            f"{datafile.scale:g}); expected 0 to {limit:g} {unit} ({PLAUSIBLE_MULTIPLE:g} × the "
+            f"rating {rating:g} {unit})"))
+    return series
 
 
 def read_frame(

@@ -42,7 +42,8 @@ def farm_output_kw(farm: WindFarm, park: Park, weather: pd.DataFrame) -> pd.Seri
     if farm.profile is not None:
         from parkgrid.timeseries import read_profile
 
-        return read_profile(farm.profile, park, weather.index, f"wind '{farm.name}'").rename(name)
+        return read_profile(farm.profile, park, weather.index, f"wind '{farm.name}'", "kW",
+                            farm_capacity_kw(farm, park)).rename(name)
     check_columns(weather, WEATHER_COLUMNS, "wind")
     turbine = _turbine(farm, park)
     chain = ModelChain(
