@@ -293,3 +293,19 @@ def test_report_renders_in_a_headless_browser_with_the_kpi_table_and_every_plot(
         assert w > 0 and h > 0, name
         assert not blank(pixels[y:y + h, x:x + w]), f"{name} is blank in the screenshot"
     shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.mark.parametrize("text", ["null", "42", "[]", '{"period": {}}',
+                                  '{"strategy": {}, "period": {}, "run": {}}'])
+def test_report_on_a_broken_kpi_file_exits_2_naming_it(tmp_path, text):
+    from typer.testing import CliRunner
+
+    from parkgrid.cli import app
+
+    (tmp_path / "kpis.json").write_text(text)
+    import pandas as pd
+
+    pd.DataFrame({"x": [1.0]}).to_parquet(tmp_path / "timeseries.parquet")
+    outcome = CliRunner().invoke(app, ["report", str(tmp_path)])
+    assert outcome.exit_code == 2, outcome.output
+    assert "kpis.json" in outcome.output and "Traceback" not in outcome.output

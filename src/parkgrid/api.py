@@ -296,13 +296,14 @@ class RunSummary:
         table = self.table().T
         return plots.cost_breakdown(table.drop(index=BOUND_TITLE, errors="ignore"))
 
-    def save(self, out: Path | str, report: bool = True) -> Path:
+    def save(self, out: Path | str, report: bool = True, force: bool = False) -> Path:
         """Write the results folder (kpis.json, timeseries.parquet, schedules/, events.log)
-        and, unless ``report=False``, its ``report.html``; returns the folder."""
+        and, unless ``report=False``, its ``report.html``; returns the folder. ``force``:
+        replace a results folder holding another run (see :mod:`parkgrid.results`)."""
         from parkgrid.results import write_results
 
         folder = write_results(out, self.kpis, self.strategy.ledger, self.schedules,
-                               self.strategy.events)
+                               self.strategy.events, force=force)
         if report:
             write_report(folder)
         self.folder = folder

@@ -19,6 +19,16 @@ class ConfigError(ParkgridError):
         super().__init__(f"{self.source}: invalid config\n{lines}")
 
 
+class ArgumentError(ParkgridError):
+    """A command-line argument (or the same argument of the Python API) is invalid."""
+
+    def __init__(self, option: str, got: object, expected: str) -> None:
+        self.option = option
+        shown = repr(got) if isinstance(got, str) else f"{got:g}" if isinstance(got, float) \
+            else str(got)
+        super().__init__(f"invalid argument {option}: got {shown}; expected {expected}")
+
+
 class InputDataError(ParkgridError):
     """A time-series file (weather, profile, sessions) is malformed."""
 

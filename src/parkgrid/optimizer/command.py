@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from parkgrid.arguments import local_midnight, number, soc_pairs
 from parkgrid.atomic import atomic_write
-from parkgrid.config import Park, load_park
-from parkgrid.errors import ConfigError
+from parkgrid.config import MAX_KW, MIP_GAP, TIME_LIMIT_S, Park, load_park
+from parkgrid.errors import ArgumentError
 from parkgrid.export import write_schedule
 from parkgrid.inputs import Inputs, build_inputs
 from parkgrid.optimizer.pareto import pareto_front
@@ -19,6 +20,16 @@ from parkgrid.schedule import ParkState, Schedule
 
 TANK = "tank"
 """The ``--soc`` name of the chilled-water tank."""
+MAX_PARETO_POINTS = 50
+"""Most points of a cost/CO2 front (each is a MILP solve)."""
+MAX_HORIZON_H = 31 * 24
+"""Longest horizon of ``parkgrid schedule``, hours (a month)."""
+
+
+def check_plan_options(time_limit_s: float | None, mip_gap: float | None) -> None:
+    """Refuse a solver time limit or MIP gap outside the config's ranges."""
+    number("--time-limit", time_limit_s, *TIME_LIMIT_S, low_open=True)
+    number("--mip-gap", mip_gap, *MIP_GAP, high_open=True)
 
 
 @dataclass
@@ -41,8 +52,12 @@ def schedule_command(park_path: Path | str, date: str, horizon_hours: float = 24
     .csv / .json / .parquet (metadata beside, inside or in the file). ``pareto_points`` ≥ 2
     also traces the cost/CO2 front and writes it to ``<out>.pareto.csv``.
     """
+    check_plan_options(time_limit_s, mip_gap)
+    number("--month-peak-kw", month_peak_kw, 0.0, MAX_KW)
+    if pareto_points != 0:
+        number("--pareto", pareto_points, 2, MAX_PARETO_POINTS)
     park = load_park(park_path)
-    start = _start(date, park)
+    start = local_midnight("--date", date, park.site.timezone)
     n_steps = _steps(horizon_hours, park)
     inputs = _inputs(park, start, n_steps)
     state = initial_state(park, soc_overrides, month_peak_kw, start.month)
@@ -67,55 +82,27 @@ def initial_state(park: Park, overrides: Mapping[str, float] | Iterable[str] | N
     state.month_peak_kw, state.month = month_peak_kw, month
     batteries = {b.name: b for b in park.batteries}
     tank = park.cooling.tank if park.cooling else None
-    problems = []
-    for name, fraction in _pairs(overrides).items():
-        if not 0.0 <= fraction <= 1.0:
-            problems.append(f"{name}={fraction:g}: expected a fraction of capacity in [0, 1]")
-        elif name in batteries:
+    for name, fraction in soc_pairs(overrides).items():
+        if name in batteries:
+            low, high = batteries[name].soc_min, batteries[name].soc_max
+            if not low <= fraction <= high:
+                raise ArgumentError("--soc", f"{name}={fraction:g}",
+                                    f"a fraction inside {name}'s SOC window [{low:g}, {high:g}]")
             state.battery_soc_kwh[name] = fraction * batteries[name].energy_kwh
         elif name == TANK and tank is not None:
             state.tank_level_kwh_th = fraction * tank.capacity_kwh_th
         else:
             known = ", ".join([*batteries, *([TANK] if tank else [])]) or "none"
-            problems.append(f"{name}: no such battery or tank (known: {known})")
-    if problems:
-        raise ConfigError("--soc", problems)
+            raise ArgumentError("--soc", name, f"a battery or tank name (known: {known})")
     return state
 
 
-def _pairs(overrides: Mapping[str, float] | Iterable[str] | None) -> dict[str, float]:
-    if overrides is None:
-        return {}
-    if isinstance(overrides, Mapping):
-        return {str(k): float(v) for k, v in overrides.items()}
-    pairs, problems = {}, []
-    for item in overrides:
-        name, _, value = item.partition("=")
-        try:
-            pairs[name.strip()] = float(value)
-        except ValueError:
-            problems.append(f"{item!r}: expected NAME=FRACTION, e.g. lfp=0.6")
-    if problems:
-        raise ConfigError("--soc", problems)
-    return pairs
-
-
-def _start(date: str, park: Park) -> pd.Timestamp:
-    try:
-        day = pd.Timestamp(date)
-    except ValueError:
-        raise ConfigError("--date", [f"{date!r}: expected a date YYYY-MM-DD"]) from None
-    if day != day.normalize() or day.tzinfo is not None:
-        raise ConfigError("--date", [f"{date!r}: expected a date YYYY-MM-DD (no time)"])
-    return day.tz_localize(park.site.timezone)
-
-
 def _steps(horizon_hours: float, park: Park) -> int:
+    number("--horizon-hours", horizon_hours, 0.0, MAX_HORIZON_H, low_open=True)
     steps = horizon_hours / park.step_h
-    if horizon_hours <= 0 or abs(steps - round(steps)) > 1e-9:
-        raise ConfigError("--horizon-hours", [
-            f"{horizon_hours:g}: expected a positive multiple of the park's "
-            f"{park.time_step_minutes}-min step"])
+    if abs(steps - round(steps)) > 1e-9:
+        raise ArgumentError("--horizon-hours", horizon_hours, "a positive multiple of the "
+                            f"park's {park.time_step_minutes}-min step")
     return round(steps)
 
 
