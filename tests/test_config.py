@@ -236,3 +236,64 @@ def test_numbers_are_strict_finite_and_in_range(haiyan_doc: dict, path: tuple, v
 ])
 def test_cross_field_rules(haiyan_doc: dict, edit, expected: str) -> None:
     assert expected in problems_for(haiyan_doc, edit)
+
+
+def _laughs(levels: int) -> str:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("a: 1\nb: 2\na: 3\n", "line 3: duplicate key 'a' (first on line 1)"),
+    ("grid:\n  import_limit_kw: 5\ngrid:\n  import_limit_kw: 6\n", "duplicate key 'grid'"),
+    (_laughs(12), "aliases expand to more than 1,000,000 values"),
+    ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nested deeper than 50 levels"),
+    ("".join("  " * i + f"k{i}:\n" for i in range(200)) + "  " * 200 + "x: 1\n",
+     "nested deeper than 50 levels"),
+])
+def test_yaml_is_read_safely(tmp_path: Path, text: str, expected: str) -> None:
+    from parkgrid.config import read_yaml
+
+    path = tmp_path / "park.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        read_yaml(path)
+    assert str(info.value).startswith(str(path)) and expected in str(info.value)
+
+
+def test_yaml_aliases_within_bounds_are_read(tmp_path: Path) -> None:
+    from parkgrid.config import read_yaml
+
+    (tmp_path / "ok.yaml").write_text(_laughs(3))
+    assert len(read_yaml(tmp_path / "ok.yaml")["a2"]) == 10
+
+
+def test_non_utf8_and_oversized_files_name_the_file_and_byte(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    from parkgrid import config
+
+    path = tmp_path / "park.yaml"
+    path.write_bytes(b"name: caf\xe9\n")
+    with pytest.raises(ConfigError, match=r"not UTF-8 text: byte 0xe9 at byte offset 9"):
+        config.read_yaml(path)
+    monkeypatch.setattr(config, "MAX_YAML_BYTES", 5)
+    with pytest.raises(ConfigError, match=r"11 bytes; at most 5 are read"):
+        config.read_yaml(path)
+
+
+@pytest.mark.parametrize("which", ["climate", "calendar"])
+def test_climate_and_calendar_files_are_read_safely(tmp_path: Path, haiyan_doc: dict,
+                                                   which: str) -> None:
+    from parkgrid.inputs import build_inputs
+
+    bad = tmp_path / f"{which}.yaml"
+    bad.write_bytes(b"a: 1\n# \xff\n")
+    doc = copy.deepcopy(haiyan_doc)
+    doc["weather"]["climate"] = str(MODELS.parent / "profiles" / "climate_hangzhou.yaml")
+    if which == "climate":
+        doc["weather"]["climate"] = str(bad)
+    else:
+        doc["tariff"]["calendar"] = str(bad)
+    with pytest.raises(ConfigError, match=f"{which}.yaml: invalid config\n  - not UTF-8 text"):
+        build_inputs(parse_park(doc, tmp_path / "park.yaml"))

@@ -1,7 +1,11 @@
 """Write and read schedule files: CSV, JSON or Parquet by extension, always with metadata.
 
 - ``.json``: ``{"metadata": {...}, "schedule": [{"timestamp": ..., column: value, ...}, ...]}``
-- ``.csv``: one row per step (``timestamp`` first); the metadata in ``<file>.meta.json``
+- ``.csv``: one row per step (``timestamp`` first); the metadata in ``<file>.meta.json``,
+  with the SHA-256 of the table it describes (``table_sha256``). The pair is one unit: the
+  sidecar is first replaced by one describing both the new table and the previous one
+  (``previous``), then the table, then the sidecar without ``previous``; a reader picks the
+  metadata whose digest matches the table, so a kill at any moment leaves a readable pair.
 - ``.parquet``: the table, with the metadata as JSON under the file metadata key ``parkgrid``
 Timestamps are ISO 8601 local time with the UTC offset. The metadata carries the end state
 (``state_out``) so that the next day can be planned from the file. Every file is written to
@@ -10,6 +14,7 @@ a temporary sibling and renamed into place: it is either complete or absent.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -46,15 +51,7 @@ def write_schedule(schedule: Schedule, path: Path | str) -> Path:
         text = json.dumps(document, indent=1, allow_nan=False)
         return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     if suffix == ".csv":
-        text = json.dumps(metadata, indent=1, allow_nan=False)
-
-        def table_then_sidecar(tmp: Path) -> None:
-            # the table is complete before the sidecar is replaced, and is renamed into place
-            # right after it: a failure anywhere leaves the previous pair (or nothing)
-            table.to_csv(tmp, index=False)
-            atomic_write(meta_path(path), lambda meta: meta.write_text(text, encoding="utf-8"))
-
-        return atomic_write(path, table_then_sidecar)
+        return _write_csv_pair(table.to_csv(index=False).encode("utf-8"), metadata, Path(path))
     return atomic_write(path, lambda tmp: _write_parquet(table, metadata, tmp))
 
 
@@ -67,7 +64,8 @@ def read_schedule(path: Path | str) -> Schedule:
             document = json.loads(path.read_text(encoding="utf-8"))
             metadata, table = document["metadata"], pd.DataFrame(document["schedule"])
         elif suffix == ".csv":
-            metadata = json.loads(meta_path(path).read_text(encoding="utf-8"))
+            metadata = _csv_metadata(path)
+            metadata.pop("table_sha256", None)
             table = pd.read_csv(path, dtype={"tou_period": str})
         else:
             import pyarrow.parquet as pq
@@ -82,6 +80,46 @@ def read_schedule(path: Path | str) -> Schedule:
         metadata.get("timezone", "UTC"))
     state = metadata.pop("state_out", None)
     return Schedule(frame, metadata, ParkState(**state) if state else None)
+
+
+def _write_csv_pair(data: bytes, metadata: dict[str, Any], path: Path) -> Path:
+    """The CSV table and its sidecar as one unit (see the module docstring)."""
+    current = metadata | {"table_sha256": hashlib.sha256(data).hexdigest()}
+    previous = _sidecar(path)
+    if previous is not None and path.is_file():
+        previous.pop("previous", None)
+        interim = current | {"previous": previous}
+        _write_json(meta_path(path), interim)
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    _write_json(meta_path(path), current)
+    return path
+
+
+def _write_json(path: Path, document: dict[str, Any]) -> None:
+    text = json.dumps(document, indent=1, allow_nan=False)
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _sidecar(path: Path) -> dict[str, Any] | None:
+    try:
+        document = json.loads(meta_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _csv_metadata(path: Path) -> dict[str, Any]:
+    """The sidecar metadata that describes the table now at ``path``."""
+    document = json.loads(meta_path(path).read_text(encoding="utf-8"))
+    if "table_sha256" not in document:  # written before digests: trust the pair
+        return document
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    previous = document.pop("previous", None)
+    for candidate in (document, previous):
+        if isinstance(candidate, dict) and candidate.get("table_sha256") == digest:
+            return candidate
+    raise ValueError(f"the sidecar {meta_path(path).name} describes another table (SHA-256 "
+                     "mismatch): the pair was changed by something other than parkgrid")
 
 
 def _format(path: Path) -> str:

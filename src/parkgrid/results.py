@@ -9,7 +9,7 @@ Layout of ``DIR``:
 - ``schedules/`` — each day's plan (``YYYY-MM-DD.parquet``, written by
   :mod:`parkgrid.export` with its metadata).
 - ``events.log`` — fallbacks to the rule-based planner, unserved energy, warnings.
-- ``.parkgrid-results.json`` — the marker: this folder was written by parkgrid, and which run
+- ``parkgrid-results.json`` — the marker: this folder was written by parkgrid, and which run
   it holds (park, start, days, forecast, planner, seed, horizon).
 
 Never losing data: parkgrid writes ``DIR`` only if it is absent, an empty folder, or a results
@@ -45,7 +45,7 @@ KPIS_FILE = "kpis.json"
 TIMESERIES_FILE = "timeseries.parquet"
 SCHEDULES_DIR = "schedules"
 EVENTS_FILE = "events.log"
-MARKER_FILE = ".parkgrid-results.json"
+MARKER_FILE = "parkgrid-results.json"
 REPORT_FILE = "report.html"
 _RESULT_NAMES = {KPIS_FILE, TIMESERIES_FILE, SCHEDULES_DIR, EVENTS_FILE, REPORT_FILE}
 _RUN_KEYS = ("forecast", "planner", "seed", "horizon_h")
