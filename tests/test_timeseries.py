@@ -326,3 +326,10 @@ def test_scale_must_be_finite_and_positive(scale):
 
     with pytest.raises(ValidationError):
         DataFile(path="x.csv", scale=scale)
+
+
+def test_a_non_utf8_csv_names_the_byte_offset(make_park, tmp_path):
+    path = tmp_path / "load.csv"
+    path.write_bytes(b"timestamp,load_kw\n2025-03-01 00:00,1\n2025-03-01 00:15,caf\xe9\n")
+    with pytest.raises(InputDataError, match=r"not UTF-8 text: byte 0xe9 at byte offset 57"):
+        read(make_park, path)

@@ -120,6 +120,17 @@ def _read_raw(path: Path, what: str) -> tuple[pd.DataFrame, np.ndarray]:
     return read_cells(path, what, csv=suffix == ".csv")
 
 
+def _not_utf8(path: Path) -> str:
+    """Where a file stops being UTF-8: the first bad byte and its offset in the file."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (f"not UTF-8 text: byte 0x{data[exc.start]:02x} at byte offset {exc.start} "
+                "(save the file as UTF-8)")
+    return "not UTF-8 text"
+
+
 def read_cells(path: Path, what: str, csv: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
     """A CSV file's cells as text (or a Parquet file's columns) and each row's number in the
     file (CSV: line number, the header being line 1); blank rows are dropped, column names
@@ -133,7 +144,9 @@ def read_cells(path: Path, what: str, csv: bool = True) -> tuple[pd.DataFrame, n
             rows = np.arange(len(raw)) + 1
     except FileNotFoundError:
         raise InputDataError(path, f"{what}: file not found") from None
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except UnicodeDecodeError:
+        raise InputDataError(path, f"{what}: {_not_utf8(path)}") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise InputDataError(path, f"{what}: cannot read the file ({exc})") from None
     raw.columns = [str(c).strip() for c in raw.columns]
     keep = ~raw.isna().all(axis=1).to_numpy()
