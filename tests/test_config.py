@@ -297,3 +297,9 @@ def test_climate_and_calendar_files_are_read_safely(tmp_path: Path, haiyan_doc: 
         doc["tariff"]["calendar"] = str(bad)
     with pytest.raises(ConfigError, match=f"{which}.yaml: invalid config\n  - not UTF-8 text"):
         build_inputs(parse_park(doc, tmp_path / "park.yaml"))
+
+
+@pytest.mark.parametrize("value", [0, "", "  ", True])
+def test_file_paths_are_non_empty_text(haiyan_doc: dict, value: object) -> None:
+    msg = problems_for(haiyan_doc, lambda d: d["weather"].update(climate=value))
+    assert "weather.climate: got" in msg and "a file path (non-empty text)" in msg

@@ -16,6 +16,7 @@ import annotated_types
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -55,6 +56,18 @@ WindSpeed = Annotated[FiniteFloat, Field(gt=0.0, le=60.0)]
 Count = Annotated[Int, Field(ge=1, le=100_000)]
 LossPctPerH = Annotated[FiniteFloat, Field(ge=0, lt=10)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+
+
+def _path_text(value: object) -> object:
+    if isinstance(value, Path):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a file path (non-empty text)")
+    return value
+
+
+FilePath = Annotated[Path, BeforeValidator(_path_text)]
+"""A file path given as text (never a number, a bool or an empty string)."""
 Text = Annotated[str, Field(strict=True, min_length=1, max_length=200)]
 
 
@@ -67,7 +80,7 @@ class Strict(BaseModel):
 class DataFile(Strict):
     """A measured time series: CSV or Parquet with a timestamp column."""
 
-    path: Path = Field(description="CSV or Parquet file, relative to the config file")
+    path: FilePath = Field(description="CSV or Parquet file, relative to the config file")
     column: Text | None = Field(None, description="value column; default: the only one")
     timestamp_column: Text = Field("timestamp", description="column of interval-start times")
     scale: Scale = Field(1.0, description="multiplier applied to the values")
@@ -102,8 +115,8 @@ class Weather(Strict):
 
     source: Literal["synthetic", "epw", "tmy3", "csv"] = Field(
         "synthetic", description="where the weather comes from")
-    climate: Path | None = Field(None, description="monthly statistics (synthetic source)")
-    path: Path | None = Field(None, description="weather file (epw/tmy3/csv source)")
+    climate: FilePath | None = Field(None, description="monthly statistics (synthetic source)")
+    path: FilePath | None = Field(None, description="weather file (epw/tmy3/csv source)")
     seed: Seed = Field(0, description="seed of the synthetic weather year")
     wind_speed_scale: Annotated[FiniteFloat, Field(gt=0, le=10)] = Field(
         1.0, description="multiplier on the reference-height wind speed (site vs station)"
@@ -531,7 +544,7 @@ class DemandCharge(Strict):
 class Tariff(Strict):
     """TOU energy prices, export price and the demand charge."""
 
-    calendar: str = Field(
+    calendar: Text = Field(
         description="built-in calendar name (zhejiang_2024, zhejiang_2026, guangdong) "
         "or a YAML calendar file"
     )
