@@ -38,7 +38,8 @@ MAX_KWH = 1e9
 FiniteFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Int = Annotated[int, Field(strict=True)]
 Fraction = Annotated[FiniteFloat, Field(ge=0.0, le=1.0)]
-Efficiency = Annotated[FiniteFloat, Field(gt=0.0, le=1.0)]
+Efficiency = Annotated[FiniteFloat, Field(ge=0.5, le=1.0)]
+"""No real converter, charger or battery is below 50 % one way (and the planner divides by it)."""
 PositiveFloat = Annotated[FiniteFloat, Field(gt=0.0, le=1e9)]
 NonNegFloat = Annotated[FiniteFloat, Field(ge=0.0, le=1e9)]
 PositiveKw = Annotated[FiniteFloat, Field(gt=0.0, le=MAX_KW)]
@@ -47,7 +48,8 @@ PositiveKwh = Annotated[FiniteFloat, Field(gt=0.0, le=MAX_KWH)]
 Hour = Annotated[FiniteFloat, Field(ge=0.0, le=24.0)]
 Price = Annotated[FiniteFloat, Field(ge=0.0, le=100.0)]
 """yuan/kWh: 100 is ~100× any Chinese TOU price."""
-Cop = Annotated[FiniteFloat, Field(gt=0.0, le=30.0)]
+Cop = Annotated[FiniteFloat, Field(ge=0.5, le=30.0)]
+"""A chiller below COP 0.5 is not a chiller (and the planner divides by it)."""
 TempC = Annotated[FiniteFloat, Field(ge=-60.0, le=60.0)]
 Seed = Annotated[Int, Field(ge=0, le=2**32 - 1)]
 Scale = Annotated[FiniteFloat, Field(gt=0.0, le=1e6)]
