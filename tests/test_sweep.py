@@ -328,3 +328,10 @@ def test_a_sweep_above_max_variants_is_refused_with_its_count_before_expansion()
     assert parse_sweep(sweep_of(grid=small, max_variants=4), Path("s.yaml")).variant_count == 4
     with pytest.raises(ConfigError, match="4 variants, above max_variants 3"):
         parse_sweep(sweep_of(grid=small, max_variants=3), Path("sweep.yaml"))
+
+
+@pytest.mark.parametrize("seed", [-1, True, 2**40])
+def test_sweep_seeds_are_whole_non_negative_numbers(seed) -> None:
+    message = config_error(sweep_of(grid={"batteries.0.power_kw": [100]},
+                                    rollout={**ROLLOUT, "seed": seed}))
+    assert "rollout.seed: got" in message
