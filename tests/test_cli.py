@@ -109,3 +109,40 @@ def test_the_readme_metered_recipe_works_on_the_starter_park(tmp_path: Path) -> 
     inputs = pg.build_inputs(pg.load_park(folder / "park.yaml"))
     annual_kwh = inputs.series["load_kw_plant"].sum() * 0.25
     assert abs(annual_kwh - np.float64(kw.sum())) < 1e-9 * kw.sum()
+
+
+def test_a_path_that_cannot_be_written_exits_2_naming_it(tmp_path: Path) -> None:
+    a_file = tmp_path / "taken"
+    a_file.write_text("mine")
+    result = runner.invoke(app, ["profiles", str(ROOT / "models" / "dameisha.yaml"), "--out",
+                                 str(a_file)])
+    assert result.exit_code == 2, result.output
+    assert str(a_file) in result.output and "Traceback" not in result.output
+    assert a_file.read_text() == "mine"
+
+
+def test_run_onto_a_folder_of_other_files_is_refused_before_the_rollout(tmp_path: Path) -> None:
+    (tmp_path / "my_notes.txt").write_text("precious")
+    result = runner.invoke(app, ["run", str(ROOT / "models" / "dameisha.yaml"), "--out",
+                                 str(tmp_path), "--days", "1", "--planner", "rules"])
+    assert result.exit_code == 2, result.output
+    assert "not a parkgrid results folder" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["my_notes.txt"]
+
+
+def test_argument_errors_are_named_as_such_and_an_unexpected_error_exits_1(monkeypatch) -> None:
+    result = runner.invoke(app, ["schedule", str(ROOT / "models" / "haiyan.yaml"), "--date",
+                                 "05/07/2025"])
+    assert result.exit_code == 2
+    assert "invalid argument --date: got '05/07/2025'" in result.output
+    assert "invalid config" not in result.output
+
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("parkgrid.config.load_park", boom)
+    result = runner.invoke(app, ["validate", str(ROOT / "models" / "haiyan.yaml")])
+    assert result.exit_code == 1 and "unexpected RuntimeError: a bug" in result.output
+    assert "Traceback" not in result.output
+    result = runner.invoke(app, ["--debug", "validate", str(ROOT / "models" / "haiyan.yaml")])
+    assert result.exit_code == 1 and "Traceback" in result.output

@@ -169,3 +169,137 @@ def test_documented_schema_is_current() -> None:
 
     documented = (MODELS.parent / "docs" / "config.md").read_text()
     assert documented.strip() == schema_markdown().strip(), "run: parkgrid schema > docs/config.md"
+
+
+def _all_models() -> list[type]:
+    from parkgrid.config import Park, _nested_models
+
+    seen, queue = [], [Park]
+    while queue:
+        model = queue.pop(0)
+        if model not in seen:
+            seen.append(model)
+            queue += [m for info in model.model_fields.values()
+                      for m in _nested_models(info.annotation)]
+    return seen
+
+
+def test_every_field_has_a_description_and_a_unit_column() -> None:
+    from parkgrid.config import schema_markdown
+
+    missing = [f"{m.__name__}.{name}" for m in _all_models()
+               for name, info in m.model_fields.items() if not info.description]
+    assert not missing, f"fields without Field(description=...): {missing}"
+    rows = [line for line in schema_markdown().splitlines() if line.startswith("| `")]
+    assert rows and all(line.count(" | ") == 5 and not line.endswith("|  |") for line in rows)
+    assert "Optional[" not in schema_markdown() and "FieldInfo" not in schema_markdown()
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), [
+    (("tariff", "export_price_yuan_per_kwh"), True, "valid number"),
+    (("batteries", 0, "energy_kwh"), False, "valid number"),
+    (("wind", 0, "count"), True, "valid integer"),
+    (("batteries", 0, "power_kw"), "250", "valid number"),
+    (("batteries", 0, "power_kw"), float("inf"), "finite number"),
+    (("cooling", "load", "design_temp_c"), float("nan"), "finite number"),
+    (("grid", "import_limit_kw"), 1e308, "less than or equal"),
+    (("cooling", "chillers", 0, "cop_curve", "cop", 1), 1e6, "less than or equal"),
+    (("site", "latitude_deg"), 90, "less than 90"),
+    (("site", "altitude_m"), -20000, "greater than or equal"),
+    (("site", "altitude_m"), 1e6, "less than or equal"),
+    (("weather", "seed"), -1, "greater than or equal"),
+    (("weather", "wind_speed_scale"), float("nan"), "finite number"),
+    (("loads", 0, "synthetic", "annual_kwh"), float("inf"), "finite number"),
+    (("objective", "mip_gap"), 1.0, "less than 1"),
+])
+def test_numbers_are_strict_finite_and_in_range(haiyan_doc: dict, path: tuple, value: object,
+                                                expected: str) -> None:
+    def edit(doc: dict) -> None:
+        target = doc
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+
+    msg = problems_for(haiyan_doc, edit)
+    assert f"{'.'.join(map(str, path))}: got" in msg and expected in msg
+
+
+@pytest.mark.parametrize(("edit", "expected"), [
+    (lambda d: d["cooling"]["chillers"][1].update(name="maglev_1"), "repeated: maglev_1"),
+    (lambda d: d["batteries"][0].update(name="plant"), "repeated: plant"),
+    (lambda d: d["ev"]["chargers"][0].update(name="roof_steel"), "repeated: roof_steel"),
+    (lambda d: d["batteries"][0].update(name="tank"), "reserved for the cooling tank"),
+    (lambda d: d["batteries"][0].update(end_soc={"rule": "fraction", "fraction": 0.99}),
+     "end_soc.fraction 0.99 must lie within [soc_min, soc_max]"),
+    (lambda d: d["cooling"]["load"].update(balance_temp_c=36),
+     "cooling.load.design_temp_c: got 35; expected a temperature above balance_temp_c (36)"),
+])
+def test_cross_field_rules(haiyan_doc: dict, edit, expected: str) -> None:
+    assert expected in problems_for(haiyan_doc, edit)
+
+
+def _laughs(levels: int) -> str:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("a: 1\nb: 2\na: 3\n", "line 3: duplicate key 'a' (first on line 1)"),
+    ("grid:\n  import_limit_kw: 5\ngrid:\n  import_limit_kw: 6\n", "duplicate key 'grid'"),
+    (_laughs(12), "aliases expand to more than 1,000,000 values"),
+    ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nested deeper than 50 levels"),
+    ("".join("  " * i + f"k{i}:\n" for i in range(200)) + "  " * 200 + "x: 1\n",
+     "nested deeper than 50 levels"),
+])
+def test_yaml_is_read_safely(tmp_path: Path, text: str, expected: str) -> None:
+    from parkgrid.config import read_yaml
+
+    path = tmp_path / "park.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        read_yaml(path)
+    assert str(info.value).startswith(str(path)) and expected in str(info.value)
+
+
+def test_yaml_aliases_within_bounds_are_read(tmp_path: Path) -> None:
+    from parkgrid.config import read_yaml
+
+    (tmp_path / "ok.yaml").write_text(_laughs(3))
+    assert len(read_yaml(tmp_path / "ok.yaml")["a2"]) == 10
+
+
+def test_non_utf8_and_oversized_files_name_the_file_and_byte(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    from parkgrid import config
+
+    path = tmp_path / "park.yaml"
+    path.write_bytes(b"name: caf\xe9\n")
+    with pytest.raises(ConfigError, match=r"not UTF-8 text: byte 0xe9 at byte offset 9"):
+        config.read_yaml(path)
+    monkeypatch.setattr(config, "MAX_YAML_BYTES", 5)
+    with pytest.raises(ConfigError, match=r"11 bytes; at most 5 are read"):
+        config.read_yaml(path)
+
+
+@pytest.mark.parametrize("which", ["climate", "calendar"])
+def test_climate_and_calendar_files_are_read_safely(tmp_path: Path, haiyan_doc: dict,
+                                                   which: str) -> None:
+    from parkgrid.inputs import build_inputs
+
+    bad = tmp_path / f"{which}.yaml"
+    bad.write_bytes(b"a: 1\n# \xff\n")
+    doc = copy.deepcopy(haiyan_doc)
+    doc["weather"]["climate"] = str(MODELS.parent / "profiles" / "climate_hangzhou.yaml")
+    if which == "climate":
+        doc["weather"]["climate"] = str(bad)
+    else:
+        doc["tariff"]["calendar"] = str(bad)
+    with pytest.raises(ConfigError, match=f"{which}.yaml: invalid config\n  - not UTF-8 text"):
+        build_inputs(parse_park(doc, tmp_path / "park.yaml"))
+
+
+@pytest.mark.parametrize("value", [0, "", "  ", True])
+def test_file_paths_are_non_empty_text(haiyan_doc: dict, value: object) -> None:
+    msg = problems_for(haiyan_doc, lambda d: d["weather"].update(climate=value))
+    assert "weather.climate: got" in msg and "a file path (non-empty text)" in msg

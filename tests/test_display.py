@@ -153,5 +153,5 @@ def test_a_bad_argument_is_named_as_an_argument_not_a_config() -> None:
     result = runner.invoke(app, ["schedule", str(ROOT / "models" / "dameisha.yaml"),
                                  "--date", "2025-13-01"])
     assert result.exit_code == 2
-    assert "--date: invalid command-line argument" in result.output
+    assert "invalid argument --date: got '2025-13-01'" in result.output
     assert "invalid config" not in result.output

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from optimizer_support import IDEAL_BATTERY, make_inputs, make_park
-from parkgrid.errors import ParkgridError
+from parkgrid.errors import InputDataError, ParkgridError
 from parkgrid.export import jsonable, meta_path, read_schedule, write_schedule
 from parkgrid.optimizer import plan_day
 from parkgrid.schedule import Schedule
@@ -84,3 +84,39 @@ def test_a_failed_write_keeps_the_previous_plan_and_its_metadata(schedule, tmp_p
     with pytest.raises(OSError):
         write_schedule(changed, out)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+@pytest.mark.parametrize("fail_at", [0, 1, 2])
+def test_an_interrupted_csv_write_leaves_a_consistent_pair(schedule, tmp_path, monkeypatch,
+                                                           fail_at):
+    from parkgrid import export
+
+    out = tmp_path / "plan.csv"
+    write_schedule(schedule, out)
+    frame = schedule.frame.copy()
+    frame.iloc[0, 0] += 1.0
+    changed = Schedule(frame, schedule.metadata | {"objective": -1.0}, schedule.state_out)
+    calls = []
+    real = export.atomic_write
+
+    def dies(path, write):  # the process dies at the fail_at-th rename of the pair
+        if len(calls) == fail_at:
+            raise KeyboardInterrupt
+        calls.append(path)
+        return real(path, write)
+
+    monkeypatch.setattr(export, "atomic_write", dies)
+    with pytest.raises(KeyboardInterrupt):
+        write_schedule(changed, out)
+    back = read_schedule(out)
+    is_new = back.metadata["objective"] == -1.0
+    assert is_new == (fail_at == 2)
+    expected = frame if is_new else schedule.frame
+    pd.testing.assert_frame_equal(back.frame, expected, check_dtype=False, check_freq=False)
+
+
+def test_a_sidecar_of_another_table_is_refused(schedule, tmp_path):
+    out = write_schedule(schedule, tmp_path / "plan.csv")
+    out.write_text(out.read_text().replace("timestamp", "timestamp", 1) + "\n")
+    with pytest.raises(InputDataError, match="describes another table"):
+        read_schedule(out)

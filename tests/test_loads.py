@@ -207,9 +207,9 @@ def test_industrial_cooling_is_off_hours_on_sunday() -> None:
 
 
 def test_design_temperature_must_exceed_balance() -> None:
-    park = make_park(edit=lambda d: d["cooling"]["load"].update(design_temp_c=15.0))
-    with pytest.raises(ConfigError, match=r"cooling\.load\.design_temp_c: got 15"):
-        cooling(park, weather_at([20.0]))
+    with pytest.raises(ConfigError, match=r"cooling\.load\.design_temp_c: got 15\.0; expected "
+                       r"a temperature above balance_temp_c"):
+        make_park(edit=lambda d: d["cooling"]["load"].update(design_temp_c=15.0))
 
 
 # --- EV sessions: generator ---------------------------------------------------------------------
@@ -277,14 +277,17 @@ def test_generator_is_deterministic_by_seed(park, index, holidays, generated) ->
     assert not loads.ev_sessions(other.ev, other, index, holidays).equals(generated)
 
 
-def test_generator_needs_a_rate_for_every_charger_kind(index, holidays) -> None:
-    park = make_park(edit=lambda d: d["ev"]["generator"].update(
-        sessions_per_pile_weekend={"fast_dc": 1.0, "slow": 0.5}))
+def test_generator_needs_a_rate_for_every_charger_kind() -> None:
     with pytest.raises(ConfigError) as info:
-        loads.ev_sessions(park.ev, park, index, holidays)
-    assert "ev.generator.sessions_per_pile_weekend: no value for charger kind 'slow_ac'" \
-        in str(info.value)
-    assert "got key 'slow'" in str(info.value)
+        make_park(edit=lambda d: d["ev"]["generator"].update(
+            sessions_per_pile_weekend={"fast_dc": 1.0}))
+    assert "ev.generator: got {…}; expected sessions_per_pile_weekend to give a value for " \
+        "charger kind 'slow_ac'" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        make_park(edit=lambda d: d["ev"]["generator"].update(
+            sessions_per_pile_weekend={"fast_dc": 1.0, "slow": 0.5}))
+    assert "ev.generator.sessions_per_pile_weekend.slow.[key]: got 'slow'; expected " \
+        "'fast_dc' or 'slow_ac'" in str(info.value)
 
 
 @settings(max_examples=30, deadline=None)

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from optimizer_support import IDEAL_BATTERY, make_park
-from parkgrid.errors import ConfigError
+from parkgrid.config import load_park
+from parkgrid.errors import ArgumentError
 from parkgrid.export import read_schedule
 from parkgrid.optimizer.command import initial_state, schedule_command, summary
 
@@ -26,23 +27,48 @@ def test_soc_overrides_set_storage_as_fractions_of_capacity():
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
-    (["nope=0.5"], "no such battery or tank"),
-    (["bat=1.5"], "fraction of capacity"),
+    (["nope=0.5"], "invalid argument --soc: got 'nope'; expected a battery or tank name"),
+    (["bat=1.5"], "--soc: got 1.5; expected a finite number in \\[0, 1\\]"),
+    (["bat=nan"], "--soc: got nan; expected a finite number in \\[0, 1\\]"),
     (["bat"], "NAME=FRACTION"),
+    (["bat=0.5", "bat=0.6"], "got 'bat=0.6'; expected one value per storage"),
 ])
 def test_bad_soc_overrides_name_the_problem(overrides, message):
     park = make_park(batteries=[IDEAL_BATTERY])
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ArgumentError, match=message):
         initial_state(park, overrides)
+
+
+def test_soc_outside_the_battery_window_is_refused():
+    park = load_park(HAIYAN)
+    with pytest.raises(ArgumentError, match=r"lfp's SOC window \[0.1, 0.95\]"):
+        initial_state(park, ["lfp=0.05"])
+    assert initial_state(park, ["lfp=0.5", "lfp=0.5"]).battery_soc_kwh["lfp"] == 500.0
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"date": "2025-13-40"}, "YYYY-MM-DD"),
+    ({"date": "05/07/2025"}, "--date: got '05/07/2025'; expected an ISO 8601 date"),
+    ({"date": "07/15/2025"}, "ISO 8601"),
+    ({"date": "20250715"}, "ISO 8601"),
+    ({"date": ""}, "ISO 8601"),
+    ({"date": "-1"}, "ISO 8601"),
+    ({"date": "2262-06-01"}, "from 1990 to 2100"),
     ({"date": "2025-07-01", "horizon_hours": 0.1}, "multiple of the park's 15-min step"),
+    ({"date": "2025-07-01", "horizon_hours": float("nan")}, "--horizon-hours: got nan"),
+    ({"date": "2025-07-01", "horizon_hours": float("inf")}, "--horizon-hours: got inf"),
+    ({"date": "2025-07-01", "month_peak_kw": -5.0}, "--month-peak-kw: got -5"),
+    ({"date": "2025-07-01", "month_peak_kw": float("inf")}, "--month-peak-kw: got inf"),
+    ({"date": "2025-07-01", "mip_gap": -1.0}, "--mip-gap: got -1"),
+    ({"date": "2025-07-01", "mip_gap": 5.0}, "--mip-gap: got 5"),
+    ({"date": "2025-07-01", "time_limit_s": 0.0}, "--time-limit: got 0"),
+    ({"date": "2025-07-01", "time_limit_s": float("nan")}, "--time-limit: got nan"),
+    ({"date": "2025-07-01", "pareto_points": 1}, "--pareto: got 1; expected a whole number"),
 ])
-def test_bad_date_or_horizon_is_a_config_error(kwargs, message):
-    with pytest.raises(ConfigError, match=message):
+def test_bad_arguments_are_argument_errors(kwargs, message):
+    with pytest.raises(ArgumentError, match=message) as info:
         schedule_command(HAIYAN, **kwargs)
+    assert str(info.value).startswith("invalid argument --")
 
 
 def test_haiyan_day_is_planned_and_written(tmp_path):

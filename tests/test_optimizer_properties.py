@@ -21,15 +21,23 @@ bus = st.sampled_from(["ac", "dc"])
 @st.composite
 def batteries(draw, i):
     lo = draw(st.floats(0.0, 0.4))
+    hi = draw(st.floats(lo + 0.1, 1.0))
     return {"name": f"bat{i}", "bus": draw(bus), "power_kw": draw(st.floats(10, 500)),
             "energy_kwh": draw(st.floats(20, 2000)), "soc_min": lo,
-            "soc_max": draw(st.floats(lo + 0.1, 1.0)), "soc_initial": lo,
+            "soc_max": hi, "soc_initial": lo,
             "charge_efficiency": draw(st.floats(0.8, 1.0)),
             "discharge_efficiency": draw(st.floats(0.8, 1.0)),
             "self_discharge_pct_per_h": draw(st.floats(0, 1)),
             "degradation_cost_yuan_per_kwh": draw(st.floats(0, 0.3)),
-            "end_soc": {"rule": draw(st.sampled_from(["initial", "free", "fraction", "value"])),
-                        "fraction": draw(fraction)}}
+            "end_soc": _end_soc(draw, lo, hi)}
+
+
+def _end_soc(draw, soc_min: float, soc_max: float) -> dict:
+    """An end rule; a fraction only with rule 'fraction', inside the SOC window (config)."""
+    rule = draw(st.sampled_from(["initial", "free", "fraction", "value"]))
+    if rule != "fraction":
+        return {"rule": rule}
+    return {"rule": rule, "fraction": draw(st.floats(soc_min, soc_max))}
 
 
 @st.composite

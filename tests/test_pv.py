@@ -126,8 +126,8 @@ def test_dc_bus_output_is_clipped_at_the_converter_limit():
 
 
 def test_dc_bus_output_is_dc_power_times_a_flat_converter_efficiency():
-    full = output(array(bus="dc", converter_efficiency=0.98, dc_ac_ratio=0.5))
-    half = output(array(bus="dc", converter_efficiency=0.49, dc_ac_ratio=0.5))
+    full = output(array(bus="dc", converter_efficiency=1.0, dc_ac_ratio=0.5))
+    half = output(array(bus="dc", converter_efficiency=0.5, dc_ac_ratio=0.5))
     lit = full > 0
     assert np.allclose(full[lit] / half[lit], 2.0, rtol=1e-12)
 
@@ -199,7 +199,7 @@ def test_no_warning_reaches_the_user():
 def test_profile_replaces_the_model(monkeypatch):
     calls = []
 
-    def read_profile(datafile, park, index, what):
+    def read_profile(datafile, park, index, what, unit, rating):
         calls.append((datafile.path.name, what))
         return pd.Series(7.0, index=index, name="whatever")
 

@@ -449,3 +449,19 @@ def test_the_day_picker_holds_every_day_of_the_run(milp_run: Path) -> None:
     assert sum(series["grid import"]["values"]) == pytest.approx(
         ledger["grid_import_kw"].sum(), abs=0.05 * len(ledger))
     assert {s["sign"] for s in data["series"]} == {1, -1}
+
+
+@pytest.mark.parametrize("text", ["null", "42", "[]", '{"period": {}}',
+                                  '{"strategy": {}, "period": {}, "run": {}}'])
+def test_report_on_a_broken_kpi_file_exits_2_naming_it(tmp_path, text):
+    from typer.testing import CliRunner
+
+    from parkgrid.cli import app
+
+    (tmp_path / "kpis.json").write_text(text)
+    import pandas as pd
+
+    pd.DataFrame({"x": [1.0]}).to_parquet(tmp_path / "timeseries.parquet")
+    outcome = CliRunner().invoke(app, ["report", str(tmp_path)])
+    assert outcome.exit_code == 2, outcome.output
+    assert "kpis.json" in outcome.output and "Traceback" not in outcome.output

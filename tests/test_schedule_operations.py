@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from parkgrid.balance import check_schedule
 from parkgrid.cli import app
 from parkgrid.config import load_park
-from parkgrid.errors import ConfigError, InputDataError
+from parkgrid.errors import ArgumentError, InputDataError
 from parkgrid.forecast_inputs import forecast_columns
 from parkgrid.inputs import build_inputs
 from parkgrid.optimizer.command import schedule_command
@@ -152,13 +152,14 @@ def test_bad_state_files_name_file_and_field(tmp_path, document, message):
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"start": "2025-07-15T13:05"}, "not on the park's 15-min steps"),
+    ({"start": "2025-07-15T13:05"}, "a time on the park's 15-min steps"),
     ({"start": "noon"}, "ISO 8601"),
+    ({"start": "07/15/2025 13:00"}, "ISO 8601"),
     ({"start": START, "date": "2025-07-15"}, "exactly one of --date and --start"),
     ({}, "exactly one of --date and --start"),
 ])
-def test_bad_start_is_a_config_error(kwargs, message):
-    with pytest.raises(ConfigError, match=message):
+def test_bad_start_is_an_argument_error(kwargs, message):
+    with pytest.raises(ArgumentError, match=message):
         schedule_command(HAIYAN, horizon_hours=1, **kwargs)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from parkgrid.errors import ConfigError
+from parkgrid.errors import ArgumentError
 from parkgrid.inputs import Inputs
 from parkgrid.simulate.forecast import Noisy, spread_factor
 from parkgrid.simulate.rollout import _RunningCost, replan_steps, simulate, state_at
@@ -96,8 +96,8 @@ def test_refreshed_noisy_forecasts_shrink_with_lead_time_and_keep_their_sign():
 
 
 @pytest.mark.parametrize("text", ["7min", "1d", "soon", "-1h", "0h"])
-def test_bad_replan_intervals_are_config_errors(text):
-    with pytest.raises(ConfigError, match="--replan-every"):
+def test_bad_replan_intervals_are_argument_errors(text):
+    with pytest.raises(ArgumentError, match="--replan-every"):
         replan_steps(text, PARK)
     assert replan_steps("1h", PARK) == 4 and replan_steps("15min", PARK) == 1
 

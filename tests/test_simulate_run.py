@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -106,7 +108,8 @@ def test_results_folder_is_replaced_only_when_complete(tmp_path, result, monkeyp
 
     monkeypatch.setattr(results, "write_schedule", broken)
     with pytest.raises(OSError, match="disk full"):
-        write_results(out, result.kpis, result.strategy.ledger, result.strategy.schedules, [])
+        write_results(out, result.kpis, result.strategy.ledger, result.strategy.schedules, [],
+                      force=True)
     assert json.loads((out / results.KPIS_FILE).read_text()) == {"old": True}
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no temporary folder left
 
@@ -132,15 +135,20 @@ def test_run_command_prints_the_table_and_writes_the_folder(tmp_path):
     ({"forecast": "oracle"}, "--forecast: got 'oracle'"),
     ({"planner": "lp"}, "--planner: got 'lp'"),
     ({"days": 0}, "--days: got 0"),
-    ({"start": "2025-12-20", "days": 30}, "run into the next year"),
+    ({"days": 367}, "--days: got 367; expected a whole number in \\[1, 366\\]"),
+    ({"seed": -1}, "--seed: got -1"),
+    ({"start": "2025-12-20", "days": 30}, "days that end in 2025"),
     ({"start": "someday"}, "--start: got 'someday'"),
-    ({"horizon_h": 12}, "--horizon-h: got 12; expected whole hours from 24 to 168"),
+    ({"start": "07/01/2025"}, "--start: got '07/01/2025'; expected an ISO 8601 date"),
+    ({"horizon_h": 12}, "--horizon-h: got 12; expected a whole number in \\[24, 168\\]"),
+    ({"planner_options": {"mip_gap": float("nan")}}, "--mip-gap: got nan"),
+    ({"planner_options": {"time_limit_s": 0.0}}, "--time-limit: got 0"),
 ])
 def test_run_command_names_the_bad_option(tmp_path, kwargs, message):
-    from parkgrid.errors import ConfigError
+    from parkgrid.errors import ArgumentError
     from parkgrid.simulate.command import run_command
 
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ArgumentError, match=message):
         run_command(MODELS / "dameisha.yaml", out=tmp_path / "x", **kwargs)
 
 
@@ -162,3 +170,54 @@ def test_the_strategy_plans_over_the_parks_horizon_and_the_baselines_over_a_day(
     assert [s.metadata["horizon_steps"] for s in r.strategy.schedules.values()] == [36, 36]
     assert all(len(s.frame) == 24 for s in r.strategy.schedules.values())
     assert len(r.baselines["rules"].ledger) == 48
+
+
+def test_a_folder_parkgrid_did_not_write_is_never_touched(tmp_path, result):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "my_notes.txt").write_text("precious")
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("precious")
+    for out, message in ((mine, "not a parkgrid results folder"), (a_file, "is not a folder")):
+        with pytest.raises(results.ResultsFolderError, match=message):
+            write_results(out, result.kpis, result.strategy.ledger, {}, [], force=True)
+    assert (mine / "my_notes.txt").read_text() == "precious" and a_file.read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt", "mine"]
+
+
+def test_another_run_is_replaced_only_with_force(tmp_path, result):
+    out = tmp_path / "run"
+    write_results(out, result.kpis, result.strategy.ledger, {}, ["first"])
+    write_results(out, result.kpis, result.strategy.ledger, {}, ["rerun"])  # the same run
+    assert (out / results.EVENTS_FILE).read_text() == "rerun\n"
+    other = {**result.kpis, "run": {**result.kpis["run"], "seed": 99}}
+    with pytest.raises(results.ResultsFolderError, match=r"holds another run .*--force"):
+        write_results(out, other, result.strategy.ledger, {}, ["other"])
+    write_results(out, other, result.strategy.ledger, {}, ["other"], force=True)
+    assert (out / results.EVENTS_FILE).read_text() == "other\n"
+
+
+def test_results_folder_follows_the_umask(tmp_path, result):
+    out = write_results(tmp_path / "run", result.kpis, result.strategy.ledger, {}, [])
+    expected = 0o777 & ~results.UMASK
+    assert out.stat().st_mode & 0o777 == expected
+    assert (out / results.KPIS_FILE).stat().st_mode & 0o777 == expected & 0o666
+
+
+@pytest.mark.parametrize("moment", ["after_first_rename", "before_delete", "tmp_left"])
+def test_an_interrupted_swap_is_recovered(tmp_path, result, moment):
+    out = tmp_path / "run"
+    write_results(out, result.kpis, result.strategy.ledger, {}, ["previous"])
+    new = tmp_path / ".run.abc.tmp"
+    shutil.copytree(out, new)
+    (new / results.EVENTS_FILE).write_text("new\n")
+    old = tmp_path / ".run.xyz.old"
+    if moment == "after_first_rename":  # killed between the two renames: no `run` at all
+        os.replace(out, old)
+    elif moment == "before_delete":  # killed after the swap, before the old one is deleted
+        os.replace(out, old)
+        os.replace(new, out)
+    assert results.recover(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    expected = "new\n" if moment == "before_delete" else "previous\n"
+    assert (out / results.EVENTS_FILE).read_text() == expected

@@ -328,3 +328,24 @@ def test_zero_workers_is_refused_before_anything_runs(tmp_path: Path) -> None:
         sweep_command(ROOT / "models" / "sweeps" / "haiyan_storage.yaml", workers=0,
                       out=tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+def test_a_sweep_above_max_variants_is_refused_with_its_count_before_expansion() -> None:
+    axes = {f"batteries.0.{k}": list(range(1, 101)) for k in
+            ("energy_kwh", "power_kw", "degradation_cost_yuan_per_kwh")}
+    with pytest.raises(ConfigError, match=r"1,000,000 variants, above max_variants 10,000"):
+        parse_sweep(sweep_of(grid=axes), Path("sweep.yaml"))
+    random = {"samples": 10**12, "fields": {"batteries.0.energy_kwh": {"uniform": [1, 2]}}}
+    with pytest.raises(ConfigError, match=r"1,000,000,000,000 variants"):
+        parse_sweep(sweep_of(random=random), Path("sweep.yaml"))
+    small = {"batteries.0.energy_kwh": [500, 1000], "batteries.0.power_kw": [100, 200]}
+    assert parse_sweep(sweep_of(grid=small, max_variants=4), Path("s.yaml")).variant_count == 4
+    with pytest.raises(ConfigError, match="4 variants, above max_variants 3"):
+        parse_sweep(sweep_of(grid=small, max_variants=3), Path("sweep.yaml"))
+
+
+@pytest.mark.parametrize("seed", [-1, True, 2**40])
+def test_sweep_seeds_are_whole_non_negative_numbers(seed) -> None:
+    message = config_error(sweep_of(grid={"batteries.0.power_kw": [100]},
+                                    rollout={**ROLLOUT, "seed": seed}))
+    assert "rollout.seed: got" in message

@@ -42,7 +42,7 @@ def read(make_park, path: Path, index: pd.DatetimeIndex | None = None, step_min:
          **datafile) -> pd.Series:
     park = make_park(time_step_minutes=step_min)
     index = day_index(step_min) if index is None else index
-    return read_profile(DataFile(path=path, **datafile), park, index, "load 'plant'")
+    return read_profile(DataFile(path=path, **datafile), park, index, "load 'plant'", "kW", 1e6)
 
 
 def error_for(make_park, path: Path, **kwargs) -> str:
@@ -118,7 +118,8 @@ def test_relative_path_resolves_against_the_config_file(make_park, tmp_path):
     (tmp_path / "data").mkdir()
     write_csv(tmp_path / "data", file_rows())
     park = make_park(source=tmp_path / "park.yaml")
-    series = read_profile(DataFile(path="data/load.csv"), park, day_index(), "load 'plant'")
+    series = read_profile(DataFile(path="data/load.csv"), park, day_index(), "load 'plant'", "kW",
+                           1e6)
     assert series.iloc[1] == 1
 
 
@@ -197,7 +198,8 @@ def test_ambiguous_local_time_in_a_daylight_saving_zone_is_an_error(make_park, t
     rows = pd.DataFrame({"timestamp": index.tz_localize(None).strftime("%Y-%m-%d %H:%M"),
                          "load_kw": "1"})
     with pytest.raises(InputDataError, match="ambiguous in Europe/Berlin"):
-        read_profile(DataFile(path=write_csv(tmp_path, rows)), park, index, "load 'plant'")
+        read_profile(DataFile(path=write_csv(tmp_path, rows)), park, index, "load 'plant'", "kW",
+                     1e6)
 
 
 def test_missing_timestamp_names_its_row(make_park, tmp_path):
@@ -298,3 +300,36 @@ def test_unknown_extension_is_an_error(make_park, tmp_path):
     path = tmp_path / "load.xlsx"
     path.write_text("x")
     assert "expected a .csv or .parquet file" in error_for(make_park, path)
+
+
+@pytest.mark.parametrize(("value", "scale", "expected"), [
+    ("-3", 1.0, "got -3 kW at 2025-03-01 00:30 (after scale 1); expected 0 to 150 kW"),
+    ("1e12", 1.0, "got 1e+12 kW at 2025-03-01 00:30"),
+    ("80", 2.0, "got 160 kW at 2025-03-01 00:30 (after scale 2); expected 0 to 150 kW "
+                "(1.5 × the rating 100 kW)"),
+])
+def test_values_outside_zero_to_a_multiple_of_the_rating_are_refused(
+        make_park, tmp_path, value, scale, expected):
+    rows = file_rows()
+    rows["load_kw"] = "1"
+    rows.loc[2, "load_kw"] = value
+    park = make_park()
+    with pytest.raises(InputDataError) as info:
+        read_profile(DataFile(path=write_csv(tmp_path, rows), scale=scale), park, day_index(),
+                     "load 'plant'", "kW", 100.0)
+    assert expected in str(info.value) and str(tmp_path) in str(info.value)
+
+
+@pytest.mark.parametrize("scale", [float("nan"), float("inf"), 1e308, -1.0, 0.0, True])
+def test_scale_must_be_finite_and_positive(scale):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        DataFile(path="x.csv", scale=scale)
+
+
+def test_a_non_utf8_csv_names_the_byte_offset(make_park, tmp_path):
+    path = tmp_path / "load.csv"
+    path.write_bytes(b"timestamp,load_kw\n2025-03-01 00:00,1\n2025-03-01 00:15,caf\xe9\n")
+    with pytest.raises(InputDataError, match=r"not UTF-8 text: byte 0xe9 at byte offset 57"):
+        read(make_park, path)

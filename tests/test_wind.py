@@ -208,7 +208,7 @@ def test_windpowerlib_stays_quiet(monkeypatch):
 def test_profile_replaces_the_model(monkeypatch):
     calls = []
 
-    def read_profile(datafile, park, index, what):
+    def read_profile(datafile, park, index, what, unit, rating):
         calls.append((datafile.path.name, what))
         return pd.Series(5.0, index=index)
 

@@ -326,14 +326,15 @@ class RunSummary:
         """The cash flow: each year's lines stacked, cumulative and discounted cumulative."""
         return plots.cashflow(self.cashflow())
 
-    def save(self, out: Path | str, report: bool = True) -> Path:
+    def save(self, out: Path | str, report: bool = True, force: bool = False) -> Path:
         """Write the results folder (kpis.json, timeseries.parquet, schedules/, events.log)
-        and, unless ``report=False``, its ``report.html``; returns the folder."""
+        and, unless ``report=False``, its ``report.html``; returns the folder. ``force``:
+        replace a results folder holding another run (see :mod:`parkgrid.results`)."""
         from parkgrid.results import write_results
 
         folder = write_results(out, self.kpis, self.strategy.ledger, self.schedules,
                                self.strategy.events,
-                               {name: b.ledger for name, b in self.baselines.items()})
+                               {name: b.ledger for name, b in self.baselines.items()}, force=force)
         if report:
             write_report(folder)
         self.folder = folder

@@ -16,7 +16,7 @@ def atomic_write(path: Path | str, write: Callable[[Path], object]) -> Path:
     os.close(fd)
     try:
         write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual mode
+        os.chmod(tmp, 0o666 & ~UMASK)  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -30,5 +30,5 @@ def _read_umask() -> int:
     return current
 
 
-_UMASK = _read_umask()
+UMASK = _read_umask()
 """Read once at import: setting the umask to read it is not safe while threads write files."""

@@ -37,18 +37,47 @@ TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 ParkPath = Annotated[Path, typer.Argument(help="park config (YAML)", show_default=False)]
 
 
+DEBUG = {"traceback": False}
+"""Set by ``parkgrid --debug``: show the traceback of an unexpected error."""
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="show the traceback of an unexpected error")] = False,
+) -> None:
+    """Plan and simulate the energy system of near-zero-carbon industrial parks."""
+    DEBUG["traceback"] = debug
+
+
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a ParkgridError into a message on stderr and exit status 2, never a traceback."""
+    """Exit status 2 with a message for bad input (a ParkgridError, or a file that cannot be
+    written: the path is named); 1 with a message for anything unexpected. A traceback only
+    with ``--debug``."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except ParkgridError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
+            _error(exc, 2, f"{exc}")
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            _error(exc, 2, f"{where}{exc.strerror or exc}")
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            _error(exc, 1, f"unexpected {type(exc).__name__}: {exc} (rerun with "
+                           "`parkgrid --debug ...` for the traceback)")
 
     return wrapper
+
+
+def _error(exc: BaseException, status: int, message: str) -> None:
+    if DEBUG["traceback"]:
+        err_console.print_exception()
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(status) from None
 
 
 def _park_table(summary: dict[str, Any]) -> Table:
@@ -86,10 +115,12 @@ def profiles(
     out: Annotated[Path, typer.Option(help="output folder")] = Path("profiles-out"),
 ) -> None:
     """Build a year of inputs, write them (Parquet + CSV summary) and print annual totals."""
+    from parkgrid.arguments import YEARS, number
     from parkgrid.config import load_park
     from parkgrid.inputs import build_inputs
     from parkgrid.profiles import annual_totals, write_inputs
 
+    number("--year", year, *YEARS)
     config = load_park(park)
     inputs = build_inputs(config, year)
     totals = annual_totals(inputs)
@@ -219,6 +250,8 @@ def run(
     replan_every: Annotated[str | None, typer.Option(
         help="re-plan intraday (MPC) every 15min, 1h, 4h, …: from the state reached, on "
              "refreshed forecasts (default: day-ahead only)")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="replace a results folder that holds another run")] = False,
 ) -> None:
     """Roll a period out day by day against actuals, with baselines, bound and KPIs."""
     from parkgrid.simulate.command import run_command
@@ -228,7 +261,7 @@ def run(
                if value is not None}
     result = run_command(park, start, days, forecast, planner, seed, out, console=console,
                          planner_options=options, horizon_h=horizon_h, wide=wide,
-                         replan_every=replan_every)
+                         replan_every=replan_every, force=force)
     if report:
         from parkgrid.report import write_report
 
@@ -244,7 +277,10 @@ def report_command(
 ) -> None:
     """Turn a results folder into one self-contained HTML report."""
     from parkgrid.report import write_report
+    from parkgrid.results import recover
 
+    for line in recover(results):  # an interrupted `run` left its swap unfinished
+        console.print(line)
     console.print(f"wrote {write_report(results, out)}")
 
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 import zoneinfo
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Literal
+from types import UnionType
+from typing import Annotated, Literal, Union, get_args, get_origin
 
+import annotated_types
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -24,12 +28,49 @@ from pydantic import (
 from parkgrid.errors import ConfigError
 
 Bus = Literal["ac", "dc"]
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]
-PositiveFloat = Annotated[float, Field(gt=0.0)]
-NonNegFloat = Annotated[float, Field(ge=0.0)]
-Hour = Annotated[float, Field(ge=0.0, le=24.0)]
+
+# --- reusable field types: strict (no bools, no numeric strings), finite, physical ranges ---
+MAX_KW = 1e7
+"""Largest power of any asset or connection, kW (10 GW: far above any industrial park)."""
+MAX_KWH = 1e9
+"""Largest energy of any store or annual load, kWh (1 TWh)."""
+
+FiniteFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Int = Annotated[int, Field(strict=True)]
+Fraction = Annotated[FiniteFloat, Field(ge=0.0, le=1.0)]
+Efficiency = Annotated[FiniteFloat, Field(ge=0.5, le=1.0)]
+"""No real converter, charger or battery is below 50 % one way (and the planner divides by it)."""
+PositiveFloat = Annotated[FiniteFloat, Field(gt=0.0, le=1e9)]
+NonNegFloat = Annotated[FiniteFloat, Field(ge=0.0, le=1e9)]
+PositiveKw = Annotated[FiniteFloat, Field(gt=0.0, le=MAX_KW)]
+NonNegKw = Annotated[FiniteFloat, Field(ge=0.0, le=MAX_KW)]
+PositiveKwh = Annotated[FiniteFloat, Field(gt=0.0, le=MAX_KWH)]
+Hour = Annotated[FiniteFloat, Field(ge=0.0, le=24.0)]
+Price = Annotated[FiniteFloat, Field(ge=0.0, le=100.0)]
+"""yuan/kWh: 100 is ~100× any Chinese TOU price."""
+Cop = Annotated[FiniteFloat, Field(ge=0.5, le=30.0)]
+"""A chiller below COP 0.5 is not a chiller (and the planner divides by it)."""
+TempC = Annotated[FiniteFloat, Field(ge=-60.0, le=60.0)]
+Seed = Annotated[Int, Field(ge=0, le=2**32 - 1)]
+Scale = Annotated[FiniteFloat, Field(gt=0.0, le=1e6)]
+HeightM = Annotated[FiniteFloat, Field(gt=0.0, le=500.0)]
+WindSpeed = Annotated[FiniteFloat, Field(gt=0.0, le=60.0)]
+Count = Annotated[Int, Field(ge=1, le=100_000)]
+LossPctPerH = Annotated[FiniteFloat, Field(ge=0, lt=10)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+
+
+def _path_text(value: object) -> object:
+    if isinstance(value, Path):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a file path (non-empty text)")
+    return value
+
+
+FilePath = Annotated[Path, BeforeValidator(_path_text)]
+"""A file path given as text (never a number, a bool or an empty string)."""
+Text = Annotated[str, Field(strict=True, min_length=1, max_length=200)]
 
 
 class Strict(BaseModel):
@@ -41,10 +82,10 @@ class Strict(BaseModel):
 class DataFile(Strict):
     """A measured time series: CSV or Parquet with a timestamp column."""
 
-    path: Path
-    column: str | None = Field(None, description="value column; default: the only one")
-    timestamp_column: str = "timestamp"
-    scale: float = Field(1.0, description="multiplier applied to the values")
+    path: FilePath = Field(description="CSV or Parquet file, relative to the config file")
+    column: Text | None = Field(None, description="value column; default: the only one")
+    timestamp_column: Text = Field("timestamp", description="column of interval-start times")
+    scale: Scale = Field(1.0, description="multiplier applied to the values")
     fill: Literal["none", "interpolate", "zero"] = Field(
         "none", description="gap policy: 'none' reports gaps as errors"
     )
@@ -55,19 +96,20 @@ class Cost(Strict):
     field: kWp (PV), kW rated (wind: count × turbine), kWh (battery), kW_th (chiller),
     kWh_th (tank), kW (DC converter; chargers: count × power). docs/economics.md."""
 
-    existing: bool = Field(False, description="already built: no initial capex (replacements, "
-                           "O&M and residual value still counted)")
+    existing: Annotated[bool, Field(strict=True)] = Field(
+        False, description="already built: no initial capex (replacements, O&M and residual "
+        "value still counted)")
     capex_yuan_per_unit: NonNegFloat = Field(description="installed cost per unit of size")
     capex_yuan_per_kw: NonNegFloat = Field(
         0.0, description="battery: power part (PCS) per kW; tank: per kW_th of charge rate")
     capex_fixed_yuan: NonNegFloat = Field(0.0, description="size-independent part")
     om_yuan_per_unit_year: NonNegFloat = Field(description="fixed O&M per unit of size and year")
-    lifetime_years: Annotated[int, Field(ge=1, le=100)] = Field(
+    lifetime_years: Annotated[Int, Field(ge=1, le=100)] = Field(
         description="years of service; replaced at each multiple within the analysis period")
-    replacement_cost_fraction: NonNegFloat = Field(
+    replacement_cost_fraction: Annotated[FiniteFloat, Field(ge=0, le=5)] = Field(
         1.0, description="each replacement (at every lifetime within the analysis period) "
         "costs this fraction of today's capex")
-    degradation_pct_per_year: Annotated[float, Field(ge=0, lt=10)] = Field(
+    degradation_pct_per_year: Annotated[FiniteFloat, Field(ge=0, lt=10)] = Field(
         0.0, description="PV / wind: output loss per year (applied to RE-driven savings)")
 
 
@@ -79,13 +121,13 @@ BASELINE_WITHOUT = {"grid_only": ("pv", "wind", "batteries", "tank"),
 class Economics(Strict):
     """Lifecycle economics of the park against a baseline (docs/economics.md)."""
 
-    analysis_years: Annotated[int, Field(ge=1, le=60)] = Field(
+    analysis_years: Annotated[Int, Field(ge=1, le=60)] = Field(
         description="years of the cash flow (year 0 = investment)")
-    discount_rate: Annotated[float, Field(ge=0, lt=1)] = Field(
+    discount_rate: Annotated[FiniteFloat, Field(ge=0, lt=1)] = Field(
         description="nominal, per year (0.07 = 7 %)")
-    electricity_escalation: Annotated[float, Field(gt=-0.5, lt=1)] = Field(
+    electricity_escalation: Annotated[FiniteFloat, Field(gt=-0.5, lt=1)] = Field(
         0.0, description="energy, demand and export prices, per year")
-    om_escalation: Annotated[float, Field(gt=-0.5, lt=1)] = Field(0.0, description="per year")
+    om_escalation: Annotated[FiniteFloat, Field(gt=-0.5, lt=1)] = Field(0.0, description="per year")
     carbon_price_yuan_per_t: NonNegFloat | None = Field(
         None, description="value of avoided CO2; default: emissions.carbon_price_yuan_per_t")
     baseline: Literal["grid_only", "re_no_storage"] = Field(
@@ -96,10 +138,13 @@ class Economics(Strict):
 class Site(Strict):
     """Where the park is: coordinates and the IANA time zone of its local time."""
 
-    latitude_deg: Annotated[float, Field(ge=-90, le=90)]
-    longitude_deg: Annotated[float, Field(ge=-180, le=180)]
-    altitude_m: float = 0.0
-    timezone: str = "Asia/Shanghai"
+    latitude_deg: Annotated[FiniteFloat, Field(gt=-90, lt=90)] = Field(
+        description="latitude, north positive (the poles are refused: no solar day)")
+    longitude_deg: Annotated[FiniteFloat, Field(ge=-180, le=180)] = Field(
+        description="longitude, east positive")
+    altitude_m: Annotated[FiniteFloat, Field(ge=-500, le=9000)] = Field(
+        0.0, description="site altitude above sea level (Dead Sea shore to Everest)")
+    timezone: str = Field("Asia/Shanghai", description="IANA time zone of the local time")
 
     @field_validator("timezone")
     @classmethod
@@ -114,19 +159,22 @@ class Site(Strict):
 class Weather(Strict):
     """Weather from a file (EPW / TMY3 / CSV) or a seeded synthetic year."""
 
-    source: Literal["synthetic", "epw", "tmy3", "csv"] = "synthetic"
-    climate: Path | None = Field(None, description="monthly statistics (synthetic source)")
-    path: Path | None = Field(None, description="weather file (epw/tmy3/csv source)")
-    seed: int = 0
-    wind_speed_scale: PositiveFloat = Field(
+    source: Literal["synthetic", "epw", "tmy3", "csv"] = Field(
+        "synthetic", description="where the weather comes from")
+    climate: FilePath | None = Field(None, description="monthly statistics (synthetic source)")
+    path: FilePath | None = Field(None, description="weather file (epw/tmy3/csv source)")
+    seed: Seed = Field(0, description="seed of the synthetic weather year")
+    wind_speed_scale: Annotated[FiniteFloat, Field(gt=0, le=10)] = Field(
         1.0, description="multiplier on the reference-height wind speed (site vs station)"
     )
-    wind_reference_height_m: PositiveFloat = 10.0
-    roughness_length_m: PositiveFloat = 0.1
-    target_mean_wind_speed_m_s: PositiveFloat | None = Field(
+    wind_reference_height_m: HeightM = Field(
+        10.0, description="height of the weather's wind speed above ground")
+    roughness_length_m: Annotated[FiniteFloat, Field(gt=0, le=5)] = Field(
+        0.1, description="surface roughness length of the logarithmic wind profile")
+    target_mean_wind_speed_m_s: WindSpeed | None = Field(
         None, description="calibration: scale the wind so its mean over the year is this "
         "(measured or published) speed at target_height_m; the scale found is reported")
-    target_height_m: PositiveFloat | None = Field(
+    target_height_m: HeightM | None = Field(
         None, description="height of target_mean_wind_speed_m_s (logarithmic law with "
         "roughness_length_m); default: wind_reference_height_m")
 
@@ -147,23 +195,28 @@ class Weather(Strict):
 class PVArray(Strict):
     """A PV array: pvlib PVWatts (default) or CEC module + inverter; on the AC or DC bus."""
 
-    name: Name
-    capacity_kwp: PositiveFloat
-    tilt_deg: Annotated[float, Field(ge=0, le=90)] = 20.0
-    azimuth_deg: Annotated[float, Field(ge=0, lt=360)] = 180.0
-    bus: Bus = "ac"
-    model: Literal["pvwatts", "cec"] = "pvwatts"
-    losses_pct: Annotated[float, Field(ge=0, lt=100)] = 14.0
-    temperature_coefficient_per_c: float = -0.0035
-    dc_ac_ratio: PositiveFloat = 1.1
+    name: Name = Field(description="asset name, unique in the park (a-z, 0-9, _)")
+    capacity_kwp: PositiveKw = Field(description="DC nameplate capacity")
+    tilt_deg: Annotated[FiniteFloat, Field(ge=0, le=90)] = Field(
+        20.0, description="module tilt from horizontal")
+    azimuth_deg: Annotated[FiniteFloat, Field(ge=0, lt=360)] = Field(
+        180.0, description="module azimuth clockwise from north (180 = south)")
+    bus: Bus = Field("ac", description="bus the array feeds")
+    model: Literal["pvwatts", "cec"] = Field("pvwatts", description="pvlib model chain")
+    losses_pct: Annotated[FiniteFloat, Field(ge=0, lt=100)] = Field(
+        14.0, description="PVWatts system losses (soiling, wiring, mismatch, …)")
+    temperature_coefficient_per_c: Annotated[FiniteFloat, Field(ge=-0.02, le=0)] = Field(
+        -0.0035, description="power temperature coefficient (PVWatts gamma_pdc)")
+    dc_ac_ratio: Annotated[FiniteFloat, Field(gt=0, le=3)] = Field(
+        1.1, description="DC capacity over inverter AC rating")
     converter_efficiency: Efficiency = Field(
         0.97, description="inverter (AC bus) or DC/DC converter (DC bus) efficiency"
     )
     module: str | None = Field(None, description="CEC module name (model 'cec')")
     inverter: str | None = Field(None, description="CEC inverter name (model 'cec')")
     profile: DataFile | None = Field(None, description="measured output instead of the model")
-    cost: Cost | None = None
-    annual_energy_kwh: PositiveFloat | None = Field(
+    cost: Cost | None = Field(None, description="lifecycle cost (economics)")
+    annual_energy_kwh: PositiveKwh | None = Field(
         None, description="calibration: published or measured yield per year; the "
         "irradiance this array sees is scaled to meet it (scale reported)")
 
@@ -180,11 +233,13 @@ class PVArray(Strict):
 class PowerCurve(Strict):
     """A power curve as a table, or from cut-in / rated / cut-out speeds."""
 
-    wind_speed_m_s: list[NonNegFloat] | None = None
-    power_kw: list[NonNegFloat] | None = None
-    cut_in_m_s: PositiveFloat | None = None
-    rated_m_s: PositiveFloat | None = None
-    cut_out_m_s: PositiveFloat | None = None
+    wind_speed_m_s: list[Annotated[FiniteFloat, Field(ge=0, le=60)]] | None = Field(
+        None, description="table: hub-height wind speeds, strictly increasing")
+    power_kw: list[NonNegKw] | None = Field(
+        None, description="table: turbine output at each wind speed")
+    cut_in_m_s: WindSpeed | None = Field(None, description="speed at which output starts")
+    rated_m_s: WindSpeed | None = Field(None, description="speed at which output is rated")
+    cut_out_m_s: WindSpeed | None = Field(None, description="speed at which the turbine stops")
 
     @model_validator(mode="after")
     def _table_or_speeds(self) -> PowerCurve:
@@ -208,9 +263,11 @@ class Turbine(Strict):
     """A turbine from windpowerlib's OEDB library by name, or a custom one."""
 
     oedb_type: str | None = Field(None, description="OEDB turbine type, e.g. 'E-126/4200'")
-    rated_kw: PositiveFloat | None = None
-    rotor_diameter_m: PositiveFloat | None = None
-    power_curve: PowerCurve | None = None
+    rated_kw: Annotated[FiniteFloat, Field(gt=0, le=30_000)] | None = Field(
+        None, description="custom turbine: rated power (≤ 30 MW)")
+    rotor_diameter_m: Annotated[FiniteFloat, Field(gt=0, le=350)] | None = Field(
+        None, description="custom turbine: rotor diameter")
+    power_curve: PowerCurve | None = Field(None, description="custom turbine: power curve")
 
     @model_validator(mode="after")
     def _oedb_or_custom(self) -> Turbine:
@@ -226,17 +283,19 @@ class Turbine(Strict):
 class WindFarm(Strict):
     """Identical turbines at one hub height, modelled with windpowerlib."""
 
-    name: Name
-    turbine: Turbine
-    count: Annotated[int, Field(ge=1)] = 1
-    hub_height_m: PositiveFloat
-    wind_profile: Literal["logarithmic", "hellman"] = "logarithmic"
-    hellman_exponent: PositiveFloat | None = None
-    availability: Fraction = 0.97
-    wake_losses: Fraction = 0.05
-    profile: DataFile | None = None
-    cost: Cost | None = None
-    annual_energy_kwh: PositiveFloat | None = Field(
+    name: Name = Field(description="asset name, unique in the park (a-z, 0-9, _)")
+    turbine: Turbine = Field(description="the turbine type")
+    count: Annotated[Int, Field(ge=1, le=1000)] = Field(1, description="number of turbines")
+    hub_height_m: HeightM = Field(description="hub height above ground")
+    wind_profile: Literal["logarithmic", "hellman"] = Field(
+        "logarithmic", description="vertical wind profile to the hub height")
+    hellman_exponent: Annotated[FiniteFloat, Field(gt=0, le=1)] | None = Field(
+        None, description="Hellman exponent (profile 'hellman'; default 1/7)")
+    availability: Fraction = Field(0.97, description="share of time the turbines are available")
+    wake_losses: Fraction = Field(0.05, description="share of output lost to wakes")
+    profile: DataFile | None = Field(None, description="measured output instead of the model")
+    cost: Cost | None = Field(None, description="lifecycle cost (economics)")
+    annual_energy_kwh: PositiveKwh | None = Field(
         None, description="calibration: published or measured yield per year; the wind "
         "speed this farm sees is scaled before the power curve to meet it (scale reported)")
 
@@ -256,9 +315,14 @@ class EndSoc(Strict):
     the grid to the store (charge and AC/DC converter efficiency for a battery, the best
     chiller COP for a tank)."""
 
-    rule: Literal["initial", "free", "fraction", "value"] = "value"
-    fraction: Fraction | None = None
-    value_yuan_per_kwh: NonNegFloat | None = None
+    rule: Literal["initial", "free", "fraction", "value"] = Field(
+        "value", description="end-of-horizon rule (see the section text)")
+    fraction: Fraction | None = Field(
+        None, description="rule 'fraction': the least end level, share of capacity (inside "
+        "the battery's SOC window)")
+    value_yuan_per_kwh: Price | None = Field(
+        None, description="rule 'value': worth of each stored kWh at the end (default: the "
+        "refill cost)")
 
     @model_validator(mode="after")
     def _value_with_rule(self) -> EndSoc:
@@ -266,40 +330,50 @@ class EndSoc(Strict):
             raise ValueError("'value_yuan_per_kwh' needs rule: value")
         if self.rule == "fraction" and self.fraction is None:
             raise ValueError("rule: fraction needs 'fraction'")
+        if self.fraction is not None and self.rule != "fraction":
+            raise ValueError("'fraction' needs rule: fraction")
         return self
 
 
 class Battery(Strict):
     """A battery; efficiencies are one-way (round trip = charge × discharge)."""
 
-    name: Name
-    bus: Bus = "ac"
-    power_kw: PositiveFloat
-    energy_kwh: PositiveFloat
-    charge_efficiency: Efficiency = 0.94
-    discharge_efficiency: Efficiency = 0.94
-    soc_min: Fraction = 0.10
-    soc_max: Fraction = 0.95
-    soc_initial: Fraction = 0.5
-    end_soc: EndSoc = EndSoc()
-    self_discharge_pct_per_h: Annotated[float, Field(ge=0, lt=10)] = 0.01
-    degradation_cost_yuan_per_kwh: NonNegFloat = 0.15
-    cost: Cost | None = None
+    name: Name = Field(description="asset name, unique in the park (a-z, 0-9, _; not 'tank')")
+    bus: Bus = Field("ac", description="bus the battery is connected to")
+    power_kw: PositiveKw = Field(description="charge and discharge power limit")
+    energy_kwh: PositiveKwh = Field(description="usable nameplate energy")
+    charge_efficiency: Efficiency = Field(0.94, description="one-way charge efficiency")
+    discharge_efficiency: Efficiency = Field(0.94, description="one-way discharge efficiency")
+    soc_min: Fraction = Field(0.10, description="lowest state of charge, share of energy_kwh")
+    soc_max: Fraction = Field(0.95, description="highest state of charge, share of energy_kwh")
+    soc_initial: Fraction = Field(0.5, description="state of charge at the start")
+    end_soc: EndSoc = Field(EndSoc(), description="end-of-horizon rule")
+    self_discharge_pct_per_h: LossPctPerH = Field(0.01, description="self-discharge rate")
+    degradation_cost_yuan_per_kwh: Price = Field(
+        0.15, description="wear cost per kWh of throughput")
+    cost: Cost | None = Field(None, description="lifecycle cost (economics)")
 
     @model_validator(mode="after")
     def _window(self) -> Battery:
+        if self.name == "tank":
+            raise ValueError("'tank' is reserved for the cooling tank (--soc tank=…)")
         if not self.soc_min < self.soc_max:
             raise ValueError(f"need soc_min < soc_max, got {self.soc_min} ≥ {self.soc_max}")
         if not self.soc_min <= self.soc_initial <= self.soc_max:
             raise ValueError("soc_initial must lie within [soc_min, soc_max]")
+        end = self.end_soc.fraction
+        if end is not None and not self.soc_min <= end <= self.soc_max:
+            raise ValueError(f"end_soc.fraction {end} must lie within [soc_min, soc_max] = "
+                             f"[{self.soc_min}, {self.soc_max}]")
         return self
 
 
 class CopCurve(Strict):
     """COP at each load fraction (linear interpolation between points)."""
 
-    load_fraction: list[Annotated[float, Field(gt=0, le=1)]]
-    cop: list[PositiveFloat]
+    load_fraction: list[Annotated[FiniteFloat, Field(gt=0, le=1)]] = Field(
+        description="part-load points, strictly increasing")
+    cop: list[Cop] = Field(description="COP at each part-load point")
 
     @model_validator(mode="after")
     def _same_length(self) -> CopCurve:
@@ -313,13 +387,14 @@ class CopCurve(Strict):
 class Chiller(Strict):
     """An electric chiller: electricity = cooling / COP."""
 
-    name: Name
-    capacity_kw_th: PositiveFloat
-    cop: PositiveFloat | None = Field(None, description="constant COP")
-    cop_curve: CopCurve | None = None
-    min_part_load: Fraction = 0.0
-    bus: Bus = "ac"
-    cost: Cost | None = None
+    name: Name = Field(description="asset name, unique in the park (a-z, 0-9, _)")
+    capacity_kw_th: PositiveKw = Field(description="rated cooling capacity")
+    cop: Cop | None = Field(None, description="constant COP")
+    cop_curve: CopCurve | None = Field(None, description="COP by part load instead of 'cop'")
+    min_part_load: Annotated[FiniteFloat, Field(ge=0, lt=1)] = Field(
+        0.0, description="lowest part load when running, share of capacity")
+    bus: Bus = Field("ac", description="bus the chiller draws from")
+    cost: Cost | None = Field(None, description="lifecycle cost (economics)")
 
     @model_validator(mode="after")
     def _one_cop(self) -> Chiller:
@@ -331,33 +406,43 @@ class Chiller(Strict):
 class Tank(Strict):
     """A chilled-water storage tank."""
 
-    capacity_kwh_th: PositiveFloat
-    max_charge_kw_th: PositiveFloat
-    max_discharge_kw_th: PositiveFloat
-    standing_loss_pct_per_h: Annotated[float, Field(ge=0, lt=10)] = 0.08
-    level_initial: Fraction = 0.0
-    end_level: EndSoc = EndSoc()
-    cost: Cost | None = None
+    capacity_kwh_th: PositiveKwh = Field(description="usable cold storage")
+    max_charge_kw_th: PositiveKw = Field(description="charge (cooling into the tank) limit")
+    max_discharge_kw_th: PositiveKw = Field(description="discharge (cooling out) limit")
+    standing_loss_pct_per_h: LossPctPerH = Field(0.08, description="standing loss rate")
+    level_initial: Fraction = Field(0.0, description="level at the start, share of capacity")
+    end_level: EndSoc = Field(EndSoc(), description="end-of-horizon rule")
+    cost: Cost | None = Field(None, description="lifecycle cost (economics)")
 
 
 class CoolingLoadModel(Strict):
     """Cooling demand from outdoor temperature and a schedule (degree-hour model)."""
 
-    peak_kw_th: PositiveFloat
-    balance_temp_c: float = 18.0
-    design_temp_c: float = 35.0
-    schedule: Literal["industrial", "office", "continuous"] = "industrial"
+    peak_kw_th: PositiveKw = Field(description="cooling demand at the design temperature")
+    balance_temp_c: TempC = Field(18.0, description="outdoor temperature below which no "
+                                  "comfort cooling is needed")
+    design_temp_c: TempC = Field(35.0, description="outdoor temperature of the peak demand")
+    schedule: Literal["industrial", "office", "continuous"] = Field(
+        "industrial", description="occupancy schedule")
     base_fraction: Fraction = Field(0.1, description="process cooling share at any temperature")
-    off_hours_fraction: Fraction = 0.3
+    off_hours_fraction: Fraction = Field(0.3, description="demand share outside working hours")
+
+    @field_validator("design_temp_c")
+    @classmethod
+    def _above_balance(cls, value: float, info: ValidationInfo) -> float:
+        balance = info.data.get("balance_temp_c")
+        if balance is not None and value <= balance:
+            raise ValueError(f"a temperature above balance_temp_c ({balance:g})")
+        return value
 
 
 class Cooling(Strict):
     """The cooling plant: demand (model or file), chillers and an optional tank."""
 
-    load: CoolingLoadModel | None = None
-    profile: DataFile | None = None
-    chillers: list[Chiller] = Field(min_length=1)
-    tank: Tank | None = None
+    load: CoolingLoadModel | None = Field(None, description="demand model")
+    profile: DataFile | None = Field(None, description="measured demand instead of the model")
+    chillers: list[Chiller] = Field(min_length=1, description="the chillers")
+    tank: Tank | None = Field(None, description="chilled-water storage")
 
     @model_validator(mode="after")
     def _load_source(self) -> Cooling:
@@ -369,26 +454,28 @@ class Cooling(Strict):
 class DCBus(Strict):
     """The DC bus and its bidirectional AC/DC converter."""
 
-    converter_kw: PositiveFloat
-    converter_efficiency: Efficiency = 0.97
-    cost: Cost | None = None
+    converter_kw: PositiveKw = Field(description="AC/DC converter rating, either direction")
+    converter_efficiency: Efficiency = Field(0.97, description="one-way converter efficiency")
+    cost: Cost | None = Field(None, description="lifecycle cost (economics)")
 
 
 class Buses(Strict):
     """Buses besides the AC bus (always present)."""
 
-    dc: DCBus | None = None
+    dc: DCBus | None = Field(None, description="the DC bus, if any asset is on it")
 
 
 class SyntheticLoad(Strict):
     """A synthetic load shape scaled to an annual energy."""
 
-    shape: Literal["industrial", "office"]
-    annual_kwh: PositiveFloat | None = None
-    intensity_kwh_per_m2: PositiveFloat | None = None
-    floor_area_m2: PositiveFloat | None = None
-    shifts: Annotated[int, Field(ge=1, le=3)] = 2
-    seed: int = 0
+    shape: Literal["industrial", "office"] = Field(description="daily and weekly shape")
+    annual_kwh: PositiveKwh | None = Field(None, description="annual energy")
+    intensity_kwh_per_m2: Annotated[FiniteFloat, Field(gt=0, le=10_000)] | None = Field(
+        None, description="annual energy per floor area (with floor_area_m2)")
+    floor_area_m2: Annotated[FiniteFloat, Field(gt=0, le=1e8)] | None = Field(
+        None, description="floor area (with intensity_kwh_per_m2)")
+    shifts: Annotated[Int, Field(ge=1, le=3)] = Field(2, description="work shifts per day")
+    seed: Seed = Field(0, description="seed of the load's noise")
 
     @model_validator(mode="after")
     def _one_scale(self) -> SyntheticLoad:
@@ -398,6 +485,9 @@ class SyntheticLoad(Strict):
                 "scale by exactly one of 'annual_kwh' or "
                 "'intensity_kwh_per_m2' × 'floor_area_m2'"
             )
+        if by_area and self.target_annual_kwh > MAX_KWH:
+            raise ValueError(f"intensity × floor area is {self.target_annual_kwh:.3g} kWh, "
+                             f"above {MAX_KWH:.0e} kWh")
         return self
 
     @property
@@ -410,10 +500,10 @@ class SyntheticLoad(Strict):
 class Load(Strict):
     """An inflexible electric load: a synthetic shape or a measured profile."""
 
-    name: Name
-    bus: Bus = "ac"
-    synthetic: SyntheticLoad | None = None
-    profile: DataFile | None = None
+    name: Name = Field(description="asset name, unique in the park (a-z, 0-9, _)")
+    bus: Bus = Field("ac", description="bus the load draws from")
+    synthetic: SyntheticLoad | None = Field(None, description="synthetic shape")
+    profile: DataFile | None = Field(None, description="measured load instead of a shape")
 
     @model_validator(mode="after")
     def _one_source(self) -> Load:
@@ -425,32 +515,51 @@ class Load(Strict):
 class Charger(Strict):
     """A group of identical EV charging piles."""
 
-    name: Name
-    kind: Literal["fast_dc", "slow_ac"]
-    count: Annotated[int, Field(ge=1)] = 1
-    power_kw: PositiveFloat
-    efficiency: Efficiency = 0.95
-    bus: Bus = "dc"
-    cost: Cost | None = None
+    name: Name = Field(description="asset name, unique in the park (a-z, 0-9, _)")
+    kind: Literal["fast_dc", "slow_ac"] = Field(description="pile kind")
+    count: Count = Field(1, description="number of piles")
+    power_kw: Annotated[FiniteFloat, Field(gt=0, le=1000)] = Field(
+        description="power of each pile")
+    efficiency: Efficiency = Field(0.95, description="grid-to-vehicle efficiency")
+    bus: Bus = Field("dc", description="bus the piles draw from")
+    cost: Cost | None = Field(None, description="lifecycle cost (economics)")
+
+
+SessionRate = dict[Literal["fast_dc", "slow_ac"], Annotated[FiniteFloat, Field(ge=0, le=96)]]
 
 
 class EVSessionModel(Strict):
     """Seeded session generator: per charger kind, sessions per pile and day."""
 
-    seed: int = 0
-    sessions_per_pile_workday: dict[str, NonNegFloat] = {"fast_dc": 3.0, "slow_ac": 1.0}
-    sessions_per_pile_weekend: dict[str, NonNegFloat] = {"fast_dc": 1.5, "slow_ac": 0.4}
-    mean_energy_kwh: dict[str, PositiveFloat] = {"fast_dc": 35.0, "slow_ac": 20.0}
+    seed: Seed = Field(0, description="seed of the sessions")
+    sessions_per_pile_workday: SessionRate = Field(
+        {"fast_dc": 3.0, "slow_ac": 1.0}, description="sessions per pile on a workday")
+    sessions_per_pile_weekend: SessionRate = Field(
+        {"fast_dc": 1.5, "slow_ac": 0.4}, description="sessions per pile on a weekend day")
+    mean_energy_kwh: dict[Literal["fast_dc", "slow_ac"],
+                          Annotated[FiniteFloat, Field(gt=0, le=1000)]] = Field(
+        {"fast_dc": 35.0, "slow_ac": 20.0}, description="mean energy of a session")
 
 
 class EV(Strict):
     """EV charging: piles and sessions (a file or the seeded generator)."""
 
-    chargers: list[Charger] = Field(min_length=1)
+    chargers: list[Charger] = Field(min_length=1, description="the pile groups")
     sessions: DataFile | None = Field(
         None, description="CSV: arrival, departure, energy_kwh, charger"
     )
-    generator: EVSessionModel | None = None
+    generator: EVSessionModel | None = Field(None, description="seeded session generator")
+
+    @field_validator("generator")
+    @classmethod
+    def _rate_for_every_kind(cls, gen: EVSessionModel | None,
+                             info: ValidationInfo) -> EVSessionModel | None:
+        kinds = {c.kind for c in info.data.get("chargers", [])}
+        for field in ("sessions_per_pile_workday", "sessions_per_pile_weekend", "mean_energy_kwh"):
+            missing = sorted(kinds - set(getattr(gen, field) or {})) if gen else []
+            if missing:
+                raise ValueError(f"{field} to give a value for charger kind {missing[0]!r}")
+        return gen
 
     @model_validator(mode="after")
     def _one_source(self) -> EV:
@@ -462,13 +571,13 @@ class EV(Strict):
 class DeferrableLoad(Strict):
     """Energy that must be delivered within a daily window, at up to max_kw."""
 
-    name: Name
-    bus: Bus = "ac"
-    energy_kwh_per_day: PositiveFloat
-    max_kw: PositiveFloat
-    window_start_h: Hour = 0.0
-    window_end_h: Hour = 24.0
-    workdays_only: bool = False
+    name: Name = Field(description="asset name, unique in the park (a-z, 0-9, _)")
+    bus: Bus = Field("ac", description="bus the load draws from")
+    energy_kwh_per_day: PositiveKwh = Field(description="energy to deliver each day")
+    max_kw: PositiveKw = Field(description="power limit")
+    window_start_h: Hour = Field(0.0, description="local hour the window opens")
+    window_end_h: Hour = Field(24.0, description="local hour the window closes")
+    workdays_only: bool = Field(False, description="only on workdays")
 
     @model_validator(mode="after")
     def _feasible_window(self) -> DeferrableLoad:
@@ -486,18 +595,22 @@ class DeferrableLoad(Strict):
 class Grid(Strict):
     """The grid connection limits."""
 
-    import_limit_kw: PositiveFloat
-    export_limit_kw: NonNegFloat = 0.0
+    import_limit_kw: PositiveKw = Field(description="largest import")
+    export_limit_kw: NonNegKw = Field(0.0, description="largest export (0: none)")
 
 
 class DemandCharge(Strict):
     """Maximum-demand (monthly peak of 15-min import), capacity, or declared demand."""
 
-    kind: Literal["max_demand", "capacity", "declared", "none"] = "max_demand"
-    rate_yuan_per_kw_month: NonNegFloat = 0.0
-    capacity_kva: PositiveFloat | None = None
-    rate_yuan_per_kva_month: NonNegFloat = 0.0
-    declared_kw: PositiveFloat | None = None
+    kind: Literal["max_demand", "capacity", "declared", "none"] = Field(
+        "max_demand", description="how the demand charge is billed")
+    rate_yuan_per_kw_month: Annotated[FiniteFloat, Field(ge=0, le=1000)] = Field(
+        0.0, description="rate per kW of monthly peak (or declared kW)")
+    capacity_kva: PositiveKw | None = Field(None, description="transformer capacity "
+                                            "(kind 'capacity')")
+    rate_yuan_per_kva_month: Annotated[FiniteFloat, Field(ge=0, le=1000)] = Field(
+        0.0, description="rate per kVA of capacity (kind 'capacity')")
+    declared_kw: PositiveKw | None = Field(None, description="declared demand (kind 'declared')")
 
     @model_validator(mode="after")
     def _kind_fields(self) -> DemandCharge:
@@ -511,24 +624,31 @@ class DemandCharge(Strict):
 class Tariff(Strict):
     """TOU energy prices, export price and the demand charge."""
 
-    calendar: str = Field(
+    calendar: Text = Field(
         description="built-in calendar name (zhejiang_2024, zhejiang_2026, guangdong) "
         "or a YAML calendar file"
     )
     prices_yuan_per_kwh: dict[
-        Literal["sharp", "peak", "flat", "valley", "deep_valley"], NonNegFloat
+        Literal["sharp", "peak", "flat", "valley", "deep_valley"], Price
     ] | None = Field(None, description="price per TOU period; default: the calendar's")
-    export_price_yuan_per_kwh: NonNegFloat = 0.0
-    demand: DemandCharge = DemandCharge()
+    export_price_yuan_per_kwh: Price = Field(0.0, description="price paid for exports")
+    demand: DemandCharge = Field(DemandCharge(), description="the demand charge")
+
+
+MAX_GRID_FACTOR_T_PER_MWH = 2.0
+"""Largest grid CO2 factor, tCO2/MWh (lignite plants emit ~1.2)."""
 
 
 class Emissions(Strict):
     """Grid CO2 factor (flat or hourly) and the carbon price used for reporting."""
 
-    grid_factor_t_per_mwh: NonNegFloat | None = None
+    grid_factor_t_per_mwh: Annotated[FiniteFloat, Field(
+            ge=0, le=MAX_GRID_FACTOR_T_PER_MWH)] | None = Field(
+        None, description="flat grid CO2 factor (coal plants emit ~1)")
     profile: DataFile | None = Field(None, description="hourly factor, tCO2/MWh")
-    carbon_price_yuan_per_t: NonNegFloat = 0.0
-    coal_gce_per_kwh: PositiveFloat = Field(
+    carbon_price_yuan_per_t: Annotated[FiniteFloat, Field(ge=0, le=100_000)] = Field(
+        0.0, description="carbon price for reporting (and the objective, if enabled)")
+    coal_gce_per_kwh: Annotated[FiniteFloat, Field(gt=0, le=1000)] = Field(
         300.0, description="tce convention for electricity (300 supply; 122.9 calorific)"
     )
 
@@ -541,30 +661,40 @@ class Emissions(Strict):
 
 ROLLOUT_HORIZON_H = (24, 168)
 """The shortest and longest horizon of a rollout's daily plans, hours."""
+MIP_GAP = (0.0, 1.0)
+"""A relative MIP gap lies in [0, 1)."""
+TIME_LIMIT_S = (0.0, 86_400.0)
+"""A solver time limit lies in (0, 1 day]."""
+
+MipGap = Annotated[FiniteFloat, Field(ge=MIP_GAP[0], lt=MIP_GAP[1])]
+TimeLimitS = Annotated[FiniteFloat, Field(gt=TIME_LIMIT_S[0], le=TIME_LIMIT_S[1])]
+Penalty = Annotated[FiniteFloat, Field(gt=0, le=1e6)]
 
 
 class Objective(Strict):
     """Optimizer settings: penalties, carbon price in the objective, solver limits."""
 
-    carbon_price_in_objective: bool = False
-    unserved_penalty_yuan_per_kwh: PositiveFloat = Field(
+    carbon_price_in_objective: bool = Field(
+        False, description="add the carbon price to the optimizer's objective")
+    unserved_penalty_yuan_per_kwh: Penalty = Field(
         1000.0, description="a slack, not a VOLL: above any demand-charge increment per kWh"
     )
-    ev_unmet_penalty_yuan_per_kwh: PositiveFloat = 50.0
-    time_limit_s: PositiveFloat = 10.0
-    mip_gap: Annotated[float, Field(ge=0, lt=1)] = Field(
+    ev_unmet_penalty_yuan_per_kwh: Penalty = Field(
+        50.0, description="cost of each kWh an EV session leaves without")
+    time_limit_s: TimeLimitS = Field(10.0, description="solver time limit of a plan")
+    mip_gap: MipGap = Field(
         0.001, description="a plan is optimal within mip_gap × the larger of |objective| and "
         "the horizon's gross cost (docs/schedule.md)")
-    rollout_mip_gap: Annotated[float, Field(ge=0, lt=1)] = Field(
+    rollout_mip_gap: MipGap = Field(
         0.005, description="gap of the daily plans in a rollout (`parkgrid run`): a Haiyan "
         "year with perfect forecasts costs the same as at 0.1 % (±0.04 %) in a third of the "
         "time")
-    rollout_horizon_h: Annotated[int, Field(ge=ROLLOUT_HORIZON_H[0],
+    rollout_horizon_h: Annotated[Int, Field(ge=ROLLOUT_HORIZON_H[0],
                                             le=ROLLOUT_HORIZON_H[1])] = Field(
         24, description="hours each daily plan of a rollout covers from midnight (forecasts "
         "issued 12:00 the day before); only the first 24 h are applied — a longer horizon "
         "looks ahead at tomorrow's prices and weather")
-    bound_time_limit_s: PositiveFloat = Field(
+    bound_time_limit_s: TimeLimitS = Field(
         600.0, description="limit of each month's solve of the perfect-foresight bound "
         "(a Haiyan month's LP takes ~5 s)")
 
@@ -572,35 +702,37 @@ class Objective(Strict):
 class Park(Strict):
     """A whole park: the root of the config file."""
 
-    name: str
-    description: str = ""
-    site: Site
-    year: Annotated[int, Field(ge=1990, le=2100)] = 2025
-    time_step_minutes: Literal[5, 10, 15, 20, 30, 60] = 15
-    weather: Weather
-    pv: list[PVArray] = []
-    wind: list[WindFarm] = []
-    batteries: list[Battery] = []
-    cooling: Cooling | None = None
-    buses: Buses = Buses()
-    loads: list[Load] = Field(min_length=1)
-    ev: EV | None = None
-    deferrable: list[DeferrableLoad] = []
-    grid: Grid
-    tariff: Tariff
-    emissions: Emissions
-    objective: Objective = Objective()
+    name: Text = Field(description="park name shown in summaries and reports")
+    description: Annotated[str, Field(strict=True, max_length=5000)] = Field(
+        "", description="free text")
+    site: Site = Field(description="location and time zone")
+    year: Annotated[Int, Field(ge=1990, le=2100)] = Field(2025, description="calendar year")
+    time_step_minutes: Literal[5, 10, 15, 20, 30, 60] = Field(
+        15, description="simulation and planning step")
+    weather: Weather = Field(description="weather source")
+    pv: list[PVArray] = Field([], description="PV arrays")
+    wind: list[WindFarm] = Field([], description="wind farms")
+    batteries: list[Battery] = Field([], description="batteries")
+    cooling: Cooling | None = Field(None, description="cooling plant")
+    buses: Buses = Field(Buses(), description="buses besides the AC bus")
+    loads: list[Load] = Field(min_length=1, description="inflexible electric loads")
+    ev: EV | None = Field(None, description="EV charging")
+    deferrable: list[DeferrableLoad] = Field([], description="deferrable loads")
+    grid: Grid = Field(description="grid connection")
+    tariff: Tariff = Field(description="electricity tariff")
+    emissions: Emissions = Field(description="grid CO2 factor")
+    objective: Objective = Field(Objective(), description="optimizer settings")
     economics: Economics | None = Field(None, description="lifecycle economics; none: "
                                         "kpis.json has no economics section")
     source_file: Path | None = Field(None, exclude=True, description="set by load_park")
 
     @model_validator(mode="after")
     def _consistent(self) -> Park:
-        names = [a.name for group in (self.pv, self.wind, self.batteries, self.loads,
-                                      self.deferrable) for a in group]
+        names = self.asset_names()
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"asset names must be unique, repeated: {', '.join(dupes)}")
+            raise ValueError("asset names must be unique across pv, wind, batteries, loads, "
+                             f"deferrable, chillers and chargers; repeated: {', '.join(dupes)}")
         if self.buses.dc is None:
             on_dc = [a.name for a in self.dc_assets()]
             if on_dc:
@@ -632,6 +764,15 @@ class Park(Strict):
         if self.ev is not None:
             out += [("chargers", a.name, a) for a in self.ev.chargers]
         return out
+
+    def asset_names(self) -> list[str]:
+        """The name of every named asset, of every kind, in config order."""
+        groups: list[list] = [self.pv, self.wind, self.batteries, self.loads, self.deferrable]
+        if self.ev is not None:
+            groups.append(self.ev.chargers)
+        if self.cooling is not None:
+            groups.append(self.cooling.chillers)
+        return [a.name for group in groups for a in group]
 
     def dc_assets(self) -> list[BaseModel]:
         """Every asset placed on the DC bus."""
@@ -690,21 +831,95 @@ def parse_park(data: object, source: Path | str = "<memory>") -> Park:
     return park
 
 
-def read_yaml(path: Path | str) -> object:
-    """A YAML file's document; ConfigError naming the file (and the line) when it cannot be
-    read or parsed."""
+MAX_YAML_BYTES = 10_000_000
+"""Largest YAML input read (a park config is a few kB)."""
+MAX_YAML_DEPTH = 50
+"""Deepest nesting of mappings and sequences in a YAML input."""
+MAX_YAML_NODES = 1_000_000
+"""Most values a YAML document may hold once its aliases are expanded (a bound on 'billion
+laughs' documents, whose few lines expand to billions of values)."""
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses duplicate keys and bounds nesting and alias expansion."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            raise yaml.YAMLError(f"nested deeper than {MAX_YAML_DEPTH} levels")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise yaml.YAMLError(f"line {line}: duplicate key {key!r} (first on line "
+                                     f"{seen[key]}); a later value would silently override")
+            if isinstance(key, (str, int, float, bool)):
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values ``root`` holds with every alias expanded (shared nodes counted once
+    per use), computed in time linear in the composed graph."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = ([n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode)
+                    else list(node.value) if isinstance(node, yaml.SequenceNode) else [])
+        if done or not children:
+            sizes[id(node)] = min(1 + sum(sizes[id(c)] for c in children), MAX_YAML_NODES + 1)
+        else:
+            stack.append((node, True))
+            stack += [(c, False) for c in children if id(c) not in sizes]
+    return sizes[id(root)]
+
+
+def read_yaml(path: Path | str, what: str = "file") -> object:
+    """A YAML file's document, read safely; ConfigError naming the file (and the line or byte)
+    when it cannot be read, is not UTF-8, is too large or too deep, repeats a key or
+    expands its aliases beyond :data:`MAX_YAML_NODES` values."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise ConfigError(path, [f"the {what} is {path.stat().st_size:,} bytes; at most "
+                                     f"{MAX_YAML_BYTES:,} are read"])
+        raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(path, [f"cannot read the file: {exc.strerror}"]) from None
+        raise ConfigError(path, [f"cannot read the {what}: {exc.strerror}"]) from None
     try:
-        return yaml.safe_load(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, [f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at byte offset "
+                                 f"{exc.start} (save the {what} as UTF-8)"]) from None
+    loader = _SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        if _expanded_size(root) > MAX_YAML_NODES:
+            raise yaml.YAMLError(f"its aliases expand to more than {MAX_YAML_NODES:,} values")
+        return loader.construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", exc)
+        problem = getattr(exc, "problem", None) or exc
         raise ConfigError(path, [f"{where}not valid YAML ({problem})"]) from None
+    finally:
+        loader.dispose()
 
 
 def load_park(path: Path | str) -> Park:
@@ -712,17 +927,76 @@ def load_park(path: Path | str) -> Park:
     return parse_park(read_yaml(path), Path(path))
 
 
+UNITS = (("_yuan_per_kva_month", "yuan/(kVA·month)"), ("_yuan_per_kw_month", "yuan/(kW·month)"),
+         ("_yuan_per_kwh", "yuan/kWh"), ("_yuan_per_t", "yuan/t"), ("_t_per_mwh", "tCO2/MWh"),
+         ("_gce_per_kwh", "gce/kWh"), ("_kwh_per_m2", "kWh/m²"), ("_pct_per_h", "%/h"),
+         ("_per_c", "1/°C"), ("_kwh_th", "kWh_th"), ("_kw_th", "kW_th"),
+         ("_kwh_per_day", "kWh/day"),
+         ("_kwh", "kWh"), ("_kwp", "kWp"), ("_kva", "kVA"), ("_kw", "kW"), ("_m_s", "m/s"),
+         ("_m2", "m²"), ("_m", "m"), ("_deg", "°"), ("_c", "°C"), ("_pct", "%"), ("_h", "h"),
+         ("_s", "s"), ("_minutes", "min"))
+"""Field-name suffix → unit (names carry their units); checked longest first."""
+_FRACTION_FIELDS = ("efficiency", "fraction", "soc_", "availability", "wake_losses",
+                    "level_initial", "min_part_load", "mip_gap")
+
+
+def field_unit(name: str) -> str:
+    """The unit of a config field, from its name's suffix; '–' for counts, names, choices."""
+    for suffix, unit in UNITS:
+        if name.endswith(suffix):
+            return unit
+    if any(key in name for key in _FRACTION_FIELDS):
+        return "fraction"
+    return "–"
+
+
 def _type_name(annotation: object) -> str:
-    text = repr(annotation) if not isinstance(annotation, type) else annotation.__name__
-    for noise in ("typing.", "pathlib.", "parkgrid.config.", "Annotated[", "NoneType"):
-        text = text.replace(noise, "" if noise != "NoneType" else "None")
-    return text.split(", FieldInfo")[0].split(", Ge(")[0].split(", Gt(")[0]
+    """A readable type: 'float', 'list[float]', 'float | None', "'ac' | 'dc'"."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _type_name(args[0])
+    if origin is Literal:
+        return " | ".join(repr(a) for a in args)
+    if origin in (Union, UnionType):
+        return " | ".join(_type_name(a) for a in args)
+    if origin is not None:
+        return f"{getattr(origin, '__name__', str(origin))}[{', '.join(map(_type_name, args))}]"
+    if annotation is type(None):
+        return "None"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _bounds(annotation: object, metadata: list) -> str:
+    """The numeric range of a field (its own or its items'), e.g. '(0, 1]'; '' if none."""
+    found = list(metadata)
+    stack = [annotation]
+    while stack:
+        item = stack.pop()
+        if get_origin(item) is Annotated:
+            for meta in get_args(item)[1:]:
+                found += getattr(meta, "metadata", [meta])
+        stack += list(get_args(item))
+    low = next((("[", m.ge) for m in found if isinstance(m, annotated_types.Ge)),
+               next((("(", m.gt) for m in found if isinstance(m, annotated_types.Gt)), None))
+    high = next((("]", m.le) for m in found if isinstance(m, annotated_types.Le)),
+                next((("(", m.lt) for m in found if isinstance(m, annotated_types.Lt)), None))
+    if low is None and high is None:
+        return ""
+    lo = f"{low[0]}{_number(low[1])}" if low else "(−∞"
+    hi = f"{_number(high[1])}{')' if high[0] == '(' else ']'}" if high else "∞)"
+    return f"{lo}, {hi}"
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() and abs(value) < 1e7 else f"{value:g}"
 
 
 def schema_markdown() -> str:
     """The config schema as Markdown: one table per section, generated from the models."""
     lines = ["# Park config schema", "",
-             "Generated from `src/parkgrid/config.py` by `parkgrid schema`; do not edit.", ""]
+             "Generated from `src/parkgrid/config.py` by `parkgrid schema`; do not edit.", "",
+             "Numbers are strict: `true`/`false`, quoted numbers, `.inf` and `.nan` are refused; "
+             "every number must lie in its range (`[` inclusive, `(` exclusive).", ""]
     seen: set[type] = set()
     queue: list[type[BaseModel]] = [Park]
     while queue:
@@ -730,9 +1004,9 @@ def schema_markdown() -> str:
         if model in seen:
             continue
         seen.add(model)
-        lines += [f"## {model.__name__}", "", (model.__doc__ or "").strip().splitlines()[0]
-                  if model.__doc__ else "", "",
-                  "| field | type | default | description |", "|---|---|---|---|"]
+        lines += [f"## {model.__name__}", "", " ".join((model.__doc__ or "").split()), "",
+                  "| field | type | unit | range | default | description |",
+                  "|---|---|---|---|---|---|"]
         for name, info in model.model_fields.items():
             if info.exclude:
                 continue
@@ -741,7 +1015,9 @@ def schema_markdown() -> str:
                        if isinstance(value, BaseModel) else repr(value))
             if len(default) > 40:
                 default = default[:37] + "..."
-            lines.append(f"| `{name}` | `{_type_name(info.annotation)}` | {default} | "
+            kind = _type_name(info.annotation).replace("|", "\\|")
+            lines.append(f"| `{name}` | `{kind}` | {field_unit(name)} | "
+                         f"{_bounds(info.annotation, info.metadata) or '–'} | {default} | "
                          f"{info.description or ''} |")
             queue += _nested_models(info.annotation)
         lines.append("")

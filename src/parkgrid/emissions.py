@@ -7,12 +7,11 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 
-from parkgrid.config import Emissions, Park
-from parkgrid.errors import ConfigError, InputDataError
+from parkgrid.config import MAX_GRID_FACTOR_T_PER_MWH, Emissions, Park
+from parkgrid.errors import ConfigError
 
 GCE_PER_TCE = 1e6
 
@@ -26,16 +25,8 @@ def grid_factor_kg_per_kwh(
         return pd.Series(float(emissions_cfg.grid_factor_t_per_mwh), index=index, name=name)
     from parkgrid.timeseries import read_profile
 
-    factor = read_profile(emissions_cfg.profile, park, index, "grid CO2 factor").rename(name)
-    negative = np.flatnonzero(factor.to_numpy() < 0)
-    if negative.size:
-        at = factor.index[negative[0]]
-        raise InputDataError(
-            park.resolve(emissions_cfg.profile.path) or "emissions.profile",
-            f"grid CO2 factor: got {factor.iloc[negative[0]]:g} t/MWh at {at:%Y-%m-%d %H:%M}; "
-            "expected a factor ≥ 0",
-        )
-    return factor
+    return read_profile(emissions_cfg.profile, park, index, "grid CO2 factor", "t/MWh",
+                        MAX_GRID_FACTOR_T_PER_MWH).rename(name)
 
 
 @lru_cache(maxsize=1)

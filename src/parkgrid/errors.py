@@ -19,13 +19,14 @@ class ConfigError(ParkgridError):
         super().__init__(f"{self.source}: invalid config\n{lines}")
 
 
-class ArgumentError(ConfigError):
-    """A command-line argument is invalid (``source``: the option, e.g. ``--date``)."""
+class ArgumentError(ParkgridError):
+    """A command-line argument (or the same argument of the Python API) is invalid."""
 
-    def __init__(self, source: str, problems: list[str]) -> None:
-        super().__init__(source, problems)
-        lines = "\n".join(f"  - {p}" for p in problems)
-        self.args = (f"{source}: invalid command-line argument\n{lines}",)
+    def __init__(self, option: str, got: object, expected: str) -> None:
+        self.option = option
+        shown = repr(got) if isinstance(got, str) else f"{got:g}" if isinstance(got, float) \
+            else str(got)
+        super().__init__(f"invalid argument {option}: got {shown}; expected {expected}")
 
 
 class InputDataError(ParkgridError):

@@ -3,7 +3,11 @@
 - ``.json``: ``{"metadata": {...}, "schedule": [{"timestamp": ..., column: value, ...}, ...]}``
 - ``.csv``: a first line ``# parkgrid plan …; metadata: <file>.meta.json …`` saying where the
   metadata is, then one row per step (``timestamp`` first); the metadata in
-  ``<file>.meta.json``
+  ``<file>.meta.json``, with the SHA-256 of the file it describes (``table_sha256``). The
+  pair is one unit: the sidecar is first replaced by one describing both the new table and
+  the previous one (``previous``), then the table, then the sidecar without ``previous``; a
+  reader picks the metadata whose digest matches the table, so a kill at any moment leaves a
+  readable pair.
 - ``.parquet``: the table, with the metadata as JSON under the file metadata key ``parkgrid``
 Every table carries the storage set-point columns of :mod:`parkgrid.plan_document` beside
 the planner's (reading drops them again: they are derived). Timestamps are ISO 8601 local
@@ -14,6 +18,7 @@ a temporary sibling and renamed into place: it is either complete or absent.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -52,17 +57,8 @@ def write_schedule(schedule: Schedule, path: Path | str) -> Path:
         text = json.dumps(document, indent=1, allow_nan=False)
         return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     if suffix == ".csv":
-        text = json.dumps(metadata, indent=1, allow_nan=False)
-
-        def table_then_sidecar(tmp: Path) -> None:
-            # the table is complete before the sidecar is replaced, and is renamed into place
-            # right after it: a failure anywhere leaves the previous pair (or nothing)
-            with tmp.open("w", encoding="utf-8", newline="") as handle:
-                handle.write(csv_banner(path, metadata["schema_version"]) + "\n")
-                table.to_csv(handle, index=False)
-            atomic_write(meta_path(path), lambda meta: meta.write_text(text, encoding="utf-8"))
-
-        return atomic_write(path, table_then_sidecar)
+        text = csv_banner(path, metadata["schema_version"]) + "\n" + table.to_csv(index=False)
+        return _write_csv_pair(text.encode("utf-8"), metadata, Path(path))
     return atomic_write(path, lambda tmp: _write_parquet(table, metadata, tmp))
 
 
@@ -81,7 +77,8 @@ def read_schedule(path: Path | str) -> Schedule:
             document = json.loads(path.read_text(encoding="utf-8"))
             metadata, table = document["metadata"], pd.DataFrame(document["schedule"])
         elif suffix == ".csv":
-            metadata = json.loads(meta_path(path).read_text(encoding="utf-8"))
+            metadata = _csv_metadata(path)
+            metadata.pop("table_sha256", None)
             table = pd.read_csv(path, dtype={"tou_period": str}, comment="#")
         else:
             import pyarrow.parquet as pq
@@ -97,6 +94,46 @@ def read_schedule(path: Path | str) -> Schedule:
         metadata.get("timezone", "UTC"))
     state = metadata.pop("state_out", None)
     return Schedule(frame, metadata, ParkState(**state) if state else None)
+
+
+def _write_csv_pair(data: bytes, metadata: dict[str, Any], path: Path) -> Path:
+    """The CSV table and its sidecar as one unit (see the module docstring)."""
+    current = metadata | {"table_sha256": hashlib.sha256(data).hexdigest()}
+    previous = _sidecar(path)
+    if previous is not None and path.is_file():
+        previous.pop("previous", None)
+        interim = current | {"previous": previous}
+        _write_json(meta_path(path), interim)
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    _write_json(meta_path(path), current)
+    return path
+
+
+def _write_json(path: Path, document: dict[str, Any]) -> None:
+    text = json.dumps(document, indent=1, allow_nan=False)
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _sidecar(path: Path) -> dict[str, Any] | None:
+    try:
+        document = json.loads(meta_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _csv_metadata(path: Path) -> dict[str, Any]:
+    """The sidecar metadata that describes the table now at ``path``."""
+    document = json.loads(meta_path(path).read_text(encoding="utf-8"))
+    if "table_sha256" not in document:  # written before digests: trust the pair
+        return document
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    previous = document.pop("previous", None)
+    for candidate in (document, previous):
+        if isinstance(candidate, dict) and candidate.get("table_sha256") == digest:
+            return candidate
+    raise ValueError(f"the sidecar {meta_path(path).name} describes another table (SHA-256 "
+                     "mismatch): the pair was changed by something other than parkgrid")
 
 
 def _format(path: Path) -> str:

@@ -27,7 +27,7 @@ from parkgrid.config import (
     Park,
     SyntheticLoad,
 )
-from parkgrid.errors import ConfigError, InputDataError
+from parkgrid.errors import InputDataError
 from parkgrid.timeseries import TZ_OFFSET, read_cells
 
 EV_COLUMNS = ["charger", "pile", "bus", "arrival", "departure", "energy_kwh", "max_kw"]
@@ -123,7 +123,8 @@ def electric_load_kw(
     if load_cfg.profile is not None:
         from parkgrid.timeseries import read_profile
 
-        return read_profile(load_cfg.profile, park, index, f"load '{load_cfg.name}'").rename(name)
+        return read_profile(load_cfg.profile, park, index, f"load '{load_cfg.name}'", "kW",
+                            _supply_kw(park)).rename(name)
     full = _whole_years(index, park.time_step_minutes)
     full_holidays = _holidays_on(full, index, holidays)
     values = _synthetic_load_kw(load_cfg.synthetic, load_cfg.name, full, full_holidays,
@@ -188,6 +189,16 @@ def _noise(seed: int, name: str, index: pd.DatetimeIndex, step_h: float) -> np.n
 # --- cooling -----------------------------------------------------------------------------------
 
 
+def _supply_kw(park: Park) -> float:
+    """The most power the park could ever deliver to its loads: grid import, PV and wind
+    nameplate and battery power, kW (the rating a measured load is checked against)."""
+    from parkgrid.wind import farm_capacity_kw
+
+    return (park.grid.import_limit_kw + sum(a.capacity_kwp for a in park.pv)
+            + sum(farm_capacity_kw(f, park) for f in park.wind)
+            + sum(b.power_kw for b in park.batteries))
+
+
 def cooling_load_kw_th(
     cooling_cfg: Cooling, park: Park, weather: pd.DataFrame, holidays: pd.Series
 ) -> pd.Series:
@@ -196,20 +207,13 @@ def cooling_load_kw_th(
     if cooling_cfg.profile is not None:
         from parkgrid.timeseries import read_profile
 
-        demand = read_profile(cooling_cfg.profile, park, weather.index, "cooling load")
-        if (demand < 0).any():
-            at = demand.index[int(np.argmax(demand.to_numpy() < 0))]
-            raise InputDataError(park.resolve(cooling_cfg.profile.path) or "cooling.profile",
-                                 f"cooling load: negative value at {at:%Y-%m-%d %H:%M}; "
-                                 "expected kW_th ≥ 0")
-        return demand.rename(name)
+        tank = cooling_cfg.tank
+        rating = (sum(c.capacity_kw_th for c in cooling_cfg.chillers)
+                  + (tank.max_discharge_kw_th if tank is not None else 0.0))
+        return read_profile(cooling_cfg.profile, park, weather.index, "cooling load", "kW_th",
+                            rating).rename(name)
     model = cooling_cfg.load
     assert model is not None
-    if model.design_temp_c <= model.balance_temp_c:
-        raise ConfigError(park.source_file or "<park>", [
-            f"cooling.load.design_temp_c: got {model.design_temp_c:g}; expected a temperature "
-            f"above balance_temp_c ({model.balance_temp_c:g})"
-        ])
     temp_c = weather["temp_air"].to_numpy(dtype=float)
     heat = np.clip((temp_c - model.balance_temp_c) / (model.design_temp_c - model.balance_temp_c),
                    0.0, 1.0)
@@ -297,6 +301,14 @@ def _read_sessions(ev_cfg: EV, park: Park, index: pd.DatetimeIndex) -> pd.DataFr
             raise InputDataError(path, f"EV sessions: row {rows[i]}: {problem}")
     step_ns = park.time_step_minutes * 60 * 10**9
     origin = index[0].value
+    first, last = index[0].year, index[-1].year
+    outside = np.flatnonzero((arrival.year < first) | (arrival.year > last))
+    if outside.size:  # sessions of the simulated year(s) outside ``index`` are left out
+        i = outside[0]
+        raise InputDataError(path, (
+            f"EV sessions: row {rows[i]}: got arrival {arrival[i]:%Y-%m-%d %H:%M}; expected an "
+            f"arrival in the simulated year{'s' if last > first else ''} "
+            f"{first}{f'–{last}' if last > first else ''}"))
     start = np.rint((arrival.asi8 - origin) / step_ns).astype(np.int64)
     end = np.maximum(np.rint((departure.asi8 - origin) / step_ns).astype(np.int64), start + 1)
     keep = (start >= 0) & (start < len(index))
@@ -405,7 +417,6 @@ def _generate_sessions(
     """Seeded sessions: per pile and day a Poisson count (workday vs weekend/holiday rate)."""
     gen = ev_cfg.generator
     assert gen is not None
-    _check_generator_kinds(ev_cfg, park)
     step_h = park.step_h
     first_steps = np.flatnonzero(
         np.r_[True, np.diff(index.tz_localize(None).normalize().to_numpy()) > np.timedelta64(0)]
@@ -433,21 +444,6 @@ def _generate_sessions(
                 "car_kwh": np.minimum(drawn, car_max_kwh)[keep],
             }))
     return pd.concat(parts, ignore_index=True)
-
-
-def _check_generator_kinds(ev_cfg: EV, park: Park) -> None:
-    gen = ev_cfg.generator
-    kinds = {c.kind for c in ev_cfg.chargers}
-    problems = []
-    for field in ("sessions_per_pile_workday", "sessions_per_pile_weekend", "mean_energy_kwh"):
-        given = getattr(gen, field)
-        for kind in sorted(kinds - set(given)):
-            problems.append(f"ev.generator.{field}: no value for charger kind {kind!r}")
-        for key in sorted(set(given) - set(CHARGER_KINDS)):
-            problems.append(f"ev.generator.{field}: got key {key!r}; expected 'fast_dc' or "
-                            "'slow_ac'")
-    if problems:
-        raise ConfigError(park.source_file or "<park>", problems)
 
 
 def _draw_times(rng: np.random.Generator, kind: str, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -60,8 +60,8 @@ def array_output(array: PVArray, park: Park,
     if array.profile is not None:
         from parkgrid.timeseries import read_profile
 
-        profile = read_profile(array.profile, park, weather.index, f"pv '{array.name}'")
-        return profile.rename(name), None
+        return read_profile(array.profile, park, weather.index, f"pv '{array.name}'",
+                            "kW", array.capacity_kwp).rename(name), None
     check_columns(weather, WEATHER_COLUMNS, "PV")
     if array.annual_energy_kwh is None:
         return pd.Series(_power_kw(array, park, weather), index=weather.index, name=name), None

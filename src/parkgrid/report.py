@@ -151,8 +151,11 @@ def read_results(folder: Path | str) -> tuple[dict[str, Any], pd.DataFrame, list
     except json.JSONDecodeError as exc:
         raise InputDataError(kpis_path, f"not valid JSON (line {exc.lineno}: {exc.msg})") \
             from None
+    if not isinstance(doc, dict):
+        raise InputDataError(kpis_path, f"got {type(doc).__name__} {str(doc)[:40]}; expected a "
+                             "run's KPI document (a JSON object)")
     for key in ("strategy", "period", "run"):
-        if key not in doc:
+        if not isinstance(doc.get(key), dict):
             raise InputDataError(kpis_path, f"missing the key {key!r} of a run's KPI document")
     series_path = folder / TIMESERIES_FILE
     try:
@@ -778,6 +781,14 @@ def write_report(results_dir: Path | str, out: Path | str | None = None,
     ``RESULTS_DIR/report.html``, written atomically); returns its path. ``park`` (optional)
     adds the storage limits to the storage plot."""
     doc, ledger, events = read_results(results_dir)
-    text = render_report(doc, ledger, events, park, read_baseline_flows(results_dir))
+    try:
+        text = render_report(doc, ledger, events, park,
+                             read_baseline_flows(results_dir))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        from parkgrid.results import KPIS_FILE
+
+        raise InputDataError(Path(results_dir) / KPIS_FILE, "incomplete or malformed results "
+                             f"({type(exc).__name__}: {exc}); expected a folder written by "
+                             "`parkgrid run`") from None
     target = Path(out) if out is not None else Path(results_dir) / REPORT_FILE
     return atomic_write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))

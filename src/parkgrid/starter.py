@@ -19,15 +19,14 @@ def write_starter(name: str, folder: Path | str | None = None) -> list[Path]:
     """Write ``FOLDER/park.yaml`` (park called ``name``) and its climate file; ``folder``
     defaults to ``name`` made a file name. Never overwrites: an existing file is an error."""
     if not name.strip() or "\n" in name or ":" in name or "#" in name:
-        raise ArgumentError("NAME", [f"got {name!r}; expected a park name on one line, "
-                                     "without ':' or '#'"])
+        raise ArgumentError("NAME", name, "a park name on one line, without ':' or '#'")
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", name.strip()).strip("_") or "park"
     target = Path(folder) if folder is not None else Path(slug)
     park, climate = target / PARK_FILE, target / CLIMATE_FILE
     taken = [str(p) for p in (park, climate) if p.exists()]
     if taken:
-        raise ArgumentError("parkgrid init", [f"{', '.join(taken)} already exist(s); "
-                                              "expected a new folder (nothing was written)"])
+        raise ArgumentError("--out", ", ".join(taken), "a folder without park.yaml or its "
+                            "climate file (nothing was written: they already exist)")
     data = resources.files("parkgrid").joinpath("data")
     text = string.Template(data.joinpath("starter_park.yaml").read_text("utf-8")).substitute(
         name=name.strip(), file=park)

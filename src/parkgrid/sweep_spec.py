@@ -8,6 +8,7 @@ Paths inside a sweep file are relative to the sweep file. Unknown keys are error
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -39,6 +40,12 @@ def _field_path(path: str) -> str:
 
 AxisPath = Annotated[str, AfterValidator(_field_path)]
 AxisValues = Annotated[list[Any], Field(min_length=1)]
+
+
+DEFAULT_MAX_VARIANTS = 10_000
+"""Most variants a sweep may hold unless its file raises ``max_variants``."""
+MAX_VARIANTS_CEILING = 1_000_000
+"""The highest ``max_variants`` a sweep file may set."""
 
 
 class Strict(BaseModel):
@@ -85,7 +92,7 @@ class RandomAxes(Strict):
     """``samples`` seeded random draws, each field drawn independently."""
 
     samples: Annotated[int, Field(ge=1)]
-    seed: int = 0
+    seed: Annotated[int, Field(strict=True, ge=0, le=2**32 - 1)] = 0
     fields: Annotated[dict[AxisPath, Distribution], Field(min_length=1)]
 
 
@@ -98,7 +105,7 @@ class Rollout(Strict):
         None, description="number of days; default: to the end of the start's year")
     forecast: Literal["perfect", "persistence", "noisy"] = "noisy"
     planner: Literal["milp", "rules", "none"] = "milp"
-    seed: int = 0
+    seed: Annotated[int, Field(strict=True, ge=0, le=2**32 - 1)] = 0
     baselines: list[Literal["grid_only", "re_no_storage", "rules"]] = Field(
         ["grid_only"], description="baseline rollouts per variant (grid_only gives CO2 avoided)")
     perfect_foresight: bool = Field(
@@ -129,6 +136,9 @@ class Sweep(Strict):
     rollout: Rollout = Rollout()
     kpis: list[str] | None = Field(None, description="KPI keys or glob patterns; default: all "
                                    "period-level KPIs")
+    max_variants: Annotated[int, Field(strict=True, ge=1, le=MAX_VARIANTS_CEILING)] = Field(
+        DEFAULT_MAX_VARIANTS, description="a sweep with more variants is refused (counted "
+        "before any is generated); raise it knowingly")
     source_file: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
@@ -142,7 +152,21 @@ class Sweep(Strict):
             raise ValueError(f"a field is swept in both 'grid' and 'list': {', '.join(both)}")
         if self.park is not None and self.grid is self.zipped is self.random is None:
             raise ValueError("a sweep of one park needs axes: 'grid', 'list' or 'random'")
+        if self.variant_count > self.max_variants:
+            raise ValueError(f"{self.variant_count:,} variants, above max_variants "
+                             f"{self.max_variants:,}: narrow the axes or raise max_variants")
         return self
+
+    @property
+    def variant_count(self) -> int:
+        """How many variants the sweep runs (parks × axis combinations), without making them."""
+        parks = len(self.parks) if self.parks is not None else 1
+        if self.random is not None:
+            return parks * self.random.samples
+        sizes = [len(v) for v in (self.grid or {}).values()]
+        if self.zipped:
+            sizes.append(len(next(iter(self.zipped.values()))))
+        return parks * math.prod(sizes)
 
     @field_validator("zipped")
     @classmethod

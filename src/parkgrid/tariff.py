@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from parkgrid.config import Park, Tariff, describe_error
+from parkgrid.config import Park, Tariff, describe_error, read_yaml
 from parkgrid.errors import ConfigError, InputDataError
 
 PERIODS = ("sharp", "peak", "flat", "valley", "deep_valley")
@@ -229,12 +229,7 @@ class Calendar(_Strict):
 
 def read_calendar(path: Path) -> Calendar:
     """Read and validate a TOU calendar YAML file; ConfigError naming each bad field."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(path, [f"cannot read the calendar file: {exc.strerror}"]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(path, [f"not valid YAML ({exc})"]) from None
+    data = read_yaml(path, "calendar file")
     if not isinstance(data, dict):
         raise ConfigError(path, ["(top level): expected a mapping (name, seasons, …)"])
     try:

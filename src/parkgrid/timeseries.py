@@ -42,12 +42,21 @@ class Table:
         return InputDataError(self.path, f"{self.what}: {message}")
 
 
+PLAUSIBLE_MULTIPLE = 1.5
+"""A measured series above this multiple of its asset's rating is refused (see
+:func:`read_profile`)."""
+
+
 def read_profile(
-    datafile: DataFile, park: Park, index: pd.DatetimeIndex, what: str
+    datafile: DataFile, park: Park, index: pd.DatetimeIndex, what: str, unit: str,
+    rating: float,
 ) -> pd.Series:
     """The measured series of ``datafile`` on ``index``, times ``datafile.scale``.
 
-    ``what`` names the series in error messages (e.g. "load 'plant'").
+    ``what`` names the series in error messages (e.g. "load 'plant'"). Every value (after
+    scaling) must be ≥ 0 and at most :data:`PLAUSIBLE_MULTIPLE` × ``rating`` (in ``unit``):
+    a value outside is refused, never clipped or warned about, since a wrong unit or a
+    corrupt row would otherwise skew every result silently.
     """
     path = park.resolve(datafile.path)
     assert path is not None
@@ -57,7 +66,17 @@ def read_profile(
         columns=[datafile.column] if datafile.column else None,
         fill=datafile.fill,
     )
-    return frame.iloc[:, 0] * datafile.scale
+    series = frame.iloc[:, 0] * datafile.scale
+    values = series.to_numpy(dtype=float)
+    limit = PLAUSIBLE_MULTIPLE * rating
+    bad = np.flatnonzero(~((values >= 0) & (values <= limit)))
+    if bad.size:
+        at = series.index[bad[0]]
+        raise InputDataError(path, (
+            f"{what}: got {values[bad[0]]:g} {unit} at {at:%Y-%m-%d %H:%M} (after scale "
+            f"{datafile.scale:g}); expected 0 to {limit:g} {unit} ({PLAUSIBLE_MULTIPLE:g} × the "
+            f"rating {rating:g} {unit})"))
+    return series
 
 
 def read_frame(
@@ -121,6 +140,17 @@ def _read_raw(path: Path, what: str) -> tuple[pd.DataFrame, np.ndarray]:
     return read_cells(path, what, csv=suffix == ".csv")
 
 
+def _not_utf8(path: Path) -> str:
+    """Where a file stops being UTF-8: the first bad byte and its offset in the file."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (f"not UTF-8 text: byte 0x{data[exc.start]:02x} at byte offset {exc.start} "
+                "(save the file as UTF-8)")
+    return "not UTF-8 text"
+
+
 def read_cells(path: Path, what: str, csv: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
     """A CSV file's cells as text (or a Parquet file's columns) and each row's number in the
     file (CSV: line number, the header being line 1); blank rows are dropped, column names
@@ -134,7 +164,9 @@ def read_cells(path: Path, what: str, csv: bool = True) -> tuple[pd.DataFrame, n
             rows = np.arange(len(raw)) + 1
     except FileNotFoundError:
         raise InputDataError(path, f"{what}: file not found") from None
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except UnicodeDecodeError:
+        raise InputDataError(path, f"{what}: {_not_utf8(path)}") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise InputDataError(path, f"{what}: cannot read the file ({exc})") from None
     raw.columns = [str(c).strip() for c in raw.columns]
     keep = ~raw.isna().all(axis=1).to_numpy()

@@ -30,11 +30,10 @@ import numpy as np
 import pandas as pd
 import pvlib
 import windpowerlib.wind_speed
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import signal, special, stats
 
-from parkgrid.config import Park, describe_error
+from parkgrid.config import Park, describe_error, read_yaml
 from parkgrid.errors import ConfigError, InputDataError
 from parkgrid.timeseries import read_frame
 
@@ -320,12 +319,7 @@ class Climate(_Strict):
 def load_climate(path: Path | None) -> Climate:
     """Read and validate a climate statistics file; ConfigError names the file and field."""
     assert path is not None
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(path, [f"cannot read the climate file: {exc.strerror}"]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(path, [f"not valid YAML ({exc})"]) from None
+    data = read_yaml(path, "climate file")
     try:
         return Climate.model_validate(data)
     except ValidationError as exc:

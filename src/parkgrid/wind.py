@@ -59,8 +59,8 @@ def farm_output(farm: WindFarm, park: Park,
     if farm.profile is not None:
         from parkgrid.timeseries import read_profile
 
-        profile = read_profile(farm.profile, park, weather.index, f"wind '{farm.name}'")
-        return profile.rename(name), None
+        return read_profile(farm.profile, park, weather.index, f"wind '{farm.name}'", "kW",
+                            farm_capacity_kw(farm, park)).rename(name), None
     check_columns(weather, WEATHER_COLUMNS, "wind")
     turbine = _turbine(farm, park)
     chain = ModelChain(

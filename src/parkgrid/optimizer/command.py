@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from parkgrid.arguments import YEARS, local_midnight, number, soc_pairs
 from parkgrid.atomic import atomic_write
-from parkgrid.config import Park, load_park
+from parkgrid.config import MAX_KW, MIP_GAP, TIME_LIMIT_S, Park, load_park
 from parkgrid.display import label, value
 from parkgrid.errors import ArgumentError
 from parkgrid.export import write_schedule
@@ -22,8 +24,20 @@ from parkgrid.plan_document import issue_metadata
 from parkgrid.schedule import ParkState, Schedule
 from parkgrid.state_file import read_state
 
+ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?$")
+"""``--start``: ISO 8601 date and time, optionally with a UTC offset."""
 TANK = "tank"
 """The ``--soc`` name of the chilled-water tank."""
+MAX_PARETO_POINTS = 50
+"""Most points of a cost/CO2 front (each is a MILP solve)."""
+MAX_HORIZON_H = 31 * 24
+"""Longest horizon of ``parkgrid schedule``, hours (a month)."""
+
+
+def check_plan_options(time_limit_s: float | None, mip_gap: float | None) -> None:
+    """Refuse a solver time limit or MIP gap outside the config's ranges."""
+    number("--time-limit", time_limit_s, *TIME_LIMIT_S, low_open=True)
+    number("--mip-gap", mip_gap, *MIP_GAP, high_open=True)
 
 
 @dataclass
@@ -53,12 +67,17 @@ def schedule_command(park_path: Path | str, date: str | None = None,
     .csv / .json / .parquet (metadata beside, inside or in the file). ``pareto_points`` ≥ 2
     also traces the cost/CO2 front and writes it to ``<out>.pareto.csv``.
     """
+    check_plan_options(time_limit_s, mip_gap)
+    number("--month-peak-kw", month_peak_kw, 0.0, MAX_KW)
+    if pareto_points != 0:
+        number("--pareto", pareto_points, 2, MAX_PARETO_POINTS)
     park = load_park(park_path)
     begin = _begin(date, start, park)
     n_steps = horizon_steps(horizon_hours, park)
     if state_file is not None:
         if soc_overrides or month_peak_kw:
-            raise ArgumentError("--state", ["give either --state or --soc/--month-peak-kw"])
+            raise ArgumentError("--state", "--state with --soc/--month-peak-kw",
+                                "either a state file or --soc/--month-peak-kw")
         given = read_state(state_file, park, begin)
         state, plugged, warnings = given.state, given.ev_sessions, given.warnings
     else:
@@ -93,59 +112,48 @@ def initial_state(park: Park, overrides: Mapping[str, float] | Iterable[str] | N
     state.month_peak_kw, state.month = month_peak_kw, month
     batteries = {b.name: b for b in park.batteries}
     tank = park.cooling.tank if park.cooling else None
-    problems = []
-    for name, fraction in _pairs(overrides).items():
-        if not 0.0 <= fraction <= 1.0:
-            problems.append(f"{name}={fraction:g}: expected a fraction of capacity in [0, 1]")
-        elif name in batteries:
+    for name, fraction in soc_pairs(overrides).items():
+        if name in batteries:
+            low, high = batteries[name].soc_min, batteries[name].soc_max
+            if not low <= fraction <= high:
+                raise ArgumentError("--soc", f"{name}={fraction:g}",
+                                    f"a fraction inside {name}'s SOC window [{low:g}, {high:g}]")
             state.battery_soc_kwh[name] = fraction * batteries[name].energy_kwh
         elif name == TANK and tank is not None:
             state.tank_level_kwh_th = fraction * tank.capacity_kwh_th
         else:
             known = ", ".join([*batteries, *([TANK] if tank else [])]) or "none"
-            problems.append(f"{name}: no such battery or tank (known: {known})")
-    if problems:
-        raise ArgumentError("--soc", problems)
+            raise ArgumentError("--soc", name, f"a battery or tank name (known: {known})")
     return state
-
-
-def _pairs(overrides: Mapping[str, float] | Iterable[str] | None) -> dict[str, float]:
-    if overrides is None:
-        return {}
-    if isinstance(overrides, Mapping):
-        return {str(k): float(v) for k, v in overrides.items()}
-    pairs, problems = {}, []
-    for item in overrides:
-        name, _, value = item.partition("=")
-        try:
-            pairs[name.strip()] = float(value)
-        except ValueError:
-            problems.append(f"{item!r}: expected NAME=FRACTION, e.g. lfp=0.6")
-    if problems:
-        raise ArgumentError("--soc", problems)
-    return pairs
 
 
 def _begin(date: str | None, start: str | None, park: Park) -> pd.Timestamp:
     """The horizon's first step: local midnight of ``date`` or the timestamp ``start``."""
     if (date is None) == (start is None):
-        raise ArgumentError("--date/--start", ["give exactly one of --date and --start"])
-    return _start(date, park) if date is not None else step_start(start, park, "--start")
+        raise ArgumentError("--date/--start", f"--date {date} --start {start}",
+                            "exactly one of --date and --start")
+    if date is not None:
+        return local_midnight("--date", date, park.site.timezone)
+    return step_start(start, park, "--start")
 
 
 def step_start(text: str, park: Park, option: str) -> pd.Timestamp:
     """The timestamp ``text`` (naive = park local time) in the park's zone, on a step boundary."""
+    expected = "an ISO 8601 timestamp, e.g. 2025-07-15T13:00 or 2025-07-15T13:00+08:00"
+    if not ISO_TIMESTAMP.match(str(text)):
+        raise ArgumentError(option, text, expected)
     try:
         stamp = pd.Timestamp(text)
     except ValueError:
-        raise ArgumentError(option, [f"{text!r}: expected an ISO 8601 timestamp, e.g. "
-                                   "2025-07-15T13:00"]) from None
+        raise ArgumentError(option, text, expected) from None
+    if not YEARS[0] <= stamp.year <= YEARS[1]:
+        raise ArgumentError(option, text, f"{expected}, in {YEARS[0]}-{YEARS[1]}")
     tz = park.site.timezone
     stamp = stamp.tz_localize(tz) if stamp.tzinfo is None else stamp.tz_convert(tz)
     midnight = stamp.normalize()
     if (stamp - midnight) % pd.Timedelta(minutes=park.time_step_minutes):
-        raise ArgumentError(option, [f"{text!r}: not on the park's {park.time_step_minutes}-min "
-                                   "steps (local time)"])
+        raise ArgumentError(option, text, f"a time on the park's {park.time_step_minutes}-min "
+                            "steps (local time)")
     return stamp
 
 
@@ -161,23 +169,13 @@ def _source(path: Path | str | None, default: str) -> str:
     return str(path) if path is not None else default
 
 
-def _start(date: str, park: Park) -> pd.Timestamp:
-    try:
-        day = pd.Timestamp(date)
-    except ValueError:
-        raise ArgumentError("--date", [f"{date!r}: expected a date YYYY-MM-DD"]) from None
-    if day != day.normalize() or day.tzinfo is not None:
-        raise ArgumentError("--date", [f"{date!r}: expected a date YYYY-MM-DD (no time)"])
-    return day.tz_localize(park.site.timezone)
-
-
 def horizon_steps(horizon_hours: float, park: Park, option: str = "--horizon-hours") -> int:
     """The number of park steps in ``horizon_hours`` (a positive multiple of the step)."""
+    number(option, horizon_hours, 0.0, MAX_HORIZON_H, low_open=True)
     steps = horizon_hours / park.step_h
-    if horizon_hours <= 0 or abs(steps - round(steps)) > 1e-9:
-        raise ArgumentError(option, [
-            f"{horizon_hours:g}: expected a positive multiple of the park's "
-            f"{park.time_step_minutes}-min step"])
+    if abs(steps - round(steps)) > 1e-9:
+        raise ArgumentError(option, horizon_hours, "a positive multiple of the "
+                            f"park's {park.time_step_minutes}-min step")
     return round(steps)
 
 

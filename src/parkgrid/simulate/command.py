@@ -20,9 +20,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from parkgrid.config import ROLLOUT_HORIZON_H, load_park
+from parkgrid.arguments import iso_date, number
+from parkgrid.config import ROLLOUT_HORIZON_H, Park, load_park
 from parkgrid.errors import ArgumentError
 from parkgrid.inputs import build_inputs
+from parkgrid.optimizer.command import check_plan_options
 from parkgrid.report import (
     BASELINE_TITLES,
     KPI_ROWS,
@@ -30,7 +32,7 @@ from parkgrid.report import (
     indicator_verdict,
     run_bound,
 )
-from parkgrid.results import write_results
+from parkgrid.results import check_target, run_identity, write_results
 from parkgrid.simulate.forecast import FORECASTERS
 from parkgrid.simulate.rollout import PLANNERS, replan_steps
 from parkgrid.simulate.run import BASELINES, RunResult, run
@@ -41,19 +43,21 @@ def run_command(park_path: Path | str, start: str | None = None, days: int | Non
                 out: Path | str | None = None, console: Console | None = None,
                 planner_options: dict[str, Any] | None = None,
                 horizon_h: int | None = None, replan_every: str | None = None,
-                wide: bool = False) -> RunResult:
+                wide: bool = False, force: bool = False) -> RunResult:
     """Load the park, run the strategy, baselines and bound with a progress bar, print the
     KPI table and write the results folder (default ``results/<park file stem>``).
     ``planner_options``: :class:`parkgrid.optimizer.PlanOptions` fields for the MILP planner
     (e.g. ``time_limit_s``); the bound keeps the park's settings. ``horizon_h``: hours each
     daily plan covers (default: the park's ``objective.rollout_horizon_h``). ``replan_every``:
     intraday re-planning interval ('1h', '15min', '4h'; default: day-ahead only). ``wide``:
-    the full KPI table (unit and bound columns) instead of the 80-column one."""
+    the full KPI table (unit and bound columns) instead of the 80-column one. ``force``:
+    replace a results folder holding another run (refused before the rollout otherwise)."""
     console = console or Console()
-    _check_options(start, days, forecast, planner, horizon_h)
+    _check_options(start, days, forecast, planner, horizon_h, seed, planner_options or {})
     park = load_park(park_path)
     every = replan_steps(replan_every, park) if replan_every is not None else None
     out = Path(out) if out is not None else Path("results") / Path(park_path).stem
+    check_target(out, _identity(park, start, days, forecast, planner, seed, horizon_h), force)
     with console.status(f"building the inputs of {park.name}"):
         year = int(str(start)[:4]) if start else park.year
         inputs = build_inputs(park, year)
@@ -71,37 +75,40 @@ def run_command(park_path: Path | str, start: str | None = None, days: int | Non
                      replan_every=every)
     r = result.strategy
     write_results(out, result.kpis, r.ledger, r.schedules, r.events,
-                  {name: b.ledger for name, b in result.baselines.items()})
+                  {name: b.ledger for name, b in result.baselines.items()}, force=force)
     console.print(kpi_table(result.kpis, wide))
     console.print(summary_lines(result.kpis, out))
     return result
 
 
+def _identity(park: Park, start: str | None, days: int | None, forecast: str, planner: str,
+              seed: int, horizon_h: int | None) -> dict[str, Any]:
+    """The run a results folder will hold (as :func:`parkgrid.results.run_identity`)."""
+    first = pd.Timestamp(start or f"{park.year}-01-01")
+    end = first + pd.Timedelta(days=days) if days else pd.Timestamp(f"{first.year + 1}-01-01")
+    return run_identity({
+        "park": park.name, "period": {"start": str(first.date()), "days": (end - first).days},
+        "run": {"forecast": forecast, "planner": planner, "seed": seed,
+                "horizon_h": park.objective.rollout_horizon_h if horizon_h is None
+                else horizon_h}})
+
+
 def _check_options(start: str | None, days: int | None, forecast: str, planner: str,
-                   horizon_h: int | None = None) -> None:
+                   horizon_h: int | None, seed: int, planner_options: dict[str, Any]) -> None:
     """Reject bad command-line values with a message naming the option (no traceback)."""
-    problems = []
-    shortest, longest = ROLLOUT_HORIZON_H
-    if horizon_h is not None and not shortest <= horizon_h <= longest:
-        problems.append(f"--horizon-h: got {horizon_h}; expected whole hours from {shortest} "
-                        f"to {longest}")
+    number("--horizon-h", horizon_h, *ROLLOUT_HORIZON_H)
     if forecast not in FORECASTERS:
-        problems.append(f"--forecast: got {forecast!r}; expected one of {', '.join(FORECASTERS)}")
+        raise ArgumentError("--forecast", forecast, f"one of {', '.join(FORECASTERS)}")
     if planner not in PLANNERS:
-        problems.append(f"--planner: got {planner!r}; expected one of {', '.join(PLANNERS)}")
-    if days is not None and days < 1:
-        problems.append(f"--days: got {days}; expected a whole number of days ≥ 1")
+        raise ArgumentError("--planner", planner, f"one of {', '.join(PLANNERS)}")
+    number("--days", days, 1, 366)
+    number("--seed", seed, 0, 2**32 - 1)
+    check_plan_options(*(planner_options.get(k) for k in ("time_limit_s", "mip_gap")))
     if start is not None:
-        try:
-            first = pd.Timestamp(start)
-        except ValueError:
-            problems.append(f"--start: got {start!r}; expected a date such as 2025-07-01")
-        else:
-            if days is not None and (first + pd.Timedelta(days=days - 1)).year != first.year:
-                problems.append(f"--days: {days} days from {first.date()} run into the next "
-                                "year; inputs are built per calendar year")
-    if problems:
-        raise ArgumentError("parkgrid run", problems)
+        first = pd.Timestamp(iso_date("--start", start))
+        if days is not None and (first + pd.Timedelta(days=days - 1)).year != first.year:
+            raise ArgumentError("--days", days, f"days that end in {first.year} (inputs are "
+                                "built per calendar year)")
 
 
 def _progress(console: Console) -> Progress:

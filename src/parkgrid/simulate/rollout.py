@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from parkgrid.config import ROLLOUT_HORIZON_H, Park
-from parkgrid.errors import ConfigError, SolverError
+from parkgrid.errors import ArgumentError, SolverError
 from parkgrid.inputs import Inputs, build_inputs
 from parkgrid.schedule import ParkState, Schedule, meta_float
 from parkgrid.simulate import physics
@@ -242,9 +242,9 @@ def replan_steps(every: str, park: Park) -> int:
     step = pd.Timedelta(minutes=park.time_step_minutes)
     if pd.isna(length) or length <= pd.Timedelta(0) or length % step or length >= \
             pd.Timedelta(days=1):
-        raise ConfigError("--replan-every", [
-            f"{every!r}: expected a duration such as 1h, 15min or 4h: a multiple of the park's "
-            f"{park.time_step_minutes}-min step, shorter than a day"])
+        raise ArgumentError("--replan-every", every, "a duration such as 1h, 15min or 4h: a "
+                            f"multiple of the park's {park.time_step_minutes}-min step, shorter "
+                            "than a day")
     return int(length // step)
 
 
