@@ -106,12 +106,11 @@ def decay(pct_per_h: float, step_h: float) -> float:
 def reachable_kwh(start_kwh: float, rate_kwh_per_step: float, keep: float, n: int,
                   cap_kwh: float) -> float:
     """The most energy storage can hold after ``n`` steps of charging at full rate."""
-    if keep >= 1.0:
-        grown = start_kwh + rate_kwh_per_step * n
-    else:
-        grown = start_kwh * keep**n + rate_kwh_per_step * (1.0 - keep**n) / (1.0 - keep)
-    # less a hair: with keep a hair below 1 the sum above loses digits (1 − keep ~ 1e-10)
-    # and could promise more than the model's SOC chain reaches (an infeasible end rule)
+    # the geometric sum term by term, as the model's SOC chain applies ``keep``: the closed
+    # form (1 − keep^n) / (1 − keep) loses digits when keep is a hair below 1 and could
+    # promise more than the chain reaches (an infeasible end rule); less a hair for HiGHS
+    powers = min(keep, 1.0) ** np.arange(n + 1)
+    grown = start_kwh * powers[n] + rate_kwh_per_step * float(powers[:n].sum())
     return min(grown * (1.0 - 1e-9) - 1e-9, cap_kwh)
 
 
