@@ -251,6 +251,25 @@ def sweep(
 
 
 @app.command()
+@reports_errors
+def serve(
+    parks: Annotated[list[Path], typer.Argument(help="park configs (YAML), served under their "
+                                                     "file names", show_default=False)],
+    host: Annotated[str, typer.Option(help="address to listen on; beyond loopback needs "
+                                           "--token-file")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8080,
+    token_file: Annotated[Path | None, typer.Option(
+        help="file holding the bearer token clients must send (chmod 600)")] = None,
+    data_dir: Annotated[Path, typer.Option(
+        help="folder of the latest plans (kept across restarts)")] = Path("parkgrid-serve"),
+) -> None:
+    """Serve plans over HTTP for the parks' EMS (docs/serve.md; OpenAPI docs at /docs)."""
+    from parkgrid.serve import serve as run_service
+
+    run_service(parks, host, port, token_file, data_dir)
+
+
+@app.command()
 def schema() -> None:
     """Print the park config schema as Markdown (the source of docs/config.md)."""
     from parkgrid.config import schema_markdown
