@@ -152,13 +152,17 @@ def check_bind(host: str, token: str | None) -> None:
                                      "(a bearer token every client must send)"])
 
 
+Credentials = Annotated[HTTPAuthorizationCredentials | None,
+                        Depends(HTTPBearer(auto_error=False,
+                                           description="the token of --token-file"))]
+"""The ``Authorization: Bearer`` credentials of a request, if any."""
+
+
 def token_guard(token: str) -> Any:
     """A FastAPI dependency: 401 unless ``Authorization: Bearer <token>`` (constant-time)."""
-    bearer = HTTPBearer(auto_error=False, description="the token of --token-file")
     expected = token.encode()
 
-    def guard(credentials: Annotated[HTTPAuthorizationCredentials | None,
-                                     Depends(bearer)]) -> None:
+    def guard(credentials: Credentials) -> None:
         given = credentials.credentials.encode() if credentials is not None else b""
         if not hmac.compare_digest(given, expected):
             raise HTTPException(401, "missing or wrong bearer token",
