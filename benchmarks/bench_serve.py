@@ -2,7 +2,8 @@
 
 Starts the service (a subprocess, 127.0.0.1, a free port, a temporary data folder) on
 models/haiyan.yaml and models/dameisha.yaml; each client posts 24 h plan requests (the park's
-own year as the forecast), alternating parks, until D seconds have passed or the request cap
+own year as the forecast, cycling over DAYS days so that no solve repeats the previous one),
+alternating parks (or one park with --parks), until D seconds have passed or the request cap
 is reached; then the service is stopped. Prints throughput, latency percentiles per park,
 errors, the service's RSS (after warm-up and at the end) and the load average.
 
@@ -31,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PARKS = {"haiyan": ROOT / "models/haiyan.yaml", "dameisha": ROOT / "models/dameisha.yaml"}
 MAX_REQUESTS = 20_000
 """Hard cap on requests per run (the run also stops after --seconds)."""
+DAYS = 8
+"""Distinct plan requests per park: 24 h from midnight of 2025-07-01 … 07-08."""
 
 
 def rss_mb(pid: int) -> float:
@@ -61,7 +64,7 @@ async def wait_ready(url: str, process: subprocess.Popen, timeout_s: float = 120
     raise SystemExit("service did not start in time")
 
 
-async def load(url: str, bodies: dict[str, dict], clients: int, seconds: float,
+async def load(url: str, bodies: dict[str, list[dict]], clients: int, seconds: float,
                pid: int) -> dict:
     latencies: dict[str, list[float]] = {name: [] for name in bodies}
     errors: list[str] = []
@@ -77,10 +80,11 @@ async def load(url: str, bodies: dict[str, dict], clients: int, seconds: float,
             while time.monotonic() < stop and sent[0] < MAX_REQUESTS:
                 sent[0] += 1
                 name = names[i % len(names)]
+                body = bodies[name][(i // len(names)) % len(bodies[name])]
                 i += 1
                 t0 = time.perf_counter()
                 try:
-                    answer = await http.post(f"{url}/v1/parks/{name}/plan", json=bodies[name])
+                    answer = await http.post(f"{url}/v1/parks/{name}/plan", json=body)
                     if answer.status_code != 200:
                         errors.append(f"{name}: {answer.status_code}")
                         continue
@@ -103,13 +107,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--parks", nargs="+", choices=list(PARKS), default=list(PARKS),
+                        help="parks the clients call (the service serves both)")
     parser.add_argument("--warmup-s", type=float, default=10.0,
                         help="RSS growth is measured from this moment on")
     args = parser.parse_args()
     if not (1 <= args.clients <= 200 and 0 < args.seconds <= 600):
         raise SystemExit("--clients in 1..200, --seconds in (0, 600]")
-    bodies = {name: example_request(load_park(path), "2025-07-15T00:00")
-              for name, path in PARKS.items()}
+    bodies = {name: [example_request(load_park(PARKS[name]), f"2025-07-{day:02d}T00:00")
+                     for day in range(1, DAYS + 1)] for name in args.parks}
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as data:
@@ -129,7 +135,8 @@ def main() -> None:
 
 def report(result: dict, args: argparse.Namespace) -> None:
     every = [x for values in result["latencies"].values() for x in values]
-    print(f"{args.clients} clients × {args.seconds:g} s, both parks, 24 h plans; "
+    print(f"{args.clients} clients × {args.seconds:g} s, parks {'+'.join(args.parks)}, "
+          f"24 h plans over {DAYS} days; "
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} CPUs (shared machine)")
     print(f"requests ok {len(every)}, errors {len(result['errors'])} "

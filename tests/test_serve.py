@@ -277,3 +277,20 @@ def test_token_file_must_exist_be_non_empty_and_private(tmp_path) -> None:
     result = CliRunner().invoke(cli_app, ["serve", str(PARKS[0]), "--host", "0.0.0.0",
                                           "--token-file", str(empty)])
     assert result.exit_code == 2 and "empty" in result.output
+
+
+def test_time_limit_answers_the_best_plan_and_says_so(tmp_path) -> None:
+    services = load_parks(PARKS[1:], tmp_path)  # fresh models: no warm start
+    body = example_request(services["dameisha"].park, "2025-07-03T00:00")
+    body["time_limit_s"] = 0.01
+    with running(services) as base:
+        answer = httpx.post(f"{base}/v1/parks/dameisha/plan", json=body, timeout=None)
+    if answer.status_code == 409:  # no plan at all within the limit: the reason
+        assert "no schedule" in answer.json()["detail"]
+        return
+    assert answer.status_code == 200, answer.text
+    meta = answer.json()["metadata"]
+    assert answer.headers["x-parkgrid-time-limit-hit"] == str(meta["time_limit_hit"]).lower()
+    assert meta["time_limit_hit"] == (meta["termination"] == "time_limit")
+    if meta["time_limit_hit"]:
+        assert meta["status"] == "feasible" and meta["gap"] is not None

@@ -230,13 +230,13 @@ def plan_request(service: ParkService, request: PlanRequest) -> Schedule:
                       prices, **options)
 
 
-def store_plan(service: ParkService, schedule: Schedule) -> dict[str, Any]:
-    """Keep ``schedule`` as the park's latest plan (JSON and CSV, atomic); its document."""
-    document = plan_document(schedule)
-    text = json.dumps(document, indent=1, allow_nan=False)
+def store_plan(service: ParkService, schedule: Schedule) -> str:
+    """Keep ``schedule`` as the park's latest plan (JSON and CSV, atomic); its document as
+    JSON text."""
+    text = json.dumps(plan_document(schedule), indent=1, allow_nan=False)
     write_schedule(schedule, service.latest_csv)
     atomic_write(service.latest_json, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    return document
+    return text
 
 
 def _media_type(accept: str) -> str | None:
@@ -258,6 +258,9 @@ def create_app(services: dict[str, ParkService], token: str | None = None) -> Fa
                               "(docs/serve.md).")
     guard = [Depends(token_guard(token))] if token is not None else []
     locks = {name: asyncio.Lock() for name in services}  # one solve at a time per model
+    # the next solve of a park starts while the previous plan is written; the writes take
+    # their lock before the solve lock is released (FIFO), so the latest solved is the latest
+    write_locks = {name: asyncio.Lock() for name in services}
 
     def service_of(name: str) -> ParkService:
         if name not in services:
@@ -309,13 +312,17 @@ def create_app(services: dict[str, ParkService], token: str | None = None) -> Fa
             except SolverError as exc:
                 request.state.solver = {"solver_status": "no solution"}
                 return JSONResponse({"detail": str(exc), "reason": "no_solution"}, 409)
-            document = await run_in_threadpool(store_plan, service, schedule)
+            await write_locks[name].acquire()  # queued before the next solve can finish
+        try:
+            text = await run_in_threadpool(store_plan, service, schedule)
+        finally:
+            write_locks[name].release()
         meta = schedule.metadata
         request.state.solver = {"solver_status": meta["termination"],
                                 "solve_s": round(meta["solve_time_s"], 3)}
         headers = {"X-Parkgrid-Solver-Status": str(meta["termination"]),
                    "X-Parkgrid-Time-Limit-Hit": str(meta["time_limit_hit"]).lower()}
-        return JSONResponse(document, headers=headers)
+        return Response(text, media_type="application/json", headers=headers)
 
     @app.get("/v1/parks/{name}/plan/latest", dependencies=guard,
              responses={200: {"model": PlanDocument,
