@@ -133,6 +133,8 @@ def _value_text(body: dict) -> None:
     (lambda b: b.update(start="2025-07-15T00:07"), ["body", "start"]),
     (lambda b: b.update(start="tomorrow"), ["body", "start"]),
     (lambda b: b.update(extra=1), ["body", "extra"]),
+    (lambda b: b["forecast"].update(load_kw_plant=[1.0] * 20_000),
+     ["body", "forecast", "load_kw_plant"]),
 ])
 def test_bad_bodies_answer_422_naming_the_field(url, bodies, spoil, field) -> None:
     body = json.loads(json.dumps(bodies["haiyan"]))

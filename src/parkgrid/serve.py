@@ -57,6 +57,8 @@ log = logging.getLogger("parkgrid.serve")
 DEFAULT_HORIZON_H = 24.0
 MAX_HORIZON_H = 168.0
 """Longest horizon a request may ask for (a week, est.: beyond it forecasts carry no skill)."""
+MAX_VALUES = int(MAX_HORIZON_H * 60)
+"""Most values a forecast column may carry (the longest horizon at 1-min steps)."""
 SOLVER_THREADS = 1
 """HiGHS threads per solve: parks solve in parallel, one core each."""
 
@@ -76,7 +78,7 @@ class PlanRequest(BaseModel):
     mip_gap: float | None = Field(None, ge=0, le=1, description="relative MIP gap")
     state: StateDocument = Field(description="the state file's document (docs/state.schema"
                                  ".json); parts left out fall back to the config, with warnings")
-    forecast: dict[str, list[FiniteFloat]] = Field(
+    forecast: dict[str, Annotated[list[FiniteFloat], Field(max_length=MAX_VALUES)]] = Field(
         description="one list per forecast column (pv_kw_<array>, wind_kw_<farm>, "
         "load_kw_<load>, cooling_load_kw_th; optional price_import_yuan_per_kwh, "
         "price_export_yuan_per_kwh, co2_kg_per_kwh), one value per park step from start; "
