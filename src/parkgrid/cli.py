@@ -1,4 +1,5 @@
-"""The `parkgrid` command line: init, validate, profiles, schedule, run, report, sweep."""
+"""The `parkgrid` command line: init, validate, profiles, schedule, forecast, run, report,
+sweep, serve."""
 
 from __future__ import annotations
 
@@ -317,6 +318,25 @@ def init(
     console.print(f"wrote {park} and {', '.join(map(str, others))}", highlight=False)
     console.print(f"next: parkgrid validate {park}; parkgrid run {park} --days 7",
                   highlight=False)
+
+
+@app.command()
+@reports_errors
+def serve(
+    parks: Annotated[list[Path], typer.Argument(help="park configs (YAML), served under their "
+                                                     "file names", show_default=False)],
+    host: Annotated[str, typer.Option(help="address to listen on; beyond loopback needs "
+                                           "--token-file")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8080,
+    token_file: Annotated[Path | None, typer.Option(
+        help="file holding the bearer token clients must send (chmod 600)")] = None,
+    data_dir: Annotated[Path, typer.Option(
+        help="folder of the latest plans (kept across restarts)")] = Path("parkgrid-serve"),
+) -> None:
+    """Serve plans over HTTP for the parks' EMS (docs/serve.md; OpenAPI docs at /docs)."""
+    from parkgrid.serve import serve as run_service
+
+    run_service(parks, host, port, token_file, data_dir)
 
 
 @app.command()

@@ -48,18 +48,28 @@ def write_schedule(schedule: Schedule, path: Path | str) -> Path:
     """Write ``schedule`` to ``path`` in the format its extension names; returns the path."""
     path = Path(path)
     suffix = _format(path)
-    metadata = jsonable(issue_metadata() | schedule.metadata
-                        | {"state_out": _state_dict(schedule.state_out)})
-    table = schedule.frame.join(setpoints(schedule.frame)).reset_index()
-    table.insert(0, "timestamp", table.pop(table.columns[0]).map(pd.Timestamp.isoformat))
+    metadata, table = _metadata_and_table(schedule)
     if suffix == ".json":
-        document = {"metadata": metadata, "schedule": jsonable(table.to_dict("records"))}
-        text = json.dumps(document, indent=1, allow_nan=False)
+        text = json.dumps(plan_document(schedule), indent=1, allow_nan=False)
         return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     if suffix == ".csv":
         text = csv_banner(path, metadata["schema_version"]) + "\n" + table.to_csv(index=False)
         return _write_csv_pair(text.encode("utf-8"), metadata, Path(path))
     return atomic_write(path, lambda tmp: _write_parquet(table, metadata, tmp))
+
+
+def plan_document(schedule: Schedule) -> dict[str, Any]:
+    """The JSON plan document of ``schedule`` (docs/plan.schema.json) as plain JSON types."""
+    metadata, table = _metadata_and_table(schedule)
+    return {"metadata": metadata, "schedule": jsonable(table.to_dict("records"))}
+
+
+def _metadata_and_table(schedule: Schedule) -> tuple[dict[str, Any], pd.DataFrame]:
+    metadata = jsonable(issue_metadata() | schedule.metadata
+                        | {"state_out": _state_dict(schedule.state_out)})
+    table = schedule.frame.join(setpoints(schedule.frame)).reset_index()
+    table.insert(0, "timestamp", table.pop(table.columns[0]).map(pd.Timestamp.isoformat))
+    return metadata, table
 
 
 def csv_banner(path: Path, schema_version: str) -> str:

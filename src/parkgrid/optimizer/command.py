@@ -18,13 +18,15 @@ from parkgrid.errors import ArgumentError
 from parkgrid.export import write_schedule
 from parkgrid.forecast_inputs import read_forecast_inputs, read_prices
 from parkgrid.inputs import EV_COLUMNS, Inputs, build_inputs
+from parkgrid.optimizer.horizon import PlanOptions
 from parkgrid.optimizer.pareto import pareto_front
-from parkgrid.optimizer.planner import plan_day
+from parkgrid.optimizer.planner import DayAheadOptimizer, optimizer_for
 from parkgrid.plan_document import issue_metadata
 from parkgrid.schedule import ParkState, Schedule
 from parkgrid.state_file import read_state
 
-ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?$")
+ISO_TIMESTAMP = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 """``--start``: ISO 8601 date and time, optionally with a UTC offset."""
 TANK = "tank"
 """The ``--soc`` name of the chilled-water tank."""
@@ -89,10 +91,9 @@ def schedule_command(park_path: Path | str, date: str | None = None,
         inputs = _with_sessions(_inputs(park, begin, n_steps, prices), plugged)
     options = {k: v for k, v in (("time_limit_s", time_limit_s), ("mip_gap", mip_gap))
                if v is not None}
-    plan = plan_day(inputs, state, park, **options)
-    plan.metadata = issue_metadata(park, _source(forecast, "park model (perfect forecast)"),
-                                   _source(prices or forecast, "tariff calendar")) | plan.metadata
-    plan.metadata["warnings"] = warnings + plan.metadata.get("warnings", [])
+    plan = issue_plan(optimizer_for(park), inputs, state, warnings,
+                      _source(forecast, "park model (perfect forecast)"),
+                      _source(prices or forecast, "tariff calendar"), **options)
     result = ScheduleResult(plan)
     if pareto_points:
         result.front = pareto_front(inputs, state, pareto_points, park, **options)
@@ -103,6 +104,18 @@ def schedule_command(park_path: Path | str, date: str | None = None,
             front = result.front
             result.written.append(atomic_write(front_path, lambda t: front.to_csv(t, index=False)))
     return result
+
+
+def issue_plan(optimizer: DayAheadOptimizer, inputs: Inputs, state: ParkState,
+               warnings: list[str], forecast_source: str, price_source: str,
+               **options: float) -> Schedule:
+    """Solve ``inputs`` from ``state`` on ``optimizer`` (its models re-solved) and stamp the
+    plan with its issue metadata; ``warnings`` (from reading the state) lead its own."""
+    park = optimizer.park
+    plan = optimizer.plan(inputs, state, PlanOptions(**options))
+    plan.metadata = issue_metadata(park, forecast_source, price_source) | plan.metadata
+    plan.metadata["warnings"] = warnings + plan.metadata.get("warnings", [])
+    return plan
 
 
 def initial_state(park: Park, overrides: Mapping[str, float] | Iterable[str] | None,

@@ -1,0 +1,298 @@
+"""``parkgrid serve``: the service on 127.0.0.1 (uvicorn in a thread), called with httpx."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from parkgrid.cli import app as cli_app
+from parkgrid.errors import ConfigError, SolverError
+from parkgrid.plan_document import PlanDocument
+from parkgrid.serve import (
+    ParkService,
+    check_bind,
+    create_app,
+    example_request,
+    is_loopback,
+    load_parks,
+    read_token,
+)
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+PARKS = [MODELS / "haiyan.yaml", MODELS / "dameisha.yaml"]
+START = "2025-07-15T00:00"
+
+
+@contextmanager
+def running(services: dict[str, ParkService], token: str | None = None) -> Iterator[str]:
+    """The service on a free loopback port, in a thread; yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(services, token), host="127.0.0.1",
+                                           port=port, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the service did not start")
+        threading.Event().wait(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ParkService]:
+    return load_parks(PARKS, tmp_path_factory.mktemp("plans"))
+
+
+@pytest.fixture(scope="module")
+def url(services: dict[str, ParkService]) -> Iterator[str]:
+    with running(services) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def bodies(services: dict[str, ParkService]) -> dict[str, dict]:
+    return {name: example_request(s.park, START) for name, s in services.items()}
+
+
+def test_plan_for_both_parks_is_the_plan_document(url, bodies, services) -> None:
+    parks = {p["name"]: p for p in httpx.get(f"{url}/v1/parks").json()}
+    assert set(parks) == {"haiyan", "dameisha"}
+    for name, body in bodies.items():
+        answer = httpx.post(f"{url}/v1/parks/{name}/plan", json=body, timeout=None)
+        assert answer.status_code == 200, answer.text
+        document = answer.json()
+        PlanDocument.model_validate(document)
+        meta = document["metadata"]
+        assert meta["horizon_steps"] == 96 and meta["horizon_start"].startswith(START)
+        assert meta["park_config_sha256"] == parks[name]["park_config_sha256"]
+        assert meta["forecast_source"] == "request" and meta["warnings"] == []
+        assert answer.headers["x-parkgrid-solver-status"] == meta["termination"]
+        assert any(c.startswith("battery_setpoint_kw") for c in document["schedule"][0])
+        latest = httpx.get(f"{url}/v1/parks/{name}/plan/latest")
+        assert latest.json() == document
+        csv = httpx.get(f"{url}/v1/parks/{name}/plan/latest", headers={"Accept": "text/csv"})
+        assert csv.headers["content-type"].startswith("text/csv")
+        assert csv.text.startswith("# parkgrid plan") and len(csv.text.splitlines()) == 98
+
+
+def test_state_and_start_are_honoured(url, services) -> None:
+    park = services["haiyan"].park
+    battery = park.batteries[0]
+    state = {"batteries": {battery.name: {"soc": battery.soc_max}}, "month_peak_kw": 0.0}
+    body = example_request(park, "2025-07-15T13:00", horizon_hours=6, state=state)
+    answer = httpx.post(f"{url}/v1/parks/haiyan/plan", json=body, timeout=None)
+    assert answer.status_code == 200, answer.text
+    meta = answer.json()["metadata"]
+    assert meta["horizon_steps"] == 24 and meta["horizon_start"] == "2025-07-15T13:00:00+08:00"
+    assert any("no tank" in w for w in meta["warnings"])  # missing parts fall back, said so
+
+
+def _soc_17(body: dict) -> None:
+    body["state"]["batteries"] = {k: {"soc": 1.7} for k in body["state"]["batteries"]}
+
+
+def _short(body: dict) -> None:
+    body["forecast"]["load_kw_plant"] = body["forecast"]["load_kw_plant"][:50]
+
+
+def _soc_text(body: dict) -> None:
+    body["state"]["batteries"] = {k: {"soc": "high"} for k in body["state"]["batteries"]}
+
+
+def _value_text(body: dict) -> None:
+    body["forecast"]["pv_kw_roof_steel"][3] = "sunny"
+
+
+@pytest.mark.parametrize(("spoil", "field"), [
+    (lambda b: b.pop("forecast"), ["body", "forecast"]),
+    (lambda b: b.pop("state"), ["body", "state"]),
+    (_soc_17, ["body", "state", "batteries", "lfp", "soc"]),
+    (_short, ["body", "forecast", "load_kw_plant"]),
+    (lambda b: b["forecast"].pop("wind_kw_w465"), ["body", "forecast", "wind_kw_w465"]),
+    (lambda b: b["forecast"].update(pv_kw_typo=[0.0] * 96), ["body", "forecast", "pv_kw_typo"]),
+    (_soc_text, ["body", "state", "batteries", "lfp", "soc"]),
+    (_value_text, ["body", "forecast", "pv_kw_roof_steel", 3]),
+    (lambda b: b.update(horizon_hours="long"), ["body", "horizon_hours"]),
+    (lambda b: b.update(horizon_hours=0.1), ["body", "horizon_hours"]),
+    (lambda b: b.update(start="2025-07-15T00:07"), ["body", "start"]),
+    (lambda b: b.update(start="tomorrow"), ["body", "start"]),
+    (lambda b: b.update(extra=1), ["body", "extra"]),
+    (lambda b: b["forecast"].update(load_kw_plant=[1.0] * 20_000),
+     ["body", "forecast", "load_kw_plant"]),
+])
+def test_bad_bodies_answer_422_naming_the_field(url, bodies, spoil, field) -> None:
+    body = json.loads(json.dumps(bodies["haiyan"]))
+    spoil(body)
+    answer = httpx.post(f"{url}/v1/parks/haiyan/plan", json=body, timeout=None)
+    assert answer.status_code == 422, answer.text
+    assert field in [e["loc"] for e in answer.json()["detail"]], answer.text
+    assert "Traceback" not in answer.text
+
+
+def test_contradictions_in_content_answer_422_with_the_reason(url, bodies) -> None:
+    body = json.loads(json.dumps(bodies["haiyan"]))
+    body["state"]["batteries"] = {"lfp": {"soc": 0.0}}  # below the battery's soc_min
+    answer = httpx.post(f"{url}/v1/parks/haiyan/plan", json=body, timeout=None)
+    assert answer.status_code == 422
+    assert "batteries.lfp.soc" in answer.json()["detail"][0]["msg"]
+    body = json.loads(json.dumps(bodies["haiyan"]))
+    body["forecast"]["load_kw_plant"][5] = -1.0
+    answer = httpx.post(f"{url}/v1/parks/haiyan/plan", json=body, timeout=None)
+    assert answer.status_code == 422 and "load_kw_plant" in answer.json()["detail"][0]["msg"]
+    body = "{not json"
+    answer = httpx.post(f"{url}/v1/parks/haiyan/plan", content=body, timeout=None,
+                        headers={"Content-Type": "application/json"})
+    assert answer.status_code == 422
+
+
+def test_unknown_park_and_bad_accept(url) -> None:
+    assert httpx.get(f"{url}/v1/parks/nowhere/plan/latest").status_code == 404
+    answer = httpx.get(f"{url}/v1/parks/haiyan/plan/latest", headers={"Accept": "image/png"})
+    assert answer.status_code == 406
+    assert httpx.get(f"{url}/openapi.json").json()["paths"].keys() >= {
+        "/v1/parks/{name}/plan", "/v1/parks/{name}/plan/latest", "/v1/health", "/v1/parks"}
+
+
+def test_no_solution_answers_409_and_a_bug_a_clean_500(url, bodies, services,
+                                                      monkeypatch, caplog) -> None:
+    def no_solution(*args, **kwargs):
+        raise SolverError("haiyan: HiGHS found no schedule (status infeasible)")
+
+    monkeypatch.setattr(services["haiyan"].optimizer, "plan", no_solution)
+    answer = httpx.post(f"{url}/v1/parks/haiyan/plan", json=bodies["haiyan"], timeout=None)
+    assert answer.status_code == 409 and "infeasible" in answer.json()["detail"]
+
+    def bug(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services["haiyan"].optimizer, "plan", bug)
+    with caplog.at_level(logging.INFO, logger="parkgrid.serve"):
+        answer = httpx.post(f"{url}/v1/parks/haiyan/plan", json=bodies["haiyan"], timeout=None)
+    assert answer.status_code == 500 and "Traceback" not in answer.text
+    assert answer.json() == {"detail": "internal error; see the service log"}
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.getMessage()[:1] == "{"]
+    assert lines[-1]["park"] == "haiyan" and lines[-1]["status"] == 500
+
+
+def test_one_structured_log_line_per_request(url, bodies, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="parkgrid.serve"):
+        httpx.post(f"{url}/v1/parks/dameisha/plan", json=bodies["dameisha"], timeout=None)
+        httpx.get(f"{url}/v1/health")
+    lines = [json.loads(r.getMessage()) for r in caplog.records]
+    assert [line["path"] for line in lines] == ["/v1/parks/dameisha/plan", "/v1/health"]
+    plan = lines[0]
+    assert plan["park"] == "dameisha" and plan["status"] == 200
+    assert plan["solver_status"] in ("optimal", "time_limit") and plan["duration_ms"] > 0
+
+
+def test_requests_for_one_park_are_serialised(url, bodies, services, monkeypatch) -> None:
+    optimizer = services["haiyan"].optimizer
+    solve, inside, most, guard = optimizer.plan, [0], [0], threading.Lock()
+
+    def counted(*args, **kwargs):
+        with guard:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        try:
+            return solve(*args, **kwargs)
+        finally:
+            with guard:
+                inside[0] -= 1
+
+    monkeypatch.setattr(optimizer, "plan", counted)
+    with httpx.Client(timeout=None) as client:
+        threads = [threading.Thread(target=client.post, args=(f"{url}/v1/parks/haiyan/plan",),
+                                    kwargs={"json": bodies["haiyan"]}) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        health = client.get(f"{url}/v1/health")  # the loop answers while solves run
+        for thread in threads:
+            thread.join()
+    assert health.status_code == 200 and most[0] == 1
+
+
+def test_restart_serves_the_previous_latest_plan(tmp_path, bodies) -> None:
+    with running(load_parks(PARKS[:1], tmp_path)) as base:
+        assert httpx.get(f"{base}/v1/parks/haiyan/plan/latest").status_code == 404
+        posted = httpx.post(f"{base}/v1/parks/haiyan/plan", json=bodies["haiyan"],
+                            timeout=None).json()
+    with running(load_parks(PARKS[:1], tmp_path)) as base:
+        assert httpx.get(f"{base}/v1/parks/haiyan/plan/latest").json() == posted
+        csv = httpx.get(f"{base}/v1/parks/haiyan/plan/latest", headers={"Accept": "text/csv"})
+        assert csv.status_code == 200 and csv.text.startswith("# parkgrid plan")
+
+
+def test_token_required_when_given(tmp_path, bodies) -> None:
+    with running(load_parks(PARKS[:1], tmp_path), token="s3cret-token") as base:
+        assert httpx.get(f"{base}/v1/health").status_code == 401
+        wrong = httpx.get(f"{base}/v1/parks", headers={"Authorization": "Bearer s3cret"})
+        assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+        answer = httpx.post(f"{base}/v1/parks/haiyan/plan", json=bodies["haiyan"], timeout=None)
+        assert answer.status_code == 401
+        right = {"Authorization": "Bearer s3cret-token"}
+        assert httpx.get(f"{base}/v1/parks", headers=right).status_code == 200
+
+
+def test_binding_off_loopback_needs_a_token() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("10.1.2.3")
+    assert not is_loopback("ems.example.org")
+    check_bind("127.0.0.1", None)
+    check_bind("0.0.0.0", "token")
+    with pytest.raises(ConfigError, match="--token-file"):
+        check_bind("0.0.0.0", None)
+    result = CliRunner().invoke(cli_app, ["serve", str(PARKS[0]), "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "--token-file" in result.output
+
+
+def test_token_file_must_exist_be_non_empty_and_private(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        read_token(tmp_path / "missing")
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    empty.chmod(0o600)
+    with pytest.raises(ConfigError, match="empty"):
+        read_token(empty)
+    public = tmp_path / "public"
+    public.write_text("abc\n")
+    public.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        read_token(public)
+    public.chmod(0o600)
+    assert read_token(public) == "abc"
+    result = CliRunner().invoke(cli_app, ["serve", str(PARKS[0]), "--host", "0.0.0.0",
+                                          "--token-file", str(empty)])
+    assert result.exit_code == 2 and "empty" in result.output
+
+
+def test_time_limit_answers_the_best_plan_and_says_so(tmp_path) -> None:
+    services = load_parks(PARKS[1:], tmp_path)  # fresh models: no warm start
+    body = example_request(services["dameisha"].park, "2025-07-03T00:00")
+    body["time_limit_s"] = 0.01
+    with running(services) as base:
+        answer = httpx.post(f"{base}/v1/parks/dameisha/plan", json=body, timeout=None)
+    if answer.status_code == 409:  # no plan at all within the limit: the reason
+        assert "no schedule" in answer.json()["detail"]
+        return
+    assert answer.status_code == 200, answer.text
+    meta = answer.json()["metadata"]
+    assert answer.headers["x-parkgrid-time-limit-hit"] == str(meta["time_limit_hit"]).lower()
+    assert meta["time_limit_hit"] == (meta["termination"] == "time_limit")
+    if meta["time_limit_hit"]:
+        assert meta["status"] == "feasible" and meta["gap"] is not None
