@@ -188,6 +188,39 @@ def sweep(
 
 
 @app.command()
+@reports_errors
+def size(
+    park: ParkPath,
+    assets: Annotated[str, typer.Option(
+        help="assets to size, comma-separated: battery,tank,pv,wind")] = "battery,tank",
+    bounds: Annotated[list[str] | None, typer.Option(
+        help="ASSET=LO:HI size bounds (kWh, kWh_th, kWp, kW); repeatable; "
+             "default 0 to 4 × the configured size")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="results folder (default results/<park file stem>_size)")] = None,
+    step_minutes: Annotated[int, typer.Option(
+        help="time step of the sizing LP (the reduction; 15, 30 or 60)")] = 60,
+    start: Annotated[str | None, typer.Option(
+        help="first day of the sizing period and check (default 1 Jan)")] = None,
+    days: Annotated[int | None, typer.Option(
+        help="days of the sizing period (default: the whole year)")] = None,
+    check_days: Annotated[int | None, typer.Option(
+        help="days of the check rollout (default: to the end of the year)")] = None,
+    check: Annotated[bool, typer.Option(help="run the check rollout")] = True,
+) -> None:
+    """Size assets by a perfect-foresight LP with annualised capex; check the sized park."""
+    from parkgrid.size_command import size_command
+
+    if step_minutes not in (15, 30, 60):
+        raise typer.BadParameter(f"got {step_minutes}, expected 15, 30 or 60",
+                                 param_hint="--step-minutes")
+    if days is not None and days < 1:
+        raise typer.BadParameter(f"got {days}, expected ≥ 1", param_hint="--days")
+    size_command(park, assets, bounds or [], out, step_minutes, start, days, check_days,
+                 check, console=console)
+
+
+@app.command()
 def schema() -> None:
     """Print the park config schema as Markdown (the source of docs/config.md)."""
     from parkgrid.config import schema_markdown
