@@ -195,6 +195,7 @@ class SizingModel:
         self.n_base = c.n_cols
         self.days = self.h.n * park.step_h / 24.0
         self.size_col: dict[str, int] = {}
+        self._rows: list[tuple[float, float, list[int], list[float]]] = []
         self.annual = {a: annualised_yuan_per_unit(park, a) for a in bounds}
         for asset, (lo, up) in bounds.items():
             self.size_col[asset] = self._add_col(self.annual[asset] * self.days / 365.0, lo, up)
@@ -202,13 +203,26 @@ class SizingModel:
         if cyclic:
             self._cyclic_rest()
         self._monthly_demand()
+        self._flush()
 
     def _add_col(self, cost: float, lo: float, hi: float) -> int:
         self.highs.addCol(cost, lo, hi, 0, np.array([], np.int32), np.array([], float))
         return self.highs.getNumCol() - 1
 
     def _row(self, lo: float, hi: float, cols: list[int], vals: list[float]) -> None:
-        self.highs.addRow(lo, hi, len(cols), np.array(cols, np.int32), np.array(vals, float))
+        """Queue a row (added at once by :meth:`_flush`: HiGHS adds rows one by one slowly)."""
+        self._rows.append((lo, hi, cols, vals))
+
+    def _flush(self) -> None:
+        rows, self._rows = self._rows, []
+        if not rows:
+            return
+        starts = np.cumsum([0, *[len(r[2]) for r in rows[:-1]]]).astype(np.int32)
+        index = np.fromiter((c for r in rows for c in r[2]), np.int32)
+        value = np.fromiter((v for r in rows for v in r[3]), float)
+        self.highs.addRows(len(rows), np.array([r[0] for r in rows], float),
+                           np.array([r[1] for r in rows], float), index.size, starts, index,
+                           value)
 
     def _out(self, key: str) -> np.ndarray:
         return self.pm.compiled.outputs[key]
