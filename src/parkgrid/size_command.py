@@ -37,7 +37,7 @@ from parkgrid.sizing import (
     scaled_park,
 )
 
-SENSITIVITY_RATIOS = (0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5)
+SENSITIVITY_RATIOS = (0.5, 0.8, 1.0, 1.25, 1.5)
 """Sizes tried around the optimum, as multiples of it (clipped to the bounds)."""
 
 
@@ -69,11 +69,11 @@ def sensitivity(park: Park, model: SizingModel, result: SizingResult,
         for ratio in SENSITIVITY_RATIOS:
             size = min(max(centre * ratio, lo), hi)
             fixed = {**result.sizes, asset: size}
-            r = model.solve(fixed)
+            r = result if size == best else model.solve(fixed)  # warm-started
             rows.append({"asset": asset, "size": size, "size_ratio": size / centre,
                          "objective_yuan": r.objective_yuan,
                          "npv_yuan": npv_of(park, fixed, r.kpis, base)["npv_yuan"]})
-    return pd.DataFrame(rows).drop_duplicates(["asset", "size"])
+    return pd.DataFrame(rows).drop_duplicates(["asset", "size"]).reset_index(drop=True)
 
 
 def sized_yaml(park: Park) -> str:
