@@ -151,7 +151,23 @@ def test_size_cli_writes_sizes_sized_yaml_and_the_check(tmp_path: Path) -> None:
     assert doc["realised"]["npv_yuan"] is not None
     sized = load_park(out / "sized.yaml")
     assert sum(b.energy_kwh for b in sized.batteries) == pytest.approx(
-        max(doc["assets"]["battery"]["size"], 1e-6), rel=1e-6)
+        doc["assets"]["battery"]["size"], rel=1e-6)
     assert (out / "sensitivity.png").stat().st_size > 0
     assert (out / "check" / "kpis.json").exists()
     assert "NPV promised" in result.output
+
+
+def test_a_size_of_zero_removes_the_asset_and_the_park_still_validates() -> None:
+    from parkgrid.config import Park
+    from parkgrid.size_command import sized_yaml
+    from parkgrid.sizing import scaled_park
+
+    park = load_park(HAIYAN)
+    sized = scaled_park(park, {"battery": 0.0, "tank": 2500.0})
+    assert sized.batteries == []
+    assert sized.cooling.tank.capacity_kwh_th == pytest.approx(2500.0)
+    ratio = park.cooling.tank.max_charge_kw_th / park.cooling.tank.capacity_kwh_th
+    assert sized.cooling.tank.max_charge_kw_th == pytest.approx(2500.0 * ratio)
+    import yaml
+    again = Park.model_validate(yaml.safe_load(sized_yaml(sized)))
+    assert again.cooling.tank.capacity_kwh_th == pytest.approx(2500.0)

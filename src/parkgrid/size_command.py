@@ -53,7 +53,7 @@ def npv_of(park: Park, sizes: dict[str, float], kpis: dict[str, Any],
     """economics.evaluate of the park at ``sizes`` on LP costs ``kpis`` vs ``base``."""
     eco = park.economics
     assert eco is not None
-    sized = scaled_park(park, {a: max(v, 1e-6) for a, v in sizes.items()})
+    sized = scaled_park(park, sizes)
     section = evaluate(sized, kpis, {eco.baseline: base})
     section.pop("cashflow", None)
     return section
@@ -114,7 +114,7 @@ def size_command(park_path: Path | str, assets: str, bounds: list[str],
         base = model.solve(baseline_sizes(park, result)).kpis
         predicted = npv_of(coarse, result.sizes, result.kpis, base)
         table = sensitivity(coarse, model, result, base)
-    sized = scaled_park(park, {a: max(v, 1e-6) for a, v in result.sizes.items()})
+    sized = scaled_park(park, result.sizes)
     doc: dict[str, Any] = {
         "park": park.name, "assets": {
             a: {"size": result.sizes[a], "unit": ASSETS[a], "configured": configured_size(park, a),

@@ -155,9 +155,16 @@ def annualised_yuan_per_unit(park: Park, asset: str) -> float:
 
 
 def scaled_park(park: Park, sizes: dict[str, float]) -> Park:
-    """``park`` with each asset of ``sizes`` scaled to that total size (shapes kept)."""
+    """``park`` with each asset of ``sizes`` scaled to that total size (shapes kept; size 0
+    removes the asset)."""
     data = park.model_dump(mode="python")
     for asset, size in sizes.items():
+        if size <= 0:  # none of it
+            if asset == "tank":
+                data["cooling"]["tank"] = None
+            else:
+                data[KIND[asset]] = []
+            continue
         f = size / configured_size(park, asset)
         if asset == "battery":
             for b in data["batteries"]:
