@@ -24,7 +24,7 @@ Reduction: a year of 15-min steps is too large for one LP, so the year is solved
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import highspy
@@ -379,10 +379,21 @@ class SizingModel:
 
 def reduced_inputs(park: Park, step_minutes: int, start: str | None = None,
                    days: int | None = None) -> tuple[Park, Inputs]:
-    """The park at ``step_minutes`` and its inputs (the year, or ``days`` from ``start``)."""
-    coarse = park.model_copy(update={"time_step_minutes": step_minutes})
-    inputs = build_inputs(coarse)
+    """The park at ``step_minutes`` and its inputs (the year, or ``days`` from ``start``):
+    the park's own inputs averaged over the longer step (the same weather, loads and prices;
+    labels kept from the first step of each)."""
+    fine = build_inputs(park)
     if days is not None:
-        first = pd.Timestamp(start or f"{park.year}-01-01")
-        inputs = inputs.day(first, days)
-    return coarse, inputs
+        fine = fine.day(pd.Timestamp(start or f"{park.year}-01-01"), days)
+    coarse = park.model_copy(update={"time_step_minutes": step_minutes})
+    if step_minutes == park.time_step_minutes:
+        return coarse, replace(fine, park=coarse)
+    rule = f"{step_minutes}min"
+
+    def average(frame: pd.DataFrame) -> pd.DataFrame:
+        numeric = frame.select_dtypes("number").columns
+        agg = {c: ("mean" if c in numeric else "first") for c in frame.columns}
+        return frame.resample(rule).agg(agg)[frame.columns]
+
+    return coarse, replace(fine, park=coarse, series=average(fine.series),
+                           weather=average(fine.weather))
