@@ -201,7 +201,8 @@ def size(
     step_minutes: Annotated[int, typer.Option(
         help="time step of the sizing LP (the reduction; 15, 30 or 60)")] = 60,
     start: Annotated[str | None, typer.Option(
-        help="first day of the sizing period and check (default 1 Jan)")] = None,
+        help="first day of the check rollout, and of the sizing period with --days "
+             "(default 1 Jan)")] = None,
     days: Annotated[int | None, typer.Option(
         help="days of the sizing period (default: the whole year)")] = None,
     check_days: Annotated[int | None, typer.Option(
