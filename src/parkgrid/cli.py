@@ -15,7 +15,7 @@ from rich.table import Table
 from typer.core import TyperOption
 
 from parkgrid import display
-from parkgrid.errors import ParkgridError
+from parkgrid.errors import ArgumentError, ParkgridError
 
 app = typer.Typer(
     help="Plan and simulate the energy system of near-zero-carbon industrial parks.",
@@ -337,6 +337,39 @@ def serve(
     from parkgrid.serve import serve as run_service
 
     run_service(parks, host, port, token_file, data_dir)
+
+
+@app.command()
+@reports_errors
+def size(
+    park: ParkPath,
+    assets: Annotated[str, typer.Option(
+        help="assets to size, comma-separated: battery,tank,pv,wind")] = "battery,tank",
+    bounds: Annotated[list[str] | None, typer.Option(
+        help="ASSET=LO:HI size bounds (kWh, kWh_th, kWp, kW); repeatable; "
+             "default 0 to 4 × the configured size")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="results folder (default results/<park file stem>_size)")] = None,
+    step_minutes: Annotated[int, typer.Option(
+        help="time step of the sizing LP (the reduction; 15, 30 or 60)")] = 60,
+    start: Annotated[str | None, typer.Option(
+        help="first day of the check rollout, and of the sizing period with --days "
+             "(default 1 Jan)")] = None,
+    days: Annotated[int | None, typer.Option(
+        help="days of the sizing period (default: the whole year)")] = None,
+    check_days: Annotated[int | None, typer.Option(
+        help="days of the check rollout (default: to the end of the year)")] = None,
+    check: Annotated[bool, typer.Option(help="run the check rollout")] = True,
+) -> None:
+    """Size assets by a perfect-foresight LP with annualised capex; check the sized park."""
+    from parkgrid.size_command import size_command
+
+    if step_minutes not in (15, 30, 60):
+        raise ArgumentError("--step-minutes", step_minutes, "15, 30 or 60")
+    if days is not None and not 1 <= days <= 366:
+        raise ArgumentError("--days", days, "a whole number of days from 1 to 366")
+    size_command(park, assets, bounds or [], out, step_minutes, start, days, check_days,
+                 check, console=console)
 
 
 @app.command()
