@@ -120,3 +120,21 @@ def test_a_sidecar_of_another_table_is_refused(schedule, tmp_path):
     out.write_text(out.read_text().replace("timestamp", "timestamp", 1) + "\n")
     with pytest.raises(InputDataError, match="describes another table"):
         read_schedule(out)
+
+
+def test_the_plan_document_holds_every_value_of_the_table_as_plain_json() -> None:
+    """The column-wise conversion gives what converting value by value gives."""
+    import numpy as np
+
+    from parkgrid.export import document_of, jsonable
+
+    table = pd.DataFrame({"timestamp": ["2025-07-01T00:00:00+08:00"] * 3,
+                          "grid_import_kw": [1.5, np.nan, np.inf],
+                          "chillers_on": np.array([0, 1, 2], dtype="int64"),
+                          "tou_period": pd.array(["valley", None, "peak"], dtype="string"),
+                          "flag": [True, False, True]})
+    rows = document_of({}, table)["schedule"]
+    assert rows == jsonable(table.to_dict("records"))
+    assert rows[1]["grid_import_kw"] is None and rows[2]["grid_import_kw"] is None
+    assert json.dumps(rows, allow_nan=False)
+    assert all(type(r["chillers_on"]) is int and type(r["flag"]) is bool for r in rows)

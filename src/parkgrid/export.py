@@ -46,25 +46,48 @@ def meta_path(path: Path | str) -> Path:
 
 def write_schedule(schedule: Schedule, path: Path | str) -> Path:
     """Write ``schedule`` to ``path`` in the format its extension names; returns the path."""
+    return write_plan(*plan_parts(schedule), path)
+
+
+def write_plan(metadata: dict[str, Any], table: pd.DataFrame, path: Path | str) -> Path:
+    """Write a plan's :func:`plan_parts` to ``path`` in the format its extension names."""
     path = Path(path)
     suffix = _format(path)
-    metadata, table = _metadata_and_table(schedule)
     if suffix == ".json":
-        text = json.dumps(plan_document(schedule), indent=1, allow_nan=False)
+        text = json.dumps(document_of(metadata, table), indent=1, allow_nan=False)
         return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     if suffix == ".csv":
-        text = csv_banner(path, metadata["schema_version"]) + "\n" + table.to_csv(index=False)
+        text = csv_text(metadata, table, meta_path(path).name)
         return _write_csv_pair(text.encode("utf-8"), metadata, Path(path))
     return atomic_write(path, lambda tmp: _write_parquet(table, metadata, tmp))
 
 
 def plan_document(schedule: Schedule) -> dict[str, Any]:
     """The JSON plan document of ``schedule`` (docs/plan.schema.json) as plain JSON types."""
-    metadata, table = _metadata_and_table(schedule)
-    return {"metadata": metadata, "schedule": jsonable(table.to_dict("records"))}
+    return document_of(*plan_parts(schedule))
 
 
-def _metadata_and_table(schedule: Schedule) -> tuple[dict[str, Any], pd.DataFrame]:
+def document_of(metadata: dict[str, Any], table: pd.DataFrame) -> dict[str, Any]:
+    """The JSON plan document of a plan's :func:`plan_parts`."""
+    columns = {str(c): _plain_column(table[c]) for c in table}
+    return {"metadata": metadata,
+            "schedule": [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(),
+                                                                             strict=True)]}
+
+
+def _plain_column(column: pd.Series) -> list[Any]:
+    """A column as plain JSON values, a whole column at a time (NaN/inf → None)."""
+    if pd.api.types.is_float_dtype(column):
+        return [v if math.isfinite(v) else None for v in column.to_numpy(float).tolist()]
+    whole = pd.api.types.is_integer_dtype(column) or pd.api.types.is_bool_dtype(column)
+    if whole and not column.isna().any():
+        return column.to_numpy().tolist()
+    return [jsonable(v) for v in column.astype(object).where(column.notna(), None).tolist()]
+
+
+def plan_parts(schedule: Schedule) -> tuple[dict[str, Any], pd.DataFrame]:
+    """A plan's metadata (plain JSON types) and its table (set-points joined, ``timestamp``
+    first as ISO 8601 text): what every plan format is written from."""
     metadata = jsonable(issue_metadata() | schedule.metadata
                         | {"state_out": _state_dict(schedule.state_out)})
     table = schedule.frame.join(setpoints(schedule.frame)).reset_index()
@@ -72,10 +95,12 @@ def _metadata_and_table(schedule: Schedule) -> tuple[dict[str, Any], pd.DataFram
     return metadata, table
 
 
-def csv_banner(path: Path, schema_version: str) -> str:
-    """The first line of a CSV plan: where its metadata is."""
-    return (f"# parkgrid plan, schema {schema_version}; metadata: {meta_path(path).name} "
-            "(JSON, docs/plan.schema.json); rows: timestamp = step start, powers = step means")
+def csv_text(metadata: dict[str, Any], table: pd.DataFrame, metadata_at: str) -> str:
+    """A CSV plan: a first line saying where its metadata is (``metadata_at``), then the
+    table."""
+    banner = (f"# parkgrid plan, schema {metadata['schema_version']}; metadata: {metadata_at} "
+              "(JSON, docs/plan.schema.json); rows: timestamp = step start, powers = step means")
+    return banner + "\n" + table.to_csv(index=False)
 
 
 def read_schedule(path: Path | str) -> Schedule:

@@ -7,9 +7,9 @@ stays responsive. A request carries the state (the state file's JSON,
 :class:`parkgrid.state_file.StateDocument`) and the forecast series (the forecast file's
 columns, :mod:`parkgrid.forecast_inputs`) and is answered with the plan document
 (:class:`parkgrid.plan_document.PlanDocument`, as ``parkgrid schedule --out plan.json``
-writes it). The latest plan of each park is kept in ``DATA_DIR/<park>/latest.json`` and
-``latest.csv`` (atomic writes), so a restart serves it again. docs/serve.md documents the
-API, its errors and how to run it.
+writes it). The latest plan of each park is kept in ``DATA_DIR/<park>/latest.json`` (an
+atomic write; the CSV form is made from it on request), so a restart serves it again.
+docs/serve.md documents the API, its errors and how to run it.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from starlette.concurrency import run_in_threadpool
 from parkgrid.atomic import atomic_write
 from parkgrid.config import Park, load_park
 from parkgrid.errors import ArgumentError, ConfigError, ParkgridError, SolverError
-from parkgrid.export import plan_document, write_schedule
+from parkgrid.export import csv_text, plan_document
 from parkgrid.forecast_inputs import (
     PRICE_COLUMNS,
     forecast_columns,
@@ -99,9 +99,6 @@ class ParkService:
     def latest_json(self) -> Path:
         return self.plan_dir / "latest.json"
 
-    @property
-    def latest_csv(self) -> Path:
-        return self.plan_dir / "latest.csv"
 
 
 def load_parks(paths: list[Path], data_dir: Path) -> dict[str, ParkService]:
@@ -233,10 +230,9 @@ def plan_request(service: ParkService, request: PlanRequest) -> Schedule:
 
 
 def store_plan(service: ParkService, schedule: Schedule) -> str:
-    """Keep ``schedule`` as the park's latest plan (JSON and CSV, atomic); its document as
+    """Keep ``schedule`` as the park's latest plan (JSON, atomic); its document as
     JSON text."""
-    text = json.dumps(plan_document(schedule), indent=1, allow_nan=False)
-    write_schedule(schedule, service.latest_csv)
+    text = json.dumps(plan_document(schedule), allow_nan=False)  # compact: the C encoder
     atomic_write(service.latest_json, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return text
 
@@ -337,12 +333,16 @@ def create_app(services: dict[str, ParkService], token: str | None = None) -> Fa
         kind = _media_type(request.headers.get("accept", "*/*"))
         if kind is None:
             raise HTTPException(406, "expected Accept: application/json or text/csv")
-        path = service.latest_json if kind == "json" else service.latest_csv
-        if not path.exists():
+        if not service.latest_json.exists():
             raise HTTPException(404, f"no plan for {name!r} yet: POST one to "
                                      f"/v1/parks/{name}/plan")
-        media = "application/json" if kind == "json" else "text/csv; charset=utf-8"
-        return Response(path.read_bytes(), media_type=media)
+        text = service.latest_json.read_bytes()
+        if kind == "json":
+            return Response(text, media_type="application/json")
+        document = json.loads(text)
+        csv = csv_text(document["metadata"], pd.DataFrame(document["schedule"]),
+                       f"GET /v1/parks/{name}/plan/latest with Accept: application/json")
+        return Response(csv, media_type="text/csv; charset=utf-8")
 
     return app
 

@@ -26,8 +26,8 @@ from parkgrid.schedule import ParkState, Schedule
 from parkgrid.state_file import read_state
 
 ISO_TIMESTAMP = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
-"""``--start``: ISO 8601 date and time, optionally with a UTC offset."""
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+"""``--start``: ISO 8601 date (local midnight) or date and time, optionally with a UTC offset."""
 TANK = "tank"
 """The ``--soc`` name of the chilled-water tank."""
 MAX_PARETO_POINTS = 50
