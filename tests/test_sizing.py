@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import parkgrid as pg
 from optimizer_support import IDEAL_BATTERY, hours, make_inputs, make_park
 from parkgrid.cli import app
 from parkgrid.config import load_park
@@ -156,6 +157,8 @@ def test_size_cli_writes_sizes_sized_yaml_and_the_check(size_run: tuple[Path, st
         assert a["lower"] - 1e-6 <= a["size"] <= a["upper"] + 1e-6
     assert doc["predicted"]["npv_yuan"] is not None
     assert doc["realised"]["npv_yuan"] is not None
+    repriced = pg.reprice(load_park(out / "sized.yaml"), doc["lp_kpis"], {})  # the promise again
+    assert repriced["npv_yuan"] == pytest.approx(doc["predicted"]["npv_yuan"], rel=1e-9)
     sized = load_park(out / "sized.yaml")
     assert sum(b.energy_kwh for b in sized.batteries) == pytest.approx(
         doc["assets"]["battery"]["size"], rel=1e-6)

@@ -125,6 +125,7 @@ def size_command(park_path: Path | str, assets: str, bounds: list[str],
         "reduction": {"step_minutes": step_minutes, "steps": result.steps,
                       "days": model.days, "start": str(inputs.index[0])},
         "predicted": predicted, "solve_s": result.solve_s,
+        "lp_kpis": {"strategy": result.kpis, "baselines": {predicted["baseline"]: base}},
     }
     tmp = Path(tempfile.mkdtemp(dir=_parent(out), prefix=f".{out.name}.", suffix=".tmp"))
     try:
