@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import parkgrid as pg
 from optimizer_support import IDEAL_BATTERY, hours, make_inputs, make_park
 from parkgrid.cli import app
 from parkgrid.config import load_park
@@ -135,26 +136,69 @@ def test_size_cli_bad_values_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()
 
 
-def test_size_cli_writes_sizes_sized_yaml_and_the_check(tmp_path: Path) -> None:
-    import json
-
-    out = tmp_path / "sized"
+@pytest.fixture(scope="module")
+def size_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A short `parkgrid size` of Haiyan's battery and tank with a one-day check."""
+    out = tmp_path_factory.mktemp("size") / "sized"
     result = CliRunner().invoke(app, [
         "size", str(HAIYAN), "--assets", "battery,tank", "--start", "2025-07-14", "--days",
         "3", "--check-days", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_size_cli_writes_sizes_sized_yaml_and_the_check(size_run: tuple[Path, str]) -> None:
+    import json
+
+    out, output = size_run
     doc = json.loads((out / "sizing.json").read_text())
     assert set(doc["assets"]) == {"battery", "tank"}
     for a in doc["assets"].values():
         assert a["lower"] - 1e-6 <= a["size"] <= a["upper"] + 1e-6
     assert doc["predicted"]["npv_yuan"] is not None
     assert doc["realised"]["npv_yuan"] is not None
+    repriced = pg.reprice(load_park(out / "sized.yaml"), doc["lp_kpis"], {})  # the promise again
+    assert repriced["npv_yuan"] == pytest.approx(doc["predicted"]["npv_yuan"], rel=1e-9)
     sized = load_park(out / "sized.yaml")
     assert sum(b.energy_kwh for b in sized.batteries) == pytest.approx(
         doc["assets"]["battery"]["size"], rel=1e-6)
     assert (out / "sensitivity.png").stat().st_size > 0
     assert (out / "check" / "kpis.json").exists()
-    assert "NPV promised" in result.output
+    assert "NPV promised" in output
+
+
+def test_the_check_report_opens_with_the_sizing_from_sizing_json(
+        size_run: tuple[Path, str]) -> None:
+    """The check's report.html: a sizing section before the summary whose cells are the
+    sizes, bounds, binding flags and promised NPV of sizing.json, the realised NPV of the
+    check's own economics, and the sensitivity plot."""
+    import json
+
+    from test_report import lookup, parse
+
+    out, _ = size_run
+    doc = json.loads((out / "sizing.json").read_text())
+    check = json.loads((out / "check" / "kpis.json").read_text())
+    page = (out / "check" / "report.html").read_text(encoding="utf-8")
+    assert page.index('id="sizing"') < page.index('id="summary"')
+    cells = {c["data-kpi"]: c for c in parse(out / "check").cells}
+    for name, a in doc["assets"].items():
+        for key in ("size", "lower", "upper", "binding"):
+            cell = cells[f"sizing.assets.{name}.{key}"]
+            expected = a[key] if key == "binding" else pytest.approx(a[key])
+            assert json.loads(cell["data-value"]) == expected, (name, key)
+    for key in ("npv_yuan", "simple_payback_years"):
+        promised = cells.get(f"sizing.predicted.{key}")
+        if doc["predicted"].get(key) is None:
+            assert promised is None
+        else:
+            assert json.loads(promised["data-value"]) == pytest.approx(doc["predicted"][key])
+    realised = cells["economics.npv_yuan"]
+    assert json.loads(realised["data-value"]) == pytest.approx(doc["realised"]["npv_yuan"])
+    assert lookup(check, "sizing.predicted.npv_yuan") == pytest.approx(
+        doc["predicted"]["npv_yuan"])
+    plots = {img.get("data-plot") for img in parse(out / "check").images}
+    assert "sizing_sensitivity" in plots
 
 
 def test_a_size_of_zero_removes_the_asset_and_the_park_still_validates() -> None:

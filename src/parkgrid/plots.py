@@ -606,3 +606,11 @@ def cashflow(flow: pd.DataFrame, title: str = "Cash flow against the baseline") 
     ax.set_title(title)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
     return fig
+
+
+def npv_sensitivity(table: pd.DataFrame) -> Figure:
+    """NPV and the sizing LP's objective against each size ÷ its optimum (``parkgrid size``'s
+    sensitivity table: columns ``asset``, ``size_ratio``, ``npv_yuan``, ``objective_yuan``)."""
+    return sensitivity(table, "size_ratio", metrics=("npv_yuan", "objective_yuan"),
+                       group="asset", x_label="size ÷ optimum",
+                       title="NPV around the sized optimum")

@@ -504,6 +504,55 @@ def economics_html(doc: dict[str, Any]) -> str:
                     f'<p class="note">{_e(note)}</p>')
 
 
+SIZING_ROWS = ["npv_yuan", "capex_yuan", "first_year_savings_yuan", "irr",
+               "simple_payback_years", "discounted_payback_years"]
+"""The :data:`ECONOMICS_ROWS` shown promised (sizing LP) beside realised (this run)."""
+
+
+def sizing_html(doc: dict[str, Any]) -> str:
+    """The sizing section of a ``parkgrid size`` check run (none without a ``sizing`` key):
+    the sizes with their bounds, the NPV promised by the perfect-foresight LP beside the NPV
+    this run realised, and NPV around the optimum."""
+    sizing = doc.get("sizing")
+    if not sizing:
+        return ""
+    rows = []
+    for name, a in sizing["assets"].items():
+        path = f"sizing.assets.{name}"
+        binding = a.get("binding")
+        rows.append(f"<tr><td>{_e(name)}</td><td class=\"unit\">{_e(a['unit'])}</td>"
+                    + "".join(_cell(f"{path}.{k}", a.get(k), 1.0, "{:,.0f}", css)
+                              for k, css in (("size", "main"), ("lower", ""), ("upper", ""),
+                                             ("configured", "")))
+                    + f'<td data-kpi="{_e(path)}.binding" data-value="'
+                    f'{_e(json.dumps(binding))}">{_e(binding or "no")}</td></tr>')
+    sizes = _table(["asset", "unit", "recommended", "lower bound", "upper bound",
+                    "configured", "bound binds"], rows)
+    labels = {key: (label, unit, scale, fmt) for label, key, unit, scale, fmt in ECONOMICS_ROWS}
+    money = []
+    for key in SIZING_ROWS:
+        label, unit, scale, fmt = labels[key]
+        promised = _cell(f"sizing.predicted.{key}", lookup(doc, f"sizing.predicted.{key}"),
+                         scale, fmt, "main")
+        realised = _cell(f"economics.{key}", lookup(doc, f"economics.{key}"), scale, fmt)
+        money.append(f'<tr><td>{_e(label)}</td><td class="unit">{_e(unit)}</td>'
+                     f"{promised}{realised}</tr>")
+    red = sizing.get("reduction") or {}
+    note = (f"Promised: the sizing LP (perfect foresight, integers relaxed, storage cyclic) "
+            f"over {red.get('days', 0):g} days at {red.get('step_minutes', 0):g}-min steps "
+            f"from {str(red.get('start', '?'))[:10]}. Realised: this run of the sized park "
+            f"(its planner and forecasts: the summary below) over "
+            f"{doc['period'].get('days')} days. Both scaled to a year and judged against the "
+            "economics baseline (docs/economics.md).")
+    head = ["metric", "unit", "promised (perfect foresight)", "realised (this run)"]
+    parts = [sizes, _table(head, money), f'<p class="note">{_e(note)}</p>']
+    if sizing.get("sensitivity"):
+        parts.append(figure_html(plots.npv_sensitivity(pd.DataFrame(sizing["sensitivity"])),
+                                 "sizing_sensitivity", "NPV and the LP's objective with each "
+                                 "size moved around the optimum, the others held (yuan)."))
+    return _section("sizing", "Sizing: what to add and what it pays", *parts)
+
+
 def zero_carbon_html(doc: dict[str, Any]) -> str:
     """The zero-carbon park indicators of the strategy, each with its rule and pass/fail."""
     rows = []
@@ -755,6 +804,7 @@ def render_report(doc: dict[str, Any], ledger: pd.DataFrame, events: list[str],
         f'<p class="meta">{_e(period.get("days"))} days at {_e(period.get("time_step_minutes"))}'
         f"-min steps · forecast seed {_e(run.get('seed'))} · generated {_e(generated)} by "
         f"parkgrid {_e(_version())}</p>",
+        sizing_html(doc),
         '<section id="summary">', system_html(doc), _cards(doc),
         '<div class="columns"><div>', baselines_html(doc), "</div><div>", verdicts_html(doc),
         "</div></div></section>",

@@ -125,13 +125,17 @@ def size_command(park_path: Path | str, assets: str, bounds: list[str],
         "reduction": {"step_minutes": step_minutes, "steps": result.steps,
                       "days": model.days, "start": str(inputs.index[0])},
         "predicted": predicted, "solve_s": result.solve_s,
+        "lp_kpis": {"strategy": result.kpis, "baselines": {predicted["baseline"]: base}},
     }
     tmp = Path(tempfile.mkdtemp(dir=_parent(out), prefix=f".{out.name}.", suffix=".tmp"))
     try:
         (tmp / "sized.yaml").write_text(sized_yaml(sized), encoding="utf-8")
         sized = load_park(tmp / "sized.yaml")  # must validate
         if check:
-            doc["realised"] = _check(sized, start, check_days, seed, tmp / "check", console)
+            block = {k: doc[k] for k in ("assets", "predicted", "reduction")}
+            block["sensitivity"] = table.to_dict("records")
+            doc["realised"] = _check(sized, start, check_days, seed, tmp / "check", block,
+                                     console)
         doc["wall_s"] = time.perf_counter() - started
         table.to_csv(tmp / "sensitivity.csv", index=False)
         _plot(table, tmp / "sensitivity.png")
@@ -141,7 +145,8 @@ def size_command(park_path: Path | str, assets: str, bounds: list[str],
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     console.print(size_table(doc))
-    console.print(f"wrote {out}")
+    console.print(f"wrote {out}" + (f"; report: {out / 'check' / 'report.html'}"
+                                     if check else ""))
     return doc
 
 
@@ -162,14 +167,19 @@ def _parent(out: Path) -> Path:
 
 
 def _check(sized: Park, start: str | None, days: int | None, seed: int, folder: Path,
-           console: Console) -> dict[str, Any]:
-    """Roll the sized park out with the MILP planner and noisy forecasts."""
+           sizing: dict[str, Any], console: Console) -> dict[str, Any]:
+    """Roll the sized park out with the MILP planner and noisy forecasts; its results folder
+    carries ``sizing`` (sizes, the promise, the sensitivity) in kpis.json and a report.html
+    that shows it beside what the rollout realised."""
+    from parkgrid.report import write_report
     from parkgrid.simulate.run import run
 
     with console.status(f"check rollout of the sized park ({days or 'a year of'} days)"):
         result = run(sized, start, days, "noisy", "milp", seed, keep_schedules=False)
     r = result.strategy
-    write_results(folder, result.kpis, r.ledger, r.schedules, r.events)
+    write_results(folder, {**result.kpis, "sizing": sizing}, r.ledger, r.schedules, r.events)
+    with console.status("report of the check"):
+        write_report(folder, park=sized)
     eco = result.kpis.get("economics") or {}
     return {"npv_yuan": eco.get("npv_yuan"), "simple_payback_years":
             eco.get("simple_payback_years"), "period_days": eco.get("period_days"),
@@ -179,10 +189,9 @@ def _check(sized: Park, start: str | None, days: int | None, seed: int, folder: 
 
 
 def _plot(table: pd.DataFrame, path: Path) -> None:
-    from parkgrid.plots import sensitivity as plot
+    from parkgrid.plots import npv_sensitivity
 
-    fig = plot(table, "size_ratio", metrics=("npv_yuan", "objective_yuan"), group="asset",
-               x_label="size ÷ optimum", title="NPV around the sized optimum")
+    fig = npv_sensitivity(table)
     fig.savefig(path, dpi=110, bbox_inches="tight")
 
 
