@@ -224,10 +224,15 @@ class PVArray(Strict):
     def _cec_needs_parts(self) -> PVArray:
         if self.model == "cec" and self.profile is None and not (self.module and self.inverter):
             raise ValueError("model 'cec' needs 'module' and 'inverter' (CEC database names)")
-        if self.annual_energy_kwh is not None and self.profile is not None:
-            raise ValueError("'annual_energy_kwh' calibrates the model; a measured 'profile' "
-                             "is used as it is: give one of them")
+        _target_or_profile(self.annual_energy_kwh, self.profile)
         return self
+
+
+def _target_or_profile(annual_energy_kwh: float | None, profile: DataFile | None) -> None:
+    """A calibration target and a measured profile of an asset exclude each other."""
+    if annual_energy_kwh is not None and profile is not None:
+        raise ValueError("'annual_energy_kwh' calibrates the model; a measured 'profile' "
+                         "is used as it is: give one of them")
 
 
 class PowerCurve(Strict):
@@ -300,10 +305,8 @@ class WindFarm(Strict):
         "speed this farm sees is scaled before the power curve to meet it (scale reported)")
 
     @model_validator(mode="after")
-    def _target_or_profile(self) -> WindFarm:
-        if self.annual_energy_kwh is not None and self.profile is not None:
-            raise ValueError("'annual_energy_kwh' calibrates the model; a measured 'profile' "
-                             "is used as it is: give one of them")
+    def _one_source(self) -> WindFarm:
+        _target_or_profile(self.annual_energy_kwh, self.profile)
         return self
 
 
