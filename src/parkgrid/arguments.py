@@ -10,11 +10,10 @@ from datetime import date as Date
 
 import pandas as pd
 
+from parkgrid.config import YEARS
 from parkgrid.errors import ArgumentError
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-YEARS = (1990, 2100)
-"""Calendar years a park may be simulated in (the range of the config's ``year``)."""
 
 
 def iso_date(option: str, text: str) -> Date:

@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from parkgrid.errors import ConfigError
+from parkgrid.errors import ConfigError, not_utf8
 
 Bus = Literal["ac", "dc"]
 
@@ -51,7 +51,11 @@ Price = Annotated[FiniteFloat, Field(ge=0.0, le=100.0)]
 Cop = Annotated[FiniteFloat, Field(ge=0.5, le=30.0)]
 """A chiller below COP 0.5 is not a chiller (and the planner divides by it)."""
 TempC = Annotated[FiniteFloat, Field(ge=-60.0, le=60.0)]
-Seed = Annotated[Int, Field(ge=0, le=2**32 - 1)]
+SEED_MAX = 2**32 - 1
+"""Largest seed of any random generator (numpy's legacy seeds are 32-bit)."""
+Seed = Annotated[Int, Field(ge=0, le=SEED_MAX)]
+YEARS = (1990, 2100)
+"""Calendar years a park may be simulated in."""
 Scale = Annotated[FiniteFloat, Field(gt=0.0, le=1e6)]
 HeightM = Annotated[FiniteFloat, Field(gt=0.0, le=500.0)]
 WindSpeed = Annotated[FiniteFloat, Field(gt=0.0, le=60.0)]
@@ -709,7 +713,8 @@ class Park(Strict):
     description: Annotated[str, Field(strict=True, max_length=5000)] = Field(
         "", description="free text")
     site: Site = Field(description="location and time zone")
-    year: Annotated[Int, Field(ge=1990, le=2100)] = Field(2025, description="calendar year")
+    year: Annotated[Int, Field(ge=YEARS[0], le=YEARS[1])] = Field(2025,
+                                                           description="calendar year")
     time_step_minutes: Literal[5, 10, 15, 20, 30, 60] = Field(
         15, description="simulation and planning step")
     weather: Weather = Field(description="weather source")
@@ -864,11 +869,12 @@ class _SafeLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
-            if isinstance(key, (str, int, float, bool)) and key in seen:
+            if not isinstance(key, (str, int, float, bool)):
+                continue
+            if key in seen:
                 raise yaml.YAMLError(f"line {line}: duplicate key {key!r} (first on line "
                                      f"{seen[key]}); a later value would silently override")
-            if isinstance(key, (str, int, float, bool)):
-                seen[key] = line
+            seen[key] = line
         return super().construct_mapping(node, deep=deep)
 
 
@@ -897,17 +903,17 @@ def read_yaml(path: Path | str, what: str = "file") -> object:
     expands its aliases beyond :data:`MAX_YAML_NODES` values."""
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_YAML_BYTES:
-            raise ConfigError(path, [f"the {what} is {path.stat().st_size:,} bytes; at most "
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise ConfigError(path, [f"the {what} is {size:,} bytes; at most "
                                      f"{MAX_YAML_BYTES:,} are read"])
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(path, [f"cannot read the {what}: {exc.strerror}"]) from None
     try:
         text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(path, [f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at byte offset "
-                                 f"{exc.start} (save the {what} as UTF-8)"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, [not_utf8(raw, what)]) from None
     loader = _SafeLoader(text)
     try:
         root = loader.get_single_node()

@@ -19,6 +19,16 @@ class ConfigError(ParkgridError):
         super().__init__(f"{self.source}: invalid config\n{lines}")
 
 
+def not_utf8(raw: bytes, what: str = "file") -> str:
+    """Where ``raw`` stops being UTF-8: the first bad byte and its offset."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at byte offset {exc.start} "
+                f"(save the {what} as UTF-8)")
+    return "not UTF-8 text"
+
+
 class ArgumentError(ParkgridError):
     """A command-line argument (or the same argument of the Python API) is invalid."""
 

@@ -31,6 +31,7 @@ and removes leftovers.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -119,7 +120,7 @@ def recover(out: Path | str) -> list[str]:
     done: list[str] = []
     if not out.parent.is_dir():
         return done
-    for leftover in sorted(out.parent.glob(f".{glob_escape(out.name)}.*")):
+    for leftover in sorted(out.parent.glob(f".{glob.escape(out.name)}.*")):
         if not leftover.is_dir() or leftover.suffix not in (".old", ".tmp"):
             continue
         ours = (any((leftover / name).is_file() for name in (MARKER_FILE, KPIS_FILE))
@@ -133,11 +134,6 @@ def recover(out: Path | str) -> list[str]:
             shutil.rmtree(leftover, ignore_errors=True)
             done.append(f"removed {leftover}")
     return done
-
-
-def glob_escape(name: str) -> str:
-    """``name`` with glob wildcards escaped."""
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def write_results(out: Path | str, kpis: Mapping[str, Any], ledger: pd.DataFrame,

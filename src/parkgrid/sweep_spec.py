@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from parkgrid.config import describe_error, read_yaml
+from parkgrid.config import Seed, describe_error, read_yaml
 from parkgrid.errors import ConfigError
 
 FIELD_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.([a-z_][a-z0-9_]*|[0-9]+))*$")
@@ -92,7 +92,7 @@ class RandomAxes(Strict):
     """``samples`` seeded random draws, each field drawn independently."""
 
     samples: Annotated[int, Field(ge=1)]
-    seed: Annotated[int, Field(strict=True, ge=0, le=2**32 - 1)] = 0
+    seed: Seed = 0
     fields: Annotated[dict[AxisPath, Distribution], Field(min_length=1)]
 
 
@@ -105,7 +105,7 @@ class Rollout(Strict):
         None, description="number of days; default: to the end of the start's year")
     forecast: Literal["perfect", "persistence", "noisy"] = "noisy"
     planner: Literal["milp", "rules", "none"] = "milp"
-    seed: Annotated[int, Field(strict=True, ge=0, le=2**32 - 1)] = 0
+    seed: Seed = 0
     baselines: list[Literal["grid_only", "re_no_storage", "rules"]] = Field(
         ["grid_only"], description="baseline rollouts per variant (grid_only gives CO2 avoided)")
     perfect_foresight: bool = Field(

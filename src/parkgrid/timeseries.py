@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from parkgrid.config import DataFile, Park
-from parkgrid.errors import InputDataError
+from parkgrid.errors import InputDataError, not_utf8
 
 _NS_PER_MIN = 60_000_000_000
 TZ_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})\s*$"
@@ -140,17 +140,6 @@ def _read_raw(path: Path, what: str) -> tuple[pd.DataFrame, np.ndarray]:
     return read_cells(path, what, csv=suffix == ".csv")
 
 
-def _not_utf8(path: Path) -> str:
-    """Where a file stops being UTF-8: the first bad byte and its offset in the file."""
-    data = path.read_bytes()
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return (f"not UTF-8 text: byte 0x{data[exc.start]:02x} at byte offset {exc.start} "
-                "(save the file as UTF-8)")
-    return "not UTF-8 text"
-
-
 def read_cells(path: Path, what: str, csv: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
     """A CSV file's cells as text (or a Parquet file's columns) and each row's number in the
     file (CSV: line number, the header being line 1); blank rows are dropped, column names
@@ -165,7 +154,7 @@ def read_cells(path: Path, what: str, csv: bool = True) -> tuple[pd.DataFrame, n
     except FileNotFoundError:
         raise InputDataError(path, f"{what}: file not found") from None
     except UnicodeDecodeError:
-        raise InputDataError(path, f"{what}: {_not_utf8(path)}") from None
+        raise InputDataError(path, f"{what}: {not_utf8(path.read_bytes())}") from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise InputDataError(path, f"{what}: cannot read the file ({exc})") from None
     raw.columns = [str(c).strip() for c in raw.columns]

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from parkgrid.arguments import YEARS, local_midnight, number, soc_pairs
+from parkgrid.arguments import local_midnight, number, soc_pairs
 from parkgrid.atomic import atomic_write
-from parkgrid.config import MAX_KW, MIP_GAP, TIME_LIMIT_S, Park, load_park
+from parkgrid.config import MAX_KW, MIP_GAP, TIME_LIMIT_S, YEARS, Park, load_park
 from parkgrid.display import label, value
 from parkgrid.errors import ArgumentError
 from parkgrid.export import write_schedule

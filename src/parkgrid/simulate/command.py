@@ -21,7 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from parkgrid.arguments import iso_date, number
-from parkgrid.config import ROLLOUT_HORIZON_H, Park, load_park
+from parkgrid.config import ROLLOUT_HORIZON_H, SEED_MAX, Park, load_park
 from parkgrid.errors import ArgumentError
 from parkgrid.inputs import build_inputs
 from parkgrid.optimizer.command import check_plan_options
@@ -102,7 +102,7 @@ def _check_options(start: str | None, days: int | None, forecast: str, planner: 
     if planner not in PLANNERS:
         raise ArgumentError("--planner", planner, f"one of {', '.join(PLANNERS)}")
     number("--days", days, 1, 366)
-    number("--seed", seed, 0, 2**32 - 1)
+    number("--seed", seed, 0, SEED_MAX)
     check_plan_options(*(planner_options.get(k) for k in ("time_limit_s", "mip_gap")))
     if start is not None:
         first = pd.Timestamp(iso_date("--start", start))
