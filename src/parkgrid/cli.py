@@ -15,7 +15,7 @@ from rich.table import Table
 from typer.core import TyperOption
 
 from parkgrid import display
-from parkgrid.errors import ArgumentError, ParkgridError
+from parkgrid.errors import ParkgridError
 
 app = typer.Typer(
     help="Plan and simulate the energy system of near-zero-carbon industrial parks.",
@@ -364,10 +364,6 @@ def size(
     """Size assets by a perfect-foresight LP with annualised capex; check the sized park."""
     from parkgrid.size_command import size_command
 
-    if step_minutes not in (15, 30, 60):
-        raise ArgumentError("--step-minutes", step_minutes, "15, 30 or 60")
-    if days is not None and not 1 <= days <= 366:
-        raise ArgumentError("--days", days, "a whole number of days from 1 to 366")
     size_command(park, assets, bounds or [], out, step_minutes, start, days, check_days,
                  check, console=console)
 

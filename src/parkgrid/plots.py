@@ -601,10 +601,9 @@ def cashflow(flow: pd.DataFrame, title: str = "Cash flow against the baseline") 
     ax.plot(years, flow["cumulative_discounted_yuan"], "k--", label="cumulative, discounted")
     ax.axhline(0, color="k", lw=0.8)
     ax.set_xlabel("year")
-    ax.set_ylabel("yuan")
-    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    yuan_axis(ax, np.r_[up, down, flow["cumulative_yuan"].to_numpy(float)], "cash flow")
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
+    ax.legend(**LEGEND)
     return fig
 
 

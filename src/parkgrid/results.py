@@ -36,7 +36,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -146,10 +147,7 @@ def write_results(out: Path | str, kpis: Mapping[str, Any], ledger: pd.DataFrame
     out = Path(out)
     identity = run_identity(kpis)
     check_target(out, identity, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
-    try:
-        os.chmod(tmp, 0o777 & ~UMASK)  # mkdtemp makes 0700: colleagues may read results
+    with staged_folder(out) as tmp:
         marker = {"written_by": "parkgrid run", "run": identity}
         (tmp / MARKER_FILE).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
         (tmp / KPIS_FILE).write_text(dumps(kpis) + "\n", encoding="utf-8")
@@ -166,11 +164,22 @@ def write_results(out: Path | str, kpis: Mapping[str, Any], ledger: pd.DataFrame
         if baselines:
             baseline_flows(baselines).to_parquet(tmp / BASELINES_FILE)
         (tmp / EVENTS_FILE).write_text("".join(f"{e}\n" for e in events), encoding="utf-8")
+    return out
+
+
+@contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """A temporary folder beside ``out`` (readable as the umask allows) that replaces ``out``
+    in one swap when the block ends without an error, and is removed otherwise."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    try:
+        os.chmod(tmp, 0o777 & ~UMASK)  # mkdtemp makes 0700: colleagues may read results
+        yield tmp
         _replace_dir(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return out
 
 
 def baseline_flows(ledgers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

@@ -10,8 +10,6 @@ in; paths made absolute) and ``check/`` (the check rollout's results folder).
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -21,10 +19,11 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from parkgrid.arguments import number
 from parkgrid.config import BASELINE_WITHOUT, Park, load_park
 from parkgrid.economics import evaluate
 from parkgrid.errors import ArgumentError
-from parkgrid.results import ResultsFolderError, _replace_dir, dumps, write_results
+from parkgrid.results import ResultsFolderError, dumps, staged_folder, write_results
 from parkgrid.sizing import (
     ASSETS,
     KIND,
@@ -93,6 +92,10 @@ def sized_yaml(park: Park) -> str:
     return header + yaml.safe_dump(fix(data), sort_keys=False, allow_unicode=True)
 
 
+STEP_MINUTES = (15, 30, 60)
+"""Time steps the sizing LP may use (the reduction)."""
+
+
 def size_command(park_path: Path | str, assets: str, bounds: list[str],
                  out: Path | str | None = None, step_minutes: int = 60,
                  start: str | None = None, days: int | None = None,
@@ -104,8 +107,10 @@ def size_command(park_path: Path | str, assets: str, bounds: list[str],
     park = load_park(park_path)
     names = parse_assets(park, assets)
     limits = parse_bounds(park, names, bounds)
-    if check_days is not None and check_days < 1:
-        raise ArgumentError("--check-days", check_days, "a whole number ≥ 1")
+    if step_minutes not in STEP_MINUTES:
+        raise ArgumentError("--step-minutes", step_minutes, "15, 30 or 60")
+    number("--days", days, 1, 366)
+    number("--check-days", check_days, 1, 366)
     out = Path(out) if out is not None else Path("results") / f"{Path(park_path).stem}_size"
     _check_out(out)
     with console.status(f"sizing {', '.join(names)} of {park.name}"):
@@ -127,8 +132,7 @@ def size_command(park_path: Path | str, assets: str, bounds: list[str],
         "predicted": predicted, "solve_s": result.solve_s,
         "lp_kpis": {"strategy": result.kpis, "baselines": {predicted["baseline"]: base}},
     }
-    tmp = Path(tempfile.mkdtemp(dir=_parent(out), prefix=f".{out.name}.", suffix=".tmp"))
-    try:
+    with staged_folder(out) as tmp:
         (tmp / "sized.yaml").write_text(sized_yaml(sized), encoding="utf-8")
         sized = load_park(tmp / "sized.yaml")  # must validate
         if check:
@@ -140,10 +144,6 @@ def size_command(park_path: Path | str, assets: str, bounds: list[str],
         table.to_csv(tmp / "sensitivity.csv", index=False)
         _plot(table, tmp / "sensitivity.png")
         (tmp / "sizing.json").write_text(dumps(doc) + "\n", encoding="utf-8")
-        _replace_dir(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     console.print(size_table(doc))
     console.print(f"wrote {out}" + (f"; report: {out / 'check' / 'report.html'}"
                                      if check else ""))
@@ -161,11 +161,6 @@ def _check_out(out: Path) -> None:
                                  "another --out")
 
 
-def _parent(out: Path) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return out.parent
-
-
 def _check(sized: Park, start: str | None, days: int | None, seed: int, folder: Path,
            sizing: dict[str, Any], console: Console) -> dict[str, Any]:
     """Roll the sized park out with the MILP planner and noisy forecasts; its results folder
@@ -177,14 +172,14 @@ def _check(sized: Park, start: str | None, days: int | None, seed: int, folder: 
     with console.status(f"check rollout of the sized park ({days or 'a year of'} days)"):
         result = run(sized, start, days, "noisy", "milp", seed, keep_schedules=False)
     r = result.strategy
-    write_results(folder, {**result.kpis, "sizing": sizing}, r.ledger, r.schedules, r.events)
+    write_results(folder, {**result.kpis, "sizing": sizing}, r.ledger, r.schedules, r.events,
+                  {name: b.ledger for name, b in result.baselines.items()})
     with console.status("report of the check"):
         write_report(folder, park=sized)
     eco = result.kpis.get("economics") or {}
     return {"npv_yuan": eco.get("npv_yuan"), "simple_payback_years":
             eco.get("simple_payback_years"), "period_days": eco.get("period_days"),
-            "cost_yuan": result.kpis.get("strategy", {}).get("cost_yuan")
-            if isinstance(result.kpis.get("strategy"), dict) else None,
+            "cost_yuan": result.kpis["strategy"]["cost_yuan"],
             "error": eco.get("error")}
 
 

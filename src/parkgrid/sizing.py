@@ -24,14 +24,14 @@ Reduction: a year of 15-min steps is too large for one LP, so the year is solved
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import highspy
 import numpy as np
 import pandas as pd
 
-from parkgrid.config import Park
+from parkgrid.config import Park, parse_park
 from parkgrid.economics import asset_cash, asset_size
 from parkgrid.errors import ConfigError, SolverError
 from parkgrid.inputs import Inputs, build_inputs
@@ -60,7 +60,6 @@ class SizingResult:
     kpis: dict[str, Any]
     solve_s: float
     steps: int
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def binding(self) -> dict[str, str | None]:
@@ -180,9 +179,7 @@ def scaled_park(park: Park, sizes: dict[str, float]) -> Park:
         else:
             for w in data["wind"]:
                 w["count"] = max(1, round(w["count"] * f))
-    sized = Park.model_validate(data)
-    sized.source_file = park.source_file
-    return sized
+    return parse_park(data, park.source_file or "<memory>")
 
 
 class SizingModel:
@@ -199,7 +196,6 @@ class SizingModel:
         c = self.pm.compiled
         c.push(self.pm.data(self.h), relax_integers=True, tie_break=False)
         self.highs: highspy.Highs = c.highs
-        self.n_base = c.n_cols
         self.days = self.h.n * park.step_h / 24.0
         self.size_col: dict[str, int] = {}
         self._rows: list[tuple[float, float, list[int], list[float]]] = []
@@ -237,9 +233,9 @@ class SizingModel:
     def _slot(self, key: str) -> int:
         return int(self.pm.compiled.slots[key][1][0])
 
-    def _free(self, cols: np.ndarray, lower: float = 0.0) -> None:
+    def _free(self, cols: np.ndarray) -> None:
         cols = np.asarray(cols, np.int32)
-        self.highs.changeColsBounds(cols.size, cols, np.full(cols.size, lower),
+        self.highs.changeColsBounds(cols.size, cols, np.zeros(cols.size),
                                     np.full(cols.size, INF))
 
     def _store(self, key: str, e: int, level: np.ndarray, lo: float, hi: float,
@@ -247,7 +243,7 @@ class SizingModel:
         """Level and start within [lo·E, hi·E]; the end rule's floor (set for the upper
         size) dropped; level at the end = start when ``cyclic``."""
         start = self._slot(f"{key}.start_lo")
-        end = int(self.pm.compiled.slots[f"{key}.end"][1][0])
+        end = self._slot(f"{key}.end")
         self.highs.changeRowBounds(end, -INF, INF)
         self._free(np.r_[level, start])
         for col in [*level.tolist(), start]:
