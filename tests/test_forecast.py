@@ -124,3 +124,21 @@ def test_forecast_command_writes_a_file_schedule_can_read(tmp_path, monkeypatch)
                                    "--issue", "2025-05-25T12:00"])
     assert bad.exit_code == 2 and "load_kw_plant" in bad.output
     assert "Traceback" not in bad.output
+
+
+@pytest.mark.parametrize("column", ["wind_kw_w465", "pv_kw_roof_steel"])
+@pytest.mark.parametrize("day", ["2025-01-15", "2025-07-15"])
+def test_a_calibrated_asset_keeps_its_years_scale_on_forecast_weather(column, day):
+    """A day's forecast on that day's weather is the year's model of the day: the
+    calibration is not redone on the horizon (which would force every day to the same
+    share of the annual target)."""
+    import parkgrid as pg
+    from parkgrid.forecast import _renewable
+
+    park = pg.load_park("haiyan")
+    inputs = pg.build_inputs(park)
+    window = inputs.window(pd.Timestamp(day, tz=park.site.timezone), park.steps_per_day)
+    notes: list[str] = []
+    made, _ = _renewable(park, column, pd.DataFrame(), window.weather, notes,
+                         inputs.calibration)
+    np.testing.assert_allclose(made, window.series[column].to_numpy(), rtol=1e-9, atol=1e-9)

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from parkgrid.config import PVArray, WindFarm
 from parkgrid.errors import ConfigError
 
 HOURS_PER_YEAR = 8760.0
@@ -143,3 +144,10 @@ def _first_root(excess: Callable[[float], float], target_kwh: float, source: str
     if values[i] == 0.0:
         return float(scales[i])
     return float(optimize.brentq(excess, scales[i - 1], scales[i], xtol=1e-9, rtol=1e-10))
+
+
+def calibration_key(asset: PVArray | WindFarm) -> str:
+    """The key of an asset's scale in ``Inputs.calibration``."""
+    if isinstance(asset, PVArray):
+        return f"pv.{asset.name}.irradiance_scale"
+    return f"wind.{asset.name}.wind_speed_scale"

@@ -18,15 +18,18 @@ Only history strictly before the issue time is used (``Forecast.trained_until``)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from parkgrid import loads, pv, tariff, wind
+from parkgrid.calibration import calibration_key
 from parkgrid.config import Park
 from parkgrid.errors import InputDataError
 from parkgrid.forecast_inputs import forecast_columns
+from parkgrid.inputs import build_inputs
 
 MIN_TRAINING_DAYS = 14
 """(est.) Two weeks hold every weekday twice; below that the learned model is not trusted."""
@@ -89,10 +92,12 @@ def _learned_load(history: pd.Series, temp_hist: np.ndarray | None, index: pd.Da
 
 
 def make_forecast(park: Park, history: pd.DataFrame, weather_fc: pd.DataFrame,
-                  issue: pd.Timestamp) -> Forecast:
+                  issue: pd.Timestamp, scales: Mapping[str, float] | None = None) -> Forecast:
     """Forecasts on ``weather_fc.index`` (the horizon, from ``issue``) for every column of
     :func:`forecast_columns`, from ``history`` (park-step rows; the columns it has, and
-    optionally weather columns) cut strictly before ``issue``."""
+    optionally weather columns) cut strictly before ``issue``. ``scales``: the calibration
+    of the park's year (``Inputs.calibration``, :func:`year_scales`), applied to the forecast
+    weather of calibrated PV arrays and wind farms."""
     past = history[history.index < issue]
     if past.empty:
         raise InputDataError("history", f"no rows before the issue time {issue.isoformat()}")
@@ -108,7 +113,8 @@ def make_forecast(park: Park, history: pd.DataFrame, weather_fc: pd.DataFrame,
     temp_fc = weather_fc["temp_air"].to_numpy(dtype=float)
     for name in forecast_columns(park):
         if name.startswith(("pv_kw_", "wind_kw_")):
-            frame[name], methods[name] = _renewable(park, name, past, weather_fc, notes)
+            frame[name], methods[name] = _renewable(park, name, past, weather_fc, notes,
+                                                    scales or {})
             continue
         if name not in past:
             raise InputDataError("history", f"no column {name!r}; columns are "
@@ -123,15 +129,26 @@ def make_forecast(park: Park, history: pd.DataFrame, weather_fc: pd.DataFrame,
     return Forecast(frame, methods, past.index[-1], notes)
 
 
+def year_scales(park: Park, year: int) -> dict[str, float]:
+    """The calibration scales of the park's modelled ``year`` (none without targets)."""
+    if not any(a.annual_energy_kwh is not None for a in (*park.pv, *park.wind)):
+        return {}
+    return build_inputs(park, year).calibration
+
+
 def _renewable(park: Park, name: str, past: pd.DataFrame, weather_fc: pd.DataFrame,
-               notes: list[str]) -> tuple[np.ndarray, str]:
-    """The park's chain on the forecast weather, bias-corrected from history if possible."""
+               notes: list[str], scales: Mapping[str, float]) -> tuple[np.ndarray, str]:
+    """The park's chain on the forecast weather, bias-corrected from history if possible; a
+    calibrated asset keeps its year's scale (calibrating to the horizon would force every
+    forecast to the target's share of energy)."""
     def chain(weather: pd.DataFrame) -> np.ndarray:
         if name.startswith("pv_kw_"):
             array = next(a for a in park.pv if f"pv_kw_{a.name}" == name)
-            return pv.array_output_kw(array, park, weather).to_numpy(dtype=float)
+            scale = scales.get(calibration_key(array), 1.0 if array.annual_energy_kwh else None)
+            return pv.array_output_kw(array, park, weather, scale).to_numpy(dtype=float)
         farm = next(f for f in park.wind if f"wind_kw_{f.name}" == name)
-        return wind.farm_output_kw(farm, park, weather).to_numpy(dtype=float)
+        scale = scales.get(calibration_key(farm), 1.0 if farm.annual_energy_kwh else None)
+        return wind.farm_output_kw(farm, park, weather, scale).to_numpy(dtype=float)
 
     modelled = chain(weather_fc)
     weather_cols = list(weather_fc.columns)

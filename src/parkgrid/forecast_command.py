@@ -20,7 +20,7 @@ import pandas as pd
 from parkgrid.atomic import atomic_write
 from parkgrid.config import Park, load_park
 from parkgrid.errors import ConfigError, InputDataError
-from parkgrid.forecast import Forecast, make_forecast
+from parkgrid.forecast import Forecast, make_forecast, year_scales
 from parkgrid.forecast_inputs import forecast_columns, horizon_index
 from parkgrid.optimizer.command import horizon_steps, step_start
 from parkgrid.timeseries import file_span, read_frame
@@ -82,7 +82,8 @@ def forecast_command(park_path: Path | str, history: Path | str, weather_forecas
     start = step_start(issue, park, "--issue")
     index = horizon_index(park, start, n_steps)
     weather = read_weather_csv(weather_path, park, index, "weather forecast", split_ghi=True)
-    made = make_forecast(park, read_history(history_path, park, start), weather, start)
+    made = make_forecast(park, read_history(history_path, park, start), weather, start,
+                         year_scales(park, start.year))
     result = ForecastResult(made)
     if out is not None:
         result.written.append(write_forecast(made.frame, Path(out)))
@@ -107,6 +108,7 @@ def backtest_skill(park: Park, history_path: Path, weather_path: Path, period: s
     before the issue; skill = 1 − RMSE / RMSE of persistence."""
     first_day, last_day = _period(period, park)
     history = read_history(history_path, park)
+    scales = year_scales(park, first_day.year)
     rows = []
     for day in pd.date_range(first_day, last_day, inclusive="left", freq="D"):
         index = horizon_index(park, day, n_steps)
@@ -116,7 +118,7 @@ def backtest_skill(park: Park, history_path: Path, weather_path: Path, period: s
                                  f"{day:%Y-%m-%d} and {n_steps} steps from it")
         weather = read_weather_csv(weather_path, park, index, "weather forecast",
                                    split_ghi=True)
-        made = make_forecast(park, history, weather, day)
+        made = make_forecast(park, history, weather, day, scales)
         actual = history.loc[index, made.frame.columns]
         before = history.loc[index - pd.Timedelta(days=1) * np.ceil(
             (index - day + pd.Timedelta(1)) / pd.Timedelta(days=1)), made.frame.columns]

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from parkgrid import emissions, loads, pv, tariff, weather, wind
+from parkgrid.calibration import calibration_key
 from parkgrid.config import Park
 
 EV_COLUMNS = loads.EV_COLUMNS
@@ -108,11 +109,11 @@ def build_inputs(park: Park, year: int | None = None) -> Inputs:
     for array in park.pv:
         columns[f"pv_kw_{array.name}"], scale = pv.array_output(array, park, wx)
         if scale is not None:
-            calibration[f"pv.{array.name}.irradiance_scale"] = scale
+            calibration[calibration_key(array)] = scale
     for farm in park.wind:
         columns[f"wind_kw_{farm.name}"], scale = wind.farm_output(farm, park, wx)
         if scale is not None:
-            calibration[f"wind.{farm.name}.wind_speed_scale"] = scale
+            calibration[calibration_key(farm)] = scale
     for load in park.loads:
         columns[f"load_kw_{load.name}"] = loads.electric_load_kw(load, park, index, holidays)
     columns["cooling_load_kw_th"] = (

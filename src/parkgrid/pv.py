@@ -43,19 +43,21 @@ TEMPERATURE_PARAMETERS = TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_p
 _SAM_BAD_CHARS = str.maketrans(' -.()[]:+/",', "_" * 12)
 
 
-def array_output_kw(array: PVArray, park: Park, weather: pd.DataFrame) -> pd.Series:
+def array_output_kw(array: PVArray, park: Park, weather: pd.DataFrame,
+                    scale: float | None = None) -> pd.Series:
     """Power delivered by ``array`` to its bus at each step of ``weather``, kW (≥ 0).
 
     Returns a Series named ``pv_kw_<name>`` on the weather's index; a measured profile
-    (``array.profile``) replaces the model.
+    (``array.profile``) replaces the model. ``scale``: see :func:`array_output`.
     """
-    return array_output(array, park, weather)[0]
+    return array_output(array, park, weather, scale)[0]
 
 
-def array_output(array: PVArray, park: Park,
-                 weather: pd.DataFrame) -> tuple[pd.Series, float | None]:
+def array_output(array: PVArray, park: Park, weather: pd.DataFrame,
+                 scale: float | None = None) -> tuple[pd.Series, float | None]:
     """:func:`array_output_kw` and the irradiance scale its calibration found (None when the
-    array has no ``annual_energy_kwh``)."""
+    array has no ``annual_energy_kwh``). A given ``scale`` (e.g. the calibration of the park's
+    year, for forecast weather) is applied as it is, without calibrating to ``weather``."""
     name = f"pv_kw_{array.name}"
     if array.profile is not None:
         from parkgrid.timeseries import read_profile
@@ -63,8 +65,10 @@ def array_output(array: PVArray, park: Park,
         return read_profile(array.profile, park, weather.index, f"pv '{array.name}'",
                             "kW", array.capacity_kwp).rename(name), None
     check_columns(weather, WEATHER_COLUMNS, "PV")
-    if array.annual_energy_kwh is None:
-        return pd.Series(_power_kw(array, park, weather), index=weather.index, name=name), None
+    if array.annual_energy_kwh is None or scale is not None:
+        scaled = weather if scale is None else \
+            weather.assign(**{c: weather[c] * scale for c in IRRADIANCE})
+        return pd.Series(_power_kw(array, park, scaled), index=weather.index, name=name), scale
     step_h = park.step_h
 
     def exact(scale: float) -> tuple[float, np.ndarray]:

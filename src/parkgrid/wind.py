@@ -42,19 +42,21 @@ CUBIC_STEP_M_S = 0.1  # sampling of a cut-in/rated/cut-out curve (interpolated l
 CUT_OUT_DROP_M_S = 0.01  # the curve falls to 0 this far above cut-out
 
 
-def farm_output_kw(farm: WindFarm, park: Park, weather: pd.DataFrame) -> pd.Series:
+def farm_output_kw(farm: WindFarm, park: Park, weather: pd.DataFrame,
+                   scale: float | None = None) -> pd.Series:
     """Power the farm delivers to the AC bus at each step of ``weather``, kW (≥ 0).
 
     Returns a Series named ``wind_kw_<name>`` on the weather's index; a measured profile
     (``farm.profile``) replaces the model.
     """
-    return farm_output(farm, park, weather)[0]
+    return farm_output(farm, park, weather, scale)[0]
 
 
-def farm_output(farm: WindFarm, park: Park,
-                weather: pd.DataFrame) -> tuple[pd.Series, float | None]:
+def farm_output(farm: WindFarm, park: Park, weather: pd.DataFrame,
+                scale: float | None = None) -> tuple[pd.Series, float | None]:
     """:func:`farm_output_kw` and the wind-speed scale its calibration found (None when the
-    farm has no ``annual_energy_kwh``)."""
+    farm has no ``annual_energy_kwh``). A given ``scale`` (e.g. the calibration of the park's
+    year, for forecast weather) is applied as it is, without calibrating to ``weather``."""
     name = f"wind_kw_{farm.name}"
     if farm.profile is not None:
         from parkgrid.timeseries import read_profile
@@ -89,8 +91,9 @@ def farm_output(farm: WindFarm, park: Park,
         power_w = np.where(hub_m_s > cut_out, 0.0, np.asarray(power_w, dtype=float))
         return np.clip(power_w, 0.0, None) * factor
 
-    if farm.annual_energy_kwh is None:
-        return pd.Series(power_kw(1.0), index=weather.index, name=name), None
+    if farm.annual_energy_kwh is None or scale is not None:
+        return pd.Series(power_kw(1.0 if scale is None else scale), index=weather.index,
+                         name=name), scale
     step_h = park.step_h
     target_kwh = period_target_kwh(farm.annual_energy_kwh, weather.index, step_h)
     rated_kw = float(turbine.nominal_power) / 1000.0

@@ -239,7 +239,7 @@ class Model:
         weather = self.weather(window, day_start, issue)
         columns = forecast_columns(park)
         history = actuals.series.loc[past, columns].join(actuals.weather.loc[past, ["temp_air"]])
-        made = make_forecast(park, history, weather, issue)
+        made = make_forecast(park, history, weather, issue, actuals.calibration)
         series = window.series.copy()
         series[columns] = made.frame[columns].to_numpy()
         return Inputs(park, series, weather, window.ev_sessions)
