@@ -147,6 +147,7 @@ def test_build_inputs_reports_the_scales_it_found(make_park):
     assert set(inputs.calibration) == {"weather.wind_speed_scale", "wind.coast.wind_speed_scale",
                                        "pv.roof.irradiance_scale"}
     assert inputs.series.attrs["calibration"] == inputs.calibration
+    assert inputs.day("2025-07-01").calibration == inputs.calibration  # a window keeps them
     assert inputs.series["wind_kw_coast"].sum() * STEP_H == pytest.approx(6.0e6, rel=5e-3)
     assert inputs.series["pv_kw_roof"].sum() * STEP_H == pytest.approx(1.1e5, rel=5e-3)
 

@@ -34,8 +34,8 @@ from scipy import optimize
 
 from parkgrid.config import PVArray, WindFarm
 from parkgrid.errors import ConfigError
+from parkgrid.weather import HOURS_PER_YEAR
 
-HOURS_PER_YEAR = 8760.0
 MIN_SCALE, MAX_SCALE = 0.05, 20.0
 SCAN_POINTS = 60         # geometric scan of [MIN_SCALE, MAX_SCALE] for the first bracket
 LOCAL_SPAN = 1.05        # later rounds look for the root within ×/÷ this of the last one
@@ -49,7 +49,7 @@ T = TypeVar("T")
 
 def period_target_kwh(annual_kwh: float, index: pd.DatetimeIndex, step_h: float) -> float:
     """An annual (365-day) target pro-rated to the hours of ``index``, kWh."""
-    return annual_kwh * len(index) * step_h / HOURS_PER_YEAR
+    return annual_kwh * len(index) * step_h / HOURS_PER_YEAR  # a 365-day year
 
 
 def fingerprint(*parts: object) -> str:

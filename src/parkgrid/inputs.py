@@ -81,7 +81,7 @@ class Inputs:
         ev = self.ev_sessions
         overlapping = ev[(ev["arrival"] < end) & (ev["departure"] > start)]
         return Inputs(self.park, series, self.weather.iloc[pos : pos + n_steps],
-                      overlapping.reset_index(drop=True))
+                      overlapping.reset_index(drop=True), calibration=self.calibration)
 
     def day(self, date: str | pd.Timestamp, days: int = 1) -> Inputs:
         """The inputs of ``days`` local days from ``date``."""

@@ -91,10 +91,8 @@ def self_sufficiency(months: list[dict[str, Any]]) -> dict[str, float]:
     if not months or any(key not in m for m in months for key in ENERGY_KEYS):
         return {}
     out = {key: sum(m[key] for m in months) for key in ENERGY_KEYS}
-    consumption = out["consumption_kwh"]
-    out["self_sufficiency"] = out["re_self_used_kwh"] / consumption if consumption else 0.0
-    out["self_sufficiency_annual"] = (out["re_generation_kwh"] / consumption
-                                      if consumption else 0.0)
+    out["self_sufficiency"] = kpi.ratio(out["re_self_used_kwh"], out["consumption_kwh"])
+    out["self_sufficiency_annual"] = kpi.ratio(out["re_generation_kwh"], out["consumption_kwh"])
     return out
 
 

@@ -86,11 +86,11 @@ def energy_kpis(ledger: pd.DataFrame, park: Park, stored_start_kwh: float) -> di
     used = re - out["curtailed_kwh"] - out["exported_kwh"]
     out["re_generation_kwh"] = re
     out["re_self_used_kwh"] = used
-    out["self_sufficiency"] = _ratio(used, out["consumption_kwh"])
-    out["self_sufficiency_annual"] = _ratio(re, out["consumption_kwh"])
-    out["self_consumption"] = _ratio(used, re)
-    out["re_utilisation"] = 1.0 - _ratio(out["curtailed_kwh"], re) if re > 0 else 0.0
-    out["export_share_of_generation"] = _ratio(out["exported_kwh"], re)
+    out["self_sufficiency"] = ratio(used, out["consumption_kwh"])
+    out["self_sufficiency_annual"] = ratio(re, out["consumption_kwh"])
+    out["self_consumption"] = ratio(used, re)
+    out["re_utilisation"] = 1.0 - ratio(out["curtailed_kwh"], re) if re > 0 else 0.0
+    out["export_share_of_generation"] = ratio(out["exported_kwh"], re)
     price_imp = ledger["price_import"].to_numpy(float)
     out["energy_cost_yuan"] = kwh(imp * price_imp)
     out["export_revenue_yuan"] = kwh(exp * ledger["price_export"].to_numpy(float))
@@ -104,7 +104,7 @@ def energy_kpis(ledger: pd.DataFrame, park: Park, stored_start_kwh: float) -> di
     out["co2_t"] = kwh(imp * ledger["co2_kg_per_kwh"].to_numpy(float)) / 1000.0
     out["carbon_cost_yuan"] = out["co2_t"] * park.emissions.carbon_price_yuan_per_t
     out["energy_use_tce"] = out["consumption_kwh"] * tce_per_kwh(park.emissions)
-    out["co2_per_energy_t_per_tce"] = _ratio(out["co2_t"], out["energy_use_tce"])
+    out["co2_per_energy_t_per_tce"] = ratio(out["co2_t"], out["energy_use_tce"])
     return out
 
 
@@ -112,7 +112,8 @@ def _sum(ledger: pd.DataFrame, col: str) -> float:
     return float(ledger[col].sum()) if col in ledger else 0.0
 
 
-def _ratio(a: float, b: float) -> float:
+def ratio(a: float, b: float) -> float:
+    """a ÷ b, 0 when b is not positive."""
     return float(a / b) if b > 0 else 0.0
 
 
@@ -207,12 +208,12 @@ def compare(strategy: dict[str, Any], baselines: dict[str, dict[str, Any]],
         out["savings_yuan"][name] = base["cost_yuan"] - strategy["cost_yuan"]
         out["savings_total_cost_yuan"][name] = base["total_cost_yuan"] - strategy[
             "total_cost_yuan"]
-        out["savings_pct"][name] = 100.0 * _ratio(out["savings_yuan"][name], base["cost_yuan"])
+        out["savings_pct"][name] = 100.0 * ratio(out["savings_yuan"][name], base["cost_yuan"])
     if "grid_only" in baselines:
         out["co2_avoided_t"] = baselines["grid_only"]["co2_t"] - strategy["co2_t"]
     if bound_total_cost_yuan is not None:
         out["regret_yuan"] = strategy["total_cost_yuan"] - bound_total_cost_yuan
-        out["regret_pct"] = 100.0 * _ratio(out["regret_yuan"], abs(bound_total_cost_yuan))
+        out["regret_pct"] = 100.0 * ratio(out["regret_yuan"], abs(bound_total_cost_yuan))
     return out
 
 
