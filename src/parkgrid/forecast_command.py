@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from parkgrid.arguments import local_midnight
 from parkgrid.atomic import atomic_write
 from parkgrid.config import Park, load_park
-from parkgrid.errors import ConfigError, InputDataError
+from parkgrid.errors import ArgumentError, InputDataError
 from parkgrid.forecast import Forecast, make_forecast, year_scales
 from parkgrid.forecast_inputs import forecast_columns, horizon_index
 from parkgrid.optimizer.command import horizon_steps, step_start
@@ -78,7 +79,7 @@ def forecast_command(park_path: Path | str, history: Path | str, weather_forecas
             result.written += write_skill(result.skill, Path(out))
         return result
     if issue is None:
-        raise ConfigError("--issue", ["give the issue time (or --backtest START:END)"])
+        raise ArgumentError("--issue", None, "the issue time (or --backtest START:END)")
     start = step_start(issue, park, "--issue")
     index = horizon_index(park, start, n_steps)
     weather = read_weather_csv(weather_path, park, index, "weather forecast", split_ghi=True)
@@ -97,7 +98,7 @@ def write_forecast(frame: pd.DataFrame, path: Path) -> Path:
     if path.suffix.lower() == ".parquet":
         return atomic_write(path, lambda tmp: table.reset_index().to_parquet(tmp, index=False))
     if path.suffix.lower() != ".csv":
-        raise ConfigError("--out", [f"{path}: expected a .csv or .parquet file"])
+        raise ArgumentError("--out", str(path), "a .csv or .parquet file")
     return atomic_write(path, lambda tmp: table.to_csv(tmp))
 
 
@@ -109,15 +110,17 @@ def backtest_skill(park: Park, history_path: Path, weather_path: Path, period: s
     first_day, last_day = _period(period, park)
     history = read_history(history_path, park)
     scales = year_scales(park, first_day.year)
+    days = pd.date_range(first_day, last_day, inclusive="left", freq="D")
+    span = horizon_index(park, first_day, (len(days) - 1) * park.steps_per_day + n_steps)
+    weather_all = read_weather_csv(weather_path, park, span, "weather forecast", split_ghi=True)
     rows = []
-    for day in pd.date_range(first_day, last_day, inclusive="left", freq="D"):
+    for day in days:
         index = horizon_index(park, day, n_steps)
         if index[-1] > history.index[-1] or day - pd.Timedelta(days=1) < history.index[0]:
             raise InputDataError(history_path, f"history: covers {history.index[0]} to "
                                  f"{history.index[-1]}; the backtest needs the day before "
                                  f"{day:%Y-%m-%d} and {n_steps} steps from it")
-        weather = read_weather_csv(weather_path, park, index, "weather forecast",
-                                   split_ghi=True)
+        weather = weather_all.loc[index]
         made = make_forecast(park, history, weather, day, scales)
         actual = history.loc[index, made.frame.columns]
         before = history.loc[index - pd.Timedelta(days=1) * np.ceil(
@@ -143,16 +146,13 @@ def backtest_skill(park: Park, history_path: Path, weather_path: Path, period: s
 
 
 def _period(period: str, park: Park) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The START:END of ``--backtest`` as local midnights (ISO dates, END after START)."""
     start, _, end = period.partition(":")
-    try:
-        days = [pd.Timestamp(start), pd.Timestamp(end)]
-    except ValueError:
-        days = []
-    if len(days) != 2 or any(d != d.normalize() or d.tzinfo for d in days) or days[1] <= days[0]:
-        raise ConfigError("--backtest", [f"{period!r}: expected START:END dates YYYY-MM-DD, "
-                                         "END after START"])
     tz = park.site.timezone
-    return days[0].tz_localize(tz), days[1].tz_localize(tz)
+    first, last = local_midnight("--backtest", start, tz), local_midnight("--backtest", end, tz)
+    if last <= first:
+        raise ArgumentError("--backtest", period, "START:END dates YYYY-MM-DD, END after START")
+    return first, last
 
 
 def write_skill(skill: pd.DataFrame, path: Path) -> list[Path]:
