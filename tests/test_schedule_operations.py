@@ -169,3 +169,15 @@ def test_cli_exits_2_on_a_bad_state_file(tmp_path):
                                       "--horizon-hours", "1", "--state", str(path)])
     assert result.exit_code == 2
     assert "batteries.lfp.soc" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("column", "value"), [("co2_kg_per_kwh", -0.5),
+                                               ("price_import_yuan_per_kwh", float("inf"))])
+def test_a_bad_prices_file_is_refused_without_a_forecast_too(tmp_path, column, value):
+    """``--prices`` over the park's own year is checked as a forecast's prices are."""
+    index = pd.date_range(START, periods=4, freq="15min")
+    frame = pd.DataFrame({"timestamp": index.map(pd.Timestamp.isoformat), column: 0.5})
+    frame.loc[2, column] = value
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    with pytest.raises(InputDataError, match=column):
+        schedule_command(HAIYAN, start=START, horizon_hours=1, prices=tmp_path / "p.csv")

@@ -75,7 +75,7 @@ def forecast_inputs(park: Park, forecast: pd.DataFrame, ev_sessions: pd.DataFram
 
 
 def _check_values(series: pd.DataFrame, source: str) -> None:
-    numbers = series.drop(columns=["tou_period", "is_holiday"])
+    numbers = series.drop(columns=["tou_period", "is_holiday"], errors="ignore")
     for name in numbers.columns:
         values = numbers[name].to_numpy(dtype=float)
         bad = ~np.isfinite(values)
@@ -99,8 +99,10 @@ def read_forecast_inputs(park: Park, start: pd.Timestamp, n_steps: int, path: Pa
 
 
 def read_prices(path: Path | str, park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:
-    """The ``PRICE_COLUMNS`` a prices file has (at least one) on ``index``."""
+    """The ``PRICE_COLUMNS`` a prices file has (at least one) on ``index``, checked as a
+    forecast's (finite; the CO2 factor ≥ 0)."""
     prices = read_forecast(path, park, index, [], PRICE_COLUMNS)
     if prices.columns.empty:
         raise InputDataError(path, f"prices: none of the columns {', '.join(PRICE_COLUMNS)}")
+    _check_values(prices, str(path))
     return prices
