@@ -119,3 +119,21 @@ def test_model_forecaster_never_trains_on_the_future():
     assert 0 < gap.mean() < 5.0
     early = model(inputs, pd.Timestamp("2025-07-01", tz=PARK.site.timezone), 96)
     assert len(early.series) == 96  # no history yet: persistence answers
+
+
+def test_refreshed_model_forecast_weather_keeps_the_days_error_signs():
+    """The model forecaster's weather errors at a re-plan are the day's errors at those
+    steps, shrunk with the shorter lead time (not the day's errors shifted in time)."""
+    from parkgrid.simulate.forecast import Model
+
+    inputs = make_inputs(PARK, days=2)
+    day = pd.Timestamp("2025-07-01", tz=PARK.site.timezone)
+    model = Model(seed=3)
+    ahead = model.weather(inputs.window(day, 96), day, day - pd.Timedelta(hours=12))
+    at = day + pd.Timedelta(hours=14)
+    fresh = model.weather(inputs.window(at, 40), at, at)
+    actual = inputs.weather["temp_air"]
+    err_ahead = (ahead["temp_air"] - actual).loc[at:].iloc[:40]
+    err_fresh = (fresh["temp_air"] - actual).loc[at:].iloc[:40]
+    assert (np.sign(err_fresh) == np.sign(err_ahead)).all()
+    assert (np.abs(err_fresh) <= np.abs(err_ahead) + 1e-9).all()

@@ -152,6 +152,14 @@ def ar1_noise(rng: np.random.Generator, n: int, step_h: float, tau_h: float) -> 
     return lfilter([1.0], [1.0, -phi], shocks)
 
 
+def day_noise(rng: np.random.Generator, day_start: pd.Timestamp, n: int, step_h: float,
+              tau_h: float) -> np.ndarray:
+    """The AR(1) error realisation of ``day_start``'s local day, over ``n`` steps from
+    ``day_start``: a re-plan at noon sees the errors the day-ahead plan saw at noon."""
+    offset = round((day_start - day_start.normalize()) / pd.Timedelta(hours=step_h))
+    return ar1_noise(rng, offset + n, step_h, tau_h)[offset:]
+
+
 @dataclass
 class Noisy:
     """Actuals with seeded, autocorrelated errors growing with lead time.
@@ -170,7 +178,6 @@ class Noisy:
         series = day.series.copy()
         step_h = actuals.park.step_h
         midnight = day_start.normalize()  # the error realisation is that of the local day
-        offset = round((day_start - midnight) / pd.Timedelta(hours=step_h))
         growth = spread_factor(lead_time_h(day.index, midnight, step_h, issue))
         day_key = midnight.date().toordinal()
         groups = {
@@ -184,8 +191,8 @@ class Noisy:
             if not cols or model is None or model.sigma_24h == 0:
                 continue
             rng = np.random.default_rng([self.seed, day_key, key])
-            noise = ar1_noise(rng, offset + len(series), step_h, model.tau_h)[offset:]
-            err = model.sigma_24h * growth * noise
+            err = model.sigma_24h * growth * day_noise(rng, day_start, len(series), step_h,
+                                                        model.tau_h)
             for col in cols:
                 series[col] = self._perturb(actuals, col, series[col].to_numpy(), err, model)
         return Inputs(actuals.park, series, day.weather, day.ev_sessions)
@@ -248,12 +255,14 @@ class Model:
                 issue: pd.Timestamp) -> pd.DataFrame:
         """The actual weather of ``window`` plus lead-time-dependent errors."""
         step_h = window.park.step_h
-        growth = spread_factor(lead_time_h(window.index, day_start, step_h, issue))
+        midnight = day_start.normalize()  # the error realisation is that of the local day
+        growth = spread_factor(lead_time_h(window.index, midnight, step_h, issue))
         weather = window.weather.copy()
-        day_key = day_start.normalize().date().toordinal()
+        day_key = midnight.date().toordinal()
         for key, (name, model) in enumerate(WEATHER_ERRORS.items()):
             rng = np.random.default_rng([self.seed, day_key, 100 + key])
-            err = model.sigma_24h * growth * ar1_noise(rng, len(weather), step_h, model.tau_h)
+            err = model.sigma_24h * growth * day_noise(rng, day_start, len(weather), step_h,
+                                                        model.tau_h)
             if name == "temp_air":
                 weather["temp_air"] = weather["temp_air"] + err
             else:
