@@ -104,7 +104,8 @@ def _costs(park: Park, kinds: tuple[str, ...] | None, years: int,
     return total
 
 
-def _spent(c: Mapping[str, np.ndarray]) -> np.ndarray:
+def spent(c: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Money spent each year on an asset's cost lines: capex + replacement + O&M − residual."""
     return c["capex"] + c["replacement"] + c["om"] - c["residual"]
 
 
@@ -179,15 +180,15 @@ def _metrics(park: Park, flow: pd.DataFrame, strategy: Mapping[str, Any],
     carbon_pv = float((flow["carbon_value_yuan"] * discount).sum())
     savings = flow[[f"{line}_savings_yuan" for line in LINES]].sum(axis=1).to_numpy()
     bill = _annual(base, "cost_yuan") * grow - savings  # the park's own bills, per year
-    lcc = float((_spent(_costs(park, None, eco.analysis_years, eco.om_escalation))
+    lcc = float((spent(_costs(park, None, eco.analysis_years, eco.om_escalation))
                  + bill) @ discount)
     re_kwh = _annual(strategy, "re_generation_kwh") * re_keep
     re_costed = all(a.cost is not None for a in [*park.pv, *park.wind])
-    re_cost = _spent(_costs(park, ("pv", "wind"), eco.analysis_years, eco.om_escalation,
+    re_cost = spent(_costs(park, ("pv", "wind"), eco.analysis_years, eco.om_escalation,
                             sunk=False))
     dis_kwh = (_annual(strategy, "battery_throughput_kwh") - _annual(
         strategy, "battery_losses_kwh") - _annual(strategy, "battery_stored_change_kwh")) / 2.0
-    bat_cost = _spent(_costs(park, ("batteries",), eco.analysis_years, eco.om_escalation,
+    bat_cost = spent(_costs(park, ("batteries",), eco.analysis_years, eco.om_escalation,
                              sunk=False))
     avoided_pv = float(avoided_t @ discount)
     return {

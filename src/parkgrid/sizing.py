@@ -29,10 +29,11 @@ from typing import Any
 
 import highspy
 import numpy as np
+import numpy_financial as npf
 import pandas as pd
 
 from parkgrid.config import Park, parse_park
-from parkgrid.economics import asset_cash, asset_size
+from parkgrid.economics import asset_cash, asset_size, spent
 from parkgrid.errors import ConfigError, SolverError
 from parkgrid.inputs import Inputs, build_inputs
 from parkgrid.optimizer.grid import demand_block_steps, demand_rate, demand_threshold_kw
@@ -139,7 +140,7 @@ def annualised_yuan_per_unit(park: Park, asset: str) -> float:
     assert eco is not None
     kind, n, r = KIND[asset], eco.analysis_years, eco.discount_rate
     discount = (1.0 + r) ** -np.arange(n + 1)
-    crf = r * (1 + r) ** n / ((1 + r) ** n - 1) if r > 0 else 1.0 / n
+    crf = -float(npf.pmt(r, n, 1.0))  # capital recovery factor
     total, units = 0.0, 0.0
     for k, _name, item in park.costed_assets():
         if k != kind or item.cost is None:
@@ -147,8 +148,7 @@ def annualised_yuan_per_unit(park: Park, asset: str) -> float:
         size, power = asset_size(kind, item, park)
         cost = item.cost.model_copy(update={"capex_fixed_yuan": 0.0})
         lines = asset_cash(cost, size, power, n, eco.om_escalation, sunk=False)
-        total += float(discount @ (lines["capex"] + lines["replacement"] + lines["om"]
-                                   - lines["residual"]))
+        total += float(discount @ spent(lines))
         units += size
     return crf * total / units
 
