@@ -193,6 +193,13 @@ def test_every_field_has_a_description_and_a_unit_column() -> None:
     rows = [line for line in schema_markdown().splitlines() if line.startswith("| `")]
     assert rows and all(line.count(" | ") == 5 and not line.endswith("|  |") for line in rows)
     assert "Optional[" not in schema_markdown() and "FieldInfo" not in schema_markdown()
+    # type, unit, range and default rendered from the field's annotation, as a reader sees them
+    for row in ("| `bus` | `'ac' \\| 'dc'` | – | – | 'ac' | bus the battery is connected to |",
+                "| `power_kw` | `float` | kW | (0, 1e+07] | required | charge and discharge "
+                "power limit |",
+                "| `charge_efficiency` | `float` | fraction | [0.5, 1] | 0.94 | one-way charge "
+                "efficiency |"):
+        assert row in rows, row
 
 
 @pytest.mark.parametrize(("path", "value", "expected"), [

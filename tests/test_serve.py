@@ -101,6 +101,12 @@ def test_state_and_start_are_honoured(url, services) -> None:
     meta = answer.json()["metadata"]
     assert meta["horizon_steps"] == 24 and meta["horizon_start"] == "2025-07-15T13:00:00+08:00"
     assert any("no tank" in w for w in meta["warnings"])  # missing parts fall back, said so
+    first = answer.json()["schedule"][0]  # the given SOC is where the first step starts from
+    step_kwh = (battery.charge_efficiency * first["battery_charge_kw"]
+                - first["battery_discharge_kw"] / battery.discharge_efficiency) * 0.25
+    keep = 1 - battery.self_discharge_pct_per_h / 100 * 0.25
+    assert first["battery_soc_kwh"] == pytest.approx(
+        battery.soc_max * battery.energy_kwh * keep + step_kwh, abs=1e-3)
 
 
 def _soc_17(body: dict) -> None:
