@@ -15,8 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from parkgrid import economics, plots
 from parkgrid.config import load_park
+from parkgrid.design import economics
+from parkgrid.reporting import plots
 from parkgrid.simulate import run
 
 ROOT = Path(__file__).resolve().parents[1]

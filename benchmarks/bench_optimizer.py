@@ -23,8 +23,8 @@ import pandas as pd
 
 from parkgrid.config import load_park
 from parkgrid.inputs import build_inputs
+from parkgrid.model.schedule import ParkState
 from parkgrid.optimizer import DayAheadOptimizer
-from parkgrid.schedule import ParkState
 
 
 def measure(park_path: str, n_days: int) -> pd.DataFrame:

@@ -36,8 +36,8 @@ import yaml
 
 from parkgrid.config import Park, load_park, read_yaml
 from parkgrid.inputs import build_inputs
+from parkgrid.model.schedule import ParkState
 from parkgrid.optimizer import DayAheadOptimizer, PlanOptions
-from parkgrid.schedule import ParkState
 
 ROOT = Path(__file__).resolve().parents[1]
 HAIYAN = ROOT / "models" / "haiyan.yaml"

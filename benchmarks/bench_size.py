@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 
 from parkgrid.config import load_park
+from parkgrid.design.sizing import SizingModel, parse_bounds, reduced_inputs
 from parkgrid.inputs import build_inputs
 from parkgrid.simulate.bound import perfect_foresight_bound
-from parkgrid.sizing import SizingModel, parse_bounds, reduced_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 HAIYAN = ROOT / "models" / "haiyan.yaml"

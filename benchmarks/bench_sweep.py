@@ -36,8 +36,8 @@ from pathlib import Path
 import pandas as pd
 from rich.console import Console
 
-from parkgrid.sweep import SweepOutcome, run_sweep
-from parkgrid.sweep_spec import load_sweep
+from parkgrid.sweeps.run import SweepOutcome, run_sweep
+from parkgrid.sweeps.spec import load_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP = ROOT / "models" / "sweeps" / "haiyan_storage.yaml"
@@ -66,8 +66,8 @@ def warm_up(sweep_path: Path) -> None:
     import distributed  # noqa: F401
 
     import parkgrid.simulate  # noqa: F401
-    from parkgrid.sweep_task import build_shared_inputs
-    from parkgrid.sweep_variants import expand
+    from parkgrid.sweeps.task import build_shared_inputs
+    from parkgrid.sweeps.variants import expand
 
     sweep = load_sweep(sweep_path)
     build_shared_inputs(expand(sweep)[0].park(), sweep.rollout)

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from parkgrid.atomic import atomic_write
+from parkgrid.io.atomic import atomic_write
 
 
 def execute(path: Path) -> None:

@@ -115,7 +115,7 @@ def test_compare_strategies_counts_co2_avoided_against_grid_only(
 
 def test_plan_day_exports_a_schedule_that_reads_back(
         haiyan: pg.Park, haiyan_inputs: pg.Inputs, tmp_path: Path) -> None:
-    from parkgrid.export import read_schedule
+    from parkgrid.io.export import read_schedule
 
     day = pg.plan_day(haiyan, "2025-07-15", inputs=haiyan_inputs, forecast="noisy", seed=3)
     assert len(day.frame) == 96 and day.frame.index[0] == pd.Timestamp("2025-07-15",

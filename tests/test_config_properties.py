@@ -1,5 +1,5 @@
 """Mutated shipped parks: `validate` refuses with exit 2 naming the field, or accepts and a
-one-day schedule balances every bus (checked by parkgrid.balance)."""
+one-day schedule balances every bus (checked by parkgrid.model.balance)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parkgrid.balance import check_schedule
+from parkgrid.commands.schedule import _inputs, initial_state
 from parkgrid.config import parse_park
 from parkgrid.errors import ConfigError, ParkgridError
+from parkgrid.model.balance import check_schedule
 from parkgrid.optimizer import plan_day
-from parkgrid.optimizer.command import _inputs, initial_state
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 PARKS = {name: yaml.safe_load((MODELS / f"{name}.yaml").read_text())

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from parkgrid import results
+from parkgrid.io import results
 
 ROOT = Path(__file__).resolve().parents[1]
 WRITER = """
 import json, sys
 import pandas as pd
-from parkgrid.results import write_results
+from parkgrid.io.results import write_results
 out, seed = sys.argv[1], int(sys.argv[2])
 ledger = pd.DataFrame({"grid_import_kw": range(20000)},
                       index=pd.date_range("2025-01-01", periods=20000, freq="15min"))

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from parkgrid.cli import app as cli_app
 from parkgrid.errors import ConfigError, SolverError
-from parkgrid.plan_document import PlanDocument
+from parkgrid.io.plan_document import PlanDocument
 from parkgrid.serve import (
     ParkService,
     check_bind,

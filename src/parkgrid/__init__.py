@@ -31,13 +31,14 @@ _EXPORTS = {
     "RunSummary": "parkgrid.api",
     "DEFAULT_STRATEGIES": "parkgrid.api",
     "REFERENCE_PARKS": "parkgrid.api",
-    "write_report": "parkgrid.report",
+    "write_report": "parkgrid.reporting.html",
     "Inputs": "parkgrid.inputs",
     "Park": "parkgrid.config",
-    "ParkState": "parkgrid.schedule",
-    "Schedule": "parkgrid.schedule",
+    "ParkState": "parkgrid.model.schedule",
+    "Schedule": "parkgrid.model.schedule",
 }
-_MODULES = ("plots", "report", "api")
+_MODULES = {"plots": "parkgrid.reporting.plots", "report": "parkgrid.reporting.html",
+            "api": "parkgrid.api"}
 
 __all__ = sorted([*_EXPORTS, *_MODULES])
 
@@ -46,7 +47,7 @@ def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         value = getattr(importlib.import_module(_EXPORTS[name]), name)
     elif name in _MODULES:
-        value = importlib.import_module(f"parkgrid.{name}")
+        value = importlib.import_module(_MODULES[name])
     else:
         raise AttributeError(f"module 'parkgrid' has no attribute {name!r}")
     globals()[name] = value

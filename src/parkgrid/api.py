@@ -26,12 +26,13 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from parkgrid import plots
 from parkgrid.config import Park, parse_park
 from parkgrid.config import load_park as _load_park_file
 from parkgrid.errors import ConfigError
 from parkgrid.inputs import Inputs, build_inputs
-from parkgrid.report import (
+from parkgrid.model.schedule import ParkState, Schedule
+from parkgrid.reporting import plots
+from parkgrid.reporting.html import (
     BOUND_TITLE,
     kpi_frame,
     monthly_frame,
@@ -40,7 +41,6 @@ from parkgrid.report import (
     storage_limits,
     write_report,
 )
-from parkgrid.schedule import ParkState, Schedule
 
 REFERENCE_PARKS = ("haiyan", "dameisha")
 DEFAULT_STRATEGIES: dict[str, tuple[str, str]] = {
@@ -75,7 +75,7 @@ def with_changes(park: Park, changes: Mapping[str, Any]) -> Park:
     """A copy of ``park`` with fields set by dotted path, re-validated, e.g.
     ``{"batteries.0.energy_kwh": 2000, "tariff.calendar": "zhejiang_2026"}``.
     Relative paths in the config still resolve against the original file."""
-    from parkgrid.sweep_variants import set_field
+    from parkgrid.sweeps.variants import set_field
 
     doc = park.model_dump(mode="json")
     for path, value in changes.items():
@@ -91,7 +91,7 @@ def reprice(park: Park, kpis: Mapping[str, Any], changes: Mapping[str, Any]) -> 
     cost fields changed by dotted path, without re-running (the simulated year does not depend
     on them), e.g. ``{"economics.electricity_escalation": 0.02,
     "batteries.0.cost.capex_yuan_per_unit": 1200}``."""
-    from parkgrid import economics
+    from parkgrid.design import economics
 
     physical = [p for p in changes if not (p.startswith("economics.") or ".cost." in p)]
     if physical:
@@ -139,7 +139,7 @@ class DayPlan:
 
     def save(self, path: Path | str) -> Path:
         """Export the schedule (CSV, JSON or Parquet by extension, with its metadata)."""
-        from parkgrid.export import write_schedule
+        from parkgrid.io.export import write_schedule
 
         path = Path(path)
         write_schedule(self.schedule, path)
@@ -196,7 +196,7 @@ def pareto_front(park: Park, date: object, n_points: int = 6, *, inputs: Inputs 
                  seed: int = 0) -> pd.DataFrame:
     """The day's cost/CO2 trade-off by the ε-constraint method: one row per point, columns
     ``cost_yuan`` and ``co2_kg`` (and the optimizer's other figures); plot it with
-    :func:`parkgrid.plots.pareto_front`."""
+    :func:`parkgrid.reporting.plots.pareto_front`."""
     from parkgrid.optimizer import pareto_front as front
 
     day = _start(park, date)
@@ -318,7 +318,7 @@ class RunSummary:
     def cashflow(self) -> pd.DataFrame:
         """The year-by-year cash flow against the economics baseline (empty without an
         ``economics`` section; docs/economics.md)."""
-        from parkgrid.economics import cashflow_frame
+        from parkgrid.design.economics import cashflow_frame
 
         return cashflow_frame(self.kpis.get("economics") or {})
 
@@ -329,8 +329,8 @@ class RunSummary:
     def save(self, out: Path | str, report: bool = True, force: bool = False) -> Path:
         """Write the results folder (kpis.json, timeseries.parquet, schedules/, events.log)
         and, unless ``report=False``, its ``report.html``; returns the folder. ``force``:
-        replace a results folder holding another run (see :mod:`parkgrid.results`)."""
-        from parkgrid.results import write_results
+        replace a results folder holding another run (see :mod:`parkgrid.io.results`)."""
+        from parkgrid.io.results import write_results
 
         folder = write_results(out, self.kpis, self.strategy.ledger, self.schedules,
                                self.strategy.events,

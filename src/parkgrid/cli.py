@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperOption
 
-from parkgrid import display
 from parkgrid.errors import ParkgridError
+from parkgrid.reporting import display
 
 app = typer.Typer(
     help="Plan and simulate the energy system of near-zero-carbon industrial parks.",
@@ -97,7 +97,7 @@ def validate(park: ParkPath) -> None:
     """Check a park config and print a one-screen summary of its assets and inputs."""
     from parkgrid.config import load_park
     from parkgrid.inputs import build_inputs
-    from parkgrid.profiles import park_summary
+    from parkgrid.inputs.profiles import park_summary
 
     config = load_park(park)
     inputs = build_inputs(config)
@@ -116,10 +116,10 @@ def profiles(
     out: Annotated[Path, typer.Option(help="output folder")] = Path("profiles-out"),
 ) -> None:
     """Build a year of inputs, write them (Parquet + CSV summary) and print annual totals."""
-    from parkgrid.arguments import YEARS, number
+    from parkgrid.commands.arguments import YEARS, number
     from parkgrid.config import load_park
     from parkgrid.inputs import build_inputs
-    from parkgrid.profiles import annual_totals, write_inputs
+    from parkgrid.inputs.profiles import annual_totals, write_inputs
 
     number("--year", year, *YEARS)
     config = load_park(park)
@@ -163,7 +163,7 @@ def schedule(
     mip_gap: Annotated[float | None, typer.Option(help="relative MIP gap")] = None,
 ) -> None:
     """Plan a day-ahead schedule (Pyomo MILP + HiGHS) and write it for the EMS."""
-    from parkgrid.optimizer.command import schedule_command, summary
+    from parkgrid.commands.schedule import schedule_command, summary
 
     result = schedule_command(park, date, horizon_hours, soc or [], out, month_peak_kw,
                               pareto, time_limit, mip_gap, start, forecast, state, prices)
@@ -201,7 +201,7 @@ def forecast(
         help="START:END (dates): score forecasts issued at each midnight against history")] = None,
 ) -> None:
     """Forecast loads, PV and wind from the park's history and a weather forecast."""
-    from parkgrid.forecast_command import forecast_command
+    from parkgrid.commands.forecast import forecast_command
 
     result = forecast_command(park, history, weather_forecast, issue, horizon_h, out, backtest)
     if result.forecast is not None:
@@ -255,7 +255,7 @@ def run(
         "--force", help="replace a results folder that holds another run")] = False,
 ) -> None:
     """Roll a period out day by day against actuals, with baselines, bound and KPIs."""
-    from parkgrid.simulate.command import run_command
+    from parkgrid.commands.run import run_command
 
     out = out if out is not None else Path("results") / park.stem
     options = {key: value for key, value in (("time_limit_s", time_limit), ("mip_gap", mip_gap))
@@ -264,7 +264,7 @@ def run(
                          planner_options=options, horizon_h=horizon_h, wide=wide,
                          replan_every=replan_every, force=force)
     if report:
-        from parkgrid.report import write_report
+        from parkgrid.reporting.html import write_report
 
         console.print(f"report: {write_report(out, park=result.strategy.park)}")
 
@@ -277,8 +277,8 @@ def report_command(
         help="HTML file (default RESULTS/report.html)")] = None,
 ) -> None:
     """Turn a results folder into one self-contained HTML report."""
-    from parkgrid.report import write_report
-    from parkgrid.results import recover
+    from parkgrid.io.results import recover
+    from parkgrid.reporting.html import write_report
 
     for line in recover(results):  # an interrupted `run` left its swap unfinished
         console.print(line)
@@ -299,7 +299,7 @@ def sweep(
         "--resume", help="run only the variants not yet in OUT")] = False,
 ) -> None:
     """Run a sweep of park variants (or a portfolio of parks) on Dask."""
-    from parkgrid.sweep import sweep_command
+    from parkgrid.sweeps.run import sweep_command
 
     sweep_command(sweep_file, workers, scheduler, out, resume, console=console)
 
@@ -312,7 +312,7 @@ def init(
         help="folder to write into (default: NAME as a folder name)")] = None,
 ) -> None:
     """Write a commented starter park (park.yaml + its climate file) that validates."""
-    from parkgrid.starter import write_starter
+    from parkgrid.commands.init import write_starter
 
     park, *others = write_starter(name, out)
     console.print(f"wrote {park} and {', '.join(map(str, others))}", highlight=False)
@@ -362,7 +362,7 @@ def size(
     check: Annotated[bool, typer.Option(help="run the check rollout")] = True,
 ) -> None:
     """Size assets by a perfect-foresight LP with annualised capex; check the sized park."""
-    from parkgrid.size_command import size_command
+    from parkgrid.commands.size import size_command
 
     size_command(park, assets, bounds or [], out, step_minutes, start, days, check_days,
                  check, console=console)
@@ -382,7 +382,7 @@ def json_schema(
     document: Annotated[str, typer.Argument(help="plan | state")],
 ) -> None:
     """Print the JSON Schema of a plan document or a state file (docs/*.schema.json)."""
-    from parkgrid.plan_document import json_schema_text
+    from parkgrid.io.plan_document import json_schema_text
 
     typer.echo(json_schema_text(document))
 

@@ -4,9 +4,9 @@ Each park's optimizer is built once at start-up (its 24 h model compiled) and re
 request; one ``asyncio.Lock`` per park serialises its requests (one solver per model) while
 the solves run in the thread pool, so different parks plan in parallel and the event loop
 stays responsive. A request carries the state (the state file's JSON,
-:class:`parkgrid.state_file.StateDocument`) and the forecast series (the forecast file's
-columns, :mod:`parkgrid.forecast_inputs`) and is answered with the plan document
-(:class:`parkgrid.plan_document.PlanDocument`, as ``parkgrid schedule --out plan.json``
+:class:`parkgrid.io.state_file.StateDocument`) and the forecast series (the forecast file's
+columns, :mod:`parkgrid.forecasting.inputs`) and is answered with the plan document
+(:class:`parkgrid.io.plan_document.PlanDocument`, as ``parkgrid schedule --out plan.json``
 writes it). The latest plan of each park is kept in ``DATA_DIR/<park>/latest.json`` (an
 atomic write; the CSV form is made from it on request), so a restart serves it again.
 docs/serve.md documents the API, its errors and how to run it.
@@ -35,22 +35,22 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
 from starlette.concurrency import run_in_threadpool
 
-from parkgrid.atomic import atomic_write
+from parkgrid.commands.schedule import horizon_steps, issue_plan, step_start
 from parkgrid.config import Park, load_park
 from parkgrid.errors import ArgumentError, ConfigError, ParkgridError, SolverError
-from parkgrid.export import csv_text, plan_document
-from parkgrid.forecast_inputs import (
+from parkgrid.forecasting.inputs import (
     PRICE_COLUMNS,
     forecast_columns,
     forecast_inputs,
     horizon_index,
 )
 from parkgrid.inputs import build_inputs
-from parkgrid.optimizer.command import horizon_steps, issue_plan, step_start
+from parkgrid.io.atomic import atomic_write
+from parkgrid.io.export import csv_text, plan_document
+from parkgrid.io.plan_document import PlanDocument, config_hash
+from parkgrid.io.state_file import StateDocument, resolve_state
+from parkgrid.model.schedule import ParkState, Schedule
 from parkgrid.optimizer.planner import DayAheadOptimizer
-from parkgrid.plan_document import PlanDocument, config_hash
-from parkgrid.schedule import ParkState, Schedule
-from parkgrid.state_file import StateDocument, resolve_state
 
 log = logging.getLogger("parkgrid.serve")
 

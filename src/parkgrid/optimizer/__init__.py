@@ -1,6 +1,6 @@
 """Day-ahead dispatch optimizer: a Pyomo MILP of one horizon, solved with HiGHS.
 
-``plan_day(inputs, state)`` returns a :class:`parkgrid.schedule.Schedule`;
+``plan_day(inputs, state)`` returns a :class:`parkgrid.model.schedule.Schedule`;
 ``DayAheadOptimizer(park)`` keeps the built models for repeated planning (the simulator);
 ``pareto_front(inputs, state, n_points)`` traces cost against CO2.
 """

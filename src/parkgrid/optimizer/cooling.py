@@ -1,7 +1,7 @@
 """Cooling plant block: chillers and the chilled-water tank meet the cooling demand.
 
 Chiller electricity is the piecewise-linear function of cooling output through the COP
-curve's points (:func:`parkgrid.simulate.physics.chiller_curve`). A chiller with a minimum
+curve's points (:func:`parkgrid.model.physics.chiller_curve`). A chiller with a minimum
 part load has an on/off binary per step (output 0 or within [min part load, capacity]); one
 without has none. Over the operating range the curve enters as cuts ``e ≥ a_k·q + b_k·on``
 when it is convex (exact: the tie-break cost keeps e on the curve) and as an SOS2-style
@@ -22,9 +22,9 @@ import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import Chiller, Cooling
+from parkgrid.model.physics import chiller_curve
 from parkgrid.optimizer.core import AssetBlock, Build
 from parkgrid.optimizer.horizon import Horizon, Store, decay
-from parkgrid.simulate.physics import chiller_curve
 
 ON_KW_TH = 1e-3
 """A chiller without on/off binary counts as on above this output."""

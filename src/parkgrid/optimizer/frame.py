@@ -6,15 +6,15 @@ import numpy as np
 import pandas as pd
 
 from parkgrid.config import Park
-from parkgrid.optimizer.grid import demand_charge_yuan, demand_peaks_kw
-from parkgrid.optimizer.horizon import Horizon
-from parkgrid.schedule import (
+from parkgrid.model.schedule import (
     PER_ASSET_COLUMNS,
     SCHEDULE_COLUMNS,
     ParkState,
     asset_column,
     asset_names,
 )
+from parkgrid.optimizer.grid import demand_charge_yuan, demand_peaks_kw
+from parkgrid.optimizer.horizon import Horizon
 
 
 def publish(cols: dict[str, np.ndarray], park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:

@@ -27,11 +27,11 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from parkgrid.config import Park
+from parkgrid.inputs.tariff import DECLARED_TOLERANCE
+from parkgrid.model.physics import chiller_electric_kw
 from parkgrid.optimizer.core import TIE_BREAK_YUAN_PER_KWH, AssetBlock, Build
 from parkgrid.optimizer.flexible import channels
 from parkgrid.optimizer.horizon import Horizon
-from parkgrid.simulate.physics import chiller_electric_kw
-from parkgrid.tariff import DECLARED_TOLERANCE
 
 DEMAND_MINUTES = 15
 

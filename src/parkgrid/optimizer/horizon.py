@@ -10,7 +10,7 @@ import pandas as pd
 
 from parkgrid.config import EndSoc, Park
 from parkgrid.inputs import Inputs
-from parkgrid.schedule import ParkState
+from parkgrid.model.schedule import ParkState
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import Park
+from parkgrid.model.schedule import PER_ASSET_COLUMNS, SCHEDULE_COLUMNS
 from parkgrid.optimizer.battery import BatteryBlock
 from parkgrid.optimizer.buses import BusBalance
 from parkgrid.optimizer.cooling import CoolingBlock
@@ -20,7 +21,6 @@ from parkgrid.optimizer.grid import GridBlock
 from parkgrid.optimizer.highs import CompiledModel, SolveResult
 from parkgrid.optimizer.horizon import Horizon
 from parkgrid.optimizer.renewables import RenewablesBlock
-from parkgrid.schedule import PER_ASSET_COLUMNS, SCHEDULE_COLUMNS
 
 CO2_COST_WEIGHT = 1e-6
 """Weight of the cost (yuan) next to CO2 (kg) when minimising CO2: picks the cheapest of the

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from parkgrid.config import Park
-from parkgrid.simulate.physics import chiller_electric_kw
+from parkgrid.model.physics import chiller_electric_kw
 
 TOL_KW = 1e-6
 

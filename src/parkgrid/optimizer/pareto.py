@@ -15,9 +15,9 @@ import pandas as pd
 
 from parkgrid.config import Park
 from parkgrid.inputs import Inputs
+from parkgrid.model.schedule import ParkState, Schedule
 from parkgrid.optimizer.horizon import PlanOptions
 from parkgrid.optimizer.planner import optimizer_for
-from parkgrid.schedule import ParkState, Schedule
 
 PENALTY_SLACK_YUAN = 1e-3
 """Allowance on the penalties of the least-cost end (solver tolerance)."""

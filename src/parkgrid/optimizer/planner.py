@@ -10,12 +10,12 @@ from typing import Any
 from parkgrid.config import Park
 from parkgrid.errors import InputDataError, SolverError
 from parkgrid.inputs import Inputs
+from parkgrid.model.schedule import SCHEMA_VERSION, ParkState, Schedule
 from parkgrid.optimizer.frame import objective_parts, publish, state_out
 from parkgrid.optimizer.highs import SolveResult
 from parkgrid.optimizer.horizon import Horizon, PlanOptions
 from parkgrid.optimizer.model import ParkModel
 from parkgrid.optimizer.netting import net_flows
-from parkgrid.schedule import SCHEMA_VERSION, ParkState, Schedule
 
 
 class DayAheadOptimizer:

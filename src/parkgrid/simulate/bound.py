@@ -38,9 +38,9 @@ import pandas as pd
 from parkgrid.config import Park
 from parkgrid.errors import SolverError
 from parkgrid.inputs import Inputs
-from parkgrid.schedule import ParkState, Schedule, meta_float
+from parkgrid.inputs.tariff import demand_charge_yuan
+from parkgrid.model.schedule import ParkState, Schedule, meta_float
 from parkgrid.simulate import kpi
-from parkgrid.tariff import demand_charge_yuan
 
 METHODS = {
     "monthly_lp": "months solved separately, initial storage state free, end rules dropped, "

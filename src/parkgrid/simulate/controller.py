@@ -34,8 +34,8 @@ import pandas as pd
 
 from parkgrid.config import Park
 from parkgrid.inputs import Inputs
-from parkgrid.schedule import SCHEDULE_COLUMNS, ParkState, Schedule
-from parkgrid.simulate import physics
+from parkgrid.model import physics
+from parkgrid.model.schedule import SCHEDULE_COLUMNS, ParkState, Schedule
 
 EPS = 1e-9
 ASAP = float("inf")  # a set-point that charges as fast as the sessions allow

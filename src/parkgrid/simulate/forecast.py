@@ -220,7 +220,7 @@ WEATHER_ERRORS: dict[str, ErrorModel] = {
 
 @dataclass
 class Model:
-    """The forecaster of ``parkgrid forecast`` (:mod:`parkgrid.forecast`), trained on the
+    """The forecaster of ``parkgrid forecast`` (:mod:`parkgrid.forecasting.model`), trained on the
     actuals strictly before the issue time, fed with forecast weather = the actual weather
     plus seeded AR(1) errors whose spread grows with lead time as the noisy forecaster's
     (:data:`WEATHER_ERRORS`, :func:`spread_factor`). Before a day of history exists it
@@ -233,8 +233,8 @@ class Model:
 
     def __call__(self, actuals: Inputs, day_start: pd.Timestamp,
                  n_steps: int | None = None, issue: pd.Timestamp | None = None) -> Inputs:
-        from parkgrid.forecast import make_forecast
-        from parkgrid.forecast_inputs import forecast_columns
+        from parkgrid.forecasting.inputs import forecast_columns
+        from parkgrid.forecasting.model import make_forecast
 
         park = actuals.park
         n = n_steps or park.steps_per_day

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from parkgrid.config import Park
-from parkgrid.emissions import tce_per_kwh
-from parkgrid.simulate import physics
-from parkgrid.tariff import demand_charge_yuan, monthly_peaks_kw
+from parkgrid.inputs.emissions import tce_per_kwh
+from parkgrid.inputs.tariff import demand_charge_yuan, monthly_peaks_kw
+from parkgrid.model import physics
 
 THRESHOLDS = {
     # name: (rule, threshold, source)

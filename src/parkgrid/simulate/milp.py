@@ -6,7 +6,7 @@ from typing import Any
 
 from parkgrid.config import Park
 from parkgrid.inputs import Inputs
-from parkgrid.schedule import ParkState, Schedule
+from parkgrid.model.schedule import ParkState, Schedule
 
 
 def milp_planner(park: Park, **options: Any) -> Any:

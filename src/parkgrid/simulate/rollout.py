@@ -29,8 +29,8 @@ import pandas as pd
 from parkgrid.config import ROLLOUT_HORIZON_H, Park
 from parkgrid.errors import ArgumentError, SolverError
 from parkgrid.inputs import Inputs, build_inputs
-from parkgrid.schedule import ParkState, Schedule, meta_float
-from parkgrid.simulate import physics
+from parkgrid.model import physics
+from parkgrid.model.schedule import ParkState, Schedule, meta_float
 from parkgrid.simulate.controller import Controller
 from parkgrid.simulate.forecast import make_forecaster
 from parkgrid.simulate.rules import plan_none, plan_rules
@@ -359,7 +359,7 @@ class _RunningCost:
                               * ledger["price_export"].to_numpy(float)).sum() * dt)
         month = (ledger.index[0].year, ledger.index[0].month)
         self.peaks[month] = max(self.peaks.get(month, 0.0), float(imp.max()))
-        from parkgrid.tariff import demand_charge_yuan
+        from parkgrid.inputs.tariff import demand_charge_yuan
 
         demand = demand_charge_yuan(np.array(list(self.peaks.values())), self.park.tariff)
         return self.energy + demand

@@ -23,8 +23,8 @@ import pandas as pd
 
 from parkgrid.config import Park
 from parkgrid.inputs import Inputs
-from parkgrid.schedule import SCHEDULE_COLUMNS, ParkState, Schedule
-from parkgrid.simulate import physics
+from parkgrid.model import physics
+from parkgrid.model.schedule import SCHEDULE_COLUMNS, ParkState, Schedule
 from parkgrid.simulate.controller import Controller
 
 CHEAP = ("valley", "deep_valley")

@@ -18,10 +18,11 @@ from typing import Any
 
 import pandas as pd
 
-from parkgrid import economics
 from parkgrid.config import Park
+from parkgrid.design import economics
 from parkgrid.inputs import Inputs, build_inputs
-from parkgrid.schedule import SCHEMA_VERSION
+from parkgrid.model.schedule import SCHEMA_VERSION
+from parkgrid.model.system import system_summary
 from parkgrid.simulate import kpi
 from parkgrid.simulate.bound import BoundResult, perfect_foresight_bound
 from parkgrid.simulate.forecast import Perfect, make_forecaster
@@ -34,7 +35,6 @@ from parkgrid.simulate.rollout import (
 )
 from parkgrid.simulate.rules import plan_idle, plan_rules
 from parkgrid.simulate.worker import Background
-from parkgrid.system import system_summary
 
 BASELINES = ("grid_only", "re_no_storage", "rules")
 BOUND_TASK = "perfect-foresight bound"

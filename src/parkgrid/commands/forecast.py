@@ -1,0 +1,174 @@
+"""The body of ``parkgrid forecast``: a forecast file from history, or a backtest of skill.
+
+History file (CSV/Parquet, the measured-series reader): ``timestamp`` + any of the
+forecast columns (``load_kw_<load>``, ``cooling_load_kw_th``, ``pv_kw_<array>``,
+``wind_kw_<farm>``) + optionally the measured weather (``ghi``, ``temp_air``,
+``wind_speed``; ``dni``/``dhi`` split from GHI when absent). Gaps are interpolated. The
+weather forecast has the weather file's columns (GHI, temperature, wind speed at least).
+The forecast file written has the columns ``parkgrid schedule --forecast`` reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from parkgrid.commands.arguments import local_midnight
+from parkgrid.commands.schedule import horizon_steps, step_start
+from parkgrid.config import Park, load_park
+from parkgrid.errors import ArgumentError, InputDataError
+from parkgrid.forecasting.inputs import forecast_columns, horizon_index
+from parkgrid.forecasting.model import Forecast, make_forecast, year_scales
+from parkgrid.inputs.timeseries import file_span, read_frame
+from parkgrid.inputs.weather import read_weather_csv
+from parkgrid.io.atomic import atomic_write
+
+LEAD_BUCKETS_H = (0, 6, 12, 24, 48, 72, 168)
+"""Edges of the lead-time bands of a backtest, h (a step of lead h is in (edge, next])."""
+
+
+@dataclass
+class ForecastResult:
+    forecast: Forecast | None = None
+    skill: pd.DataFrame | None = None
+    written: list[Path] = field(default_factory=list)
+
+
+def read_history(path: Path, park: Park, until: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Every step of the history file up to (not including) ``until``, with its forecast and
+    weather columns."""
+    tz = park.site.timezone
+    first, last, names = file_span(path, tz, "history")
+    end = last + pd.Timedelta(minutes=park.time_step_minutes)
+    if until is not None:
+        end = min(end, until)
+    if end <= first:
+        raise InputDataError(path, f"history: no rows before {until.isoformat() if until else ''}")
+    index = pd.date_range(first.ceil(f"{park.time_step_minutes}min"), end, inclusive="left",
+                          freq=f"{park.time_step_minutes}min")
+    wanted = [c for c in forecast_columns(park) if c in names]
+    frame = read_frame(path, index, park.time_step_minutes, "history", columns=wanted,
+                       fill="interpolate")
+    if {"ghi", "temp_air", "wind_speed"} <= set(names):
+        frame = frame.join(read_weather_csv(path, park, index, "history weather",
+                                            split_ghi=True))
+    elif "temp_air" in names:
+        frame = frame.join(read_frame(path, index, park.time_step_minutes, "history",
+                                      columns=["temp_air"], fill="interpolate"))
+    return frame
+
+
+def forecast_command(park_path: Path | str, history: Path | str, weather_forecast: Path | str,
+                     issue: str | None = None, horizon_h: float = 24.0,
+                     out: Path | str | None = None,
+                     backtest: str | None = None) -> ForecastResult:
+    """Forecast ``horizon_h`` from ``issue`` and write it to ``out`` (CSV/Parquet), or with
+    ``backtest`` START:END score day-ahead forecasts issued at each local midnight of the
+    period against the history (``out``: the skill table as CSV, and ``<out>.png``)."""
+    park = load_park(park_path)
+    n_steps = horizon_steps(horizon_h, park, "--horizon-h")
+    history_path, weather_path = Path(history), Path(weather_forecast)
+    if backtest is not None:
+        result = ForecastResult(skill=backtest_skill(park, history_path, weather_path,
+                                                     backtest, n_steps))
+        if out is not None:
+            result.written += write_skill(result.skill, Path(out))
+        return result
+    if issue is None:
+        raise ArgumentError("--issue", None, "the issue time (or --backtest START:END)")
+    start = step_start(issue, park, "--issue")
+    index = horizon_index(park, start, n_steps)
+    weather = read_weather_csv(weather_path, park, index, "weather forecast", split_ghi=True)
+    made = make_forecast(park, read_history(history_path, park, start), weather, start,
+                         year_scales(park, start.year))
+    result = ForecastResult(made)
+    if out is not None:
+        result.written.append(write_forecast(made.frame, Path(out)))
+    return result
+
+
+def write_forecast(frame: pd.DataFrame, path: Path) -> Path:
+    """A forecast frame as CSV or Parquet (``timestamp`` = ISO 8601 step start)."""
+    table = frame.copy()
+    table.index = table.index.map(pd.Timestamp.isoformat).rename("timestamp")
+    if path.suffix.lower() == ".parquet":
+        return atomic_write(path, lambda tmp: table.reset_index().to_parquet(tmp, index=False))
+    if path.suffix.lower() != ".csv":
+        raise ArgumentError("--out", str(path), "a .csv or .parquet file")
+    return atomic_write(path, lambda tmp: table.to_csv(tmp))
+
+
+def backtest_skill(park: Park, history_path: Path, weather_path: Path, period: str,
+                   n_steps: int) -> pd.DataFrame:
+    """MAE, RMSE and skill vs persistence per quantity and lead band over forecasts issued at
+    each local midnight of ``period`` (START:END, END exclusive). Persistence repeats the day
+    before the issue; skill = 1 − RMSE / RMSE of persistence."""
+    first_day, last_day = _period(period, park)
+    history = read_history(history_path, park)
+    scales = year_scales(park, first_day.year)
+    days = pd.date_range(first_day, last_day, inclusive="left", freq="D")
+    span = horizon_index(park, first_day, (len(days) - 1) * park.steps_per_day + n_steps)
+    weather_all = read_weather_csv(weather_path, park, span, "weather forecast", split_ghi=True)
+    rows = []
+    for day in days:
+        index = horizon_index(park, day, n_steps)
+        if index[-1] > history.index[-1] or day - pd.Timedelta(days=1) < history.index[0]:
+            raise InputDataError(history_path, f"history: covers {history.index[0]} to "
+                                 f"{history.index[-1]}; the backtest needs the day before "
+                                 f"{day:%Y-%m-%d} and {n_steps} steps from it")
+        weather = weather_all.loc[index]
+        made = make_forecast(park, history, weather, day, scales)
+        actual = history.loc[index, made.frame.columns]
+        before = history.loc[index - pd.Timedelta(days=1) * np.ceil(
+            (index - day + pd.Timedelta(1)) / pd.Timedelta(days=1)), made.frame.columns]
+        lead_h = (index - day) / pd.Timedelta(hours=1) + park.step_h
+        for name in made.frame.columns:
+            truth = actual[name].to_numpy()
+            rows.append(pd.DataFrame({"quantity": name, "lead_h": lead_h,
+                                      "error": made.frame[name].to_numpy() - truth,
+                                      "persistence_error": before[name].to_numpy() - truth}))
+    errors = pd.concat(rows, ignore_index=True)
+    edges = [e for e in LEAD_BUCKETS_H if e < errors["lead_h"].max()] + [errors["lead_h"].max()]
+    errors["lead"] = pd.cut(errors["lead_h"], edges, labels=[
+        f"{a:g}–{b:g} h" for a, b in pairwise(edges)])
+    grouped = errors.groupby(["quantity", "lead"], observed=True)
+    skill = pd.DataFrame({
+        "mae": grouped["error"].apply(lambda e: e.abs().mean()),
+        "rmse": grouped["error"].apply(lambda e: np.sqrt((e**2).mean())),
+        "persistence_rmse": grouped["persistence_error"].apply(lambda e: np.sqrt((e**2).mean())),
+    })
+    skill["skill"] = 1.0 - skill["rmse"] / skill["persistence_rmse"].replace(0.0, np.nan)
+    return skill.reset_index()
+
+
+def _period(period: str, park: Park) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The START:END of ``--backtest`` as local midnights (ISO dates, END after START)."""
+    start, _, end = period.partition(":")
+    tz = park.site.timezone
+    first, last = local_midnight("--backtest", start, tz), local_midnight("--backtest", end, tz)
+    if last <= first:
+        raise ArgumentError("--backtest", period, "START:END dates YYYY-MM-DD, END after START")
+    return first, last
+
+
+def write_skill(skill: pd.DataFrame, path: Path) -> list[Path]:
+    """The skill table as CSV at ``path`` and its plot at ``<path>.png``."""
+    from matplotlib.figure import Figure
+
+    written = [atomic_write(path, lambda tmp: skill.to_csv(tmp, index=False))]
+    figure = Figure(figsize=(8, 4.5))
+    ax = figure.add_subplot()
+    for name, rows in skill.groupby("quantity"):
+        ax.plot(rows["lead"].astype(str), rows["skill"], marker="o", label=str(name))
+    ax.axhline(0.0, color="grey", linewidth=0.8)
+    ax.set_xlabel("lead time")
+    ax.set_ylabel("skill vs persistence (1 − RMSE / RMSE persistence)")
+    ax.legend(fontsize=8)
+    figure.tight_layout()
+    png = path.with_name(path.name + ".png")
+    written.append(atomic_write(png, lambda tmp: figure.savefig(tmp, format="png", dpi=100)))
+    return written

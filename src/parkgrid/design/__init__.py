@@ -1,0 +1,1 @@
+"""What to build and what it pays: lifecycle economics and sizing."""

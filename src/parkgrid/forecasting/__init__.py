@@ -1,0 +1,1 @@
+"""Forecasts from a park's metered history."""

@@ -1,0 +1,107 @@
+"""A plan's inputs from forecast files that cover its horizon only.
+
+A forecast file (CSV or Parquet, read by :func:`parkgrid.inputs.timeseries.read_frame`: timestamp
+column + value columns, any step that divides or is a multiple of the park's) carries the
+columns of ``Inputs.series`` the plan needs: ``pv_kw_<array>``, ``wind_kw_<farm>``,
+``load_kw_<load>`` and ``cooling_load_kw_th`` (with a cooling plant). Optional price columns
+``price_import_yuan_per_kwh``, ``price_export_yuan_per_kwh`` and ``co2_kg_per_kwh`` (dynamic
+tariffs, provincial spot prices) replace the calendar's values step by step; they may also
+come from a separate prices file, which wins. The tariff calendar stays the default (and names
+``tou_period``). No weather file is read. Rows before the plan's start are refused (a forecast
+is about the future), as is a file that ends before the horizon does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from parkgrid.config import Park
+from parkgrid.errors import InputDataError
+from parkgrid.inputs import Inputs, emissions, tariff
+from parkgrid.inputs.timeseries import read_frame
+
+PRICE_COLUMNS = ("price_import_yuan_per_kwh", "price_export_yuan_per_kwh", "co2_kg_per_kwh")
+"""Columns that may replace the calendar's prices and the configured CO2 factor."""
+
+
+def horizon_index(park: Park, start: pd.Timestamp, n_steps: int) -> pd.DatetimeIndex:
+    """The ``n_steps`` steps from ``start`` (tz-aware, on the park's step)."""
+    return pd.date_range(start, periods=n_steps, freq=f"{park.time_step_minutes}min")
+
+
+def forecast_columns(park: Park) -> list[str]:
+    """The columns a forecast file must have for ``park``."""
+    return ([f"pv_kw_{a.name}" for a in park.pv] + [f"wind_kw_{w.name}" for w in park.wind]
+            + [f"load_kw_{ld.name}" for ld in park.loads]
+            + (["cooling_load_kw_th"] if park.cooling is not None else []))
+
+
+def read_forecast(path: Path | str, park: Park, index: pd.DatetimeIndex,
+                  columns: list[str], optional: tuple[str, ...] = ()) -> pd.DataFrame:
+    """``columns`` (and ``optional`` ones present) of the file at ``path`` on ``index``."""
+    return read_frame(Path(path), index, park.time_step_minutes, "forecast", columns=columns,
+                      optional=optional, not_before=index[0])
+
+
+def calendar_prices(park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:
+    """The configured tariff, CO2 factor and holidays on ``index`` (the defaults)."""
+    frame = tariff.tariff_frame(park.tariff, park, index)
+    frame["co2_kg_per_kwh"] = emissions.grid_factor_kg_per_kwh(park.emissions, park, index)
+    frame["is_holiday"] = tariff.holiday_mask(index)
+    return frame
+
+
+def forecast_inputs(park: Park, forecast: pd.DataFrame, ev_sessions: pd.DataFrame,
+                    prices: pd.DataFrame | None = None, source: str = "forecast") -> Inputs:
+    """The plan's inputs from ``forecast`` (the columns of :func:`forecast_columns`, optional
+    ``PRICE_COLUMNS``, on the horizon's index) and optional ``prices`` (``PRICE_COLUMNS``,
+    wins over the forecast's). Values must be finite; powers and the CO2 factor ≥ 0."""
+    index = forecast.index
+    series = forecast[forecast_columns(park)].copy()
+    if park.cooling is None:
+        series["cooling_load_kw_th"] = 0.0
+    calendar = calendar_prices(park, index)
+    given = forecast.drop(columns=forecast_columns(park))
+    if prices is not None:
+        given = prices.combine_first(given)  # the prices file wins
+    for name in calendar.columns:
+        series[name] = given[name] if name in given.columns else calendar[name]
+    _check_values(series, source)
+    return Inputs(park, series, pd.DataFrame(index=index), ev_sessions)
+
+
+def _check_values(series: pd.DataFrame, source: str) -> None:
+    numbers = series.drop(columns=["tou_period", "is_holiday"], errors="ignore")
+    for name in numbers.columns:
+        values = numbers[name].to_numpy(dtype=float)
+        bad = ~np.isfinite(values)
+        if not name.startswith("price_"):
+            bad |= values < 0
+        if bad.any():
+            at = numbers.index[bad.argmax()]
+            expected = "a finite number" + ("" if name.startswith("price_") else " ≥ 0")
+            raise InputDataError(source, f"forecast: column {name!r} at {at.isoformat()}: got "
+                                 f"{values[bad.argmax()]:g}, expected {expected}")
+
+
+def read_forecast_inputs(park: Park, start: pd.Timestamp, n_steps: int, path: Path | str,
+                         ev_sessions: pd.DataFrame,
+                         prices_path: Path | str | None = None) -> Inputs:
+    """The inputs of ``n_steps`` from ``start`` out of the forecast file (and prices file)."""
+    index = horizon_index(park, start, n_steps)
+    forecast = read_forecast(path, park, index, forecast_columns(park), PRICE_COLUMNS)
+    prices = read_prices(prices_path, park, index) if prices_path is not None else None
+    return forecast_inputs(park, forecast, ev_sessions, prices, str(path))
+
+
+def read_prices(path: Path | str, park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:
+    """The ``PRICE_COLUMNS`` a prices file has (at least one) on ``index``, checked as a
+    forecast's (finite; the CO2 factor ≥ 0)."""
+    prices = read_forecast(path, park, index, [], PRICE_COLUMNS)
+    if prices.columns.empty:
+        raise InputDataError(path, f"prices: none of the columns {', '.join(PRICE_COLUMNS)}")
+    _check_values(prices, str(path))
+    return prices

@@ -1,0 +1,132 @@
+"""Build a year of park inputs (weather, RE output, loads, tariff, CO2) as one time-indexed frame.
+
+Convention: the index is tz-aware local time at the park's step; a row's label is the start
+of its interval and every power column is the mean over the interval.
+
+Columns of ``Inputs.series``:
+  ``pv_kw_<array>``         PV power delivered to the array's bus, kW
+  ``wind_kw_<farm>``        wind power delivered to the AC bus, kW
+  ``load_kw_<load>``        inflexible electric load on the load's bus, kW
+  ``cooling_load_kw_th``    cooling demand, kW_th (0 without a cooling plant)
+  ``price_import_yuan_per_kwh``, ``price_export_yuan_per_kwh``, ``tou_period``
+  ``co2_kg_per_kwh``        grid emission factor (kg/kWh = t/MWh)
+  ``is_holiday``            the day is a public holiday (tariff calendar)
+``Inputs.weather`` keeps pvlib's names (ghi, dni, dhi, temp_air, wind_speed, pressure).
+``Inputs.ev_sessions`` has one row per session: charger, pile, bus, arrival, departure,
+energy_kwh, max_kw (at the bus, i.e. including the charger's efficiency).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from parkgrid.config import Park
+from parkgrid.inputs import emissions, loads, pv, tariff, weather, wind
+from parkgrid.inputs.calibration import calibration_key
+
+EV_COLUMNS = loads.EV_COLUMNS
+
+NON_INPUT_FIELDS = (
+    "name", "description", "batteries", "cooling.chillers", "cooling.tank", "buses", "grid",
+    "deferrable", "objective", "tariff.demand", "emissions.carbon_price_yuan_per_t",
+    "emissions.coal_gce_per_kwh",
+)
+"""Config fields :func:`build_inputs` does not read: changing them leaves the inputs as they
+are (sweeps build shared inputs once). Keep in step with what :func:`build_inputs` reads; any
+field not listed is taken to change the inputs (the safe side)."""
+
+
+def affects_inputs(path: str) -> bool:
+    """Whether a change of the config field at dotted ``path`` changes the park's inputs."""
+    return not any(path == f or path.startswith(f + ".") for f in NON_INPUT_FIELDS)
+
+
+@dataclass
+class Inputs:
+    """A period of park inputs; slice it with :meth:`window`."""
+
+    park: Park
+    series: pd.DataFrame
+    weather: pd.DataFrame
+    ev_sessions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EV_COLUMNS))
+    build_seconds: float = 0.0
+    calibration: dict[str, float] = field(default_factory=dict)
+    """Resource scales found by calibration (:mod:`parkgrid.inputs.calibration`), e.g.
+    ``{'wind.w465.wind_speed_scale': 1.6}``; keys 'weather.wind_speed_scale',
+    'wind.<farm>.wind_speed_scale', 'pv.<array>.irradiance_scale'."""
+
+    @property
+    def index(self) -> pd.DatetimeIndex:
+        return self.series.index  # type: ignore[return-value]
+
+    def columns(self, prefix: str | tuple[str, ...]) -> list[str]:
+        """Columns whose name starts with ``prefix`` (e.g. 'pv_kw_'; or any of a tuple)."""
+        return [c for c in self.series.columns if c.startswith(prefix)]
+
+    def bus_total_kw(self, prefix: str, assets: list, bus: str) -> pd.Series:
+        """Sum of the ``prefix<name>`` columns of the assets on ``bus``, kW."""
+        cols = [f"{prefix}{a.name}" for a in assets if a.bus == bus]
+        return self.series[cols].sum(axis=1) if cols else pd.Series(0.0, index=self.index)
+
+    def window(self, start: pd.Timestamp, n_steps: int) -> Inputs:
+        """The inputs of ``n_steps`` steps from ``start``; EV sessions that overlap it."""
+        pos = self.index.get_loc(start)
+        series = self.series.iloc[pos : pos + n_steps]
+        if len(series) < n_steps:
+            raise ValueError(f"window of {n_steps} steps from {start} runs past the inputs")
+        end = series.index[-1] + pd.Timedelta(minutes=self.park.time_step_minutes)
+        ev = self.ev_sessions
+        overlapping = ev[(ev["arrival"] < end) & (ev["departure"] > start)]
+        return Inputs(self.park, series, self.weather.iloc[pos : pos + n_steps],
+                      overlapping.reset_index(drop=True), calibration=self.calibration)
+
+    def day(self, date: str | pd.Timestamp, days: int = 1) -> Inputs:
+        """The inputs of ``days`` local days from ``date``."""
+        start = pd.Timestamp(date).tz_localize(None).normalize().tz_localize(self.index.tz)
+        return self.window(start, days * self.park.steps_per_day)
+
+
+def year_index(park: Park, year: int | None = None) -> pd.DatetimeIndex:
+    """Every step of a local calendar year (DST-free zones give 8760 h or 8784 h)."""
+    year = park.year if year is None else year
+    return pd.date_range(
+        pd.Timestamp(year, 1, 1), pd.Timestamp(year + 1, 1, 1), inclusive="left",
+        freq=f"{park.time_step_minutes}min", tz=park.site.timezone,
+    )
+
+
+def build_inputs(park: Park, year: int | None = None) -> Inputs:
+    """Build a year of inputs for ``park`` from its models and data files."""
+    started = time.perf_counter()
+    index = year_index(park, year)
+    wx, wind_scale = weather.load_weather_calibrated(park, index)
+    calibration = {} if wind_scale is None else {"weather.wind_speed_scale": wind_scale}
+    holidays = tariff.holiday_mask(index)
+    columns: dict[str, pd.Series] = {}
+    for array in park.pv:
+        columns[f"pv_kw_{array.name}"], scale = pv.array_output(array, park, wx)
+        if scale is not None:
+            calibration[calibration_key(array)] = scale
+    for farm in park.wind:
+        columns[f"wind_kw_{farm.name}"], scale = wind.farm_output(farm, park, wx)
+        if scale is not None:
+            calibration[calibration_key(farm)] = scale
+    for load in park.loads:
+        columns[f"load_kw_{load.name}"] = loads.electric_load_kw(load, park, index, holidays)
+    columns["cooling_load_kw_th"] = (
+        loads.cooling_load_kw_th(park.cooling, park, wx, holidays)
+        if park.cooling is not None else pd.Series(0.0, index=index)
+    )
+    series = pd.DataFrame(columns, index=index)
+    series = series.join(tariff.tariff_frame(park.tariff, park, index))
+    series["co2_kg_per_kwh"] = emissions.grid_factor_kg_per_kwh(park.emissions, park, index)
+    series["is_holiday"] = holidays
+    sessions = (
+        loads.ev_sessions(park.ev, park, index, holidays)
+        if park.ev is not None else pd.DataFrame(columns=EV_COLUMNS)
+    )
+    series.attrs["calibration"] = calibration  # kept in the Parquet file's metadata
+    return Inputs(park, series, wx, sessions, time.perf_counter() - started, calibration)

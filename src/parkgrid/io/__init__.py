@@ -1,0 +1,1 @@
+"""Files in and out: atomic writes, results folders, plan exports, state files."""

@@ -1,0 +1,1 @@
+"""The park's model: the asset registry, schedules, shared physics, balances."""

@@ -1,0 +1,1 @@
+"""Plots, labels and the HTML report."""

@@ -1,0 +1,1 @@
+"""Scenario sweeps and portfolios on Dask."""

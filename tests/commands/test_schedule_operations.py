@@ -1,0 +1,183 @@
+"""Plans from any moment: a state file, a forecast file covering the horizon only, prices."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from parkgrid.cli import app
+from parkgrid.commands.schedule import schedule_command
+from parkgrid.config import load_park
+from parkgrid.errors import ArgumentError, InputDataError
+from parkgrid.forecasting.inputs import forecast_columns
+from parkgrid.inputs import build_inputs
+from parkgrid.io.state_file import StateDocument, resolve_state
+from parkgrid.model.balance import check_schedule
+
+HAIYAN = Path(__file__).parents[2] / "models" / "haiyan.yaml"
+START = "2025-07-15T13:00"
+
+
+@pytest.fixture(scope="module")
+def haiyan():
+    park = load_park(HAIYAN)
+    return park, build_inputs(park)
+
+
+def write_forecast(path: Path, haiyan, start: str = START, hours: float = 12,
+                   extra: tuple[str, ...] = ()) -> Path:
+    park, inputs = haiyan
+    window = inputs.window(pd.Timestamp(start, tz=park.site.timezone), round(hours * 4))
+    frame = window.series[forecast_columns(park) + list(extra)].copy()
+    frame.index = frame.index.map(pd.Timestamp.isoformat).rename("timestamp")
+    frame.to_csv(path)
+    return path
+
+
+def write_state(path: Path, **document) -> Path:
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+STATE = {"batteries": {"lfp": {"soc": 0.8}}, "tank": {"level": 0.3}, "month_peak_kw": 1500.0,
+         "chillers": {"maglev_1": {"on": True, "run_time_h": 3}, "maglev_2": {"on": False}},
+         "evs": [{"charger": "fast", "energy_due_kwh": 30.0, "departure": "2025-07-15T15:00"}]}
+
+
+def test_mid_day_plan_honours_the_state_and_balances(haiyan, tmp_path):
+    park, _ = haiyan
+    forecast = write_forecast(tmp_path / "f.csv", haiyan)
+    state = write_state(tmp_path / "s.json", **STATE)
+    result = schedule_command(HAIYAN, start=START, horizon_hours=12, forecast=forecast,
+                              state_file=state)
+    plan, frame = result.schedule, result.schedule.frame
+    assert frame.index[0] == pd.Timestamp(START, tz=park.site.timezone) and len(frame) == 48
+    lfp = park.batteries[0]
+    step_kwh = (lfp.charge_efficiency * frame["battery_charge_kw"].iloc[0]
+                - frame["battery_discharge_kw"].iloc[0] / lfp.discharge_efficiency) * 0.25
+    keep = 1 - lfp.self_discharge_pct_per_h / 100 * 0.25
+    assert frame["battery_soc_kwh"].iloc[0] == pytest.approx(
+        0.8 * lfp.energy_kwh * keep + step_kwh, abs=1e-3)
+    tank = park.cooling.tank
+    tank_step = (frame["tes_charge_kw_th"].iloc[0] - frame["tes_discharge_kw_th"].iloc[0]) * 0.25
+    assert frame["tes_level_kwh_th"].iloc[0] == pytest.approx(
+        0.3 * tank.capacity_kwh_th * (1 - tank.standing_loss_pct_per_h / 100 * 0.25)
+        + tank_step, abs=1e-3)
+    # the plugged-in EV gets its 30 kWh (at the car) before 15:00
+    fast = [c for c in frame.columns if c.startswith("ev_charge_kw")]
+    assert plan.metadata["ev_unmet_kwh"] == pytest.approx(0.0, abs=1e-6)
+    assert frame.loc[:"2025-07-15 14:45", fast].sum().sum() * 0.25 >= 30.0 / 0.95 - 1e-3
+    assert plan.state_out.month_peak_kw >= 1500.0
+    inputs = build_inputs(park).window(frame.index[0], 48)
+    inputs.ev_sessions = pd.concat([inputs.ev_sessions, resolve_state(
+        StateDocument.model_validate(STATE), park, frame.index[0]).ev_sessions])
+    assert check_schedule(frame, park, inputs) == []
+
+
+def test_missing_state_parts_fall_back_to_the_config_with_warnings(tmp_path):
+    state = write_state(tmp_path / "s.json", month_peak_kw=100.0)
+    result = schedule_command(HAIYAN, start=START, horizon_hours=2, state_file=state)
+    warnings = "\n".join(result.schedule.metadata["warnings"])
+    assert "no batteries.lfp; using the config's soc_initial" in warnings
+    assert "no tank" in warnings and "no chillers.maglev_1" in warnings
+
+
+def test_forecast_needs_only_the_horizon_and_prices_may_be_a_series(haiyan, tmp_path):
+    forecast = write_forecast(tmp_path / "f.csv", haiyan, hours=6)
+    flat = schedule_command(HAIYAN, start=START, horizon_hours=6, forecast=forecast)
+    assert flat.schedule.metadata["forecast_source"] == str(forecast)
+    # a spot price: negative at 14:00–15:00, far above the calendar at 17:00–19:00
+    index = flat.schedule.frame.index
+    spot = pd.Series(0.4, index=index)
+    spot[(index.hour == 14)] = -0.2
+    spot[(index.hour >= 17)] = 3.0
+    prices = pd.DataFrame({"timestamp": index.map(pd.Timestamp.isoformat),
+                           "price_import_yuan_per_kwh": spot.to_numpy()})
+    prices.to_csv(tmp_path / "p.csv", index=False)
+    spot_plan = schedule_command(HAIYAN, start=START, horizon_hours=6, forecast=forecast,
+                                 prices=tmp_path / "p.csv").schedule
+    frame = spot_plan.frame
+    assert frame["price_import"].to_numpy() == pytest.approx(spot.to_numpy())
+    assert frame["price_export"].to_numpy() == pytest.approx(
+        flat.schedule.frame["price_export"].to_numpy())  # not given: the calendar's
+    charge = frame["battery_charge_kw"] - frame["battery_discharge_kw"]
+    assert charge[index.hour == 14].mean() > charge[index.hour >= 17].mean()
+
+
+@pytest.mark.parametrize(("case", "message"), [
+    ("short", "covers 2025-07-15 13:00 to 2025-07-15 19:00, but 48 steps"),
+    ("past", "timestamp 2025-07-15 12:00 is before the start 2025-07-15 13:00"),
+    ("column", "missing column(s) ['load_kw_plant']"),
+    ("negative", "column 'pv_kw_roof_steel' at 2025-07-15T13:00:00+08:00: got -5,"),
+])
+def test_bad_forecast_files_name_file_and_field(haiyan, tmp_path, case, message):
+    path = tmp_path / "f.csv"
+    if case == "past":
+        write_forecast(path, haiyan, start="2025-07-15T12:00", hours=13)
+    else:
+        write_forecast(path, haiyan, hours=6 if case == "short" else 12)
+    if case in ("column", "negative"):
+        frame = pd.read_csv(path)
+        if case == "column":
+            frame = frame.drop(columns="load_kw_plant")
+        else:
+            frame.loc[0, "pv_kw_roof_steel"] = -5.0
+        frame.to_csv(path, index=False)
+    with pytest.raises(InputDataError, match=str(path)) as err:
+        schedule_command(HAIYAN, start=START, horizon_hours=12, forecast=path)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize(("document", "message"), [
+    ({"batteries": {"lfp": {"soc": 0.99}}}, "batteries.lfp.soc: got 0.99, expected within"),
+    ({"batteries": {"lfp": {"soc": 1.7}}}, "batteries.lfp.soc: Input should be less than"),
+    ({"batteries": {"nope": {"soc": 0.5}}}, "batteries.nope: no such battery"),
+    ({"evs": [{"charger": "fast", "energy_due_kwh": 5, "departure": "2025-07-15T12:00"}]},
+     "evs[0].departure: got 2025-07-15T12:00:00+08:00, not after the plan start"),
+    ({"evs": [{"charger": "fast", "pile": 9, "energy_due_kwh": 5,
+               "departure": "2025-07-15T18:00"}]}, "evs[0].pile: got 9"),
+    ({"timestamp": "2025-07-15T14:00"}, "timestamp: got 2025-07-15T14:00:00, after the plan"),
+    ({"month_peak_kw": "lots"}, "month_peak_kw: Input should be a valid number"),
+    ({"soc": 0.5}, "soc: Extra inputs are not permitted"),
+])
+def test_bad_state_files_name_file_and_field(tmp_path, document, message):
+    path = write_state(tmp_path / "s.json", **document)
+    with pytest.raises(InputDataError, match=str(path)) as err:
+        schedule_command(HAIYAN, start=START, horizon_hours=1, state_file=path)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"start": "2025-07-15T13:05"}, "a time on the park's 15-min steps"),
+    ({"start": "noon"}, "ISO 8601"),
+    ({"start": "07/15/2025 13:00"}, "ISO 8601"),
+    ({"start": START, "date": "2025-07-15"}, "exactly one of --date and --start"),
+    ({}, "exactly one of --date and --start"),
+])
+def test_bad_start_is_an_argument_error(kwargs, message):
+    with pytest.raises(ArgumentError, match=message):
+        schedule_command(HAIYAN, horizon_hours=1, **kwargs)
+
+
+def test_cli_exits_2_on_a_bad_state_file(tmp_path):
+    path = write_state(tmp_path / "s.json", batteries={"lfp": {"soc": 0.02}})
+    result = CliRunner().invoke(app, ["schedule", str(HAIYAN), "--start", START,
+                                      "--horizon-hours", "1", "--state", str(path)])
+    assert result.exit_code == 2
+    assert "batteries.lfp.soc" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("column", "value"), [("co2_kg_per_kwh", -0.5),
+                                               ("price_import_yuan_per_kwh", float("inf"))])
+def test_a_bad_prices_file_is_refused_without_a_forecast_too(tmp_path, column, value):
+    """``--prices`` over the park's own year is checked as a forecast's prices are."""
+    index = pd.date_range(START, periods=4, freq="15min")
+    frame = pd.DataFrame({"timestamp": index.map(pd.Timestamp.isoformat), column: 0.5})
+    frame.loc[2, column] = value
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    with pytest.raises(InputDataError, match=column):
+        schedule_command(HAIYAN, start=START, horizon_hours=1, prices=tmp_path / "p.csv")

@@ -1,0 +1,148 @@
+"""Forecasts from history: no leakage, skill over persistence, short-history fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from optimizer_support import make_park
+from parkgrid.cli import app
+from parkgrid.commands.forecast import forecast_command
+from parkgrid.errors import ArgumentError, InputDataError
+from parkgrid.forecasting.model import MIN_TRAINING_DAYS, make_forecast
+
+PARK = make_park()  # one load 'plant', no PV, wind or cooling
+TZ = PARK.site.timezone
+
+
+def generated_history(days: int, start: str = "2025-05-01", seed: int = 1) -> pd.DataFrame:
+    """A load with a daily pattern, a weekend dip, a temperature response and noise."""
+    index = pd.date_range(start, periods=days * 96, freq="15min", tz=TZ)
+    rng = np.random.default_rng(seed)
+    hour = index.hour + index.minute / 60
+    day_temp = 24 + 6 * np.sin(np.arange(days) * 0.7) + rng.normal(0, 1.5, days)
+    temp = np.repeat(day_temp, 96) + 4 * np.sin((hour - 9) / 24 * 2 * np.pi)
+    shape = np.where((hour >= 8) & (hour < 18), 1.0, 0.45)
+    weekend = np.where(index.day_of_week >= 5, 0.5, 1.0)
+    load = 1000 * shape * weekend + 40 * np.clip(temp - 22, 0, None) + rng.normal(0, 25, len(index))
+    return pd.DataFrame({"load_kw_plant": load, "temp_air": temp}, index=index)
+
+
+def weather_of(history: pd.DataFrame, issue: pd.Timestamp, hours: int = 24) -> pd.DataFrame:
+    index = pd.date_range(issue, periods=hours * 4, freq="15min")
+    return pd.DataFrame({"ghi": 0.0, "temp_air": history["temp_air"].reindex(index).to_numpy(),
+                         "wind_speed": 3.0}, index=index)
+
+
+def test_training_never_reaches_past_the_issue_time():
+    history = generated_history(40)
+    issue = pd.Timestamp("2025-06-01 07:00", tz=TZ)
+    poisoned = history.copy()
+    poisoned.loc[poisoned.index >= issue, "load_kw_plant"] *= 50.0  # the future is absurd
+    clean = make_forecast(PARK, history[history.index < issue], weather_of(history, issue), issue)
+    seen = make_forecast(PARK, poisoned, weather_of(history, issue), issue)
+    assert seen.trained_until < issue
+    np.testing.assert_allclose(seen.frame.to_numpy(), clean.frame.to_numpy())
+    assert seen.frame["load_kw_plant"].max() < 3 * history["load_kw_plant"].max()
+
+
+def test_learned_load_beats_persistence_on_a_daily_pattern():
+    history = generated_history(70)
+    model_se, persistence_se = [], []
+    for day in pd.date_range("2025-06-20", "2025-07-09", freq="D", tz=TZ):
+        made = make_forecast(PARK, history, weather_of(history, day), day)
+        index = made.frame.index
+        actual = history["load_kw_plant"].reindex(index).to_numpy()
+        yesterday = history["load_kw_plant"].reindex(index - pd.Timedelta(days=1)).to_numpy()
+        model_se.append((made.frame["load_kw_plant"].to_numpy() - actual) ** 2)
+        persistence_se.append((yesterday - actual) ** 2)
+        assert made.methods["load_kw_plant"].startswith("gradient boosting")
+    rmse, rmse_persistence = (np.sqrt(np.concatenate(x).mean()) for x in (model_se,
+                                                                           persistence_se))
+    assert 1 - rmse / rmse_persistence > 0.3  # weekends and temperature swings beat "yesterday"
+
+
+def test_short_history_falls_back_to_a_seasonal_profile_and_says_so():
+    history = generated_history(MIN_TRAINING_DAYS - 6, start="2025-06-09")  # Mon to Mon
+    issue = history.index[-1] + pd.Timedelta(minutes=15)
+    made = make_forecast(PARK, history, weather_of(history, issue), issue)
+    assert made.methods["load_kw_plant"] == "seasonal profile"
+    assert any("seasonal profile" in note and "8.0 days" in note for note in made.notes)
+    # the profile is the mean of each step over the same day type
+    workdays = history[history.index.day_of_week < 5]["load_kw_plant"]
+    at_ten = workdays[(workdays.index.hour == 10) & (workdays.index.minute == 0)].mean()
+    stamp = made.frame.index[(made.frame.index.hour == 10) & (made.frame.index.minute == 0)][0]
+    assert stamp.day_of_week == 1  # a Tuesday: the workday profile
+    assert made.frame.loc[stamp, "load_kw_plant"] == pytest.approx(at_ten)
+
+
+def test_no_history_before_the_issue_is_an_input_error():
+    history = generated_history(3)
+    with pytest.raises(InputDataError, match="no rows before the issue time"):
+        make_forecast(PARK, history, weather_of(history, history.index[0]), history.index[0])
+
+
+def _files(tmp_path: Path, days: int = 30) -> tuple[Path, Path]:
+    history = generated_history(days)
+    history_path, weather_path = tmp_path / "history.csv", tmp_path / "wx.csv"
+    table = history.copy()
+    table.index = table.index.map(pd.Timestamp.isoformat).rename("timestamp")
+    table.to_csv(history_path)
+    table.assign(ghi=0.0, wind_speed=3.0)[["ghi", "temp_air", "wind_speed"]].to_csv(weather_path)
+    return history_path, weather_path
+
+
+def test_forecast_command_writes_a_file_schedule_can_read(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "park.yaml").write_text(
+        "name: t\nsite: {latitude_deg: 30.5, longitude_deg: 120.9}\n"
+        "weather: {source: synthetic, climate: climate.yaml}\n"
+        "loads: [{name: plant, synthetic: {shape: industrial, annual_kwh: 1000000}}]\n"
+        "grid: {import_limit_kw: 10000, export_limit_kw: 0}\n"
+        "tariff: {calendar: zhejiang_2024, demand: {kind: none}}\n"
+        "emissions: {grid_factor_t_per_mwh: 0.5}\n", encoding="utf-8")
+    history, weather = _files(tmp_path)
+    out = tmp_path / "fc.csv"
+    result = forecast_command(tmp_path / "park.yaml", history, weather, "2025-05-25T12:00", 12,
+                              out)
+    back = pd.read_csv(out)
+    assert list(back.columns) == ["timestamp", "load_kw_plant"] and len(back) == 48
+    assert back["timestamp"].iloc[0] == "2025-05-25T12:00:00+08:00"
+    assert result.forecast.trained_until == pd.Timestamp("2025-05-25 11:45", tz=TZ)
+    skill_out = tmp_path / "skill.csv"
+    bt = forecast_command(tmp_path / "park.yaml", history, weather, None, 24, skill_out,
+                          backtest="2025-05-20:2025-05-23")
+    assert set(bt.skill.columns) == {"quantity", "lead", "mae", "rmse", "persistence_rmse",
+                                     "skill"}
+    assert skill_out.exists() and (tmp_path / "skill.csv.png").stat().st_size > 1000
+    bad = CliRunner().invoke(app, ["forecast", str(tmp_path / "park.yaml"), "--history",
+                                   str(weather), "--weather-forecast", str(weather),
+                                   "--issue", "2025-05-25T12:00"])
+    assert bad.exit_code == 2 and "load_kw_plant" in bad.output
+    for period in ("05/20/2025:2025-05-23", "2025-05-23:2025-05-20", "2025-05-20"):
+        with pytest.raises(ArgumentError, match="--backtest"):
+            forecast_command(tmp_path / "park.yaml", history, weather, None, 24,
+                             backtest=period)
+    assert "Traceback" not in bad.output
+
+
+@pytest.mark.parametrize("column", ["wind_kw_w465", "pv_kw_roof_steel"])
+@pytest.mark.parametrize("day", ["2025-01-15", "2025-07-15"])
+def test_a_calibrated_asset_keeps_its_years_scale_on_forecast_weather(column, day):
+    """A day's forecast on that day's weather is the year's model of the day: the
+    calibration is not redone on the horizon (which would force every day to the same
+    share of the annual target)."""
+    import parkgrid as pg
+    from parkgrid.forecasting.model import _renewable
+
+    park = pg.load_park("haiyan")
+    inputs = pg.build_inputs(park)
+    window = inputs.window(pd.Timestamp(day, tz=park.site.timezone), park.steps_per_day)
+    notes: list[str] = []
+    made, _ = _renewable(park, column, pd.DataFrame(), window.weather, notes,
+                         inputs.calibration)
+    np.testing.assert_allclose(made, window.series[column].to_numpy(), rtol=1e-9, atol=1e-9)
