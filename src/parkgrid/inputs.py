@@ -32,7 +32,7 @@ EV_COLUMNS = loads.EV_COLUMNS
 NON_INPUT_FIELDS = (
     "name", "description", "batteries", "cooling.chillers", "cooling.tank", "buses", "grid",
     "deferrable", "objective", "tariff.demand", "emissions.carbon_price_yuan_per_t",
-    "emissions.coal_gce_per_kwh",
+    "emissions.coal_gce_per_kwh", "demand_response",
 )
 """Config fields :func:`build_inputs` does not read: changing them leaves the inputs as they
 are (sweeps build shared inputs once). Keep in step with what :func:`build_inputs` reads; any
