@@ -57,6 +57,9 @@ class Inputs:
     """Resource scales found by calibration (:mod:`parkgrid.calibration`), e.g.
     ``{'wind.w465.wind_speed_scale': 1.6}``; keys 'weather.wind_speed_scale',
     'wind.<farm>.wind_speed_scale', 'pv.<array>.irradiance_scale'."""
+    dr_events: tuple = ()
+    """Demand-response events a plan of these inputs knows of
+    (:class:`parkgrid.dr.events.PlannedEvent`; set per horizon, not carried by ``window``)."""
 
     @property
     def index(self) -> pd.DatetimeIndex:

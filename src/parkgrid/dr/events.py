@@ -154,3 +154,29 @@ def _clock_h(text: str, step_minutes: int) -> float | None:
             (hours * 60 + minutes) % step_minutes:
         return None
     return hours + minutes / 60.0
+
+
+@dataclass(frozen=True)
+class PlannedEvent:
+    """An event as a plan sees it: the baseline over its whole window (kW per step) and the
+    offer — ``None`` while the planner may still decide (an optional programme's event not
+    yet answered), else the kW offered (the request once accepted or for a firm programme,
+    0 once declined)."""
+
+    event: Event
+    baseline_kw: np.ndarray
+    offered_kw: float | None = None
+
+    def part(self, index: pd.DatetimeIndex) -> tuple[int, int]:
+        """[first, last) positions of the event's steps within ``index`` (empty: first ==
+        last)."""
+        steps = self.event.steps(index)
+        return (int(steps[0]), int(steps[-1]) + 1) if steps.size else (0, 0)
+
+    def baseline_in(self, index: pd.DatetimeIndex, step_minutes: int) -> np.ndarray:
+        """The baseline over the part of the window within ``index``."""
+        inside = self.event.steps(index)
+        if not inside.size:
+            return np.zeros(0)
+        offset = (index[inside[0]] - self.event.start) // pd.Timedelta(minutes=step_minutes)
+        return np.asarray(self.baseline_kw, float)[offset:offset + inside.size]
