@@ -105,6 +105,11 @@ def validate(park: ParkPath) -> None:
     console.print(_park_table(summary))
     for note in summary["notes"]:
         console.print(note, highlight=False)
+    if config.demand_response is not None:
+        from parkgrid.dr.events import read_calendar
+
+        console.print(f"demand response: {len(read_calendar(config))} events of "
+                      f"{len(config.demand_response.programmes)} programme(s)")
     console.print(f"[green]{park}: valid[/]")
 
 
