@@ -311,6 +311,28 @@ def sweep(
 
 @app.command()
 @reports_errors
+def vpp(
+    portfolio: Annotated[Path, typer.Argument(help="portfolio file (YAML)", show_default=False)],
+    event: Annotated[Path, typer.Option(help="the aggregator's events (calendar CSV)",
+                                        show_default=False)],
+    out: Annotated[Path | None, typer.Option(
+        help="results folder (default results/vpp/<file stem>)")] = None,
+    forecast: Annotated[str, typer.Option(help="forecasts of the parks' rollouts")] = "noisy",
+    seed: Annotated[int, typer.Option(help="forecast seed")] = 0,
+    workers: Annotated[int | None, typer.Option(
+        help="local Dask worker processes (large portfolios; default: one per CPU)")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="existing Dask scheduler, e.g. tcp://host:8786")] = None,
+) -> None:
+    """Split an aggregator's demand-response request across a portfolio's parks at least total
+    cost, deliver and settle each park's share (docs/demand_response.md)."""
+    from parkgrid.dr.command import vpp_command
+
+    vpp_command(portfolio, event, out, forecast, seed, workers, scheduler, console=console)
+
+
+@app.command()
+@reports_errors
 def init(
     name: Annotated[str, typer.Argument(help="the park's name", show_default=False)],
     out: Annotated[Path | None, typer.Option(

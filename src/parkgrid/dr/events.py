@@ -72,19 +72,21 @@ def read_calendar(park: Park) -> list[Event]:
         return []
     path = park.resolve(dr.events)
     assert path is not None
-    return parse_calendar(path, park)
+    return parse_calendar(path, dr.programmes, park.time_step_minutes, park.site.timezone)
 
 
-def parse_calendar(path: Path, park: Park) -> list[Event]:
-    """Read and check an event calendar CSV for ``park`` (see the module doc)."""
-    assert park.demand_response is not None
+def parse_calendar(path: Path, programmes: list[DRProgramme], step_minutes: int,
+                   timezone: str) -> list[Event]:
+    """Read and check an event calendar CSV of ``programmes`` (see the module doc) for
+    ``step_minutes`` steps in local time ``timezone``."""
     raw, rows = read_cells(path, "DR events")
     missing = [c for c in COLUMNS if c not in raw.columns]
     if missing:
         raise InputDataError(path, f"DR events: missing column(s) {missing}; expected "
                                    f"{list(COLUMNS)}, found {list(raw.columns)}")
-    programmes = {p.name: p for p in park.demand_response.programmes}
-    events = [_event(raw.iloc[i], int(rows[i]), path, park, programmes) for i in range(len(raw))]
+    by_name = {p.name: p for p in programmes}
+    events = [_event(raw.iloc[i], int(rows[i]), path, step_minutes, timezone, by_name)
+              for i in range(len(raw))]
     events.sort(key=lambda e: e.start)
     for before, after in pairwise(events):
         if after.start < before.end:
@@ -95,7 +97,7 @@ def parse_calendar(path: Path, park: Park) -> list[Event]:
     return events
 
 
-def _event(cells: pd.Series, row: int, path: Path, park: Park,
+def _event(cells: pd.Series, row: int, path: Path, step_minutes: int, timezone: str,
            programmes: dict[str, DRProgramme]) -> Event:
     def bad(field: str, expected: str) -> InputDataError:
         return InputDataError(path, f"DR events: row {row}: got {field} "
@@ -111,9 +113,9 @@ def _event(cells: pd.Series, row: int, path: Path, park: Park,
         day = pd.NaT
     if pd.isna(day) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", _text(cells["date"])):
         raise bad("date", "an ISO date such as 2025-07-15")
-    start_h = _clock_h(_text(cells["start"]), park.time_step_minutes)
-    end_h = _clock_h(_text(cells["end"]), park.time_step_minutes)
-    step = f"local HH:MM on the park's {park.time_step_minutes}-min step"
+    start_h = _clock_h(_text(cells["start"]), step_minutes)
+    end_h = _clock_h(_text(cells["end"]), step_minutes)
+    step = f"local HH:MM on the park's {step_minutes}-min step"
     if start_h is None or start_h >= 24:
         raise bad("start", step)
     if end_h is None or end_h <= start_h:
@@ -127,7 +129,7 @@ def _event(cells: pd.Series, row: int, path: Path, park: Park,
     if not (math.isfinite(kw) and 0 < kw <= prog.capacity_kw * (1 + 1e-9)):
         raise bad("requested_kw", f"a number of kW in (0, {prog.capacity_kw:g}] (programme "
                                   f"{name!r}'s capacity_kw), or blank")
-    midnight = day.tz_localize(park.site.timezone)
+    midnight = day.tz_localize(timezone)
     return Event(prog, midnight + pd.Timedelta(hours=start_h),
                  midnight + pd.Timedelta(hours=end_h), float(kw), row)
 
