@@ -112,3 +112,22 @@ def test_a_run_reports_each_event_and_the_cost_of_delivering_it(tmp_path):
             e["day_cost_yuan"] - e["day_cost_without_event_yuan"])
     assert events[0]["offered_kwh"] == pytest.approx(200.0)
     assert result.without_events is not None
+
+
+def test_a_declared_plan_baseline_is_the_plan_without_the_event(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("programme,date,start,end,requested_kw\ndeclared,2025-07-03,14:00,16:00,\n",
+                    encoding="utf-8")
+    programme = PROGRAMMES[0] | {"name": "declared", "baseline": "declared_plan"}
+    park = parse_park(park_config(demand_response={"programmes": [programme],
+                                                   "events": str(path)}))
+    inputs = make_inputs(park, days=3)
+    with_dr = simulate(park, "2025-07-01", "2025-07-04", "perfect", "milp", inputs=inputs,
+                       dr_events=read_calendar(park))
+    without = simulate(park, "2025-07-01", "2025-07-04", "perfect", "milp", inputs=inputs)
+    (row,) = with_dr.demand_response
+    window = net_import_kw(without.ledger)[pd.Timestamp("2025-07-03 14:00", tz=TZ):
+                                           pd.Timestamp("2025-07-03 15:45", tz=TZ)]
+    # perfect forecasts: the run without the event follows the declared plan exactly
+    assert row["baseline_kwh"] == pytest.approx(window.sum() * park.step_h, rel=1e-3, abs=0.5)
+    assert row["response_kwh"] > 0
