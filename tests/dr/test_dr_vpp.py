@@ -115,3 +115,18 @@ def test_bad_portfolios_are_refused(tmp_path):
                      encoding="utf-8")
     result = runner.invoke(app, ["vpp", str(portfolio), "--event", str(event)])
     assert result.exit_code == 2 and "request.csv" in result.output and "programme" in result.output
+
+
+def test_a_large_portfolio_runs_on_dask_with_the_same_split(tmp_path):
+    from parkgrid.dr.vpp import read_requests, vpp
+
+    path, event_file = _portfolio(tmp_path)
+    portfolio, parks = load_portfolio(path)
+    events = read_requests(event_file, portfolio, parks[0])
+    here = vpp(portfolio, parks, events, "perfect")
+    portfolio.dask_from_parks = 2
+    there = vpp(portfolio, parks, events, "perfect", workers=1)
+    assert (here["dask"], there["dask"]) == (False, True)
+    for a, b in zip(here["events"][0]["parks"], there["events"][0]["parks"], strict=True):
+        assert a["share_kw"] == pytest.approx(b["share_kw"])
+        assert a["settlement"]["net_yuan"] == pytest.approx(b["settlement"]["net_yuan"])
