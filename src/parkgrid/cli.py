@@ -105,6 +105,11 @@ def validate(park: ParkPath) -> None:
     console.print(_park_table(summary))
     for note in summary["notes"]:
         console.print(note, highlight=False)
+    if config.demand_response is not None:
+        from parkgrid.dr.events import read_calendar
+
+        console.print(f"demand response: {len(read_calendar(config))} events of "
+                      f"{len(config.demand_response.programmes)} programme(s)")
     console.print(f"[green]{park}: valid[/]")
 
 
@@ -302,6 +307,28 @@ def sweep(
     from parkgrid.sweeps.run import sweep_command
 
     sweep_command(sweep_file, workers, scheduler, out, resume, console=console)
+
+
+@app.command()
+@reports_errors
+def vpp(
+    portfolio: Annotated[Path, typer.Argument(help="portfolio file (YAML)", show_default=False)],
+    event: Annotated[Path, typer.Option(help="the aggregator's events (calendar CSV)",
+                                        show_default=False)],
+    out: Annotated[Path | None, typer.Option(
+        help="results folder (default results/vpp/<file stem>)")] = None,
+    forecast: Annotated[str, typer.Option(help="forecasts of the parks' rollouts")] = "noisy",
+    seed: Annotated[int, typer.Option(help="forecast seed")] = 0,
+    workers: Annotated[int | None, typer.Option(
+        help="local Dask worker processes (large portfolios; default: one per CPU)")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="existing Dask scheduler, e.g. tcp://host:8786")] = None,
+) -> None:
+    """Split an aggregator's demand-response request across a portfolio's parks at least total
+    cost, deliver and settle each park's share (docs/demand_response.md)."""
+    from parkgrid.commands.vpp import vpp_command
+
+    vpp_command(portfolio, event, out, forecast, seed, workers, scheduler, console=console)
 
 
 @app.command()

@@ -706,6 +706,78 @@ class Objective(Strict):
         "(a Haiyan month's LP takes ~5 s)")
 
 
+class DRProgramme(Strict):
+    """A demand-response programme (docs/demand_response.md): what an event asks, how the
+    response is verified against a baseline, and what it pays. The verified response of an
+    event is ``baseline − actual`` net import over its window (peak shaving) or ``actual −
+    baseline`` (valley filling), kWh; it is paid only within the effective band
+    [``band_floor``, ``band_cap``] × the offered energy (offered kW × window hours)."""
+
+    name: Name = Field(description="programme name, as the event calendar's 'programme' column")
+    kind: Literal["peak_shaving", "valley_filling"] = Field(
+        description="peak shaving: import less than the baseline; valley filling: import more")
+    notice: Literal["day_ahead", "hours_ahead"] = Field(
+        "day_ahead", description="day ahead: known by the day-ahead plan (issued 12:00 the day "
+        "before); hours ahead: known notice_h before the window opens (a re-plan then)")
+    notice_h: Annotated[FiniteFloat, Field(gt=0, le=24)] = Field(
+        4.0, description="hours of notice of an hours-ahead event")
+    window_start_h: Hour = Field(0.0, description="earliest local hour an event may start")
+    window_end_h: Hour = Field(24.0, description="latest local hour an event may end")
+    capacity_kw: PositiveKw = Field(
+        description="enrolled capacity: the largest request of an event (a calendar row "
+        "without requested_kw asks for all of it)")
+    commitment: Literal["firm", "optional"] = Field(
+        "firm", description="firm: every called event is binding (offer = request); optional: "
+        "the planner may decline an event (offer 0) when notified")
+    baseline: Literal["similar_days", "declared_plan", "fixed"] = Field(
+        "similar_days", description="similar_days: mean net import at the same times on the "
+        "baseline_days previous days of the same kind (workday / rest day), event days "
+        "excluded; declared_plan: the park's own plan without the event, made at notice; "
+        "fixed: baseline_kw")
+    baseline_days: Annotated[Int, Field(ge=1, le=30)] = Field(
+        5, description="similar days averaged by the similar_days baseline")
+    baseline_kw: NonNegKw | None = Field(None, description="the fixed baseline (baseline "
+                                         "'fixed')")
+    price_yuan_per_kwh: Price = Field(
+        description="payment per kWh of verified response within the band")
+    capacity_yuan_per_kw: NonNegFloat = Field(
+        0.0, description="capacity payment per kW offered, per event delivered within the band")
+    band_floor: Annotated[FiniteFloat, Field(ge=0, le=1)] = Field(
+        0.5, description="share of the offered energy below which nothing is paid and the "
+        "shortfall is penalised")
+    band_cap: Annotated[FiniteFloat, Field(ge=1, le=5)] = Field(
+        1.5, description="multiple of the offered energy above which response is not paid")
+    penalty_yuan_per_kwh: Price = Field(
+        0.0, description="penalty per kWh of verified response short of the band floor")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DRProgramme:
+        if self.window_end_h <= self.window_start_h:
+            raise ValueError(f"window_end_h {self.window_end_h:g} must be after window_start_h "
+                             f"{self.window_start_h:g}")
+        if (self.baseline == "fixed") != (self.baseline_kw is not None):
+            raise ValueError("baseline_kw is given exactly when baseline is 'fixed'")
+        return self
+
+
+class DemandResponse(Strict):
+    """Demand-response / VPP programmes the park is enrolled in, and the calendar of the
+    events called (docs/demand_response.md)."""
+
+    programmes: list[DRProgramme] = Field(min_length=1, description="the programmes")
+    events: FilePath = Field(
+        description="event calendar CSV: programme, date, start, end (local HH:MM), "
+        "requested_kw (blank: the programme's capacity_kw)")
+
+    @model_validator(mode="after")
+    def _unique(self) -> DemandResponse:
+        names = [p.name for p in self.programmes]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"programme names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+
 class Park(Strict):
     """A whole park: the root of the config file."""
 
@@ -732,6 +804,8 @@ class Park(Strict):
     objective: Objective = Field(Objective(), description="optimizer settings")
     economics: Economics | None = Field(None, description="lifecycle economics; none: "
                                         "kpis.json has no economics section")
+    demand_response: DemandResponse | None = Field(
+        None, description="demand-response programmes and their event calendar")
     source_file: Path | None = Field(None, exclude=True, description="set by load_park")
 
     @model_validator(mode="after")

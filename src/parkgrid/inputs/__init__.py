@@ -32,7 +32,7 @@ EV_COLUMNS = loads.EV_COLUMNS
 NON_INPUT_FIELDS = (
     "name", "description", "batteries", "cooling.chillers", "cooling.tank", "buses", "grid",
     "deferrable", "objective", "tariff.demand", "emissions.carbon_price_yuan_per_t",
-    "emissions.coal_gce_per_kwh",
+    "emissions.coal_gce_per_kwh", "demand_response",
 )
 """Config fields :func:`build_inputs` does not read: changing them leaves the inputs as they
 are (sweeps build shared inputs once). Keep in step with what :func:`build_inputs` reads; any
@@ -57,6 +57,9 @@ class Inputs:
     """Resource scales found by calibration (:mod:`parkgrid.inputs.calibration`), e.g.
     ``{'wind.w465.wind_speed_scale': 1.6}``; keys 'weather.wind_speed_scale',
     'wind.<farm>.wind_speed_scale', 'pv.<array>.irradiance_scale'."""
+    dr_events: tuple = ()
+    """Demand-response events a plan of these inputs knows of
+    (:class:`parkgrid.dr.events.PlannedEvent`; set per horizon, not carried by ``window``)."""
 
     @property
     def index(self) -> pd.DatetimeIndex:

@@ -15,6 +15,7 @@ from parkgrid.optimizer.buses import BusBalance
 from parkgrid.optimizer.cooling import CoolingBlock
 from parkgrid.optimizer.core import AssetBlock, Build
 from parkgrid.optimizer.dcbus import DCBusBlock
+from parkgrid.optimizer.demand_response import DemandResponseBlock, Window
 from parkgrid.optimizer.emissions import EmissionsBlock
 from parkgrid.optimizer.flexible import FlexibleBlock
 from parkgrid.optimizer.grid import GridBlock
@@ -27,9 +28,10 @@ CO2_COST_WEIGHT = 1e-6
 least-CO2 schedules."""
 
 
-def asset_blocks(park: Park, co2_rows: bool = False) -> dict[str, AssetBlock]:
+def asset_blocks(park: Park, co2_rows: bool = False,
+                 dr_windows: tuple[Window, ...] = ()) -> dict[str, AssetBlock]:
     """The blocks of ``park``: a family's block only when the park has that asset (and the
-    emissions rows when asked for)."""
+    emissions rows when asked for; the demand-response block for horizons with events)."""
     blocks: dict[str, AssetBlock] = {}
     if park.pv or park.wind:
         blocks["renewables"] = RenewablesBlock(park)
@@ -44,6 +46,8 @@ def asset_blocks(park: Park, co2_rows: bool = False) -> dict[str, AssetBlock]:
         blocks["dcbus"] = DCBusBlock(park.buses.dc)
     if park.ev is not None or park.deferrable:
         blocks["flexible"] = FlexibleBlock(park)
+    if dr_windows:
+        blocks["demand_response"] = DemandResponseBlock(park, dr_windows)
     blocks["buses"] = BusBalance(park)  # it collects the others' terms
     if co2_rows:
         blocks["emissions"] = EmissionsBlock(park)  # reads the others' variables
@@ -54,12 +58,12 @@ class ParkModel:
     """The model of ``park`` over ``n_steps``, built once and solved for any horizon."""
 
     def __init__(self, park: Park, n_steps: int, threads: int | None = None,
-                 co2_rows: bool = False) -> None:
+                 co2_rows: bool = False, dr_windows: tuple[Window, ...] = ()) -> None:
         started = time.perf_counter()
         self.park, self.n_steps = park, n_steps
         model = pyo.ConcreteModel(name=park.name)
         ctx = Build(park, n_steps, park.step_h, model)
-        self.blocks = asset_blocks(park, co2_rows)
+        self.blocks = asset_blocks(park, co2_rows, dr_windows)
         for name, block in self.blocks.items():
             b = pyo.Block()
             model.add_component(name, b)

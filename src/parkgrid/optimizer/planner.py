@@ -11,6 +11,7 @@ from parkgrid.config import Park
 from parkgrid.errors import InputDataError, SolverError
 from parkgrid.inputs import Inputs
 from parkgrid.model.schedule import SCHEMA_VERSION, ParkState, Schedule
+from parkgrid.optimizer.demand_response import Window, event_windows
 from parkgrid.optimizer.frame import objective_parts, publish, state_out
 from parkgrid.optimizer.highs import SolveResult
 from parkgrid.optimizer.horizon import Horizon, PlanOptions
@@ -30,14 +31,17 @@ class DayAheadOptimizer:
         self.park = park
         self.threads = threads
         self.options = options or PlanOptions()
-        self._models: dict[tuple[int, bool], ParkModel] = {}
+        self._models: dict[tuple[int, bool, tuple[Window, ...]], ParkModel] = {}
 
-    def model(self, n_steps: int, co2_rows: bool = False) -> tuple[ParkModel, float]:
-        """The model of ``n_steps`` (with the emissions rows or not) and the seconds spent
-        building it now (0 if cached)."""
-        key = (n_steps, co2_rows)
+    def model(self, n_steps: int, co2_rows: bool = False,
+              dr_windows: tuple[Window, ...] = ()) -> tuple[ParkModel, float]:
+        """The model of ``n_steps`` (with the emissions rows or not, with the windows of the
+        horizon's demand-response events) and the seconds spent building it now (0 if
+        cached)."""
+        key = (n_steps, co2_rows, dr_windows)
         if key not in self._models:
-            self._models[key] = ParkModel(self.park, n_steps, self.threads, co2_rows)
+            self._models[key] = ParkModel(self.park, n_steps, self.threads, co2_rows,
+                                          dr_windows)
             return self._models[key], self._models[key].build_time_s
         return self._models[key], 0.0
 
@@ -53,7 +57,8 @@ class DayAheadOptimizer:
             raise InputDataError("inputs", "the horizon has no steps")
         state = (state or ParkState.initial(self.park)).for_month(inputs.index[0].month)
         h = Horizon(self.park, inputs, state, options)
-        model, build_s = self.model(h.n, options.with_co2_rows)
+        model, build_s = self.model(h.n, options.with_co2_rows,
+                                    event_windows(inputs.dr_events, inputs.index))
         objective = self.park.objective
         result = model.solve(h, options.time_limit_s or objective.time_limit_s,
                              objective.mip_gap if options.mip_gap is None else options.mip_gap)
@@ -79,6 +84,9 @@ class DayAheadOptimizer:
         metadata = solve_metadata(self.park, h, result, build_s, wall_s) | parts | {
             "stored_value_yuan": stored_value, "netting_residual_kwh": residual_kwh,
             "warnings": list(h.warnings)}
+        dr = model.blocks.get("demand_response")
+        if dr is not None:
+            metadata["demand_response"] = dr.summary(out, h)
         return Schedule(publish(cols, self.park, h.index), metadata, state_out(cols, h))
 
 

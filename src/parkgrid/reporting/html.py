@@ -504,6 +504,46 @@ def economics_html(doc: dict[str, Any]) -> str:
                     f'<p class="note">{_e(note)}</p>')
 
 
+DR_COLUMNS = [
+    # kpis.json key of an event, column head, scale, format
+    ("date", "day", 1.0, "{}"), ("programme", "programme", 1.0, "{}"),
+    ("start", "from", 1.0, "{}"), ("end", "to", 1.0, "{}"),
+    ("offered_kw", "offered kW", 1.0, "{:,.0f}"),
+    ("baseline_kwh", "baseline kWh", 1.0, "{:,.0f}"), ("actual_kwh", "actual kWh", 1.0, "{:,.0f}"),
+    ("response_kwh", "response kWh", 1.0, "{:,.0f}"), ("paid_kwh", "paid kWh", 1.0, "{:,.0f}"),
+    ("net_yuan", "earned yuan", 1.0, "{:,.0f}"),
+    ("delivery_cost_yuan", "cost to deliver yuan", 1.0, "{:,.0f}"),
+    ("status", "status", 1.0, "{}"),
+]
+
+
+def demand_response_html(doc: dict[str, Any]) -> str:
+    """The demand-response section: each event day and the period's totals (none without
+    events)."""
+    dr = doc.get("demand_response")
+    if not dr:
+        return ""
+    rows = []
+    for i, event in enumerate(dr["events"]):
+        cells = "".join(
+            _cell(f"demand_response.events.{i}.{key}", event.get(key), scale, fmt)
+            if not isinstance(event.get(key), str) else f"<td>{_e(event[key])}</td>"
+            for key, _, scale, fmt in DR_COLUMNS)
+        rows.append(f"<tr>{cells}</tr>")
+    period = dr["period"]
+    note = (f"{period['events']} events, {period['events_in_band']} delivered within the "
+            f"band: earned {period['revenue_yuan']:,.0f} yuan (payments "
+            f"{period['payment_yuan']:,.0f}, capacity {period['capacity_yuan']:,.0f}, "
+            f"penalties {period['penalty_yuan']:,.0f}).")
+    if "delivery_cost_yuan" in period:
+        note += (f" Delivering cost {period['delivery_cost_yuan']:,.0f} yuan against the same "
+                 f"run without events: net benefit {period['net_benefit_yuan']:,.0f} yuan.")
+    return _section("demand-response", "Demand response: event days",
+                    _table([head for _, head, _, _ in DR_COLUMNS], rows),
+                    f'<p class="note">{_e(note)} Response = baseline − actual net import '
+                    "(peak shaving) over the window; docs/demand_response.md.</p>")
+
+
 SIZING_ROWS = ["npv_yuan", "capex_yuan", "first_year_savings_yuan", "irr",
                "simple_payback_years", "discounted_payback_years"]
 """The :data:`ECONOMICS_ROWS` shown promised (sizing LP) beside realised (this run)."""
@@ -812,6 +852,7 @@ def render_report(doc: dict[str, Any], ledger: pd.DataFrame, events: list[str],
         _section("kpis", "Every figure: the plan and the baselines", kpi_table_html(doc),
                  '<p class="note">' + _e(SELF_SUFFICIENCY_NOTE) + "</p>"),
         economics_html(doc),
+        demand_response_html(doc),
         _section("zero-carbon", "Zero-carbon park indicators", zero_carbon_html(doc)),
         _section("plots", "Plots", figures),
         _section("any-day", "Any day's dispatch",

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 from parkgrid.config import ROLLOUT_HORIZON_H, Park
+from parkgrid.dr.events import Event
+from parkgrid.dr.session import DRSession
 from parkgrid.errors import ArgumentError, SolverError
 from parkgrid.inputs import Inputs, build_inputs
 from parkgrid.model import physics
@@ -74,6 +76,8 @@ class RolloutResult:
     state: ParkState
     schedules: dict[str, Schedule] = field(default_factory=dict)
     wall_s: float = 0.0
+    demand_response: list[dict[str, Any]] | None = None
+    """Each demand-response event of the period settled (None: no events passed)."""
 
     def days_frame(self) -> pd.DataFrame:
         return pd.DataFrame([vars(d) for d in self.days])
@@ -133,6 +137,7 @@ def simulate(
     name: str | None = None,
     horizon_h: int | None = None,
     replan_every: int | None = None,
+    dr_events: list[Event] | None = None,
 ) -> RolloutResult:
     """Roll day-ahead planning over [start, end) against the actual inputs.
 
@@ -142,7 +147,9 @@ def simulate(
     'milp' | 'rules' | 'none'). ``progress(day_record, running_cost_yuan)`` is called after
     every day. ``horizon_h``: hours each plan covers (24–168, the first 24 are applied;
     default: the park's ``objective.rollout_horizon_h``). ``replan_every``: steps between
-    intraday re-plans (None: day-ahead only). Returns the ledger and the per-day records.
+    intraday re-plans (None: day-ahead only). ``dr_events``: demand-response events, known
+    to the plans from their notice, settled on the ledger (:mod:`parkgrid.dr.session`).
+    Returns the ledger and the per-day records.
     """
     started = time.perf_counter()
     horizon_h = park.objective.rollout_horizon_h if horizon_h is None else horizon_h
@@ -157,6 +164,9 @@ def simulate(
     plan = (make_planner(planner, park, **rollout_options(park, None))
             if isinstance(planner, str) else planner)
     label = name or (planner if isinstance(planner, str) else getattr(plan, "name", "custom"))
+    session = DRSession(park, dr_events) if dr_events else None
+    if session is not None:
+        plan = session.wrap(plan)
     controller = Controller(park)
     state = state or ParkState.initial(park)
     ledgers, records, events, schedules = [], [], [], {}
@@ -165,12 +175,15 @@ def simulate(
         state = state.for_month(day.month)
         n = min(horizon_steps, len(actuals.index) - actuals.index.get_loc(day))
         schedule, record = _plan_day(plan, fallback, fc, actuals, day, n, state, events)
-        if replan_every and not record.fallback:
+        notices = session.replan_steps(day) if session is not None else []
+        if (replan_every or notices) and not record.fallback:
             schedule = _replan_day(plan, fc, actuals, controller, schedule, day, n, state,
-                                   replan_every, events)
+                                   replan_every, events, notices)
         result = controller.run_day(schedule, actuals.window(day, park.steps_per_day), state)
         state = result.state
         _book_day(record, result.ledger, result.events, events, park)
+        if session is not None:
+            session.observe(result.ledger)
         ledgers.append(result.ledger)
         records.append(record)
         if keep_schedules:
@@ -180,7 +193,8 @@ def simulate(
     ledger = pd.concat(ledgers)
     ledger.index.freq = pd.tseries.frequencies.to_offset(f"{park.time_step_minutes}min")
     return RolloutResult(park, label, ledger, records, events, state, schedules,
-                         time.perf_counter() - started)
+                         time.perf_counter() - started,
+                         session.settle(ledger) if session is not None else None)
 
 
 def _actuals(park: Park, inputs: Inputs | None, days: pd.DatetimeIndex) -> Inputs:
@@ -250,17 +264,19 @@ def replan_steps(every: str, park: Park) -> int:
 
 def _replan_day(plan: PlannerFn, forecaster: Forecaster, actuals: Inputs,
                 controller: Controller, schedule: Schedule, day: pd.Timestamp, n_steps: int,
-                state: ParkState, every: int, events: list[str]) -> Schedule:
+                state: ParkState, every: int | None, events: list[str],
+                extra: list[int] | tuple[int, ...] = ()) -> Schedule:
     """The day's schedule with its steps from each re-plan time on replaced by a plan from the
     state reached there to the end of the day's horizon (``n_steps`` from ``day``), on
     forecasts issued then: the tail of the day's problem, so with perfect forecasts a
     re-plan can only confirm the plan (within the MIP gap). The optimizer keeps one model
-    per tail length, built on first use and re-solved on later days."""
+    per tail length, built on first use and re-solved on later days. ``extra``: more re-plan
+    steps (a demand-response event's notice)."""
     park = actuals.park
     per_day, frame = park.steps_per_day, schedule.frame.copy()
     actual_day = actuals.window(day, per_day)
     solve_s, replans = 0.0, 0
-    for r in range(every, per_day, every):
+    for r in sorted(set(range(every, per_day, every) if every else ()) | set(extra)):
         at = day + pd.Timedelta(minutes=r * park.time_step_minutes)
         delivered = dict(controller.ev_delivered_kwh)  # a trial run must not book EV energy
         trial = controller.run_day(Schedule(frame, schedule.metadata), actual_day, state)

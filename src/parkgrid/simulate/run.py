@@ -20,6 +20,8 @@ import pandas as pd
 
 from parkgrid.config import Park
 from parkgrid.design import economics
+from parkgrid.dr.events import read_calendar
+from parkgrid.dr.kpis import dr_kpis
 from parkgrid.inputs import Inputs, build_inputs
 from parkgrid.model.schedule import SCHEMA_VERSION
 from parkgrid.model.system import system_summary
@@ -53,6 +55,8 @@ class RunResult:
     baselines: dict[str, RolloutResult]
     bound: BoundResult | None
     kpis: dict[str, Any] = field(default_factory=dict)
+    without_events: RolloutResult | None = None
+    """The strategy without its demand-response events (parks with events only)."""
 
 
 def run(
@@ -96,6 +100,7 @@ def run(
     if inputs is None:
         inputs = build_inputs(park, first.year)
     n = len(dates)
+    dr_events = [e for e in read_calendar(park) if first <= e.start < end]
 
     background: Background | None = None
 
@@ -117,7 +122,13 @@ def run(
                             make_planner(planner, park, **rollout_options(park, planner_options)),
                             inputs=inputs, seed=seed,
                             keep_schedules=keep_schedules, progress=progress(label),
-                            name=planner, horizon_h=horizon_h, replan_every=replan_every)
+                            name=planner, horizon_h=horizon_h, replan_every=replan_every,
+                            dr_events=dr_events or None)
+        plain = simulate(park, first, end, make_forecaster(forecast, seed),
+                         make_planner(planner, park, **rollout_options(park, planner_options)),
+                         inputs=inputs, seed=seed, progress=progress(f"{label} · no DR events"),
+                         name=f"{planner} without events", horizon_h=horizon_h,
+                         replan_every=replan_every) if dr_events else None
     except BaseException:
         if background is not None:
             background.cancel()
@@ -128,9 +139,12 @@ def run(
         base, bound, bound_error = reference_runs(*refs, report=report)
     if bound_error:
         strategy.events.append(f"perfect-foresight bound failed: {bound_error}")
-    result = RunResult(strategy, base, bound)
+    result = RunResult(strategy, base, bound, without_events=plain)
     result.kpis = kpi_document(park, result, first, end, forecast, planner, seed,
                                time.perf_counter() - started, horizon_h)
+    if strategy.demand_response is not None:
+        result.kpis["demand_response"] = dr_kpis(park, strategy.demand_response,
+                                                 strategy.ledger, plain.ledger if plain else None)
     if bound_error:
         result.kpis["perfect_foresight"] = {"error": bound_error}
     if replan_every:
