@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -219,6 +220,7 @@ class PlannerProcess:
         self._process: Any = None
         self._conn: Connection | None = None
         self._ready = False
+        self._lock = threading.Lock()  # one request on the pipe at a time, whoever calls
 
     @property
     def pid(self) -> int | None:
@@ -257,6 +259,10 @@ class PlannerProcess:
         """Send ``request`` and wait for the answer, at most ``time_limit_s`` + the grace.
         A process found stopped is started again first; one that stops or hangs while it
         holds the request is restarted and the request gets :class:`PlannerDown`."""
+        with self._lock:
+            return self._call(request, time_limit_s)
+
+    def _call(self, request: Any, time_limit_s: float) -> Answer:
         if not self.alive:
             self._restart()
         self.wait_ready()
