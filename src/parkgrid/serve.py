@@ -47,7 +47,6 @@ from parkgrid.schedule import ParkState
 from parkgrid.serve_worker import (
     ANSWER_GRACE_S,
     DEFAULT_HORIZON_H,
-    LATEST,
     PlanFunction,
     PlannerDown,
     PlannerProcess,
@@ -61,6 +60,9 @@ MAX_HORIZON_H = 168.0
 """Longest horizon a request may ask for (a week, est.: beyond it forecasts carry no skill)."""
 MAX_VALUES = int(MAX_HORIZON_H * 60)
 """Most values a forecast column may carry (the longest horizon at 1-min steps)."""
+PIPELINE_DEPTH = 2
+"""Requests of one park inside its planner at once: it solves one while it answers (and
+writes) the one before; the rest queue here."""
 RETRY_AFTER_S = 10
 """Retry-After of a 503 while a planner restarts (est.: its start-up on a loaded machine)."""
 
@@ -89,15 +91,18 @@ class PlanRequest(BaseModel):
 
 @dataclass
 class ParkService:
-    """One served park: its config, its planner process and its latest plan (JSON bytes,
-    also in ``plan_dir/latest.json``)."""
+    """One served park: its config and its planner process."""
 
     name: str
     park: Park
     planner: PlannerProcess
     plan_dir: Path
     config_sha256: str
-    latest: bytes | None = None
+
+    @property
+    def latest(self) -> bytes | None:
+        """The latest plan (JSON bytes, also in ``plan_dir/latest.json``)."""
+        return self.planner.latest
 
 
 def load_parks(paths: list[Path], data_dir: Path, plan: PlanFunction = plan_request,
@@ -112,11 +117,9 @@ def load_parks(paths: list[Path], data_dir: Path, plan: PlanFunction = plan_requ
                                      "their file names)"])
         park = load_park(path)
         plan_dir = Path(data_dir) / name
-        latest = plan_dir / LATEST
         services[name] = ParkService(name, park, PlannerProcess(name, park, plan_dir, plan,
                                                                 grace_s),
-                                     plan_dir, config_hash(park),
-                                     latest.read_bytes() if latest.is_file() else None)
+                                     plan_dir, config_hash(park))
     try:
         for service in services.values():
             service.planner.start()
@@ -205,7 +208,8 @@ def create_app(services: dict[str, ParkService], token: str | None = None) -> Fa
                   description="Day-ahead and intraday plans of the served parks "
                               "(docs/serve.md).")
     guard = [Depends(token_guard(token))] if token is not None else []
-    locks = {name: asyncio.Lock() for name in services}  # one request at a time per model
+    # at most PIPELINE_DEPTH requests of a park inside its planner: one solved, one answered
+    slots = {name: asyncio.Semaphore(PIPELINE_DEPTH) for name in services}
 
     def service_of(name: str) -> ParkService:
         if name not in services:
@@ -254,16 +258,15 @@ def create_app(services: dict[str, ParkService], token: str | None = None) -> Fa
         """Plan the horizon from the given state on the given forecasts; kept as latest."""
         service = service_of(name)
         limit_s = body.time_limit_s or service.park.objective.time_limit_s
-        async with locks[name]:
+        async with slots[name]:
             try:
-                reply = await run_in_threadpool(service.planner.call, body, limit_s)
+                answer = await run_in_threadpool(service.planner.submit, body, limit_s)
+                reply = await asyncio.wrap_future(answer)
             except PlannerDown as exc:
                 log.error("%s", exc)
                 request.state.solver = {"solver_status": "planner restarted"}
                 return JSONResponse({"detail": str(exc), "reason": "planner_restarted"}, 503,
                                     headers={"Retry-After": str(RETRY_AFTER_S)})
-            if reply.kind == "plan":
-                service.latest = reply.body  # in order: the park's lock is held
         request.state.solver = reply.solver
         if reply.kind == "invalid":
             raise RequestValidationError(reply.body)

@@ -15,14 +15,19 @@ the request it held is answered with :class:`PlannerDown` (HTTP 503), never left
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import multiprocessing
+import queue
 import signal
 import sys
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -146,35 +151,39 @@ def plan_request(planner: Planner, request: Any) -> Schedule:
 PlanFunction = Callable[[Planner, Any], Schedule]
 
 
-def answer(planner: Planner, request: Any, plan: PlanFunction) -> Answer:
-    """The answer to one request (every failure caught: the planner keeps serving); its
-    ``solver`` facts include the planner's wall and CPU time on it (for the log)."""
-    started, cpu = time.perf_counter(), time.process_time()
-    reply = _answer(planner, request, plan)
-    reply.solver |= {"planner_ms": round(1000 * (time.perf_counter() - started), 1),
-                     "planner_cpu_ms": round(1000 * (time.process_time() - cpu), 1)}
-    return reply
-
-
-def _answer(planner: Planner, request: Any, plan: PlanFunction) -> Answer:
+def solve(planner: Planner, request: Any, plan: PlanFunction) -> Schedule | Answer:
+    """The schedule of one request, or the answer that says why there is none (every
+    failure caught: the planner keeps serving)."""
     try:
-        schedule = plan(planner, request)
-        text = json.dumps(plan_document(schedule), allow_nan=False).encode()  # compact
+        return plan(planner, request)
     except RequestValidationError as exc:
         return Answer("invalid", list(exc.errors()))
     except SolverError as exc:
         return Answer("no_solution", str(exc), {"solver_status": "no solution"})
     except Exception:  # a bug: its traceback goes to the service's log, not to the client
         return Answer("error", traceback.format_exc())
-    meta = schedule.metadata
+
+
+def publish(outcome: Schedule | Answer) -> Answer:
+    """The answer of a solved request: the plan document as compact JSON text."""
+    if isinstance(outcome, Answer):
+        return outcome
+    try:
+        text = json.dumps(plan_document(outcome), allow_nan=False).encode()
+    except Exception:
+        return Answer("error", traceback.format_exc())
+    meta = outcome.metadata
     return Answer("plan", text, {"solver_status": str(meta["termination"]),
                                  "solve_s": round(meta["solve_time_s"], 3),
                                  "time_limit_hit": bool(meta["time_limit_hit"])})
 
 
 def serve_requests(conn: Connection, park: Park, plan_dir: Path, plan: PlanFunction) -> None:
-    """The planner process: build the 24 h model, say so, then answer requests until the
-    service says stop (``None``) or goes away."""
+    """The planner process: build the 24 h model, say so, then answer ``(id, request)``
+    messages with ``(id, answer)`` in order until the service says stop (``None``) or goes
+    away. This thread solves one request after the other (one solver per model); a second
+    one turns each solved request into its answer, sends it and writes ``latest.json``, while
+    the next request is solved (HiGHS releases the GIL)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the service's to handle
     try:
         optimizer = DayAheadOptimizer(park, threads=SOLVER_THREADS)
@@ -183,18 +192,44 @@ def serve_requests(conn: Connection, park: Park, plan_dir: Path, plan: PlanFunct
         conn.send(Answer("error", traceback.format_exc()))
         return
     planner = Planner(park, optimizer, plan_dir)
+    solved: queue.SimpleQueue[tuple[int, Schedule | Answer, float, float] | None] = \
+        queue.SimpleQueue()
+    publisher = threading.Thread(target=_publish_all, args=(conn, solved, plan_dir / LATEST),
+                                 name="publisher")
     conn.send(Answer("ready", None))
-    while True:
+    publisher.start()
+    try:
+        while True:
+            try:
+                message = conn.recv()
+            except EOFError:  # the service is gone
+                return
+            if message is None:
+                return
+            number, request = message
+            started, cpu = time.perf_counter(), time.thread_time()
+            outcome = solve(planner, request, plan)
+            solved.put((number, outcome, started, time.thread_time() - cpu))
+    finally:
+        solved.put(None)
+        publisher.join()
+
+
+def _publish_all(conn: Connection, solved: queue.SimpleQueue, latest: Path) -> None:
+    """Answer the solved requests in order, then keep each plan as the latest."""
+    while (item := solved.get()) is not None:
+        number, outcome, started, solve_cpu_s = item
+        cpu = time.thread_time()
+        reply = publish(outcome)
+        reply.solver |= {"planner_ms": round(1000 * (time.perf_counter() - started), 1),
+                         "planner_cpu_ms": round(1000 * (solve_cpu_s + time.thread_time()
+                                                         - cpu), 1)}
         try:
-            request = conn.recv()
-        except EOFError:  # the service is gone
+            conn.send((number, reply))
+        except OSError:  # the service is gone
             return
-        if request is None:
-            return
-        reply = answer(planner, request, plan)
-        conn.send(reply)
         if reply.kind == "plan":
-            _keep(plan_dir / LATEST, reply.body)
+            _keep(latest, reply.body)
 
 
 def _keep(path: Path, text: bytes) -> None:
@@ -207,31 +242,44 @@ def _keep(path: Path, text: bytes) -> None:
                           "error": str(exc)}), file=sys.stderr, flush=True)
 
 
+@dataclass
+class _Pending:
+    number: int
+    future: Future
+    limit_s: float
+    sent_at: float
+
+
 class PlannerProcess:
-    """The service's handle on one park's planner process: start it, send it one request
-    at a time (the caller serialises), restart it when it dies or hangs."""
+    """The service's handle on one park's planner process.
+
+    :meth:`submit` sends a request and returns a future of its answer; a reader thread
+    resolves the futures in order. When the process dies, or the request it works on gets no
+    answer within its time limit + ``grace_s``, the process is killed and started again and
+    every request it held fails with :class:`PlannerDown`. ``latest`` is the latest plan
+    answered (JSON bytes), set in order.
+    """
 
     def __init__(self, name: str, park: Park, plan_dir: Path, plan: PlanFunction = plan_request,
                  grace_s: float = ANSWER_GRACE_S) -> None:
         self.name, self.park, self.plan_dir, self.plan = name, park, Path(plan_dir), plan
         self.grace_s = grace_s
         self.restarts = 0
+        latest = self.plan_dir / LATEST
+        self.latest: bytes | None = latest.read_bytes() if latest.is_file() else None
         self._context = multiprocessing.get_context("spawn")  # no fork of a threaded server
         self._process: Any = None
         self._conn: Connection | None = None
         self._ready = False
-        self._lock = threading.Lock()  # one request on the pipe at a time, whoever calls
+        self._lock = threading.Lock()  # guards the process, the pipe's sending end, _pending
+        self._pending: deque[_Pending] = deque()
+        self._numbers = itertools.count()
+        self._reader: threading.Thread | None = None
+        self._closing = False
 
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
-
-    @property
-    def alive(self) -> bool:
-        """Whether the process runs and its end of the pipe is open (nothing is pending on
-        it between requests: anything readable is the end of a process that stopped)."""
-        return (self._process is not None and self._process.is_alive()
-                and self._conn is not None and not (self._ready and self._conn.poll()))
 
     def start(self) -> None:
         """Start the process (its model is built in the background: see :meth:`wait_ready`)."""
@@ -244,85 +292,135 @@ class PlannerProcess:
         self._conn, self._ready = ours, False
 
     def wait_ready(self, timeout_s: float = START_TIMEOUT_S) -> None:
-        """Wait until the model is built; :class:`PlannerDown` if the process fails."""
-        if self._ready:
-            return
-        reply = self._receive(timeout_s)
-        if reply is None or reply.kind != "ready":
-            detail = reply.body.strip().splitlines()[-1] if reply is not None else \
-                self._stopped()
+        """Wait until the model is built, then start answering; :class:`PlannerDown` if the
+        process fails to start."""
+        assert self._conn is not None and self._process is not None
+        reply = None
+        if wait([self._conn, self._process.sentinel], timeout_s) and self._conn.poll():
+            with contextlib.suppress(EOFError, OSError):
+                reply = self._conn.recv()
+        if not isinstance(reply, Answer) or reply.kind != "ready":
+            detail = (reply.body.strip().splitlines()[-1] if isinstance(reply, Answer)
+                      else self._stopped(self._process))
             self._stop()
             raise PlannerDown(f"{self.name}: the planner failed to start ({detail})")
         self._ready = True
+        if self._reader is None:
+            self._reader = threading.Thread(target=self._read, daemon=True,
+                                            name=f"parkgrid-planner-{self.name}-reader")
+            self._reader.start()
 
-    def call(self, request: Any, time_limit_s: float) -> Answer:
-        """Send ``request`` and wait for the answer, at most ``time_limit_s`` + the grace.
-        A process found stopped is started again first; one that stops or hangs while it
-        holds the request is restarted and the request gets :class:`PlannerDown`."""
+    def submit(self, request: Any, time_limit_s: float) -> Future:
+        """Send ``request``; the future's result is its :class:`Answer` (or it raises
+        :class:`PlannerDown`). A process found stopped is started again first."""
+        future: Future = Future()
         with self._lock:
-            return self._call(request, time_limit_s)
+            if self._process is None:  # it failed to start: try again
+                self._restart("stopped before it was ready")
+            assert self._conn is not None
+            pending = _Pending(next(self._numbers), future, time_limit_s, time.monotonic())
+            self._pending.append(pending)
+            with contextlib.suppress(OSError):  # if it died, the reader fails the request
+                self._conn.send((pending.number, request))
+        return future
 
-    def _call(self, request: Any, time_limit_s: float) -> Answer:
-        if not self.alive:
-            self._restart()
-        self.wait_ready()
-        assert self._conn is not None
-        try:
-            self._conn.send(request)
-        except OSError:  # it died between the check and the send: the request was not taken
-            self._restart()
-            self.wait_ready()
-            self._conn.send(request)
-        reply = self._receive(time_limit_s + self.grace_s)
-        if reply is not None:
-            return reply
-        reason = self._stopped()
-        self._restart()
-        raise PlannerDown(f"{self.name}: the planner {reason} while planning; it is being "
-                          "restarted, retry the request")
-
-    def _receive(self, timeout_s: float) -> Answer | None:
-        """The next answer, or None if the process stopped or said nothing in time."""
-        assert self._conn is not None and self._process is not None
-        if wait([self._conn, self._process.sentinel], timeout_s):
+    def _read(self) -> None:
+        """The reader thread: answers to futures in order; deaths and hangs to restarts."""
+        while not self._closing:
+            with self._lock:
+                conn, process = self._conn, self._process
+                oldest = self._pending[0] if self._pending else None
+            if conn is None or process is None:
+                time.sleep(0.1)
+                continue
             try:
-                if self._conn.poll():
-                    return self._conn.recv()
+                ready = wait([conn, process.sentinel], 0.5)
+                message = conn.recv() if conn in ready and conn.poll() else None
             except (EOFError, OSError):
-                pass
-            self._process.join(5.0)  # it stopped: reap it, for its exit code
-        return None
+                message = None
+                ready = [process.sentinel]
+            if self._closing:
+                return
+            if isinstance(message, Answer):  # a restarted process is ready (or failed)
+                self._started(message.kind == "ready")
+            elif message is not None:
+                self._answer(*message)
+            elif ready:  # stopped
+                process.join(5.0)
+                self._fail(process, self._stopped(process), restart=self._ready)
+            elif oldest is not None and time.monotonic() - oldest.sent_at > (
+                    oldest.limit_s + self.grace_s + (0 if self._ready else START_TIMEOUT_S)):
+                self._fail(process, f"did not answer within the time limit + "
+                           f"{self.grace_s:g} s", restart=True)
 
-    def _stopped(self) -> str:
-        """Why the process gave no answer, as words."""
-        code = self._process.exitcode if self._process is not None else None
+    def _started(self, ready: bool) -> None:
+        with self._lock:
+            self._ready = ready
+            if ready and self._pending:  # the first request's clock starts now
+                self._pending[0].sent_at = max(self._pending[0].sent_at, time.monotonic())
+
+    def _answer(self, number: int, reply: Answer) -> None:
+        with self._lock:
+            pending = self._pending.popleft()
+            if self._pending:  # the next request's clock starts now
+                self._pending[0].sent_at = max(self._pending[0].sent_at, time.monotonic())
+        assert pending.number == number, "answers come in request order"
+        if reply.kind == "plan":
+            self.latest = reply.body
+        pending.future.set_result(reply)
+
+    def _fail(self, process: Any, reason: str, restart: bool) -> None:
+        """Fail every request ``process`` held; restart it (or leave that to the next
+        request when it never became ready)."""
+        with self._lock:
+            if process is not self._process:  # already handled
+                return
+            failed = list(self._pending)
+            self._pending.clear()
+            if restart and not self._closing:
+                self._restart(reason)
+            else:
+                self._stop()
+        for pending in failed:
+            pending.future.set_exception(PlannerDown(
+                f"{self.name}: the planner {reason} while planning; it is being restarted, "
+                "retry the request"))
+
+    def _stopped(self, process: Any) -> str:
+        """Why ``process`` gave no answer, as words."""
+        code = process.exitcode if process is not None else None
         if code is None:
-            return f"did not answer within the time limit + {self.grace_s:g} s"
+            return "did not start in time"
         return f"stopped (exit code {code})" if code >= 0 else \
             f"was killed ({signal.Signals(-code).name})"
 
-    def _restart(self) -> None:
+    def _restart(self, reason: str) -> None:
+        """Stop the process (if it runs) and start a new one (the lock is held)."""
         self._stop()
         self.restarts += 1
+        print(json.dumps({"time": pd.Timestamp.now(tz="UTC").isoformat(timespec="milliseconds"),
+                          "event": "planner_restarted", "park": self.name, "reason": reason}),
+              file=sys.stderr, flush=True)
         self.start()
 
     def _stop(self) -> None:
-        if self._process is not None and self._process.is_alive():
-            self._process.kill()
         if self._process is not None:
+            if self._process.is_alive():
+                self._process.kill()
             self._process.join()
+            self._process = None
         if self._conn is not None:
             self._conn.close()
+            self._conn = None
 
     def close(self, timeout_s: float = 30.0) -> None:
         """Ask the process to finish (its last plan is written first), then stop it."""
-        if self._process is None:
-            return
-        try:
-            assert self._conn is not None
-            self._conn.send(None)
-        except OSError:
-            pass
-        self._process.join(timeout_s)
-        self._stop()
-        self._process = None
+        self._closing = True
+        with self._lock:
+            if self._process is not None and self._conn is not None:
+                with contextlib.suppress(OSError):
+                    self._conn.send(None)
+                self._process.join(timeout_s)
+            self._stop()
+        if self._reader is not None:
+            self._reader.join()
