@@ -1,16 +1,18 @@
 """One served park's planner in its own process (``parkgrid serve``).
 
 Each park's model is built once in a process of its own and re-solved there per request,
-one request at a time (one solver per model). Parks therefore plan truly in parallel, on
-their own cores and interpreters: a slow solve of one park cannot stall another's pandas
-and Pyomo work. HiGHS keeps the model and its last basis between requests, so each solve
-starts from the previous request's solution (a hot start).
+one request after the other through the one model (one solver per model). Parks therefore
+plan truly in parallel, on their own cores and interpreters: a slow solve of one park cannot
+stall another's pandas and Pyomo work. HiGHS keeps the model and its last basis between
+requests, so each solve starts from the previous request's solution (a hot start).
 
 The service's process sends a validated :class:`parkgrid.serve.PlanRequest`; the planner
 answers with the plan document as JSON text, or with why there is none, and only then
-writes the plan to ``latest.json`` (atomically, in request order, off the request's
-critical path). A planner that dies or does not answer in time is killed and started again;
-the request it held is answered with :class:`PlannerDown` (HTTP 503), never left hanging.
+writes the plan to ``latest.json`` (atomically, in request order). Answering and writing run
+in a second thread of the planner while its first thread solves the next request, so they
+are off the solver's critical path. A planner that dies or does not answer in time is
+killed and started again; the requests it held are answered with :class:`PlannerDown`
+(HTTP 503), never left hanging.
 """
 
 from __future__ import annotations
@@ -314,6 +316,7 @@ class PlannerProcess:
         """Send ``request``; the future's result is its :class:`Answer` (or it raises
         :class:`PlannerDown`). A process found stopped is started again first."""
         future: Future = Future()
+        future.set_running_or_notify_cancel()  # a client that goes away cannot cancel it
         with self._lock:
             if self._process is None:  # it failed to start: try again
                 self._restart("stopped before it was ready")
@@ -327,31 +330,38 @@ class PlannerProcess:
     def _read(self) -> None:
         """The reader thread: answers to futures in order; deaths and hangs to restarts."""
         while not self._closing:
-            with self._lock:
-                conn, process = self._conn, self._process
-                oldest = self._pending[0] if self._pending else None
-            if conn is None or process is None:
-                time.sleep(0.1)
-                continue
             try:
-                ready = wait([conn, process.sentinel], 0.5)
-                message = conn.recv() if conn in ready and conn.poll() else None
-            except (EOFError, OSError):
-                message = None
-                ready = [process.sentinel]
-            if self._closing:
-                return
-            if isinstance(message, Answer):  # a restarted process is ready (or failed)
-                self._started(message.kind == "ready")
-            elif message is not None:
-                self._answer(*message)
-            elif ready:  # stopped
-                process.join(5.0)
-                self._fail(process, self._stopped(process), restart=self._ready)
-            elif oldest is not None and time.monotonic() - oldest.sent_at > (
-                    oldest.limit_s + self.grace_s + (0 if self._ready else START_TIMEOUT_S)):
-                self._fail(process, f"did not answer within the time limit + "
-                           f"{self.grace_s:g} s", restart=True)
+                self._read_once()
+            except Exception:  # a bug here must not leave requests waiting forever
+                print(traceback.format_exc(), file=sys.stderr, flush=True)
+                self._fail(self._process, "lost its answers (see the service log)", True)
+
+    def _read_once(self) -> None:
+        """Wait up to 0.5 s for an answer, a stopped process or a request out of time."""
+        with self._lock:
+            conn, process = self._conn, self._process
+            oldest = self._pending[0] if self._pending else None
+        if conn is None or process is None:
+            time.sleep(0.1)
+            return
+        try:
+            ready = wait([conn, process.sentinel], 0.5)
+            message = conn.recv() if conn in ready and conn.poll() else None
+        except (EOFError, OSError):
+            message, ready = None, [process.sentinel]
+        if self._closing:
+            return
+        if isinstance(message, Answer):  # a restarted process is ready (or failed)
+            self._started(message.kind == "ready")
+        elif message is not None:
+            self._answer(*message)
+        elif ready:  # stopped
+            process.join(5.0)
+            self._fail(process, self._stopped(process), restart=self._ready)
+        elif oldest is not None and time.monotonic() - oldest.sent_at > (
+                oldest.limit_s + self.grace_s + (0 if self._ready else START_TIMEOUT_S)):
+            self._fail(process, f"did not answer within the time limit + {self.grace_s:g} s",
+                       restart=True)
 
     def _started(self, ready: bool) -> None:
         with self._lock:
