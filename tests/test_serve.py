@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
+import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,17 +20,19 @@ import uvicorn
 from typer.testing import CliRunner
 
 from parkgrid.cli import app as cli_app
-from parkgrid.errors import ConfigError, SolverError
+from parkgrid.errors import ConfigError
 from parkgrid.io.plan_document import PlanDocument
 from parkgrid.serve import (
     ParkService,
     check_bind,
+    close_parks,
     create_app,
     example_request,
     is_loopback,
     load_parks,
     read_token,
 )
+from serve_support import BUG, HANG, NO_SOLUTION, SLOW, SPANS, scripted
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 PARKS = [MODELS / "haiyan.yaml", MODELS / "dameisha.yaml"]
@@ -54,9 +60,28 @@ def running(services: dict[str, ParkService], token: str | None = None) -> Itera
         thread.join()
 
 
+@contextmanager
+def parks(paths: list[Path], data_dir: Path, **options) -> Iterator[dict[str, ParkService]]:
+    """The parks' services, their planner processes stopped at the end."""
+    services = load_parks(paths, data_dir, **options)
+    try:
+        yield services
+    finally:
+        close_parks(services)
+
+
 @pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ParkService]:
-    return load_parks(PARKS, tmp_path_factory.mktemp("plans"))
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ParkService]]:
+    with parks(PARKS, tmp_path_factory.mktemp("plans")) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def scripted_haiyan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ParkService]]:
+    """Haiyan with a planner whose behaviour the request picks (tests/serve_support.py)."""
+    with parks(PARKS[:1], tmp_path_factory.mktemp("scripted"), plan=scripted,
+               grace_s=3.0) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -175,25 +200,24 @@ def test_unknown_park_and_bad_accept(url) -> None:
         "/v1/parks/{name}/plan", "/v1/parks/{name}/plan/latest", "/v1/health", "/v1/parks"}
 
 
-def test_no_solution_answers_409_and_a_bug_a_clean_500(url, bodies, services,
-                                                      monkeypatch, caplog) -> None:
-    def no_solution(*args, **kwargs):
-        raise SolverError("haiyan: HiGHS found no schedule (status infeasible)")
-
-    monkeypatch.setattr(services["haiyan"].optimizer, "plan", no_solution)
-    answer = httpx.post(f"{url}/v1/parks/haiyan/plan", json=bodies["haiyan"], timeout=None)
-    assert answer.status_code == 409 and "infeasible" in answer.json()["detail"]
-
-    def bug(*args, **kwargs):
-        raise RuntimeError("a bug")
-
-    monkeypatch.setattr(services["haiyan"].optimizer, "plan", bug)
-    with caplog.at_level(logging.INFO, logger="parkgrid.serve"):
-        answer = httpx.post(f"{url}/v1/parks/haiyan/plan", json=bodies["haiyan"], timeout=None)
-    assert answer.status_code == 500 and "Traceback" not in answer.text
-    assert answer.json() == {"detail": "internal error; see the service log"}
-    lines = [json.loads(r.getMessage()) for r in caplog.records if r.getMessage()[:1] == "{"]
-    assert lines[-1]["park"] == "haiyan" and lines[-1]["status"] == 500
+def test_no_solution_answers_409_and_a_bug_a_clean_500(scripted_haiyan, bodies,
+                                                      caplog) -> None:
+    with running(scripted_haiyan) as base:
+        body = bodies["haiyan"] | {"mip_gap": NO_SOLUTION}
+        answer = httpx.post(f"{base}/v1/parks/haiyan/plan", json=body, timeout=None)
+        assert answer.status_code == 409 and "infeasible" in answer.json()["detail"]
+        with caplog.at_level(logging.INFO, logger="parkgrid.serve"):
+            answer = httpx.post(f"{base}/v1/parks/haiyan/plan", json=bodies["haiyan"]
+                                | {"mip_gap": BUG}, timeout=None)
+        assert answer.status_code == 500 and "Traceback" not in answer.text
+        assert answer.json() == {"detail": "internal error; see the service log"}
+        assert "RuntimeError: a bug" in caplog.text  # the traceback is logged
+        lines = [json.loads(r.getMessage()) for r in caplog.records
+                 if r.getMessage()[:1] == "{"]
+        assert lines[-1]["park"] == "haiyan" and lines[-1]["status"] == 500
+        # the planner survives both and plans the next request
+        answer = httpx.post(f"{base}/v1/parks/haiyan/plan", json=bodies["haiyan"], timeout=None)
+        assert answer.status_code == 200
 
 
 def test_one_structured_log_line_per_request(url, bodies, caplog) -> None:
@@ -207,45 +231,77 @@ def test_one_structured_log_line_per_request(url, bodies, caplog) -> None:
     assert plan["solver_status"] in ("optimal", "time_limit") and plan["duration_ms"] > 0
 
 
-def test_requests_for_one_park_are_serialised(url, bodies, services, monkeypatch) -> None:
-    optimizer = services["haiyan"].optimizer
-    solve, inside, most, guard = optimizer.plan, [0], [0], threading.Lock()
+def test_requests_for_one_park_are_serialised(scripted_haiyan, bodies) -> None:
+    service = scripted_haiyan["haiyan"]
+    spans = service.plan_dir / SPANS
+    spans.unlink(missing_ok=True)
+    answers: list[int] = []
+    with running(scripted_haiyan) as base, httpx.Client(timeout=None) as client:
+        def post() -> None:
+            body = bodies["haiyan"] | {"mip_gap": SLOW}
+            answers.append(client.post(f"{base}/v1/parks/haiyan/plan", json=body).status_code)
 
-    def counted(*args, **kwargs):
-        with guard:
-            inside[0] += 1
-            most[0] = max(most[0], inside[0])
-        try:
-            return solve(*args, **kwargs)
-        finally:
-            with guard:
-                inside[0] -= 1
-
-    monkeypatch.setattr(optimizer, "plan", counted)
-    with httpx.Client(timeout=None) as client:
-        threads = [threading.Thread(target=client.post, args=(f"{url}/v1/parks/haiyan/plan",),
-                                    kwargs={"json": bodies["haiyan"]}) for _ in range(4)]
+        threads = [threading.Thread(target=post) for _ in range(3)]
         for thread in threads:
             thread.start()
-        health = client.get(f"{url}/v1/health")  # the loop answers while solves run
+        health = client.get(f"{base}/v1/health")  # the service answers while plans run
         for thread in threads:
             thread.join()
-    assert health.status_code == 200 and most[0] == 1
+    assert health.status_code == 200 and answers == [200, 200, 200]
+    ran = sorted(tuple(map(float, line.split()[1:])) for line in spans.read_text().splitlines())
+    assert len(ran) == 3
+    assert all(end <= start for (_, end), (start, _) in itertools.pairwise(ran))
+
+
+def test_a_planner_that_dies_or_hangs_is_restarted(scripted_haiyan, bodies, caplog) -> None:
+    service = scripted_haiyan["haiyan"]
+    with running(scripted_haiyan) as base, httpx.Client(timeout=None) as client:
+        url = f"{base}/v1/parks/haiyan/plan"
+        first = client.post(url, json=bodies["haiyan"])
+        assert first.status_code == 200
+        restarts = client.get(f"{base}/v1/health").json()["planner_restarts"]["haiyan"]
+        answers: list[httpx.Response] = []
+        slow = threading.Thread(target=lambda: answers.append(
+            client.post(url, json=bodies["haiyan"] | {"mip_gap": SLOW})))
+        slow.start()
+        time.sleep(0.5)
+        os.kill(service.planner.pid, signal.SIGKILL)  # dies while it holds the request
+        slow.join()
+        answer = answers[0]
+        assert answer.status_code == 503 and answer.headers["retry-after"]
+        assert answer.json()["reason"] == "planner_restarted"
+        assert "killed (SIGKILL)" in answer.json()["detail"]
+        assert client.post(url, json=bodies["haiyan"]).status_code == 200  # restarted
+        killed = service.planner.pid
+        os.kill(killed, signal.SIGKILL)  # dies while idle: started again at once
+        while service.planner.pid in (killed, None):
+            time.sleep(0.01)
+        last = client.post(url, json=bodies["haiyan"])
+        assert last.status_code == 200
+        with caplog.at_level(logging.INFO, logger="parkgrid.serve"):
+            hung = client.post(url, json=bodies["haiyan"] | {"mip_gap": HANG,
+                                                             "time_limit_s": 0.5})
+        assert hung.status_code == 503 and "did not answer" in hung.json()["detail"]
+        assert any("did not answer" in r.getMessage() for r in caplog.records)
+        health = client.get(f"{base}/v1/health").json()
+        assert health["planner_restarts"]["haiyan"] == restarts + 3
+        assert client.get(f"{base}/v1/parks/haiyan/plan/latest").json() == last.json()
+        assert client.post(url, json=bodies["haiyan"]).status_code == 200
 
 
 def test_restart_serves_the_previous_latest_plan(tmp_path, bodies) -> None:
-    with running(load_parks(PARKS[:1], tmp_path)) as base:
+    with parks(PARKS[:1], tmp_path) as served, running(served) as base:
         assert httpx.get(f"{base}/v1/parks/haiyan/plan/latest").status_code == 404
         posted = httpx.post(f"{base}/v1/parks/haiyan/plan", json=bodies["haiyan"],
                             timeout=None).json()
-    with running(load_parks(PARKS[:1], tmp_path)) as base:
+    with parks(PARKS[:1], tmp_path) as served, running(served) as base:
         assert httpx.get(f"{base}/v1/parks/haiyan/plan/latest").json() == posted
         csv = httpx.get(f"{base}/v1/parks/haiyan/plan/latest", headers={"Accept": "text/csv"})
         assert csv.status_code == 200 and csv.text.startswith("# parkgrid plan")
 
 
-def test_token_required_when_given(tmp_path, bodies) -> None:
-    with running(load_parks(PARKS[:1], tmp_path), token="s3cret-token") as base:
+def test_token_required_when_given(services, bodies) -> None:
+    with running(services, token="s3cret-token") as base:
         assert httpx.get(f"{base}/v1/health").status_code == 401
         wrong = httpx.get(f"{base}/v1/parks", headers={"Authorization": "Bearer s3cret"})
         assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
@@ -288,11 +344,11 @@ def test_token_file_must_exist_be_non_empty_and_private(tmp_path) -> None:
 
 
 def test_time_limit_answers_the_best_plan_and_says_so(tmp_path) -> None:
-    services = load_parks(PARKS[1:], tmp_path)  # fresh models: no warm start
-    body = example_request(services["dameisha"].park, "2025-07-03T00:00")
-    body["time_limit_s"] = 0.01
-    with running(services) as base:
-        answer = httpx.post(f"{base}/v1/parks/dameisha/plan", json=body, timeout=None)
+    with parks(PARKS[1:], tmp_path) as served:  # a fresh model: no hot start
+        body = example_request(served["dameisha"].park, "2025-07-03T00:00")
+        body["time_limit_s"] = 0.01
+        with running(served) as base:
+            answer = httpx.post(f"{base}/v1/parks/dameisha/plan", json=body, timeout=None)
     if answer.status_code == 409:  # no plan at all within the limit: the reason
         assert "no schedule" in answer.json()["detail"]
         return

@@ -1,14 +1,15 @@
 """``parkgrid serve``: the plan over HTTP for a park's EMS (FastAPI + uvicorn).
 
-Each park's optimizer is built once at start-up (its 24 h model compiled) and re-solved per
-request; one ``asyncio.Lock`` per park serialises its requests (one solver per model) while
-the solves run in the thread pool, so different parks plan in parallel and the event loop
-stays responsive. A request carries the state (the state file's JSON,
-:class:`parkgrid.io.state_file.StateDocument`) and the forecast series (the forecast file's
-columns, :mod:`parkgrid.forecasting.inputs`) and is answered with the plan document
-(:class:`parkgrid.io.plan_document.PlanDocument`, as ``parkgrid schedule --out plan.json``
-writes it). The latest plan of each park is kept in ``DATA_DIR/<park>/latest.json`` (an
-atomic write; the CSV form is made from it on request), so a restart serves it again.
+Each park's model is built once, in a planner process of its own
+(:mod:`parkgrid.serve_worker`), and re-solved there per request; one ``asyncio.Lock`` per
+park serialises its requests (one solver per model), so different parks plan in parallel on
+their own cores while this process only speaks HTTP and validates requests. A request
+carries the state (the state file's JSON, :class:`parkgrid.io.state_file.StateDocument`) and
+the forecast series (the forecast file's columns, :mod:`parkgrid.forecasting.inputs`) and is
+answered with the plan document (:class:`parkgrid.io.plan_document.PlanDocument`, as
+``parkgrid schedule --out plan.json`` writes it). The latest plan of each park is kept in
+memory and in ``DATA_DIR/<park>/latest.json`` (an atomic write by the planner after it
+answers; the CSV form is made from it on request), so a restart serves it again.
 docs/serve.md documents the API, its errors and how to run it.
 """
 
@@ -35,32 +36,35 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
 from starlette.concurrency import run_in_threadpool
 
-from parkgrid.commands.schedule import horizon_steps, issue_plan, step_start
+from parkgrid.commands.schedule import horizon_steps, step_start
 from parkgrid.config import Park, load_park
-from parkgrid.errors import ArgumentError, ConfigError, ParkgridError, SolverError
-from parkgrid.forecasting.inputs import (
-    PRICE_COLUMNS,
-    forecast_columns,
-    forecast_inputs,
-    horizon_index,
-)
+from parkgrid.errors import ConfigError
+from parkgrid.forecasting.inputs import forecast_columns
 from parkgrid.inputs import build_inputs
-from parkgrid.io.atomic import atomic_write
-from parkgrid.io.export import csv_text, plan_document
+from parkgrid.io.export import csv_text
 from parkgrid.io.plan_document import PlanDocument, config_hash
-from parkgrid.io.state_file import StateDocument, resolve_state
-from parkgrid.model.schedule import ParkState, Schedule
-from parkgrid.optimizer.planner import DayAheadOptimizer
+from parkgrid.io.state_file import StateDocument
+from parkgrid.model.schedule import ParkState
+from parkgrid.serve_worker import (
+    ANSWER_GRACE_S,
+    DEFAULT_HORIZON_H,
+    PlanFunction,
+    PlannerDown,
+    PlannerProcess,
+    plan_request,
+)
 
 log = logging.getLogger("parkgrid.serve")
 
-DEFAULT_HORIZON_H = 24.0
 MAX_HORIZON_H = 168.0
 """Longest horizon a request may ask for (a week, est.: beyond it forecasts carry no skill)."""
 MAX_VALUES = int(MAX_HORIZON_H * 60)
 """Most values a forecast column may carry (the longest horizon at 1-min steps)."""
-SOLVER_THREADS = 1
-"""HiGHS threads per solve: parks solve in parallel, one core each."""
+PIPELINE_DEPTH = 2
+"""Requests of one park inside its planner at once: it solves one while it answers (and
+writes) the one before; the rest queue here."""
+RETRY_AFTER_S = 10
+"""Retry-After of a 503 while a planner restarts (est.: its start-up on a loaded machine)."""
 
 
 class PlanRequest(BaseModel):
@@ -87,22 +91,24 @@ class PlanRequest(BaseModel):
 
 @dataclass
 class ParkService:
-    """One served park: its config, its optimizer (models kept) and its plan folder."""
+    """One served park: its config and its planner process."""
 
     name: str
     park: Park
-    optimizer: DayAheadOptimizer
+    planner: PlannerProcess
     plan_dir: Path
     config_sha256: str
 
     @property
-    def latest_json(self) -> Path:
-        return self.plan_dir / "latest.json"
+    def latest(self) -> bytes | None:
+        """The latest plan (JSON bytes, also in ``plan_dir/latest.json``)."""
+        return self.planner.latest
 
 
-
-def load_parks(paths: list[Path], data_dir: Path) -> dict[str, ParkService]:
-    """Each park config under its file stem, with its 24 h model built now."""
+def load_parks(paths: list[Path], data_dir: Path, plan: PlanFunction = plan_request,
+               grace_s: float = ANSWER_GRACE_S) -> dict[str, ParkService]:
+    """Each park config under its file stem, its planner process started (all in parallel)
+    and ready, its latest plan read back. ``plan``, ``grace_s``: see :class:`PlannerProcess`."""
     services: dict[str, ParkService] = {}
     for path in paths:
         name = Path(path).stem
@@ -110,11 +116,25 @@ def load_parks(paths: list[Path], data_dir: Path) -> dict[str, ParkService]:
             raise ConfigError(path, [f"a second park named {name!r} (parks are served under "
                                      "their file names)"])
         park = load_park(path)
-        optimizer = DayAheadOptimizer(park, threads=SOLVER_THREADS)
-        optimizer.model(horizon_steps(DEFAULT_HORIZON_H, park))
-        services[name] = ParkService(name, park, optimizer, Path(data_dir) / name,
-                                     config_hash(park))
+        plan_dir = Path(data_dir) / name
+        services[name] = ParkService(name, park, PlannerProcess(name, park, plan_dir, plan,
+                                                                grace_s),
+                                     plan_dir, config_hash(park))
+    try:
+        for service in services.values():
+            service.planner.start()
+        for service in services.values():
+            service.planner.wait_ready()
+    except BaseException:
+        close_parks(services)
+        raise
     return services
+
+
+def close_parks(services: dict[str, ParkService]) -> None:
+    """Stop the parks' planner processes (each writes its last plan first)."""
+    for service in services.values():
+        service.planner.close()
 
 
 def read_token(path: Path | str) -> str:
@@ -170,73 +190,6 @@ def token_guard(token: str) -> Any:
     return guard
 
 
-def _invalid(loc: tuple[str | int, ...], message: str) -> RequestValidationError:
-    """A 422 answer naming ``loc`` in the request body, like pydantic's own."""
-    return RequestValidationError([{"type": "value_error", "loc": ("body", *loc),
-                                    "msg": message, "input": None}])
-
-
-def _begin(request: PlanRequest, park: Park) -> pd.Timestamp:
-    if request.start is not None:
-        try:
-            return step_start(request.start.isoformat(), park, "start")
-        except ArgumentError as exc:
-            raise _invalid(("start",), str(exc)) from None
-    tz = park.site.timezone
-    now = (pd.Timestamp(request.state.timestamp) if request.state.timestamp is not None
-           else pd.Timestamp.now(tz="UTC"))
-    now = now.tz_localize(tz) if now.tzinfo is None else now.tz_convert(tz)
-    return now.ceil(f"{park.time_step_minutes}min")
-
-
-def _forecast(request: PlanRequest, park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:
-    required, n = forecast_columns(park), len(index)
-    for name in request.forecast.keys() - {*required, *PRICE_COLUMNS}:
-        raise _invalid(("forecast", name), f"unknown column; expected {', '.join(required)} "
-                       f"and optionally {', '.join(PRICE_COLUMNS)}")
-    for name in required:
-        if name not in request.forecast:
-            raise _invalid(("forecast", name), "missing: the park needs this forecast")
-    for name, values in request.forecast.items():
-        if len(values) < n:
-            raise _invalid(("forecast", name), f"got {len(values)} values, {n} needed "
-                           f"({n} steps of {park.time_step_minutes} min from {index[0]})")
-    return pd.DataFrame({k: v[:n] for k, v in request.forecast.items()}, index=index)
-
-
-def plan_request(service: ParkService, request: PlanRequest) -> Schedule:
-    """Solve ``request`` on the park's optimizer (bad content → 422 naming the field)."""
-    park = service.park
-    begin = _begin(request, park)
-    try:
-        n_steps = horizon_steps(request.horizon_hours, park, "horizon_hours")
-    except ArgumentError as exc:
-        raise _invalid(("horizon_hours",), str(exc)) from None
-    index = horizon_index(park, begin, n_steps)
-    frame = _forecast(request, park, index)
-    try:
-        given = resolve_state(request.state, park, begin, "state")
-    except ParkgridError as exc:
-        raise _invalid(("state",), str(exc)) from None
-    try:
-        inputs = forecast_inputs(park, frame, given.ev_sessions, None, "request")
-    except ParkgridError as exc:
-        raise _invalid(("forecast",), str(exc)) from None
-    options = {k: v for k, v in (("time_limit_s", request.time_limit_s),
-                                 ("mip_gap", request.mip_gap)) if v is not None}
-    prices = "request" if request.forecast.keys() & set(PRICE_COLUMNS) else "tariff calendar"
-    return issue_plan(service.optimizer, inputs, given.state, given.warnings, "request",
-                      prices, **options)
-
-
-def store_plan(service: ParkService, schedule: Schedule) -> str:
-    """Keep ``schedule`` as the park's latest plan (JSON, atomic); its document as
-    JSON text."""
-    text = json.dumps(plan_document(schedule), allow_nan=False)  # compact: the C encoder
-    atomic_write(service.latest_json, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    return text
-
-
 def _media_type(accept: str) -> str | None:
     """'json' or 'csv' by the Accept header (first acceptable wins), None if neither."""
     for part in accept.split(","):
@@ -255,10 +208,8 @@ def create_app(services: dict[str, ParkService], token: str | None = None) -> Fa
                   description="Day-ahead and intraday plans of the served parks "
                               "(docs/serve.md).")
     guard = [Depends(token_guard(token))] if token is not None else []
-    locks = {name: asyncio.Lock() for name in services}  # one solve at a time per model
-    # the next solve of a park starts while the previous plan is written; the writes take
-    # their lock before the solve lock is released (FIFO), so the latest solved is the latest
-    write_locks = {name: asyncio.Lock() for name in services}
+    # at most PIPELINE_DEPTH requests of a park inside its planner: one solved, one answered
+    slots = {name: asyncio.Semaphore(PIPELINE_DEPTH) for name in services}
 
     def service_of(name: str) -> ParkService:
         if name not in services:
@@ -284,8 +235,10 @@ def create_app(services: dict[str, ParkService], token: str | None = None) -> Fa
 
     @app.get("/v1/health", dependencies=guard)
     async def health() -> dict[str, Any]:
-        """Liveness: the version and the parks served."""
-        return {"status": "ok", "parkgrid_version": __version__, "parks": list(services)}
+        """Liveness: the version, the parks served and how often each planner process was
+        restarted (after it died or hung)."""
+        return {"status": "ok", "parkgrid_version": __version__, "parks": list(services),
+                "planner_restarts": {n: s.planner.restarts for n, s in services.items()}}
 
     @app.get("/v1/parks", dependencies=guard)
     async def parks() -> list[dict[str, Any]]:
@@ -294,33 +247,36 @@ def create_app(services: dict[str, ParkService], token: str | None = None) -> Fa
                  "parkgrid_version": __version__, "timezone": s.park.site.timezone,
                  "step_minutes": s.park.time_step_minutes,
                  "forecast_columns": forecast_columns(s.park),
-                 "latest_plan": s.latest_json.exists()} for s in services.values()]
+                 "latest_plan": s.latest is not None} for s in services.values()]
 
     @app.post("/v1/parks/{name}/plan", dependencies=guard,
               responses={200: {"model": PlanDocument, "description": "the plan document"},
                          409: {"description": "no plan found (infeasible, or no solution "
                                               "within the time limit): the reason"},
                          422: {"description": "a field of the request is wrong: which, why"}})
-    async def plan(name: str, body: PlanRequest, request: Request) -> JSONResponse:
+    async def plan(name: str, body: PlanRequest, request: Request) -> Response:
         """Plan the horizon from the given state on the given forecasts; kept as latest."""
         service = service_of(name)
-        async with locks[name]:
+        limit_s = body.time_limit_s or service.park.objective.time_limit_s
+        async with slots[name]:
             try:
-                schedule = await run_in_threadpool(plan_request, service, body)
-            except SolverError as exc:
-                request.state.solver = {"solver_status": "no solution"}
-                return JSONResponse({"detail": str(exc), "reason": "no_solution"}, 409)
-            await write_locks[name].acquire()  # queued before the next solve can finish
-        try:
-            text = await run_in_threadpool(store_plan, service, schedule)
-        finally:
-            write_locks[name].release()
-        meta = schedule.metadata
-        request.state.solver = {"solver_status": meta["termination"],
-                                "solve_s": round(meta["solve_time_s"], 3)}
-        headers = {"X-Parkgrid-Solver-Status": str(meta["termination"]),
-                   "X-Parkgrid-Time-Limit-Hit": str(meta["time_limit_hit"]).lower()}
-        return Response(text, media_type="application/json", headers=headers)
+                answer = await run_in_threadpool(service.planner.submit, body, limit_s)
+                reply = await asyncio.wrap_future(answer)
+            except PlannerDown as exc:
+                log.error("%s", exc)
+                request.state.solver = {"solver_status": "planner restarted"}
+                return JSONResponse({"detail": str(exc), "reason": "planner_restarted"}, 503,
+                                    headers={"Retry-After": str(RETRY_AFTER_S)})
+        request.state.solver = reply.solver
+        if reply.kind == "invalid":
+            raise RequestValidationError(reply.body)
+        if reply.kind == "no_solution":
+            return JSONResponse({"detail": reply.body, "reason": "no_solution"}, 409)
+        if reply.kind != "plan":
+            raise RuntimeError(f"the planner of {name!r} failed:\n{reply.body}")
+        headers = {"X-Parkgrid-Solver-Status": reply.solver["solver_status"],
+                   "X-Parkgrid-Time-Limit-Hit": str(reply.solver["time_limit_hit"]).lower()}
+        return Response(reply.body, media_type="application/json", headers=headers)
 
     @app.get("/v1/parks/{name}/plan/latest", dependencies=guard,
              responses={200: {"model": PlanDocument,
@@ -333,10 +289,10 @@ def create_app(services: dict[str, ParkService], token: str | None = None) -> Fa
         kind = _media_type(request.headers.get("accept", "*/*"))
         if kind is None:
             raise HTTPException(406, "expected Accept: application/json or text/csv")
-        if not service.latest_json.exists():
+        text = service.latest
+        if text is None:
             raise HTTPException(404, f"no plan for {name!r} yet: POST one to "
                                      f"/v1/parks/{name}/plan")
-        text = service.latest_json.read_bytes()
         if kind == "json":
             return Response(text, media_type="application/json")
         document = json.loads(text)
@@ -368,7 +324,8 @@ def example_request(park: Park, start: str, horizon_hours: float = DEFAULT_HORIZ
 
 def serve(parks: list[Path], host: str, port: int, token_file: Path | None,
           data_dir: Path) -> None:
-    """Check the bind, build the parks' models and serve until interrupted."""
+    """Check the bind, start the parks' planners (models built) and serve until
+    interrupted."""
     import uvicorn
 
     token = read_token(token_file) if token_file is not None else None
@@ -378,5 +335,8 @@ def serve(parks: list[Path], host: str, port: int, token_file: Path | None,
     handler.setFormatter(logging.Formatter("%(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    uvicorn.run(create_app(services, token), host=host, port=port, access_log=False,
-                log_level="info")
+    try:
+        uvicorn.run(create_app(services, token), host=host, port=port, access_log=False,
+                    log_level="info")
+    finally:
+        close_parks(services)

@@ -138,3 +138,14 @@ def test_the_plan_document_holds_every_value_of_the_table_as_plain_json() -> Non
     assert rows[1]["grid_import_kw"] is None and rows[2]["grid_import_kw"] is None
     assert json.dumps(rows, allow_nan=False)
     assert all(type(r["chillers_on"]) is int and type(r["flag"]) is bool for r in rows)
+
+
+def test_the_plan_document_is_the_document_of_the_plan_table(schedule) -> None:
+    """plan_document (built from the columns) gives what the table of every format gives."""
+    from parkgrid.io.export import document_of, plan_document, plan_parts
+
+    direct, of_table = plan_document(schedule), document_of(*plan_parts(schedule))
+    for document in (direct, of_table):
+        document["metadata"].pop("issued_at")
+    assert json.dumps(direct, allow_nan=False) == json.dumps(of_table, allow_nan=False)
+    assert any(key.startswith("battery_setpoint_kw") for key in direct["schedule"][0])

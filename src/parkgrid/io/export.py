@@ -63,16 +63,38 @@ def write_plan(metadata: dict[str, Any], table: pd.DataFrame, path: Path | str) 
 
 
 def plan_document(schedule: Schedule) -> dict[str, Any]:
-    """The JSON plan document of ``schedule`` (docs/plan.schema.json) as plain JSON types."""
-    return document_of(*plan_parts(schedule))
+    """The JSON plan document of ``schedule`` (docs/plan.schema.json) as plain JSON types:
+    ``document_of(*plan_parts(schedule))``, built from the columns without the table."""
+    frame = schedule.frame
+    columns = {"timestamp": [stamp.isoformat() for stamp in frame.index]}
+    columns |= _plain_columns(frame) | _plain_columns(setpoints(frame))
+    return _document(plan_metadata(schedule), columns)
 
 
 def document_of(metadata: dict[str, Any], table: pd.DataFrame) -> dict[str, Any]:
     """The JSON plan document of a plan's :func:`plan_parts`."""
-    columns = {str(c): _plain_column(table[c]) for c in table}
+    return _document(metadata, _plain_columns(table))
+
+
+def _document(metadata: dict[str, Any], columns: dict[str, list[Any]]) -> dict[str, Any]:
+    names = list(columns)
     return {"metadata": metadata,
-            "schedule": [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(),
-                                                                             strict=True)]}
+            "schedule": [dict(zip(names, row, strict=True))
+                         for row in zip(*columns.values(), strict=True)]}
+
+
+def _plain_columns(frame: pd.DataFrame) -> dict[str, list[Any]]:
+    """Every column of ``frame`` as plain JSON values (NaN/inf → None), in order; the float
+    columns converted as one block."""
+    floats = [c for c, dtype in frame.dtypes.items() if pd.api.types.is_float_dtype(dtype)]
+    plain: dict[Any, list[Any]] = {}
+    if floats:
+        block = frame[floats].to_numpy(float)
+        lists = block.T.tolist()
+        for j in np.flatnonzero(~np.isfinite(block).all(axis=0)):
+            lists[j] = [v if math.isfinite(v) else None for v in lists[j]]
+        plain = dict(zip(floats, lists, strict=True))
+    return {str(c): plain[c] if c in plain else _plain_column(frame[c]) for c in frame.columns}
 
 
 def _plain_column(column: pd.Series) -> list[Any]:
@@ -85,14 +107,18 @@ def _plain_column(column: pd.Series) -> list[Any]:
     return [jsonable(v) for v in column.astype(object).where(column.notna(), None).tolist()]
 
 
+def plan_metadata(schedule: Schedule) -> dict[str, Any]:
+    """A plan's metadata as plain JSON types, its issue facts and end state included."""
+    return jsonable(issue_metadata() | schedule.metadata
+                    | {"state_out": _state_dict(schedule.state_out)})
+
+
 def plan_parts(schedule: Schedule) -> tuple[dict[str, Any], pd.DataFrame]:
     """A plan's metadata (plain JSON types) and its table (set-points joined, ``timestamp``
     first as ISO 8601 text): what every plan format is written from."""
-    metadata = jsonable(issue_metadata() | schedule.metadata
-                        | {"state_out": _state_dict(schedule.state_out)})
     table = schedule.frame.join(setpoints(schedule.frame)).reset_index()
     table.insert(0, "timestamp", table.pop(table.columns[0]).map(pd.Timestamp.isoformat))
-    return metadata, table
+    return plan_metadata(schedule), table
 
 
 def csv_text(metadata: dict[str, Any], table: pd.DataFrame, metadata_at: str) -> str:

@@ -9,6 +9,7 @@ signed set-point column (+ discharge, − charge, at its bus; rounded to 0.1 kW 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import datetime
@@ -54,12 +55,18 @@ def config_hash(park: Park) -> str:
     return hashlib.sha256(park.model_dump_json().encode()).hexdigest()
 
 
+@functools.cache
+def parkgrid_version() -> str:
+    """The installed parkgrid's version (looked up once: the lookup reads package metadata)."""
+    return version("parkgrid")
+
+
 def issue_metadata(park: Park | None = None, forecast_source: str | None = None,
                    price_source: str | None = None) -> dict[str, Any]:
     """Who issued a plan and when, for which config and on which forecasts."""
     return {
         "issued_at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
-        "parkgrid_version": version("parkgrid"),
+        "parkgrid_version": parkgrid_version(),
         "park_config_sha256": config_hash(park) if park is not None else None,
         "forecast_source": forecast_source,
         "price_source": price_source,
