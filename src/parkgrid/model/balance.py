@@ -15,6 +15,7 @@ import pandas as pd
 
 from parkgrid.config import Park
 from parkgrid.inputs import Inputs
+from parkgrid.model import heating as heat
 from parkgrid.model.physics import chiller_electric_kw
 from parkgrid.model.schedule import asset_column, asset_names
 
@@ -67,7 +68,7 @@ def check_schedule(frame: pd.DataFrame, park: Park, inputs: Inputs,
         return [f"frame has {len(frame)} rows, the inputs {len(inputs.series)} steps"]
     c = _Checker(frame, park, inputs, tol)
     checks: list[Callable[[_Checker], dict[str, np.ndarray]]] = [
-        _grid, _renewables, _batteries, _cooling, _converter, _flexible,
+        _grid, _renewables, _batteries, _cooling, _heating, _converter, _flexible,
     ]
     flows = {"ac": np.zeros(len(frame)), "dc": np.zeros(len(frame))}
     for check in checks:
@@ -160,6 +161,53 @@ def _cooling(c: _Checker) -> dict[str, np.ndarray]:
     c.expect(supply < demand - c.tol - 1e-6 * demand, "cooling supply below demand",
              demand - supply)
     return flows
+
+
+def _heating(c: _Checker) -> dict[str, np.ndarray]:
+    """The heat bus: supply = load + tank charge at every step; every flow within its limit;
+    the heat pump's electricity = heat / COP; waste heat within its share of the chillers'
+    rejected heat."""
+    heating = c.park.heating
+    if heating is None:
+        return {}
+    load = c.inputs.series["heating_load_kw_th"].to_numpy(dtype=float)
+    c.close(c.col("heating_load_kw_th"), load, "heating_load_kw_th ≠ the inputs")
+    flows = {k: c.col(k) for k in heat.STEP_COLUMNS}
+    for name, values in flows.items():
+        c.within(values, 0.0, np.inf, f"negative {name}")
+    hp, out = heating.heat_pump, {}
+    c.within(flows["heat_pump_heat_kw_th"], 0.0, hp.capacity_kw_th if hp else 0.0,
+             "heat pump: output outside [0, capacity_kw_th]")
+    if hp is not None:
+        cop = c.inputs.series["heat_pump_cop"].to_numpy(dtype=float)
+        c.close(flows["heat_pump_electric_kw"] * cop, flows["heat_pump_heat_kw_th"],
+                "heat pump: electricity × COP ≠ heat")
+        out = {hp.bus: -flows["heat_pump_electric_kw"]}
+    waste = heating.waste_heat
+    limit = np.full(len(load), waste.max_kw_th if waste else 0.0)
+    if waste is not None and waste.chiller_fraction is not None:
+        chillers = c.park.cooling.chillers if c.park.cooling else []
+        rejected = sum((c.col(f"chiller_{x}", "chillers", ch.name) for ch in chillers
+                        for x in ("cooling_kw_th", "electric_kw")), np.zeros(len(load)))
+        limit = np.minimum(limit, waste.chiller_fraction * rejected)
+    c.within(flows["waste_heat_kw_th"], 0.0, limit, "waste heat above what can be recovered")
+    c.within(flows["boiler_heat_kw_th"], 0.0, heating.boiler.capacity_kw_th,
+             "boiler: output outside [0, capacity_kw_th]")
+    tank = heating.tank
+    charge, discharge = flows["hot_tank_charge_kw_th"], flows["hot_tank_discharge_kw_th"]
+    if tank is not None:
+        c.within(charge, 0.0, tank.max_charge_kw_th,
+                 "hot-water tank charge outside [0, max_charge_kw_th]")
+        c.within(discharge, 0.0, tank.max_discharge_kw_th,
+                 "hot-water tank discharge outside [0, max_discharge_kw_th]")
+        keep = 1.0 - tank.standing_loss_pct_per_h / 100.0 * c.dt
+        _storage(c, "hot-water tank", flows["hot_tank_level_kwh_th"], charge, discharge, keep,
+                 (charge - discharge) * c.dt, (0.0, tank.capacity_kwh_th))
+    else:
+        c.within(charge + discharge, 0.0, 0.0, "hot-water tank flows without a tank")
+    supply = sum(flows[k] for k in heat.SUPPLY_COLUMNS)
+    c.close(supply, load + charge, "heat bus balance off")
+    return out
 
 
 def _converter(c: _Checker) -> dict[str, np.ndarray]:

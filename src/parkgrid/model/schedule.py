@@ -69,6 +69,7 @@ class ParkState:
     chillers_on: dict[str, bool]
     month_peak_kw: float
     month: int | None = None
+    hot_tank_level_kwh_th: float = 0.0
 
     @classmethod
     def initial(cls, park: Park) -> ParkState:
@@ -79,6 +80,9 @@ class ParkState:
             tank_level_kwh_th=tank.level_initial * tank.capacity_kwh_th if tank else 0.0,
             chillers_on={c.name: False for c in park.cooling.chillers} if park.cooling else {},
             month_peak_kw=0.0,
+            hot_tank_level_kwh_th=(park.heating.tank.level_initial
+                                   * park.heating.tank.capacity_kwh_th
+                                   if park.heating and park.heating.tank else 0.0),
         )
 
     def for_month(self, month: int) -> ParkState:
@@ -88,7 +92,8 @@ class ParkState:
             return self
         return ParkState(dict(self.battery_soc_kwh), self.tank_level_kwh_th,
                          dict(self.chillers_on),
-                         self.month_peak_kw if self.month is None else 0.0, month)
+                         self.month_peak_kw if self.month is None else 0.0, month,
+                         self.hot_tank_level_kwh_th)
 
 
 @dataclass

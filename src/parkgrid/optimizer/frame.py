@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from parkgrid.config import Park
+from parkgrid.model.heating import HEAT_COLUMNS, boiler_co2_kg_per_kwh_th, boiler_yuan_per_kwh_th
 from parkgrid.model.schedule import (
     PER_ASSET_COLUMNS,
     SCHEDULE_COLUMNS,
@@ -22,7 +23,8 @@ def publish(cols: dict[str, np.ndarray], park: Park, index: pd.DatetimeIndex) ->
     when the park has several assets of the kind, zeros for kinds the park lacks."""
     names = asset_names(park)
     kind_of = {base: kind for kind, bases in PER_ASSET_COLUMNS.items() for base in bases}
-    bases = SCHEDULE_COLUMNS + [b for b in kind_of if b not in SCHEDULE_COLUMNS]
+    bases = SCHEDULE_COLUMNS + [b for b in kind_of if b not in SCHEDULE_COLUMNS] + (
+        HEAT_COLUMNS if park.heating is not None else [])
     frame: dict[str, object] = {}
     for base in bases:
         if base not in kind_of:
@@ -51,6 +53,12 @@ def objective_parts(cols: dict[str, np.ndarray], h: Horizon,
     co2_kg = float((imp * h.column("co2_kg_per_kwh")).sum() * dt)
     unserved_kwh = float(_sum(cols, "unserved_kw").sum() * dt)
     cooling_kwh_th = float(cols["cooling_unserved_kw_th"].sum() * dt)
+    fuel_yuan = heating_kwh_th = 0.0
+    if park.heating is not None:  # the boiler's diesel and CO2; unserved heat
+        boiler_kwh_th = float(cols["boiler_heat_kw_th"].sum() * dt)
+        fuel_yuan = boiler_kwh_th * boiler_yuan_per_kwh_th(park.heating.boiler)
+        co2_kg += boiler_kwh_th * boiler_co2_kg_per_kwh_th(park.heating.boiler)
+        heating_kwh_th = float(cols["heating_unserved_kw_th"].sum() * dt)
     objective = park.objective
     parts = {
         "energy_yuan": float((imp * h.column("price_import_yuan_per_kwh")).sum() * dt),
@@ -63,10 +71,13 @@ def objective_parts(cols: dict[str, np.ndarray], h: Horizon,
                         if h.carbon_in_objective else 0.0),
         "penalties_yuan": (
             objective.unserved_penalty_yuan_per_kwh
-            * (unserved_kwh + cooling_kwh_th + unmet_kwh["deferrable"])
+            * (unserved_kwh + cooling_kwh_th + heating_kwh_th + unmet_kwh["deferrable"])
             + objective.ev_unmet_penalty_yuan_per_kwh * unmet_kwh["ev"]),
     }
+    if park.heating is not None:
+        parts["fuel_yuan"] = fuel_yuan
     cost = (parts["energy_yuan"] + parts["demand_yuan"] - parts["export_revenue_yuan"]
+            + fuel_yuan
             + parts["degradation_yuan"] + parts["carbon_yuan"] + parts["penalties_yuan"])
     return {**parts, "cost_yuan": cost, "co2_kg": co2_kg, "unserved_kwh": unserved_kwh,
             "cooling_unserved_kwh_th": cooling_kwh_th, "ev_unmet_kwh": unmet_kwh["ev"],
@@ -90,4 +101,6 @@ def state_out(cols: dict[str, np.ndarray], h: Horizon) -> ParkState:
         chillers_on={c.name: bool(cols[f"chiller_on_{c.name}"][-1]) for c in chillers},
         month_peak_kw=peak,
         month=month,
+        hot_tank_level_kwh_th=(float(cols["hot_tank_level_kwh_th"][-1])
+                               if park.heating is not None else 0.0),
     )

@@ -18,6 +18,7 @@ from parkgrid.optimizer.dcbus import DCBusBlock
 from parkgrid.optimizer.emissions import EmissionsBlock
 from parkgrid.optimizer.flexible import FlexibleBlock
 from parkgrid.optimizer.grid import GridBlock
+from parkgrid.optimizer.heating import HeatingBlock
 from parkgrid.optimizer.highs import CompiledModel, SolveResult
 from parkgrid.optimizer.horizon import Horizon
 from parkgrid.optimizer.renewables import RenewablesBlock
@@ -40,6 +41,8 @@ def asset_blocks(park: Park, co2_rows: bool = False) -> dict[str, AssetBlock]:
     if park.cooling is not None:
         blocks["cooling"] = CoolingBlock(park.cooling, park.step_h,
                                          park.objective.unserved_penalty_yuan_per_kwh, converter)
+    if park.heating is not None:  # after cooling: waste heat may read the chillers
+        blocks["heating"] = HeatingBlock(park)
     if park.buses.dc is not None:
         blocks["dcbus"] = DCBusBlock(park.buses.dc)
     if park.ev is not None or park.deferrable:

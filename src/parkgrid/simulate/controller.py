@@ -35,6 +35,7 @@ import pandas as pd
 from parkgrid.config import Park
 from parkgrid.inputs import Inputs
 from parkgrid.model import physics
+from parkgrid.model.heating import STEP_COLUMNS, HeatPlant, HeatStep
 from parkgrid.model.schedule import SCHEDULE_COLUMNS, ParkState, Schedule
 
 EPS = 1e-9
@@ -86,6 +87,7 @@ class Controller:
         self.curves = [physics.chiller_curve(c) for c in self.chillers]
         self.chiller_cap = sum(c.capacity_kw_th for c in self.chillers)
         self.tank = park.cooling.tank if park.cooling else None
+        self.heat = HeatPlant(park.heating, dt) if park.heating else None
         self.ev_delivered_kwh: dict[tuple, float] = {}
         self.absent_columns: list[str] | None = None  # set by the first day's ledger
 
@@ -126,6 +128,8 @@ class _DayData:
     def_windows: list[tuple[int, int, float, float, bool]]  # start, end, kwh, max_kw, dc
     sessions: list[list]  # [key, first, dep_step, remaining_kwh, max_kw, dc, charger]
     plan_peak_kw: float
+    heating: list[list[float]] | None = None  # load, COP, tank / heat pump / boiler set-points
+    counterfactual: bool = False  # heat from the diesel boiler alone (the park before)
 
     @classmethod
     def build(cls, ctl: Controller, schedule: Schedule, actual: Inputs) -> _DayData:
@@ -146,6 +150,15 @@ class _DayData:
         def_sp = [setpoint("deferrable", "deferrable_kw", d.name).tolist()
                   for d in park.deferrable]
         imports = plan_col("grid_import_kw")
+        heating = None
+        if park.heating is not None:
+            cop = (s["heat_pump_cop"].to_numpy(float) if "heat_pump_cop" in s else np.ones(n))
+            heating = [s["heating_load_kw_th"].to_numpy(float).tolist(), cop.tolist(),
+                       (plan_col("hot_tank_charge_kw_th")
+                        - plan_col("hot_tank_discharge_kw_th")).tolist(),
+                       plan_col("heat_pump_heat_kw_th").tolist(),
+                       plan_col("boiler_heat_kw_th").tolist(),
+                       s["price_import_yuan_per_kwh"].to_numpy(float).tolist()]
         return cls(
             pv_avail=[s[f"pv_kw_{a.name}"].to_numpy(float).tolist() for a in park.pv],
             pv_dc=[a.bus == "dc" for a in park.pv],
@@ -165,6 +178,8 @@ class _DayData:
             def_windows=_deferrable_windows(park, actual),
             sessions=_sessions(ctl, actual, [c.name for c in chargers]),
             plan_peak_kw=float(imports.max()) if n else 0.0,
+            heating=heating,
+            counterfactual=meta.get("heating") == "boiler",
         )
 
 
@@ -212,6 +227,8 @@ class _StepRunner:
         self.soc = [state.battery_soc_kwh.get(b.name, 0.5 * (b.lo_kwh + b.hi_kwh))
                     for b in ctl.batteries]
         self.level = state.tank_level_kwh_th
+        self.hot_level = state.hot_tank_level_kwh_th
+        self.heat: list[HeatStep] = []
         self.peak = state.month_peak_kw
         self.month = state.month
         self.threshold = max(state.month_peak_kw, day.plan_peak_kw)
@@ -235,6 +252,12 @@ class _StepRunner:
     # -------------------------------------------------------------- one step
     def step(self, t: int) -> None:
         chill_ac, chill_dc = self._cooling(t)
+        if self.day.heating is not None:
+            hp_kw = self._heating(t)
+            if self.ctl.park.heating.heat_pump.bus == "dc":  # type: ignore[union-attr]
+                chill_dc += hp_kw
+            else:
+                chill_ac += hp_kw
         ev_ac, ev_dc = self._ev(t)
         def_ac, def_dc = self._deferrable(t)
         d = self.day
@@ -387,6 +410,28 @@ class _StepRunner:
         rec["tes_level_kwh_th"][t] = self.level
         return e_ac, e_dc
 
+    def _heating(self, t: int) -> float:
+        """The heating plant at step ``t`` (:class:`HeatPlant`); returns the heat pump's
+        electricity, kW."""
+        plant, (load, cop, tank_sp, hp_sp, boiler_sp, price) = self.ctl.heat, self.day.heating
+        assert plant is not None
+        if self.day.counterfactual:
+            step = plant.counterfactual(load[t])
+        else:
+            waste_cfg = plant.heating.waste_heat
+            waste = 0.0
+            if waste_cfg is not None:
+                waste = waste_cfg.max_kw_th
+                if waste_cfg.chiller_fraction is not None:
+                    rejected = sum(q[t] + e[t] for q, e in zip(self.c_q, self.c_e, strict=True))
+                    waste = min(waste, waste_cfg.chiller_fraction * rejected)
+            step = plant.step(self.hot_level, load[t], cop[t], waste, price[t],
+                              (tank_sp[t], hp_sp[t], boiler_sp[t]), self.absorb)
+            self.hot_level = step.level_kwh_th
+        step.level_kwh_th = self.hot_level
+        self.heat.append(step)
+        return step.heat_pump_kw
+
     def _ev(self, t: int) -> tuple[float, float]:
         """EV charging at step ``t``: what departures require, then each charger's planned
         power to its plugged-in sessions, earliest departure first."""
@@ -504,6 +549,8 @@ class _StepRunner:
             put("buses", "unserved_kw", "dc", rec["unserved_dc"])
         cols["load_kw"] = np.asarray(d.load_ac) + np.asarray(d.load_dc)
         cols["cooling_load_kw_th"] = d.cooling
+        if d.heating is not None:
+            cols.update(_heat_columns(self.heat, d.heating[0]))
         cols["price_import"] = s["price_import_yuan_per_kwh"].to_numpy()
         cols["price_export"] = s["price_export_yuan_per_kwh"].to_numpy()
         cols["tou_period"] = s["tou_period"].to_numpy()
@@ -523,8 +570,14 @@ class _StepRunner:
         return ParkState(
             battery_soc_kwh={b.name: self.soc[i] for i, b in enumerate(ctl.batteries)},
             tank_level_kwh_th=self.level, chillers_on=on, month_peak_kw=self.peak,
-            month=self.month,
+            month=self.month, hot_tank_level_kwh_th=self.hot_level,
         )
+
+
+def _heat_columns(steps: list[HeatStep], load: list[float]) -> dict[str, list[float]]:
+    """The heating columns (:data:`parkgrid.model.heating.HEAT_COLUMNS`) of a day's steps."""
+    return {"heating_load_kw_th": list(load)} | {
+        col: [getattr(s, name) for s in steps] for col, name in STEP_COLUMNS.items()}
 
 
 def _runnable(ctl: Controller, output_kw_th: float) -> bool:
