@@ -166,3 +166,35 @@ class HeatPlant:
     def counterfactual(load: float) -> HeatStep:
         """The park before its heating project: the diesel boiler meets the whole load."""
         return HeatStep(boiler_kw_th=load)
+
+
+def heating_kpis(ledger: pd.DataFrame, heating: Heating, step_h: float) -> dict[str, float]:
+    """The heat bus's KPIs of a ledger (kWh_th, kWh, t, tce, yuan).
+
+    The counterfactual is the diesel boiler: ``diesel_counterfactual_t`` is what it would
+    have burnt for the heat served, ``diesel_avoided_t`` that less what it burnt;
+    ``heating_co2_avoided_t`` the avoided diesel's CO2 less the grid CO2 of the heat pump's
+    electricity (as if all of it were imported)."""
+    kwh = lambda col: float(ledger[col].sum()) * step_h  # noqa: E731
+    boiler = heating.boiler
+    served = kwh("heating_load_kw_th") - kwh("heating_unserved_kw_th")
+    burnt = float(diesel_t(boiler, kwh("boiler_heat_kw_th")))
+    without = float(diesel_t(boiler, served))
+    hp_kw = ledger["heat_pump_electric_kw"].to_numpy(float)
+    hp_co2_t = float((hp_kw * ledger["co2_kg_per_kwh"].to_numpy(float)).sum()) * step_h / 1000
+    return {
+        "heating_load_kwh_th": kwh("heating_load_kw_th"),
+        "heat_served_kwh_th": served,
+        "heating_unserved_kwh_th": kwh("heating_unserved_kw_th"),
+        "heat_pump_heat_kwh_th": kwh("heat_pump_heat_kw_th"),
+        "heat_pump_kwh": kwh("heat_pump_electric_kw"),
+        "waste_heat_kwh_th": kwh("waste_heat_kw_th"),
+        "boiler_heat_kwh_th": kwh("boiler_heat_kw_th"),
+        "boiler_diesel_t": burnt,
+        "diesel_counterfactual_t": without,
+        "diesel_avoided_t": without - burnt,
+        "diesel_tce": burnt * DIESEL_TCE_PER_T,
+        "diesel_co2_t": burnt * DIESEL_CO2_T_PER_T,
+        "fuel_cost_yuan": burnt * boiler.diesel_price_yuan_per_t,
+        "heating_co2_avoided_t": (without - burnt) * DIESEL_CO2_T_PER_T - hp_co2_t,
+    }

@@ -17,6 +17,10 @@ Definitions (energies in kWh over the period; the ledger's power columns are ste
   only partly simulated is billed on its simulated part, at the full monthly rate).
 - CO2 = Σ import × grid factor; CO2 avoided = CO2 of the grid-only baseline − CO2.
 - zero-carbon park indicators (reference/parks.md) with pass/fail.
+- heating (parks with a heating plant, :func:`parkgrid.model.heating.heating_kpis`): the
+  heat pump's electricity is consumption; cost adds the boiler's diesel; CO2 = grid import
+  × factor + diesel × 3.16 t/t; energy use adds the diesel's tce; the clean energy share is
+  RE used on site over the energy use, in tce.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from parkgrid.config import Park
 from parkgrid.inputs.emissions import tce_per_kwh
 from parkgrid.inputs.tariff import demand_charge_yuan, monthly_peaks_kw
 from parkgrid.model import physics
+from parkgrid.model.heating import heating_kpis
 
 THRESHOLDS = {
     # name: (rule, threshold, source)
@@ -70,6 +75,9 @@ def energy_kpis(ledger: pd.DataFrame, park: Park, stored_start_kwh: float) -> di
         "converter_losses_kwh": kwh(conv * (1.0 - eta)),
         "battery_losses_kwh": kwh(charge - discharge) - delta_stored,
     }
+    heat = heating_kpis(ledger, park.heating, dt) if park.heating is not None else {}
+    if heat:  # the heat pump is an electric load
+        out["heat_pump_kwh"] = heat["heat_pump_kwh"]
     out["consumption_kwh"] = sum(out.values())
     out.update({
         "pv_generation_kwh": kwh(pv + pv_c), "wind_generation_kwh": kwh(wind + wind_c),
@@ -104,8 +112,26 @@ def energy_kpis(ledger: pd.DataFrame, park: Park, stored_start_kwh: float) -> di
     out["co2_t"] = kwh(imp * ledger["co2_kg_per_kwh"].to_numpy(float)) / 1000.0
     out["carbon_cost_yuan"] = out["co2_t"] * park.emissions.carbon_price_yuan_per_t
     out["energy_use_tce"] = out["consumption_kwh"] * tce_per_kwh(park.emissions)
+    if heat:
+        _add_heating(out, heat, park)
     out["co2_per_energy_t_per_tce"] = ratio(out["co2_t"], out["energy_use_tce"])
     return out
+
+
+def _add_heating(out: dict[str, float], heat: dict[str, float], park: Park) -> None:
+    """Add the heat bus's KPIs to ``out``: the boiler's diesel in the cost (``fuel_cost_yuan``,
+    in ``cost_yuan`` via :func:`add_costs`), the CO2 (``co2_t`` = grid + diesel) and the
+    energy use (tce, diesel by GB/T 2589); unserved heat at the unserved penalty; the clean
+    energy share over the energy use in tce."""
+    out.update(heat)
+    out["penalty_yuan"] += heat["heating_unserved_kwh_th"] * \
+        park.objective.unserved_penalty_yuan_per_kwh
+    out["grid_co2_t"] = out["co2_t"]
+    out["co2_t"] += heat["diesel_co2_t"]
+    out["carbon_cost_yuan"] = out["co2_t"] * park.emissions.carbon_price_yuan_per_t
+    out["energy_use_tce"] += heat["diesel_tce"]
+    out["clean_energy_share"] = ratio(out["re_self_used_kwh"] * tce_per_kwh(park.emissions),
+                                      out["energy_use_tce"])
 
 
 def _sum(ledger: pd.DataFrame, col: str) -> float:
@@ -145,7 +171,8 @@ def stored_before_kwh(ledger: pd.DataFrame, park: Park) -> float:
 def add_costs(k: dict[str, float], demand_yuan: float, park: Park) -> dict[str, float]:
     """Complete the cost KPIs of ``k`` with the demand charge."""
     k["demand_charge_yuan"] = demand_yuan
-    k["cost_yuan"] = k["energy_cost_yuan"] + demand_yuan - k["export_revenue_yuan"]
+    k["cost_yuan"] = (k["energy_cost_yuan"] + demand_yuan - k["export_revenue_yuan"]
+                      + k.get("fuel_cost_yuan", 0.0))
     carbon = k["carbon_cost_yuan"] if park.objective.carbon_price_in_objective else 0.0
     k["total_cost_yuan"] = k["cost_yuan"] + k["degradation_yuan"] + k["penalty_yuan"] + carbon
     return k
@@ -183,7 +210,7 @@ def zero_carbon(k: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "self_used_re_share_of_consumption": k["self_sufficiency"],
         "self_used_re_share_of_consumption_2030": k["self_sufficiency"],
         "export_share_of_generation": k["export_share_of_generation"],
-        "clean_energy_share": k["self_sufficiency"],
+        "clean_energy_share": k.get("clean_energy_share", k["self_sufficiency"]),
     }
     out = {name: _indicator(values[name], *THRESHOLDS[name]) for name in THRESHOLDS}
     annual_tce = k["energy_use_tce"] * 365.0 / max(k.get("days", 365.0), 1e-9)

@@ -47,6 +47,14 @@ def plan_idle(inputs: Inputs, state: ParkState) -> Schedule:
     return Schedule(pd.DataFrame(index=inputs.index), meta)
 
 
+def plan_before(inputs: Inputs, state: ParkState) -> Schedule:
+    """:func:`plan_idle` for the park before its projects: heat from the diesel boiler alone
+    (the controller's counterfactual step), whatever heating plant the park has now."""
+    schedule = plan_idle(inputs, state)
+    schedule.metadata["heating"] = "boiler"
+    return schedule
+
+
 def plan_rules(inputs: Inputs, state: ParkState) -> Schedule:
     """The rule-based schedule of the day (see the module docstring)."""
     started = time.perf_counter()
