@@ -320,7 +320,8 @@ class EndSoc(Strict):
     every kWh (kWh_th for a tank) left at the end is worth ``value_yuan_per_kwh`` — by default
     what refilling it would cost: the horizon's lowest import price over the efficiency from
     the grid to the store (charge and AC/DC converter efficiency for a battery, the best
-    chiller COP for a tank)."""
+    chiller COP for a chilled-water tank, the heat pump's COP for a hot-water tank, whose
+    heat is worth nothing in a horizon without heating demand)."""
 
     rule: Literal["initial", "free", "fraction", "value"] = Field(
         "value", description="end-of-horizon rule (see the section text)")

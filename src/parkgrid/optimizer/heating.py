@@ -6,7 +6,10 @@ heat = demand + tank charge. The heat pump draws ``heat / COP`` from its bus (th
 inputs' ``heat_pump_cop`` column, written into the model each horizon); waste heat is free up
 to ``max_kw_th`` (and, with ``chiller_fraction``, that share of the chillers' rejected heat
 ``q + e``); the boiler's heat costs its diesel (and, when the objective prices carbon, its
-CO2). Tank level update and end rule as the chilled-water tank's (:mod:`.cooling`).
+CO2). Tank level update and end rule as the chilled-water tank's (:mod:`.cooling`); under
+the 'value' rule heat left at the end is worth its refill cost through the heat pump, and
+nothing in a horizon without heating demand (else free waste heat would fill the tank all
+summer).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 import pyomo.environ as pyo
 
-from parkgrid.config import Park
+from parkgrid.config import EndSoc, Park
 from parkgrid.model import heating as physics
 from parkgrid.optimizer.core import AssetBlock, Build
 from parkgrid.optimizer.horizon import Horizon, Store, decay
@@ -31,9 +34,8 @@ class HeatingBlock(AssetBlock):
         self.fuel_yuan = physics.boiler_yuan_per_kwh_th(heating.boiler)
         self.fuel_co2_kg = physics.boiler_co2_kg_per_kwh_th(heating.boiler)
         tank = self.tank
-        # heat left in the tank at the end is worth its refill cost: the valley price over
-        # the heat pump's COP (set per horizon, :meth:`_store`); without a heat pump, at a
-        # COP of 1
+        # the end value's grid-to-store factor is set per horizon (:meth:`_store`); 1 without
+        # a heat pump
         self.store = Store(
             "hot-water tank level", "kWh_th", 0.0, tank.capacity_kwh_th, tank.capacity_kwh_th,
             tank.level_initial * tank.capacity_kwh_th, tank.end_level,
@@ -120,10 +122,18 @@ class HeatingBlock(AssetBlock):
         return data
 
     def _store(self, h: Horizon) -> Store:
-        assert self.store is not None
+        """The tank's store for ``h``: heat left at the end is worth its refill cost through
+        the heat pump (the horizon's mean COP), and nothing when the horizon has no heating
+        demand (out of season, heat kept displaces nothing)."""
+        store = self.store
+        assert store is not None
+        rule = store.rule
+        if rule.rule == "value" and rule.value_yuan_per_kwh is None and \
+                float(h.column("heating_load_kw_th").max()) <= 0.0:
+            return replace(store, rule=EndSoc(rule="value", value_yuan_per_kwh=0.0))
         if self.heating.heat_pump is None:
-            return self.store
-        return replace(self.store, grid_to_store=float(h.column("heat_pump_cop").mean()))
+            return store
+        return replace(store, grid_to_store=float(h.column("heat_pump_cop").mean()))
 
     def stored_value_yuan(self, out: dict[str, np.ndarray], h: Horizon) -> float:
         if self.store is None:
