@@ -52,7 +52,8 @@ def without_timings(doc: Any) -> Any:
 def reference_kpis(case: str) -> dict[str, Any]:
     """The KPI document of ``case`` as ``parkgrid run`` writes it, timings left out."""
     stem, start, days = CASES[case]
-    park = load_park(ROOT / "models" / f"{stem}.yaml")
+    # the parks as they were stored: Haiyan's heating plant came later (#11's proof)
+    park = load_park(ROOT / "models" / f"{stem}.yaml").model_copy(update={"heating": None})
     inputs = build_inputs(park, int(start[:4]) if start else park.year)
     result = run(park, start, days, "noisy", "milp", 0, inputs=inputs)
     return without_timings(json.loads(json.dumps(result.kpis, default=str)))
