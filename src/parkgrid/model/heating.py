@@ -42,11 +42,14 @@ SUPPLY_COLUMNS = ("heat_pump_heat_kw_th", "waste_heat_kw_th", "boiler_heat_kw_th
 """The heat bus's supply side; the demand side is the load and the tank's charge."""
 
 
-def ground_temp_c(heat_pump: HeatPump, weather: pd.DataFrame) -> float:
-    """The source temperature: the configured ground temperature, else the weather's mean air
-    temperature (the undisturbed ground at borehole depth is close to the annual mean)."""
+def ground_temp_c(heat_pump: HeatPump, weather: pd.DataFrame | None) -> float:
+    """The source temperature: the configured ground temperature, else the weather year's
+    mean air temperature (the undisturbed ground at borehole depth is close to the annual
+    mean); ``ValueError`` when neither is known (a plan from forecast files has no weather)."""
     if heat_pump.ground_temp_c is not None:
         return heat_pump.ground_temp_c
+    if weather is None or "temp_air" not in weather or weather.empty:
+        raise ValueError("no weather to take the ground temperature from: set ground_temp_c")
     return float(weather["temp_air"].mean())
 
 
