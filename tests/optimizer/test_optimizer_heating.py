@@ -182,3 +182,19 @@ def test_the_controller_covers_a_higher_load_than_planned() -> None:
     np.testing.assert_allclose(ledger["heat_pump_heat_kw_th"], 300.0, atol=1e-6)
     np.testing.assert_allclose(ledger["boiler_heat_kw_th"], 50.0, atol=1e-6)
     assert check_schedule(ledger, park, actual) == []
+
+
+def test_minimising_co2_counts_the_boilers_diesel() -> None:
+    # the boiler is cheaper (0.2 vs 1.0 / 4 yuan/kWh_th) but emits 3.16 t/t of diesel:
+    # 0.33 kg/kWh_th against the heat pump's 0.5 kg/kWh / COP 4 = 0.125 kg/kWh_th
+    park = make_park(heating=heating(heat_pump={"capacity_kw_th": 500, "cop": 4.0},
+                                     boiler=boiler_at(0.2)))
+    cheap, _ = plan(park, price_import_yuan_per_kwh=1.0)
+    np.testing.assert_allclose(cheap.frame["boiler_heat_kw_th"], 100.0, atol=1e-6)
+    inputs = make_inputs(park, n=N, heating_load_kw_th=100.0, heat_pump_cop=4.0,
+                         price_import_yuan_per_kwh=1.0)
+    clean = plan_day(inputs, minimize="co2", penalty_cap_yuan=0.0)  # no load shed
+    np.testing.assert_allclose(clean.frame["heat_pump_heat_kw_th"], 100.0, atol=1e-6)
+    assert clean.metadata["co2_kg"] == pytest.approx(100.0 / 4.0 * 0.5 * park.step_h * N)
+    diesel_kg = 100.0 * park.step_h * N / (0.8 * DIESEL_KWH_PER_T) * 3160.0
+    assert cheap.metadata["co2_kg"] == pytest.approx(diesel_kg)
