@@ -21,10 +21,10 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from parkgrid.config import Chiller, Cooling
-from parkgrid.model.physics import chiller_curve
+from parkgrid.config import Chiller, Cooling, Park
+from parkgrid.model.physics import Storage, chiller_curve
 from parkgrid.optimizer.core import AssetBlock, Build
-from parkgrid.optimizer.horizon import Horizon, Store, decay
+from parkgrid.optimizer.horizon import Horizon, Store
 
 ON_KW_TH = 1e-3
 """A chiller without on/off binary counts as on above this output."""
@@ -56,13 +56,23 @@ def _identical(a: Chiller, b: Chiller) -> bool:
     return all(getattr(a, f) == getattr(b, f) for f in fields)
 
 
+def blocks(park: Park) -> dict[str, AssetBlock]:
+    """The cooling plant's block (the registry's ``chillers`` and ``tank`` kinds)."""
+    if park.cooling is None:
+        return {}
+    converter = park.buses.dc.converter_efficiency if park.buses.dc is not None else 1.0
+    return {"cooling": CoolingBlock(park.cooling, park.step_h,
+                                    park.objective.unserved_penalty_yuan_per_kwh, converter)}
+
+
 class CoolingBlock(AssetBlock):
     def __init__(self, cooling: Cooling, step_h: float, penalty_yuan_per_kwh: float,
                  converter_efficiency: float = 1.0) -> None:
         self.cooling = cooling
         self.tank = cooling.tank
         self.penalty = penalty_yuan_per_kwh
-        self.keep = decay(self.tank.standing_loss_pct_per_h, step_h) if self.tank else 1.0
+        self.storage = Storage.tank(self.tank, step_h) if self.tank else None
+        self.keep = self.storage.keep if self.storage else 1.0
         tank = self.tank
         self.store = Store(
             "tank level", "kWh_th", 0.0, tank.capacity_kwh_th, tank.capacity_kwh_th,
@@ -179,8 +189,10 @@ class CoolingBlock(AssetBlock):
         b.start = pyo.Var(bounds=(0.0, tank.capacity_kwh_th))
         ch, dis, level = ([v[t] for t in ctx.steps] for v in (b.charge, b.discharge, b.level))
         prev = [b.start, *level[:-1]]
+        st = self.storage
+        assert st is not None
         ctx.rows(b, "level_update", [
-            lv - self.keep * p - dt * c + dt * d == 0
+            lv - st.keep * p - st.eta_c * dt * c + dt / st.eta_d * d == 0
             for lv, p, c, d in zip(level, prev, ch, dis, strict=True)
         ])
         ctx.slot("tank.end", "row_lower", ctx.rows(b, "end", [level[-1] >= 0]))

@@ -24,6 +24,7 @@ import pandas as pd
 from parkgrid.config import Park
 from parkgrid.inputs import Inputs
 from parkgrid.model import physics
+from parkgrid.model.physics import Storage
 from parkgrid.model.schedule import SCHEDULE_COLUMNS, ParkState, Schedule
 from parkgrid.simulate.controller import Controller
 
@@ -88,18 +89,17 @@ def _tank_rule(park: Park, inputs: Inputs, state: ParkState) -> tuple[np.ndarray
     chillers = park.cooling.chillers
     curves = [physics.chiller_curve(c) for c in chillers]
     cap = sum(c.capacity_kw_th for c in chillers)
-    tank, tou, dt = park.cooling.tank, _tou(inputs), park.step_h
+    tank, tou = park.cooling.tank, _tou(inputs)
     tank_in = np.zeros(n)
     level = state.tank_level_kwh_th
-    for t in range(n):
-        if tank is not None:
-            level *= 1.0 - tank.standing_loss_pct_per_h / 100.0 * dt
-            if tou[t] in CHEAP:
-                tank_in[t] = max(0.0, min(tank.max_charge_kw_th, cap - demand[t],
-                                          (tank.capacity_kwh_th - level) / dt))
-            elif tou[t] in DEAR:
-                tank_in[t] = -min(demand[t], tank.max_discharge_kw_th, level / dt)
-            level += tank_in[t] * dt
+    store = Storage.tank(tank, park.step_h) if tank is not None else None
+    for t in range(n) if tank is not None and store is not None else ():
+        kept = level * store.keep
+        if tou[t] in CHEAP:
+            tank_in[t] = store.max_charge(kept, min(tank.max_charge_kw_th, cap - demand[t]))
+        elif tou[t] in DEAR:
+            tank_in[t] = -store.max_discharge(kept, min(demand[t], tank.max_discharge_kw_th))
+        level = store.step(level, max(tank_in[t], 0.0), max(-tank_in[t], 0.0))
     need = demand + tank_in
     electric = np.array([sum(float(np.interp(q, *curves[i])) for i, q in
                              enumerate(physics.split_cooling(chillers, x, curves) or [x]))
