@@ -346,7 +346,8 @@ class EndSoc(Strict):
 class Battery(Strict):
     """A battery; efficiencies are one-way (round trip = charge × discharge)."""
 
-    name: Name = Field(description="asset name, unique in the park (a-z, 0-9, _; not 'tank')")
+    name: Name = Field(description="asset name, unique in the park (a-z, 0-9, _; not 'tank' "
+                       "or 'hot_tank')")
     bus: Bus = Field("ac", description="bus the battery is connected to")
     power_kw: PositiveKw = Field(description="charge and discharge power limit")
     energy_kwh: PositiveKwh = Field(description="usable nameplate energy")
@@ -365,6 +366,8 @@ class Battery(Strict):
     def _window(self) -> Battery:
         if self.name == "tank":
             raise ValueError("'tank' is reserved for the cooling tank (--soc tank=…)")
+        if self.name == "hot_tank":
+            raise ValueError("'hot_tank' is reserved for the hot-water tank (--soc hot_tank=…)")
         if not self.soc_min < self.soc_max:
             raise ValueError(f"need soc_min < soc_max, got {self.soc_min} ≥ {self.soc_max}")
         if not self.soc_min <= self.soc_initial <= self.soc_max:

@@ -101,8 +101,10 @@ def test_heating_kpis_count_the_diesel_avoided_against_the_boiler_alone() -> Non
     heat_kwh_th = 80.0 * 24
     diesel = heat_kwh_th / (0.85 * heating.DIESEL_KWH_PER_T)
     assert then["boiler_diesel_t"] == pytest.approx(diesel)
-    assert then["fuel_cost_yuan"] == pytest.approx(diesel * 7500)
-    assert then["co2_t"] == pytest.approx(then["grid_co2_t"] + diesel * 3.16)
+    assert then["boiler_fuel_yuan"] == pytest.approx(diesel * 7500)
+    grid_co2_t = then["imported_kwh"] * 0.5 / 1000
+    assert then["co2_t"] == pytest.approx(grid_co2_t + diesel * 3.16)
+    assert then["cost_yuan"] == pytest.approx(then["energy_cost_yuan"] + diesel * 7500)
     assert now["diesel_avoided_t"] == pytest.approx(diesel)
     assert now["boiler_diesel_t"] == pytest.approx(0.0, abs=1e-12)
     assert now["heat_pump_kwh"] == pytest.approx(heat_kwh_th / 4.0)

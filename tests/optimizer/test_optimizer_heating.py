@@ -11,13 +11,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer_support import make_inputs, make_park
+from parkgrid.model import registry
 from parkgrid.model.balance import check_schedule
 from parkgrid.model.heating import DIESEL_KWH_PER_T, boiler_yuan_per_kwh_th
 from parkgrid.model.schedule import ParkState
 from parkgrid.optimizer.planner import plan_day
 from parkgrid.simulate.controller import Controller
+from parkgrid.simulate.rules import plan_rules
 
 N = 16  # steps of 15 min: 4 h
+
+
+def hot_level(state: ParkState) -> float:
+    """The hot-water tank's level in ``state``, kWh_th."""
+    return state.levels(registry.KINDS[registry.HOT_TANK])[registry.HOT_TANK]
 
 
 def heating(**parts: Any) -> dict[str, Any]:
@@ -93,7 +100,7 @@ def test_the_tank_shifts_the_heat_pumps_electricity_to_the_valley() -> None:
     assert peak["heat_pump_electric_kw"].max() < 1e-6
     assert valley["heat_pump_heat_kw_th"].sum() == pytest.approx(100.0 * half, rel=1e-6)
     np.testing.assert_allclose(peak["hot_tank_discharge_kw_th"], 100.0, atol=1e-6)
-    assert schedule.state_out.hot_tank_level_kwh_th == pytest.approx(0.0, abs=1e-6)
+    assert hot_level(schedule.state_out) == pytest.approx(0.0, abs=1e-6)
 
 
 @pytest.mark.parametrize(("load", "stored"), [(0.0, False), (20.0, True)])
@@ -104,7 +111,7 @@ def test_free_waste_heat_fills_the_tank_only_when_heat_is_needed(load: float,
     park = make_park(heating=heating(heat_pump={"capacity_kw_th": 400, "cop": 4.0},
                                      waste_heat={"max_kw_th": 50}, tank=tank))
     schedule, _ = plan(park, tie_break=True, heating_load_kw_th=load)
-    level = schedule.state_out.hot_tank_level_kwh_th
+    level = hot_level(schedule.state_out)
     assert (level > 1.0) == stored
     if not stored:  # out of season: no waste heat stored, the value rule credits nothing
         assert schedule.frame["waste_heat_kw_th"].max() < 1e-6
@@ -114,7 +121,7 @@ def test_unmet_heat_is_unserved_and_penalised() -> None:
     park = make_park(heating=heating(heat_pump={"capacity_kw_th": 60, "cop": 4.0}))
     schedule, _ = plan(park)
     np.testing.assert_allclose(schedule.frame["heating_unserved_kw_th"], 40.0, atol=1e-6)
-    assert schedule.metadata["penalties_yuan"] == pytest.approx(
+    assert schedule.metadata["penalty_yuan"] == pytest.approx(
         40.0 * park.step_h * N * park.objective.unserved_penalty_yuan_per_kwh, rel=1e-6)
 
 
@@ -167,8 +174,8 @@ def test_the_controller_follows_the_plan_on_the_planned_inputs() -> None:
                 "hot_tank_level_kwh_th", "heating_unserved_kw_th"):
         np.testing.assert_allclose(result.ledger[col], schedule.frame[col], atol=1e-4,
                                    err_msg=col)
-    assert result.state.hot_tank_level_kwh_th == pytest.approx(
-        schedule.state_out.hot_tank_level_kwh_th, abs=1e-4)
+    assert hot_level(result.state) == pytest.approx(
+        hot_level(schedule.state_out), abs=1e-4)
     assert check_schedule(result.ledger, park, inputs) == []
 
 
@@ -195,6 +202,37 @@ def test_minimising_co2_counts_the_boilers_diesel() -> None:
                          price_import_yuan_per_kwh=1.0)
     clean = plan_day(inputs, minimize="co2", penalty_cap_yuan=0.0)  # no load shed
     np.testing.assert_allclose(clean.frame["heat_pump_heat_kw_th"], 100.0, atol=1e-6)
-    assert clean.metadata["co2_kg"] == pytest.approx(100.0 / 4.0 * 0.5 * park.step_h * N)
+    assert clean.metadata["co2_t"] * 1000 == pytest.approx(100.0 / 4.0 * 0.5 * park.step_h * N)
     diesel_kg = 100.0 * park.step_h * N / (0.8 * DIESEL_KWH_PER_T) * 3160.0
-    assert cheap.metadata["co2_kg"] == pytest.approx(diesel_kg)
+    assert cheap.metadata["co2_t"] * 1000 == pytest.approx(diesel_kg)
+
+
+def test_the_controller_uses_stored_heat_before_burning_diesel() -> None:
+    tank = {"capacity_kwh_th": 1000, "max_charge_kw_th": 400, "max_discharge_kw_th": 400,
+            "standing_loss_pct_per_h": 0.0, "level_initial": 0.5}
+    park = make_park(heating=heating(heat_pump={"capacity_kw_th": 300, "cop": 4.0},
+                                     boiler=boiler_at(0.3, 100), tank=tank))
+    planned = make_inputs(park, n=8, heating_load_kw_th=100.0, heat_pump_cop=4.0)
+    actual = make_inputs(park, n=8, heating_load_kw_th=350.0, heat_pump_cop=4.0)
+    result = Controller(park).run_day(plan_day(planned), actual, ParkState.initial(park))
+    ledger = result.ledger
+    np.testing.assert_allclose(ledger["heat_pump_heat_kw_th"], 300.0, atol=1e-6)
+    assert ledger["boiler_heat_kw_th"].max() < 1e-6
+    assert ledger["hot_tank_discharge_kw_th"].min() >= 50.0 - 1e-6
+    assert check_schedule(ledger, park, actual) == []
+
+
+def test_the_rules_charge_the_hot_water_tank_in_the_valley() -> None:
+    tank = {"capacity_kwh_th": 1000, "max_charge_kw_th": 400, "max_discharge_kw_th": 400,
+            "standing_loss_pct_per_h": 0.0, "level_initial": 0.0}
+    park = make_park(heating=heating(heat_pump={"capacity_kw_th": 300, "cop": 4.0},
+                                     tank=tank))
+    tou = np.array(["valley"] * 8 + ["peak"] * 8, dtype=object)
+    inputs = make_inputs(park, n=16, heating_load_kw_th=100.0, heat_pump_cop=4.0,
+                         tou_period=tou)
+    schedule = plan_rules(inputs, ParkState.initial(park))
+    f = schedule.frame
+    np.testing.assert_allclose(f["hot_tank_charge_kw_th"].iloc[:8], 200.0, atol=1e-6)
+    np.testing.assert_allclose(f["hot_tank_discharge_kw_th"].iloc[8:], 100.0, atol=1e-6)
+    assert f["heat_pump_electric_kw"].iloc[8:].max() < 1e-6
+    assert check_schedule(f, park, inputs) == []

@@ -45,4 +45,5 @@ def test_the_comparison_catches_a_changed_kpi() -> None:
     assert any("total_cost_yuan" in d for d in diff)
     assert any("co2_t: missing" in d for d in diff)
     assert not reference.differences(stored, stored)
+    assert not reference.differences(changed | {"new_kpi_kwh": 1.0}, changed)
     assert "wall_s" not in json.dumps(reference.without_timings({"run": {"wall_s": 1.0}}))

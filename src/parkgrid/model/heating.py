@@ -9,11 +9,16 @@ The heat bus at every step: heat pump + waste heat + boiler + tank discharge + u
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from parkgrid.config import Boiler, Heating, HeatPump
+from parkgrid.config import Boiler, Heating, HeatPump, Park
+from parkgrid.model.physics import Storage
+
+if TYPE_CHECKING:
+    from parkgrid.model.costs import Flows
 
 DIESEL_CO2_T_PER_T = 3.16
 """t CO2 per t of diesel burnt (IPCC default 74.1 t/TJ × 43.0 GJ/t): reference/economics.md,
@@ -106,17 +111,18 @@ class HeatPlant:
 
     Each step, in order: the tank follows its set-point within its limits (never discharging
     more than the load); waste heat covers what it can (it is free); the heat pump and the
-    boiler give their planned outputs, then the cheaper of the two at this step's import
-    price covers what is left, each within its capacity; when storage may be used, the tank
-    discharges more to cover a shortfall and stores what the heat pump was planned to make
-    beyond the load; the rest is unserved. The 'counterfactual' step burns diesel for the
-    whole load (the park before its heating project)."""
+    boiler give their planned outputs; what is left comes from both in cost order at this
+    step's import price, each within its capacity, and (when storage may be used) from more
+    tank discharge after the heat pump and before the boiler (stored heat before diesel);
+    the rest is unserved. When storage may be used, the tank also stores what the heat pump
+    was planned to make beyond the load. The
+    'counterfactual' step burns diesel for the whole load (the park before its heating
+    project)."""
 
     def __init__(self, heating: Heating, step_h: float) -> None:
         self.heating, self.dt = heating, step_h
         self.tank = heating.tank
-        self.keep = 1.0 - self.tank.standing_loss_pct_per_h / 100.0 * step_h if self.tank \
-            else 1.0
+        self.store = Storage.tank(self.tank, step_h) if self.tank else None
         self.hp_cap = heating.heat_pump.capacity_kw_th if heating.heat_pump else 0.0
         self.boiler_cap = heating.boiler.capacity_kw_th
         self.boiler_yuan = boiler_yuan_per_kwh_th(heating.boiler)
@@ -129,11 +135,11 @@ class HeatPlant:
              price: float, plan: tuple[float, float, float], absorb: bool) -> HeatStep:
         """One step from tank ``level`` for heating ``load``; ``waste_kw_th`` recoverable;
         ``plan`` = (tank net charge, heat pump heat, boiler heat) set-points, kW_th."""
-        dt, tank = self.dt, self.tank
-        kept = level * self.keep
-        if tank is not None:
-            max_in = max(0.0, min(tank.max_charge_kw_th, (tank.capacity_kwh_th - kept) / dt))
-            max_out = max(0.0, min(tank.max_discharge_kw_th, kept / dt))
+        tank, store = self.tank, self.store
+        if tank is not None and store is not None:
+            kept = level * store.keep
+            max_in = store.max_charge(kept, tank.max_charge_kw_th)
+            max_out = max(0.0, store.max_discharge(kept, tank.max_discharge_kw_th))
         else:
             max_in = max_out = 0.0
         tank_sp, hp_sp, boiler_sp = plan
@@ -145,25 +151,25 @@ class HeatPlant:
         boiler = min(max(boiler_sp, 0.0), self.boiler_cap, rest - hp)
         rest -= hp + boiler
         hp_first = price / cop <= self.boiler_yuan
-        for use_hp in (hp_first, not hp_first):
-            if use_hp:
+        for source in ("hp", "tank", "boiler") if hp_first else ("boiler", "hp", "tank"):
+            if source == "hp":
                 more = min(self.hp_cap - hp, rest)
                 hp += more
-            else:
+            elif source == "boiler":
                 more = min(self.boiler_cap - boiler, rest)
                 boiler += more
-            rest -= more
-        if absorb and rest > 0.0:  # the tank discharges more
-            more = min(rest, q_in + max_out)
-            q_in -= more
+            else:  # the tank discharges more: after the heat pump, before diesel
+                more = min(rest, q_in + max_out) if absorb else 0.0
+                q_in -= more
             rest -= more
         if absorb and hp_sp > hp and rest <= 0.0:  # keep the heat pump as planned: store it
             more = max(0.0, min(hp_sp - hp, self.hp_cap - hp, max_in - q_in))
             hp += more
             q_in += more
-        new_level = max(0.0, kept + q_in * dt) if tank is not None else 0.0
-        return HeatStep(hp, hp / cop if hp > 0.0 else 0.0, waste, boiler, max(q_in, 0.0),
-                        max(-q_in, 0.0), max(rest, 0.0), new_level)
+        charge, discharge = max(q_in, 0.0), max(-q_in, 0.0)
+        new_level = max(0.0, store.step(level, charge, discharge)) if store is not None else 0.0
+        return HeatStep(hp, hp / cop if hp > 0.0 else 0.0, waste, boiler, charge, discharge,
+                        max(rest, 0.0), new_level)
 
     @staticmethod
     def counterfactual(load: float) -> HeatStep:
@@ -171,13 +177,34 @@ class HeatPlant:
         return HeatStep(boiler_kw_th=load)
 
 
-def heating_kpis(ledger: pd.DataFrame, heating: Heating, step_h: float) -> dict[str, float]:
-    """The heat bus's KPIs of a ledger (kWh_th, kWh, t, tce, yuan).
+def boiler_costs(f: Flows, park: Park) -> dict[str, float]:
+    """The heating plant's lines of the cost breakdown (:mod:`parkgrid.model.costs`): the
+    boiler's diesel (``boiler_fuel_yuan``), its CO2 (added to ``co2_t``) and unserved heat
+    at the unserved-load penalty (added to ``penalty_yuan``)."""
+    heating = park.heating
+    if heating is None:
+        return {}
+    burnt = float(diesel_t(heating.boiler, float(np.sum(f.column("boiler_heat_kw_th")))
+                           * f.step_h))
+    unserved = float(np.sum(f.column("heating_unserved_kw_th"))) * f.step_h
+    return {"boiler_fuel_yuan": burnt * heating.boiler.diesel_price_yuan_per_t,
+            "co2_t": burnt * DIESEL_CO2_T_PER_T,
+            "penalty_yuan": unserved * park.objective.unserved_penalty_yuan_per_kwh,
+            "heating_unserved_kwh_th": unserved}
+
+
+def heating_kpis(ledger: pd.DataFrame, park: Park) -> dict[str, float]:
+    """The heat bus's KPIs of a ledger (kWh_th, kWh, t, tce); none without heating.
 
     The counterfactual is the diesel boiler: ``diesel_counterfactual_t`` is what it would
     have burnt for the heat served, ``diesel_avoided_t`` that less what it burnt;
     ``heating_co2_avoided_t`` the avoided diesel's CO2 less the grid CO2 of the heat pump's
-    electricity (as if all of it were imported)."""
+    electricity (as if all of it were imported); ``boiler_fuel_tce`` the diesel burnt in tce
+    (GB/T 2589), part of the energy use."""
+    heating = park.heating
+    if heating is None:
+        return {}
+    step_h = park.step_h
     kwh = lambda col: float(ledger[col].sum()) * step_h  # noqa: E731
     boiler = heating.boiler
     served = kwh("heating_load_kw_th") - kwh("heating_unserved_kw_th")
@@ -188,16 +215,13 @@ def heating_kpis(ledger: pd.DataFrame, heating: Heating, step_h: float) -> dict[
     return {
         "heating_load_kwh_th": kwh("heating_load_kw_th"),
         "heat_served_kwh_th": served,
-        "heating_unserved_kwh_th": kwh("heating_unserved_kw_th"),
         "heat_pump_heat_kwh_th": kwh("heat_pump_heat_kw_th"),
-        "heat_pump_kwh": kwh("heat_pump_electric_kw"),
         "waste_heat_kwh_th": kwh("waste_heat_kw_th"),
         "boiler_heat_kwh_th": kwh("boiler_heat_kw_th"),
         "boiler_diesel_t": burnt,
         "diesel_counterfactual_t": without,
         "diesel_avoided_t": without - burnt,
-        "diesel_tce": burnt * DIESEL_TCE_PER_T,
+        "boiler_fuel_tce": burnt * DIESEL_TCE_PER_T,
         "diesel_co2_t": burnt * DIESEL_CO2_T_PER_T,
-        "fuel_cost_yuan": burnt * boiler.diesel_price_yuan_per_t,
         "heating_co2_avoided_t": (without - burnt) * DIESEL_CO2_T_PER_T - hp_co2_t,
     }

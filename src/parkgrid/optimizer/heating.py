@@ -21,8 +21,16 @@ import pyomo.environ as pyo
 
 from parkgrid.config import EndSoc, Park
 from parkgrid.model import heating as physics
+from parkgrid.model import registry
+from parkgrid.model.physics import Storage
+from parkgrid.optimizer.cooling import tank_rows
 from parkgrid.optimizer.core import AssetBlock, Build
-from parkgrid.optimizer.horizon import Horizon, Store, decay
+from parkgrid.optimizer.horizon import Horizon, Store
+
+
+def blocks(park: Park) -> dict[str, AssetBlock]:
+    """The heating plant's block (the registry's heating kinds)."""
+    return {"heating": HeatingBlock(park)} if park.heating is not None else {}
 
 
 class HeatingBlock(AssetBlock):
@@ -34,13 +42,14 @@ class HeatingBlock(AssetBlock):
         self.fuel_yuan = physics.boiler_yuan_per_kwh_th(heating.boiler)
         self.fuel_co2_kg = physics.boiler_co2_kg_per_kwh_th(heating.boiler)
         tank = self.tank
+        self.storage = Storage.tank(tank, park.step_h) if tank else None
         # the end value's grid-to-store factor is set per horizon (:meth:`_store`); 1 without
         # a heat pump
         self.store = Store(
             "hot-water tank level", "kWh_th", 0.0, tank.capacity_kwh_th, tank.capacity_kwh_th,
             tank.level_initial * tank.capacity_kwh_th, tank.end_level,
-            tank.max_charge_kw_th * park.step_h, decay(tank.standing_loss_pct_per_h, park.step_h),
-            1.0) if tank else None
+            tank.max_charge_kw_th * park.step_h, self.storage.keep, 1.0) \
+            if tank and self.storage else None
 
     def build(self, b: pyo.Block, ctx: Build) -> None:
         heating, dt = self.heating, ctx.step_h
@@ -88,25 +97,8 @@ class HeatingBlock(AssetBlock):
         return w
 
     def _tank(self, b: pyo.Block, ctx: Build) -> list[tuple]:
-        tank, dt = self.tank, ctx.step_h
-        assert tank is not None and self.store is not None
-        b.charge = ctx.var(b, "charge", bounds=(0.0, tank.max_charge_kw_th))
-        b.discharge = ctx.var(b, "discharge", bounds=(0.0, tank.max_discharge_kw_th))
-        b.level = ctx.var(b, "level", bounds=(0.0, tank.capacity_kwh_th))
-        b.start = pyo.Var(bounds=(0.0, tank.capacity_kwh_th))
-        ch, dis, level = ([v[t] for t in ctx.steps] for v in (b.charge, b.discharge, b.level))
-        prev = [b.start, *level[:-1]]
-        keep = self.store.keep
-        ctx.rows(b, "level_update", [lv - keep * p - dt * c + dt * d == 0
-                                     for lv, p, c, d in zip(level, prev, ch, dis, strict=True)])
-        ctx.slot("hot_tank.end", "row_lower", ctx.rows(b, "end", [level[-1] >= 0]))
-        ctx.slot("hot_tank.end_value", "cost", [level[-1]])
-        ctx.slot("hot_tank.start_lo", "col_lower", [b.start])
-        ctx.slot("hot_tank.start_hi", "col_upper", [b.start])
-        ctx.tie_break(ch + dis)
-        for name, items in (("charge", ch), ("discharge", dis), ("level", level)):
-            ctx.output(f"hot_tank.{name}", items)
-        return list(zip(ch, dis, strict=True))
+        assert self.tank is not None and self.storage is not None
+        return tank_rows(b, ctx, "hot_tank", self.tank, self.storage)
 
     def day_data(self, h: Horizon) -> dict[str, np.ndarray]:
         data = {"heating.demand": np.maximum(h.column("heating_load_kw_th"), 0.0)}
@@ -118,7 +110,9 @@ class HeatingBlock(AssetBlock):
                 yuan += self.park.emissions.carbon_price_yuan_per_t * self.fuel_co2_kg / 1000.0
             data["heating.boiler_cost"] = np.full(h.n, yuan * h.step_h)
         if self.store is not None:
-            data.update(self._store(h).data("hot_tank", h.state.hot_tank_level_kwh_th, h))
+            level = h.state.levels(registry.KINDS[registry.HOT_TANK]).get(
+                registry.HOT_TANK, self.store.initial)
+            data.update(self._store(h).data("hot_tank", level, h))
         return data
 
     def _store(self, h: Horizon) -> Store:

@@ -9,20 +9,14 @@ import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import Park
+from parkgrid.model import registry
 from parkgrid.model.heating import boiler_co2_kg_per_kwh_th
 from parkgrid.model.schedule import PER_ASSET_COLUMNS, SCHEDULE_COLUMNS
-from parkgrid.optimizer.battery import BatteryBlock
 from parkgrid.optimizer.buses import BusBalance
-from parkgrid.optimizer.cooling import CoolingBlock
 from parkgrid.optimizer.core import AssetBlock, Build
-from parkgrid.optimizer.dcbus import DCBusBlock
 from parkgrid.optimizer.emissions import EmissionsBlock
-from parkgrid.optimizer.flexible import FlexibleBlock
-from parkgrid.optimizer.grid import GridBlock
-from parkgrid.optimizer.heating import HeatingBlock
 from parkgrid.optimizer.highs import CompiledModel, SolveResult
 from parkgrid.optimizer.horizon import Horizon
-from parkgrid.optimizer.renewables import RenewablesBlock
 
 CO2_COST_WEIGHT = 1e-6
 """Weight of the cost (yuan) next to CO2 (kg) when minimising CO2: picks the cheapest of the
@@ -30,24 +24,11 @@ least-CO2 schedules."""
 
 
 def asset_blocks(park: Park, co2_rows: bool = False) -> dict[str, AssetBlock]:
-    """The blocks of ``park``: a family's block only when the park has that asset (and the
-    emissions rows when asked for)."""
+    """The blocks of ``park``: each registry kind's block factory (a family's block only when
+    the park has that asset), the bus balances, and the emissions rows when asked for."""
     blocks: dict[str, AssetBlock] = {}
-    if park.pv or park.wind:
-        blocks["renewables"] = RenewablesBlock(park)
-    blocks["grid"] = GridBlock(park)
-    converter = park.buses.dc.converter_efficiency if park.buses.dc is not None else 1.0
-    for bat in park.batteries:
-        blocks[f"battery_{bat.name}"] = BatteryBlock(bat, park.step_h, converter)
-    if park.cooling is not None:
-        blocks["cooling"] = CoolingBlock(park.cooling, park.step_h,
-                                         park.objective.unserved_penalty_yuan_per_kwh, converter)
-    if park.heating is not None:  # after cooling: waste heat may read the chillers
-        blocks["heating"] = HeatingBlock(park)
-    if park.buses.dc is not None:
-        blocks["dcbus"] = DCBusBlock(park.buses.dc)
-    if park.ev is not None or park.deferrable:
-        blocks["flexible"] = FlexibleBlock(park)
+    for kind in sorted(registry.kinds_with("block"), key=lambda k: k.block_rank):
+        blocks.update(registry.load(kind.block)(park))
     blocks["buses"] = BusBalance(park)  # it collects the others' terms
     if co2_rows:
         blocks["emissions"] = EmissionsBlock(park)  # reads the others' variables

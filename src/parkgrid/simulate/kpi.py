@@ -17,10 +17,10 @@ Definitions (energies in kWh over the period; the ledger's power columns are ste
   only partly simulated is billed on its simulated part, at the full monthly rate).
 - CO2 = Σ import × grid factor; CO2 avoided = CO2 of the grid-only baseline − CO2.
 - zero-carbon park indicators (reference/parks.md) with pass/fail.
-- heating (parks with a heating plant, :func:`parkgrid.model.heating.heating_kpis`): the
-  heat pump's electricity is consumption; cost adds the boiler's diesel; CO2 = grid import
-  × factor + diesel × 3.16 t/t; energy use adds the diesel's tce; the clean energy share is
-  RE used on site over the energy use, in tce.
+- kinds that burn fuel (the heating's diesel boiler, :mod:`parkgrid.model.heating`): its
+  cost is in ``cost_yuan`` (``*_fuel_yuan``), its CO2 in ``co2_t``, its tce (``*_fuel_tce``)
+  in the energy use; the clean energy share is then RE used on site over the energy use, in
+  tce; the heat pump's electricity is consumption.
 """
 
 from __future__ import annotations
@@ -33,8 +33,14 @@ import pandas as pd
 from parkgrid.config import Park
 from parkgrid.inputs.emissions import tce_per_kwh
 from parkgrid.inputs.tariff import demand_charge_yuan, monthly_peaks_kw
-from parkgrid.model import physics
-from parkgrid.model.heating import heating_kpis
+from parkgrid.model import costs, physics, registry
+from parkgrid.model.physics import Storage
+from parkgrid.model.schedule import asset_column as schedule_column
+from parkgrid.model.schedule import asset_names
+
+CONSUMERS = [c for c in registry.columns_with("sink", "electricity") if c.kpi]
+"""Electricity sinks counted in consumption beside the inflexible load (chillers, EV
+charging, deferrable loads, …), each with its KPI key."""
 
 THRESHOLDS = {
     # name: (rule, threshold, source)
@@ -67,27 +73,16 @@ def energy_kpis(ledger: pd.DataFrame, park: Park, stored_start_kwh: float) -> di
     eta = park.buses.dc.converter_efficiency if park.buses.dc else 1.0
     conv = total("converter_ac_to_dc_kw") + total("converter_dc_to_ac_kw")
     unserved = total("unserved_kw")
-    out: dict[str, float] = {
-        "load_served_kwh": kwh(total("load_kw") - unserved),
-        "chillers_kwh": kwh(total("chiller_electric_kw")),
-        "ev_kwh": kwh(total("ev_charge_kw")),
-        "deferrable_kwh": kwh(total("deferrable_kw")),
-        "converter_losses_kwh": kwh(conv * (1.0 - eta)),
-        "battery_losses_kwh": kwh(charge - discharge) - delta_stored,
-    }
-    heat = heating_kpis(ledger, park.heating, dt) if park.heating is not None else {}
-    if heat:  # the heat pump is an electric load
-        out["heat_pump_kwh"] = heat["heat_pump_kwh"]
+    out: dict[str, float] = {"load_served_kwh": kwh(total("load_kw") - unserved)}
+    out.update({c.kpi: kwh(total(c.base)) for c in CONSUMERS if c.kpi})
+    out["converter_losses_kwh"] = kwh(conv * (1.0 - eta))
+    out["battery_losses_kwh"] = kwh(charge - discharge) - delta_stored
     out["consumption_kwh"] = sum(out.values())
     out.update({
         "pv_generation_kwh": kwh(pv + pv_c), "wind_generation_kwh": kwh(wind + wind_c),
         "curtailed_kwh": kwh(pv_c + wind_c), "exported_kwh": kwh(exp), "imported_kwh": kwh(imp),
         "battery_stored_change_kwh": delta_stored,
         "battery_throughput_kwh": kwh(charge + discharge),
-        "unserved_kwh": kwh(unserved),
-        "ev_unmet_kwh": _sum(ledger, "ev_unmet_kwh"),
-        "deferrable_unmet_kwh": _sum(ledger, "deferrable_unmet_kwh"),
-        "cooling_unserved_kwh_th": kwh(total("cooling_unserved_kw_th")),
         "peak_import_kw": float(imp.max()) if len(imp) else 0.0,
     })
     re = out["pv_generation_kwh"] + out["wind_generation_kwh"]
@@ -99,39 +94,17 @@ def energy_kpis(ledger: pd.DataFrame, park: Park, stored_start_kwh: float) -> di
     out["self_consumption"] = ratio(used, re)
     out["re_utilisation"] = 1.0 - ratio(out["curtailed_kwh"], re) if re > 0 else 0.0
     out["export_share_of_generation"] = ratio(out["exported_kwh"], re)
-    price_imp = ledger["price_import"].to_numpy(float)
-    out["energy_cost_yuan"] = kwh(imp * price_imp)
-    out["export_revenue_yuan"] = kwh(exp * ledger["price_export"].to_numpy(float))
-    out["degradation_yuan"] = _degradation_yuan(ledger, park)
-    obj = park.objective
-    # as the optimizer prices them: unmet deferrable energy and unmet cooling (kWh_th) at
-    # the unserved-load penalty, unmet EV energy at the EV penalty
-    out["penalty_yuan"] = ((out["unserved_kwh"] + out["deferrable_unmet_kwh"]
-                            + out["cooling_unserved_kwh_th"]) * obj.unserved_penalty_yuan_per_kwh
-                           + out["ev_unmet_kwh"] * obj.ev_unmet_penalty_yuan_per_kwh)
-    out["co2_t"] = kwh(imp * ledger["co2_kg_per_kwh"].to_numpy(float)) / 1000.0
-    out["carbon_cost_yuan"] = out["co2_t"] * park.emissions.carbon_price_yuan_per_t
+    out.update(costs.energy_lines(ledger_flows(ledger, park), park))
+    for kind in registry.kinds_with("kpis"):
+        out.update(registry.load(kind.kpis)(ledger, park))
     out["energy_use_tce"] = out["consumption_kwh"] * tce_per_kwh(park.emissions)
-    if heat:
-        _add_heating(out, heat, park)
+    fuel_tce = sum(v for k, v in out.items() if k.endswith("_fuel_tce"))
+    if fuel_tce:  # fuel burnt on site (the heating's diesel boiler) is energy use too
+        out["energy_use_tce"] += fuel_tce
+        out["clean_energy_share"] = ratio(used * tce_per_kwh(park.emissions),
+                                          out["energy_use_tce"])
     out["co2_per_energy_t_per_tce"] = ratio(out["co2_t"], out["energy_use_tce"])
     return out
-
-
-def _add_heating(out: dict[str, float], heat: dict[str, float], park: Park) -> None:
-    """Add the heat bus's KPIs to ``out``: the boiler's diesel in the cost (``fuel_cost_yuan``,
-    in ``cost_yuan`` via :func:`add_costs`), the CO2 (``co2_t`` = grid + diesel) and the
-    energy use (tce, diesel by GB/T 2589); unserved heat at the unserved penalty; the clean
-    energy share over the energy use in tce."""
-    out.update(heat)
-    out["penalty_yuan"] += heat["heating_unserved_kwh_th"] * \
-        park.objective.unserved_penalty_yuan_per_kwh
-    out["grid_co2_t"] = out["co2_t"]
-    out["co2_t"] += heat["diesel_co2_t"]
-    out["carbon_cost_yuan"] = out["co2_t"] * park.emissions.carbon_price_yuan_per_t
-    out["energy_use_tce"] += heat["diesel_tce"]
-    out["clean_energy_share"] = ratio(out["re_self_used_kwh"] * tce_per_kwh(park.emissions),
-                                      out["energy_use_tce"])
 
 
 def _sum(ledger: pd.DataFrame, col: str) -> float:
@@ -143,39 +116,38 @@ def ratio(a: float, b: float) -> float:
     return float(a / b) if b > 0 else 0.0
 
 
-def _degradation_yuan(ledger: pd.DataFrame, park: Park) -> float:
-    """Battery wear: each battery's cost per kWh discharged (as the optimizer prices it)."""
-    cost = 0.0
-    for b in park.batteries:
-        col = physics.asset_column(park, "batteries", "battery_discharge_kw", b.name)
-        cost += float(ledger[col].sum()) * park.step_h * b.degradation_cost_yuan_per_kwh
-    return cost
+def ledger_flows(ledger: pd.DataFrame, park: Park) -> costs.Flows:
+    """What the cost breakdown reads from a ledger."""
+    names = asset_names(park)
+    return costs.Flows(
+        column=lambda base: physics.total(ledger, base),
+        asset=lambda kind, base, name: ledger[schedule_column(base, name, names[kind])]
+        .to_numpy(float),
+        price_import=ledger["price_import"].to_numpy(float),
+        price_export=ledger["price_export"].to_numpy(float),
+        co2_kg_per_kwh=ledger["co2_kg_per_kwh"].to_numpy(float),
+        unmet_kwh={"ev": _sum(ledger, "ev_unmet_kwh"),
+                   "deferrable": _sum(ledger, "deferrable_unmet_kwh")},
+        step_h=park.step_h)
 
 
 def stored_before_kwh(ledger: pd.DataFrame, park: Park) -> float:
     """Energy in the batteries before the ledger's first step (undoing that step), kWh."""
     if ledger.empty or not park.batteries:
         return 0.0
-    dt = park.step_h
     first = ledger.iloc[0]
+    names = asset_names(park)["batteries"]
     total = 0.0
     for b in park.batteries:
-        ch, dis, soc = (physics.asset_column(park, "batteries", base, b.name) for base in
+        ch, dis, soc = (first[schedule_column(base, b.name, names)] for base in
                         ("battery_charge_kw", "battery_discharge_kw", "battery_soc_kwh"))
-        step = (b.charge_efficiency * first[ch] - first[dis] / b.discharge_efficiency) * dt
-        keep = 1.0 - b.self_discharge_pct_per_h / 100.0 * dt
-        total += (float(first[soc]) - step) / keep
+        total += Storage.battery(b, park.step_h).before(float(soc), ch, dis)
     return total
 
 
 def add_costs(k: dict[str, float], demand_yuan: float, park: Park) -> dict[str, float]:
     """Complete the cost KPIs of ``k`` with the demand charge."""
-    k["demand_charge_yuan"] = demand_yuan
-    k["cost_yuan"] = (k["energy_cost_yuan"] + demand_yuan - k["export_revenue_yuan"]
-                      + k.get("fuel_cost_yuan", 0.0))
-    carbon = k["carbon_cost_yuan"] if park.objective.carbon_price_in_objective else 0.0
-    k["total_cost_yuan"] = k["cost_yuan"] + k["degradation_yuan"] + k["penalty_yuan"] + carbon
-    return k
+    return costs.complete(k, demand_yuan, park, park.objective.carbon_price_in_objective)
 
 
 def kpis(ledger: pd.DataFrame, park: Park) -> dict[str, Any]:

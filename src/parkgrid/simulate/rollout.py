@@ -29,7 +29,7 @@ import pandas as pd
 from parkgrid.config import ROLLOUT_HORIZON_H, Park
 from parkgrid.errors import ArgumentError, SolverError
 from parkgrid.inputs import Inputs, build_inputs
-from parkgrid.model import physics
+from parkgrid.model import physics, registry
 from parkgrid.model.schedule import ParkState, Schedule, meta_float
 from parkgrid.simulate.controller import Controller
 from parkgrid.simulate.forecast import make_forecaster
@@ -42,8 +42,7 @@ PlannerFn = Callable[[Inputs, ParkState], Schedule]
 Progress = Callable[["DayRecord", float], None]
 
 PLANNERS = ("milp", "rules", "none")
-SETPOINT_COLUMNS = ("battery_charge_kw", "battery_discharge_kw", "tes_charge_kw_th",
-                    "tes_discharge_kw_th", "ev_charge_kw", "grid_import_kw")
+SETPOINT_COLUMNS = tuple(c.base for c in registry.columns_with(setpoint=True))
 
 
 @dataclass
@@ -289,15 +288,11 @@ def state_at(ledger: pd.DataFrame, step: int, start: ParkState, park: Park) -> P
     """The state after the first ``step`` steps of a day's ledger that began in ``start``."""
     last = ledger.iloc[step - 1]
     cooling = park.cooling.chillers if park.cooling else []
-    return ParkState(
-        battery_soc_kwh={b.name: float(last[physics.asset_column(
-            park, "batteries", "battery_soc_kwh", b.name)]) for b in park.batteries},
-        tank_level_kwh_th=float(last["tes_level_kwh_th"]) if park.cooling else 0.0,
-        chillers_on={c.name: float(last[physics.asset_column(
-            park, "chillers", "chiller_cooling_kw_th", c.name)]) > 0.0 for c in cooling},
-        month_peak_kw=max(start.month_peak_kw,
-                          float(ledger["grid_import_kw"].iloc[:step].max())),
-        month=start.month)
+    state = ParkState({}, 0.0, {c.name: float(last[physics.asset_column(
+        park, "chillers", "chiller_cooling_kw_th", c.name)]) > 0.0 for c in cooling},
+        max(start.month_peak_kw, float(ledger["grid_import_kw"].iloc[:step].max())),
+        start.month)
+    return state.set_levels_from(park, lambda kind, name, column: last[column])
 
 
 def _first_day(schedule: Schedule, park: Park) -> Schedule:
