@@ -14,12 +14,14 @@ from typer.testing import CliRunner
 
 from optimizer_support import make_inputs, make_park
 from parkgrid.cli import app
+from parkgrid.commands.run import summary_lines
 from parkgrid.config import HeatPump, parse_park
 from parkgrid.errors import ConfigError
 from parkgrid.inputs import build_inputs, loads, tariff
 from parkgrid.model import heating
 from parkgrid.model.schedule import ParkState
 from parkgrid.optimizer.planner import plan_day
+from parkgrid.reporting.html import heating_html
 from parkgrid.simulate import kpi
 from parkgrid.simulate.controller import Controller
 from parkgrid.simulate.rules import plan_before
@@ -113,6 +115,15 @@ def test_heating_kpis_count_the_diesel_avoided_against_the_boiler_alone() -> Non
                                                          * 0.5 / 1000)
     assert then["energy_use_tce"] - now["energy_use_tce"] == pytest.approx(
         diesel * 1.4571 - heat_kwh_th / 4 * kpi.tce_per_kwh(park.emissions))
+    # the report's heating section and the run summary show them
+    doc = {"strategy": now, "baselines": {"grid_only": then}, "comparison": {},
+           "solver": {}, "run": {"planner": "milp", "forecast": "perfect"}}
+    page = heating_html(doc)
+    assert 'data-kpi="strategy.diesel_avoided_t"' in page
+    assert 'data-kpi="baselines.grid_only.boiler_fuel_yuan"' in page
+    now["zero_carbon"] = {}
+    assert f"diesel avoided {diesel:,.2f} t" in summary_lines(doc, Path("out"))
+    assert heating_html({"strategy": {}, "baselines": {}}) == ""
 
 
 @pytest.mark.parametrize(("heating_doc", "message"), [

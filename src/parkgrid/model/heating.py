@@ -37,11 +37,9 @@ STEP_COLUMNS = {
     "hot_tank_charge_kw_th": "charge_kw_th", "hot_tank_discharge_kw_th": "discharge_kw_th",
     "hot_tank_level_kwh_th": "level_kwh_th", "heating_unserved_kw_th": "unserved_kw_th",
 }
-"""Schedule column → :class:`HeatStep` field."""
-HEAT_COLUMNS = ["heating_load_kw_th", *STEP_COLUMNS]
-"""Schedule columns of a park with heating (docs/schedule.md): thermal flows kW_th ≥ 0,
-the heat pump's electricity kW (drawn from its bus), the tank's level kWh_th at the end of
-the step."""
+"""Schedule column (the registry's heating kinds, docs/schedule.md) → :class:`HeatStep`
+field: thermal flows kW_th ≥ 0, the heat pump's electricity kW (drawn from its bus), the
+tank's level kWh_th at the end of the step."""
 SUPPLY_COLUMNS = ("heat_pump_heat_kw_th", "waste_heat_kw_th", "boiler_heat_kw_th",
                   "hot_tank_discharge_kw_th", "heating_unserved_kw_th")
 """The heat bus's supply side; the demand side is the load and the tank's charge."""

@@ -566,7 +566,7 @@ HEATING_ROWS: list[Row] = [
     ("heat pump electricity", "heat_pump_kwh", "MWh", 1e-3, "{:,.1f}"),
     ("diesel burnt", "boiler_diesel_t", "t", 1.0, "{:,.2f}"),
     ("diesel avoided (vs the boiler alone)", "diesel_avoided_t", "t", 1.0, "{:,.2f}"),
-    ("diesel cost", "fuel_cost_yuan", "yuan", 1.0, "{:,.0f}"),
+    ("diesel cost", "boiler_fuel_yuan", "yuan", 1.0, "{:,.0f}"),
     ("CO2 of the diesel", "diesel_co2_t", "t", 1.0, "{:,.2f}"),
     ("heating CO2 avoided (net of the heat pump's grid CO2)", "heating_co2_avoided_t", "t",
      1.0, "{:,.2f}"),
