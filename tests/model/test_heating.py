@@ -16,7 +16,7 @@ from optimizer_support import make_inputs, make_park
 from parkgrid.cli import app
 from parkgrid.commands.run import summary_lines
 from parkgrid.config import HeatPump, parse_park
-from parkgrid.errors import ConfigError
+from parkgrid.errors import ConfigError, InputDataError
 from parkgrid.inputs import build_inputs, loads, tariff
 from parkgrid.model import heating
 from parkgrid.model.schedule import ParkState
@@ -161,3 +161,18 @@ def test_a_heat_pump_below_cop_1_is_refused_when_the_inputs_are_built(tmp_path: 
     path.write_text(yaml.safe_dump(doc))
     result = runner.invoke(app, ["profiles", str(path), "--out", str(tmp_path / "p.csv")])
     assert result.exit_code == 2 and "heating.heat_pump" in result.output
+
+
+def test_a_measured_heating_load_is_read_like_any_profile(tmp_path: Path) -> None:
+    index = pd.date_range("2025-01-01", "2026-01-01", freq="15min", inclusive="left")
+    kw_th = 50.0 + 10.0 * (index.hour.to_numpy() % 7)
+    pd.DataFrame({"timestamp": index.strftime("%Y-%m-%d %H:%M"), "heat": kw_th}).to_csv(
+        tmp_path / "heat.csv", index=False)
+    doc = {**_base(), "heating": {"profile": {"path": str(tmp_path / "heat.csv")},
+                                  "waste_heat": {"max_kw_th": 200}, "boiler": BOILER}}
+    inputs = build_inputs(parse_park(doc))
+    np.testing.assert_allclose(inputs.series["heating_load_kw_th"], kw_th)
+    assert "heat_pump_cop" not in inputs.series  # no heat pump
+    too_big = {**doc, "heating": {**doc["heating"], "waste_heat": {"max_kw_th": 1}}}
+    with pytest.raises(InputDataError, match="heating load"):
+        build_inputs(parse_park(too_big))  # far above what the plant can supply
