@@ -143,6 +143,7 @@ def test_bad_forecast_files_name_file_and_field(haiyan, tmp_path, case, message)
     ({"timestamp": "2025-07-15T14:00"}, "timestamp: got 2025-07-15T14:00:00, after the plan"),
     ({"month_peak_kw": "lots"}, "month_peak_kw: Input should be a valid number"),
     ({"soc": 0.5}, "soc: Extra inputs are not permitted"),
+    ({"stores": {"hot_water": {"level": 0.5}}}, "stores.hot_water: no such store (known: none)"),
 ])
 def test_bad_state_files_name_file_and_field(tmp_path, document, message):
     path = write_state(tmp_path / "s.json", **document)

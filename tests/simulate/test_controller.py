@@ -21,8 +21,8 @@ EPS = 1e-6
 
 
 @pytest.fixture(scope="module")
-def park():
-    return make_park()
+def park(every_asset_park):
+    return every_asset_park
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ START, END = "2025-07-02", "2025-07-09"
 
 
 @pytest.fixture(scope="module")
-def park():
-    return make_park()
+def park(every_asset_park):
+    return every_asset_park
 
 
 @pytest.fixture(scope="module")
