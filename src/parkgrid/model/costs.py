@@ -21,6 +21,13 @@ import numpy as np
 
 from parkgrid.config import Park
 from parkgrid.model import registry
+from parkgrid.model.schedule import (
+    BATTERY_DISCHARGE,
+    COOLING_UNSERVED,
+    GRID_EXPORT,
+    GRID_IMPORT,
+    UNSERVED,
+)
 
 LINES = ("energy_cost_yuan", "demand_charge_yuan", "export_revenue_yuan", "degradation_yuan",
          "penalty_yuan", "carbon_cost_yuan")
@@ -48,15 +55,15 @@ def energy_lines(f: Flows, park: Park) -> dict[str, float]:
     ``unserved_kwh``, ``cooling_unserved_kwh_th``, ``ev_unmet_kwh``,
     ``deferrable_unmet_kwh``."""
     dt = f.step_h
-    imp, exp = f.column("grid_import_kw"), f.column("grid_export_kw")
-    unserved = float(np.sum(f.column("unserved_kw")) * dt)
-    cooling = float(np.sum(f.column("cooling_unserved_kw_th")) * dt)
+    imp, exp = f.column(GRID_IMPORT), f.column(GRID_EXPORT)
+    unserved = float(np.sum(f.column(UNSERVED)) * dt)
+    cooling = float(np.sum(f.column(COOLING_UNSERVED)) * dt)
     obj = park.objective
     out = {
         "energy_cost_yuan": float(np.sum(imp * f.price_import) * dt),
         "export_revenue_yuan": float(np.sum(exp * f.price_export) * dt),
         "degradation_yuan": sum(
-            float(f.asset("batteries", "battery_discharge_kw", b.name).sum()) * dt
+            float(f.asset("batteries", BATTERY_DISCHARGE, b.name).sum()) * dt
             * b.degradation_cost_yuan_per_kwh for b in park.batteries),
         "penalty_yuan": ((unserved + f.unmet_kwh["deferrable"] + cooling)
                          * obj.unserved_penalty_yuan_per_kwh

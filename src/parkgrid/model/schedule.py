@@ -23,6 +23,20 @@ SCHEMA_VERSION = "1.1"
 SCHEDULE_COLUMNS = registry.schedule_columns()
 """The published columns in order, from :data:`parkgrid.model.registry.KINDS`."""
 
+GRID_IMPORT, GRID_EXPORT = "grid_import_kw", "grid_export_kw"
+BATTERY_CHARGE, BATTERY_DISCHARGE, BATTERY_SOC = (
+    "battery_charge_kw", "battery_discharge_kw", "battery_soc_kwh")
+TANK_CHARGE, TANK_DISCHARGE, TANK_LEVEL = (
+    "tes_charge_kw_th", "tes_discharge_kw_th", "tes_level_kwh_th")
+CHILLER_ELECTRIC, CHILLER_COOLING = "chiller_electric_kw", "chiller_cooling_kw_th"
+LOAD, COOLING_LOAD = "load_kw", "cooling_load_kw_th"
+UNSERVED, COOLING_UNSERVED = "unserved_kw", "cooling_unserved_kw_th"
+A2D, D2A = "converter_ac_to_dc_kw", "converter_dc_to_ac_kw"
+"""The schedule columns most modules read, by name (the registry declares them all)."""
+assert {GRID_IMPORT, GRID_EXPORT, BATTERY_CHARGE, BATTERY_DISCHARGE, BATTERY_SOC, TANK_CHARGE,
+        TANK_DISCHARGE, TANK_LEVEL, CHILLER_ELECTRIC, CHILLER_COOLING, LOAD, COOLING_LOAD,
+        UNSERVED, COOLING_UNSERVED, A2D, D2A} <= set(SCHEDULE_COLUMNS)
+
 PER_ASSET_COLUMNS: dict[str, tuple[str, ...]] = registry.per_asset_columns()
 """Columns kept per asset of a kind (the kind's asset names from :func:`asset_names`)."""
 

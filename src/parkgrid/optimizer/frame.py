@@ -9,6 +9,8 @@ from parkgrid.config import Park
 from parkgrid.model import costs
 from parkgrid.model.registry import AssetKind
 from parkgrid.model.schedule import (
+    GRID_EXPORT,
+    GRID_IMPORT,
     PER_ASSET_COLUMNS,
     SCHEDULE_COLUMNS,
     ParkState,
@@ -42,7 +44,7 @@ def publish(cols: dict[str, np.ndarray], park: Park, index: pd.DatetimeIndex) ->
 
 def _sum(cols: dict[str, np.ndarray], prefix: str) -> np.ndarray:
     parts = [v for k, v in cols.items() if k == prefix or k.startswith(prefix + "_")]
-    return np.sum(parts, axis=0) if parts else np.zeros(len(cols["grid_import_kw"]))
+    return np.sum(parts, axis=0) if parts else np.zeros(len(cols[GRID_IMPORT]))
 
 
 def objective_parts(cols: dict[str, np.ndarray], h: Horizon,
@@ -50,7 +52,7 @@ def objective_parts(cols: dict[str, np.ndarray], h: Horizon,
     """The schedule's cost and CO2 breakdown (:mod:`parkgrid.model.costs`, the KPIs' names)
     and its grid energies, from its final columns."""
     park, dt = h.park, h.step_h
-    imp = cols["grid_import_kw"]
+    imp = cols[GRID_IMPORT]
     flows = costs.Flows(
         column=lambda base: _sum(cols, base),
         asset=lambda kind, base, name: cols[f"{base}_{name}"],
@@ -62,13 +64,13 @@ def objective_parts(cols: dict[str, np.ndarray], h: Horizon,
                            demand_charge_yuan(park, imp, h.index, h.state.month_peak_kw),
                            park, h.carbon_in_objective)
     return lines | {"imported_kwh": float(imp.sum() * dt),
-                    "exported_kwh": float(cols["grid_export_kw"].sum() * dt)}
+                    "exported_kwh": float(cols[GRID_EXPORT].sum() * dt)}
 
 
 def state_out(cols: dict[str, np.ndarray], h: Horizon) -> ParkState:
     """The state at the end of the horizon (the month-to-date peak includes its imports)."""
     park = h.park
-    this, following = demand_peaks_kw(cols["grid_import_kw"], h.index, park.time_step_minutes)
+    this, following = demand_peaks_kw(cols[GRID_IMPORT], h.index, park.time_step_minutes)
     if following is None:
         month, peak = h.index[0].month, max(h.state.month_peak_kw, this)
     else:

@@ -43,7 +43,27 @@ from parkgrid.config import Park
 from parkgrid.inputs import Inputs
 from parkgrid.model import physics, registry
 from parkgrid.model.physics import Storage
-from parkgrid.model.schedule import SCHEDULE_COLUMNS, ParkState, Schedule
+from parkgrid.model.schedule import (
+    A2D,
+    BATTERY_CHARGE,
+    BATTERY_DISCHARGE,
+    BATTERY_SOC,
+    CHILLER_COOLING,
+    CHILLER_ELECTRIC,
+    COOLING_LOAD,
+    COOLING_UNSERVED,
+    D2A,
+    GRID_EXPORT,
+    GRID_IMPORT,
+    LOAD,
+    SCHEDULE_COLUMNS,
+    TANK_CHARGE,
+    TANK_DISCHARGE,
+    TANK_LEVEL,
+    UNSERVED,
+    ParkState,
+    Schedule,
+)
 
 EPS = 1e-9
 ASAP = float("inf")  # a set-point that charges as fast as the sessions allow
@@ -162,12 +182,6 @@ class _DayData:
         )
 
 
-GRID_IMPORT, GRID_EXPORT = "grid_import_kw", "grid_export_kw"
-BATTERY_CHARGE, BATTERY_DISCHARGE, BATTERY_SOC = (
-    "battery_charge_kw", "battery_discharge_kw", "battery_soc_kwh")
-A2D, D2A = "converter_ac_to_dc_kw", "converter_dc_to_ac_kw"
-
-
 def plan_column(plan: pd.DataFrame, n: int, column: str) -> np.ndarray:
     """A plan's column as floats (zeros when the plan lacks it)."""
     return plan[column].to_numpy(float) if column in plan else np.zeros(n)
@@ -196,14 +210,14 @@ class CoolingStep:
     def begin(self, plan: Schedule, actual: Inputs, state: ParkState, absorb: bool) -> None:
         frame, n = plan.frame, len(actual.index)
         self.absorb = absorb
-        self.demand = actual.series["cooling_load_kw_th"].to_numpy(float).tolist()
-        self.tes_sp = (plan_column(frame, n, "tes_charge_kw_th")
-                       - plan_column(frame, n, "tes_discharge_kw_th")).tolist()
-        self.planned = (physics.total(frame, "chiller_cooling_kw_th").tolist()
-                        if physics.columns_like(frame, "chiller_cooling_kw_th") else None)
+        self.demand = actual.series[COOLING_LOAD].to_numpy(float).tolist()
+        self.tes_sp = (plan_column(frame, n, TANK_CHARGE)
+                       - plan_column(frame, n, TANK_DISCHARGE)).tolist()
+        self.planned = (physics.total(frame, CHILLER_COOLING).tolist()
+                        if physics.columns_like(frame, CHILLER_COOLING) else None)
         self.level = state.tank_level_kwh_th
-        self.rec = {k: [0.0] * n for k in ("tes_charge_kw_th", "tes_discharge_kw_th",
-                                           "tes_level_kwh_th", "cooling_unserved_kw_th")}
+        self.rec = {k: [0.0] * n for k in (TANK_CHARGE, TANK_DISCHARGE,
+                                           TANK_LEVEL, COOLING_UNSERVED)}
         self.q = [[0.0] * n for _ in self.chillers]
         self.e = [[0.0] * n for _ in self.chillers]
         self.events = []
@@ -252,12 +266,12 @@ class CoolingStep:
                 e_ac += e
         rec = self.rec
         charge, discharge = max(q_in, 0.0), max(-q_in, 0.0)
-        rec["tes_charge_kw_th"][t] = charge
-        rec["tes_discharge_kw_th"][t] = discharge
-        rec["cooling_unserved_kw_th"][t] = unmet
+        rec[TANK_CHARGE][t] = charge
+        rec[TANK_DISCHARGE][t] = discharge
+        rec[COOLING_UNSERVED][t] = unmet
         if store is not None:
             self.level = max(0.0, store.step(self.level, charge, discharge))
-        rec["tes_level_kwh_th"][t] = self.level
+        rec[TANK_LEVEL][t] = self.level
         return e_ac, e_dc
 
     def runnable(self, output_kw_th: float) -> bool:
@@ -267,8 +281,8 @@ class CoolingStep:
 
     def columns(self, put: Any) -> None:
         for i, c in enumerate(self.chillers):
-            put("chillers", "chiller_electric_kw", c.name, self.e[i])
-            put("chillers", "chiller_cooling_kw_th", c.name, self.q[i])
+            put("chillers", CHILLER_ELECTRIC, c.name, self.e[i])
+            put("chillers", CHILLER_COOLING, c.name, self.q[i])
         for column, values in self.rec.items():
             put(None, column, None, values)
 
@@ -589,12 +603,12 @@ class _StepRunner:
             put("batteries", BATTERY_SOC, b.name, self.b_soc[i])
         for plant in self.ctl.plants:
             plant.columns(put)
-        put("buses", "unserved_kw", "ac", np.asarray(rec["unserved_ac"])
+        put("buses", UNSERVED, "ac", np.asarray(rec["unserved_ac"])
             + (0.0 if park.buses.dc else np.asarray(rec["unserved_dc"])))
         if park.buses.dc:
-            put("buses", "unserved_kw", "dc", rec["unserved_dc"])
-        cols["load_kw"] = np.asarray(d.load_ac) + np.asarray(d.load_dc)
-        cols["cooling_load_kw_th"] = (s["cooling_load_kw_th"].to_numpy(float)
+            put("buses", UNSERVED, "dc", rec["unserved_dc"])
+        cols[LOAD] = np.asarray(d.load_ac) + np.asarray(d.load_dc)
+        cols[COOLING_LOAD] = (s[COOLING_LOAD].to_numpy(float)
                                       if park.cooling else np.zeros(len(actual.index)))
         cols["price_import"] = s["price_import_yuan_per_kwh"].to_numpy()
         cols["price_export"] = s["price_export_yuan_per_kwh"].to_numpy()

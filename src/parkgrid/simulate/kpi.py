@@ -35,8 +35,19 @@ from parkgrid.inputs.emissions import tce_per_kwh
 from parkgrid.inputs.tariff import demand_charge_yuan, monthly_peaks_kw
 from parkgrid.model import costs, physics, registry
 from parkgrid.model.physics import Storage
+from parkgrid.model.schedule import (
+    A2D,
+    BATTERY_CHARGE,
+    BATTERY_DISCHARGE,
+    BATTERY_SOC,
+    D2A,
+    GRID_EXPORT,
+    GRID_IMPORT,
+    LOAD,
+    UNSERVED,
+    asset_names,
+)
 from parkgrid.model.schedule import asset_column as schedule_column
-from parkgrid.model.schedule import asset_names
 
 CONSUMERS = [c for c in registry.columns_with("sink", "electricity") if c.kpi]
 """Electricity sinks counted in consumption beside the inflexible load (chillers, EV
@@ -64,16 +75,16 @@ def energy_kpis(ledger: pd.DataFrame, park: Park, stored_start_kwh: float) -> di
     dt = park.step_h
     kwh = lambda a: float(np.sum(a) * dt)  # noqa: E731
     total = lambda base: physics.total(ledger, base)  # noqa: E731
-    imp, exp = ledger["grid_import_kw"].to_numpy(float), ledger["grid_export_kw"].to_numpy(float)
+    imp, exp = ledger[GRID_IMPORT].to_numpy(float), ledger[GRID_EXPORT].to_numpy(float)
     pv, pv_c = total("pv_kw"), total("pv_curtailed_kw")
     wind, wind_c = total("wind_kw"), total("wind_curtailed_kw")
-    charge, discharge = total("battery_charge_kw"), total("battery_discharge_kw")
-    stored = total("battery_soc_kwh")
+    charge, discharge = total(BATTERY_CHARGE), total(BATTERY_DISCHARGE)
+    stored = total(BATTERY_SOC)
     delta_stored = float(stored[-1] - stored_start_kwh) if len(stored) else 0.0
     eta = park.buses.dc.converter_efficiency if park.buses.dc else 1.0
-    conv = total("converter_ac_to_dc_kw") + total("converter_dc_to_ac_kw")
-    unserved = total("unserved_kw")
-    out: dict[str, float] = {"load_served_kwh": kwh(total("load_kw") - unserved)}
+    conv = total(A2D) + total(D2A)
+    unserved = total(UNSERVED)
+    out: dict[str, float] = {"load_served_kwh": kwh(total(LOAD) - unserved)}
     out.update({c.kpi: kwh(total(c.base)) for c in CONSUMERS if c.kpi})
     out["converter_losses_kwh"] = kwh(conv * (1.0 - eta))
     out["battery_losses_kwh"] = kwh(charge - discharge) - delta_stored
@@ -140,7 +151,7 @@ def stored_before_kwh(ledger: pd.DataFrame, park: Park) -> float:
     total = 0.0
     for b in park.batteries:
         ch, dis, soc = (first[schedule_column(base, b.name, names)] for base in
-                        ("battery_charge_kw", "battery_discharge_kw", "battery_soc_kwh"))
+                        (BATTERY_CHARGE, BATTERY_DISCHARGE, BATTERY_SOC))
         total += Storage.battery(b, park.step_h).before(float(soc), ch, dis)
     return total
 
@@ -153,8 +164,8 @@ def add_costs(k: dict[str, float], demand_yuan: float, park: Park) -> dict[str, 
 def kpis(ledger: pd.DataFrame, park: Park) -> dict[str, Any]:
     """Period KPIs, monthly KPIs (key ``monthly``: 'YYYY-MM' → KPIs) and the zero-carbon
     indicators (key ``zero_carbon``) of a whole ledger."""
-    peaks = monthly_peaks_kw(ledger["grid_import_kw"])
-    stored = physics.total(ledger, "battery_soc_kwh")
+    peaks = monthly_peaks_kw(ledger[GRID_IMPORT])
+    stored = physics.total(ledger, BATTERY_SOC)
     start = stored_before_kwh(ledger, park)
     monthly: dict[str, dict[str, float]] = {}
     month_key = ledger.index.strftime("%Y-%m")

@@ -30,7 +30,15 @@ from parkgrid.config import ROLLOUT_HORIZON_H, Park
 from parkgrid.errors import ArgumentError, SolverError
 from parkgrid.inputs import Inputs, build_inputs
 from parkgrid.model import physics, registry
-from parkgrid.model.schedule import ParkState, Schedule, meta_float
+from parkgrid.model.schedule import (
+    CHILLER_COOLING,
+    GRID_EXPORT,
+    GRID_IMPORT,
+    UNSERVED,
+    ParkState,
+    Schedule,
+    meta_float,
+)
 from parkgrid.simulate.controller import Controller
 from parkgrid.simulate.forecast import make_forecaster
 from parkgrid.simulate.rules import plan_none, plan_rules
@@ -289,8 +297,8 @@ def state_at(ledger: pd.DataFrame, step: int, start: ParkState, park: Park) -> P
     last = ledger.iloc[step - 1]
     cooling = park.cooling.chillers if park.cooling else []
     state = ParkState({}, 0.0, {c.name: float(last[physics.asset_column(
-        park, "chillers", "chiller_cooling_kw_th", c.name)]) > 0.0 for c in cooling},
-        max(start.month_peak_kw, float(ledger["grid_import_kw"].iloc[:step].max())),
+        park, "chillers", CHILLER_COOLING, c.name)]) > 0.0 for c in cooling},
+        max(start.month_peak_kw, float(ledger[GRID_IMPORT].iloc[:step].max())),
         start.month)
     return state.set_levels_from(park, lambda kind, name, column: last[column])
 
@@ -328,7 +336,7 @@ def _origin(exc: BaseException) -> str:
 def _book_day(record: DayRecord, ledger: pd.DataFrame, day_events: list[str],
               events: list[str], park: Park) -> None:
     """Unserved and unmet energy of the day into its record and the event log."""
-    record.unserved_kwh = float(physics.total(ledger, "unserved_kw").sum() * park.step_h)
+    record.unserved_kwh = float(physics.total(ledger, UNSERVED).sum() * park.step_h)
     record.ev_unmet_kwh = float(ledger["ev_unmet_kwh"].sum())
     if record.unserved_kwh > 1e-6:
         events.append(f"{record.date} unserved load {record.unserved_kwh:.1f} kWh")
@@ -348,9 +356,9 @@ class _RunningCost:
 
     def add(self, ledger: pd.DataFrame) -> float:
         dt = self.park.step_h
-        imp = ledger["grid_import_kw"].to_numpy(float)
+        imp = ledger[GRID_IMPORT].to_numpy(float)
         self.energy += float((imp * ledger["price_import"].to_numpy(float)).sum() * dt)
-        self.energy -= float((ledger["grid_export_kw"].to_numpy(float)
+        self.energy -= float((ledger[GRID_EXPORT].to_numpy(float)
                               * ledger["price_export"].to_numpy(float)).sum() * dt)
         month = (ledger.index[0].year, ledger.index[0].month)
         self.peaks[month] = max(self.peaks.get(month, 0.0), float(imp.max()))

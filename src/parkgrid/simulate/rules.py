@@ -26,7 +26,16 @@ from parkgrid.config import Park, Tank
 from parkgrid.inputs import Inputs
 from parkgrid.model import physics, registry
 from parkgrid.model.physics import Storage
-from parkgrid.model.schedule import SCHEDULE_COLUMNS, ParkState, Schedule
+from parkgrid.model.schedule import (
+    BATTERY_CHARGE,
+    BATTERY_DISCHARGE,
+    COOLING_LOAD,
+    SCHEDULE_COLUMNS,
+    TANK_CHARGE,
+    TANK_DISCHARGE,
+    ParkState,
+    Schedule,
+)
 from parkgrid.simulate.controller import Controller
 
 CHEAP = ("valley", "deep_valley")
@@ -63,17 +72,17 @@ def plan_rules(inputs: Inputs, state: ParkState) -> Schedule:
     park = inputs.park
     frame = pd.DataFrame(index=inputs.index)
     tank_in, chiller_kw = _tank_rule(park, inputs, state)
-    frame["tes_charge_kw_th"] = np.maximum(tank_in, 0.0)
-    frame["tes_discharge_kw_th"] = np.maximum(-tank_in, 0.0)
+    frame[TANK_CHARGE] = np.maximum(tank_in, 0.0)
+    frame[TANK_DISCHARGE] = np.maximum(-tank_in, 0.0)
     if park.heating is not None:
         hot_in, heat_pump_kw = _hot_tank_rule(park, inputs, state)
         frame["hot_tank_charge_kw_th"] = np.maximum(hot_in, 0.0)
         frame["hot_tank_discharge_kw_th"] = np.maximum(-hot_in, 0.0)
         chiller_kw = chiller_kw + heat_pump_kw
     for name, net in _battery_rule(park, inputs, state, chiller_kw).items():
-        frame[physics.asset_column(park, "batteries", "battery_charge_kw", name)] = \
+        frame[physics.asset_column(park, "batteries", BATTERY_CHARGE, name)] = \
             np.maximum(-net, 0.0)
-        frame[physics.asset_column(park, "batteries", "battery_discharge_kw", name)] = \
+        frame[physics.asset_column(park, "batteries", BATTERY_DISCHARGE, name)] = \
             np.maximum(net, 0.0)
     meta = {"planner": "rules", "ev": "asap", "deferrable": "asap"}
     return _play(inputs, state, frame, meta, started)
@@ -99,7 +108,7 @@ def _tank_rule(park: Park, inputs: Inputs, state: ParkState) -> tuple[np.ndarray
     n = len(inputs.index)
     if park.cooling is None:
         return np.zeros(n), np.zeros(n)
-    demand = inputs.series["cooling_load_kw_th"].to_numpy(float)
+    demand = inputs.series[COOLING_LOAD].to_numpy(float)
     chillers = park.cooling.chillers
     curves = [physics.chiller_curve(c) for c in chillers]
     cap = sum(c.capacity_kw_th for c in chillers)
