@@ -104,7 +104,8 @@ def energy_kpis(ledger: pd.DataFrame, park: Park, stored_start_kwh: float) -> di
     out.update(costs.energy_lines(ledger_flows(ledger, park), park))
     for kind in registry.kinds_with("kpis"):
         out.update(registry.load(kind.kpis)(ledger, park))
-    out["energy_use_tce"] = out["consumption_kwh"] * tce_per_kwh(park.emissions)
+    out["energy_use_tce"] = (out["consumption_kwh"] * tce_per_kwh(park.emissions)
+                             + out.get("fuel_use_tce", 0.0))
     out["co2_per_energy_t_per_tce"] = ratio(out["co2_t"], out["energy_use_tce"])
     return out
 
