@@ -139,7 +139,8 @@ class AssetKind:
     ``function(flows: costs.Flows, park) -> {key: value}``, lines the kind adds to the
     breakdown (keys ending in ``_fuel_yuan`` count in ``cost_yuan``; ``co2_t`` adds to the
     CO2); ``kpis``: ``"module:function"`` with ``function(ledger, park) -> {key: value}``,
-    the kind's own KPIs (:func:`parkgrid.simulate.kpi.energy_kpis` adds them); ``block``:
+    the kind's own KPIs (:func:`parkgrid.simulate.kpi.energy_kpis` adds them; a
+    ``fuel_use_tce`` among them counts in ``energy_use_tce``); ``block``:
     ``"module:factory"`` with ``factory(park) -> {name: AssetBlock}`` (the optimizer's
     blocks, built in ``block_rank`` order: the order of the model's columns, which can steer
     which of equally cheap plans the solver returns); ``step``: ``"module:Class"`` of its
