@@ -44,3 +44,12 @@ def make_park() -> Callable[..., Park]:
         return parse_park(merged(MINIMAL_PARK, overrides), source)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def every_asset_park() -> Park:
+    """The simulator tests' small park with every kind of asset (DC bus, battery, tank,
+    chillers, EV chargers; :func:`simulate_fixtures.make_park`)."""
+    from simulate_fixtures import make_park as make_small_park
+
+    return make_small_park()

@@ -195,7 +195,7 @@ def pareto_front(park: Park, date: object, n_points: int = 6, *, inputs: Inputs 
                  state: ParkState | None = None, forecast: str = "perfect",
                  seed: int = 0) -> pd.DataFrame:
     """The day's cost/CO2 trade-off by the ε-constraint method: one row per point, columns
-    ``cost_yuan`` and ``co2_kg`` (and the optimizer's other figures); plot it with
+    ``total_cost_yuan`` and ``co2_t`` (and the rest of the cost breakdown); plot it with
     :func:`parkgrid.reporting.plots.pareto_front`."""
     from parkgrid.optimizer import pareto_front as front
 

@@ -320,7 +320,8 @@ class EndSoc(Strict):
     every kWh (kWh_th for a tank) left at the end is worth ``value_yuan_per_kwh`` — by default
     what refilling it would cost: the horizon's lowest import price over the efficiency from
     the grid to the store (charge and AC/DC converter efficiency for a battery, the best
-    chiller COP for a tank)."""
+    chiller COP for a chilled-water tank, the heat pump's COP for a hot-water tank, whose
+    heat is worth nothing in a horizon without heating demand)."""
 
     rule: Literal["initial", "free", "fraction", "value"] = Field(
         "value", description="end-of-horizon rule (see the section text)")
@@ -345,7 +346,8 @@ class EndSoc(Strict):
 class Battery(Strict):
     """A battery; efficiencies are one-way (round trip = charge × discharge)."""
 
-    name: Name = Field(description="asset name, unique in the park (a-z, 0-9, _; not 'tank')")
+    name: Name = Field(description="asset name, unique in the park (a-z, 0-9, _; not 'tank' "
+                       "or 'hot_tank')")
     bus: Bus = Field("ac", description="bus the battery is connected to")
     power_kw: PositiveKw = Field(description="charge and discharge power limit")
     energy_kwh: PositiveKwh = Field(description="usable nameplate energy")
@@ -364,6 +366,8 @@ class Battery(Strict):
     def _window(self) -> Battery:
         if self.name == "tank":
             raise ValueError("'tank' is reserved for the cooling tank (--soc tank=…)")
+        if self.name == "hot_tank":
+            raise ValueError("'hot_tank' is reserved for the hot-water tank (--soc hot_tank=…)")
         if not self.soc_min < self.soc_max:
             raise ValueError(f"need soc_min < soc_max, got {self.soc_min} ≥ {self.soc_max}")
         if not self.soc_min <= self.soc_initial <= self.soc_max:
@@ -411,7 +415,7 @@ class Chiller(Strict):
 
 
 class Tank(Strict):
-    """A chilled-water storage tank."""
+    """A water storage tank: chilled water (cooling) or hot water (heating)."""
 
     capacity_kwh_th: PositiveKwh = Field(description="usable cold storage")
     max_charge_kw_th: PositiveKw = Field(description="charge (cooling into the tank) limit")
@@ -456,6 +460,115 @@ class Cooling(Strict):
         if (self.load is None) == (self.profile is None):
             raise ValueError("give exactly one of 'load' (a model) and 'profile' (a file)")
         return self
+
+
+class HeatingLoadModel(Strict):
+    """Heating demand from outdoor temperature and a schedule (degree-hour model): the share
+    ``(balance − T) / (balance − design)`` (0–1) of the peak, scaled to ``peak_kw_th`` or to
+    the year's ``annual_kwh_th``."""
+
+    peak_kw_th: PositiveKw | None = Field(None, description="heating demand at the design "
+                                          "temperature")
+    annual_kwh_th: PositiveKwh | None = Field(
+        None, description="the year's heating demand instead of a peak (the shape is scaled "
+        "to it)")
+    balance_temp_c: TempC = Field(15.0, description="outdoor temperature above which no "
+                                  "space heating is needed")
+    design_temp_c: TempC = Field(-2.0, description="outdoor temperature of the peak demand")
+    schedule: Literal["industrial", "office", "continuous"] = Field(
+        "industrial", description="occupancy schedule")
+    base_fraction: Fraction = Field(0.0, description="process heat share at any temperature")
+    off_hours_fraction: Fraction = Field(0.3, description="demand share outside working hours")
+
+    @model_validator(mode="after")
+    def _one_scale(self) -> HeatingLoadModel:
+        if (self.peak_kw_th is None) == (self.annual_kwh_th is None):
+            raise ValueError("give exactly one of 'peak_kw_th' and 'annual_kwh_th'")
+        if self.design_temp_c >= self.balance_temp_c:
+            raise ValueError(f"design_temp_c must be below balance_temp_c "
+                             f"({self.balance_temp_c:g}), got {self.design_temp_c:g}")
+        return self
+
+
+class HeatPump(Strict):
+    """A ground-source heat pump: electricity = heat / COP; the COP constant or a fraction
+    of the Carnot COP between the ground and the supply water,
+    ``carnot_fraction × (supply + 273.15) / (supply − ground)``."""
+
+    capacity_kw_th: PositiveKw = Field(description="rated heat output")
+    cop: Cop | None = Field(None, description="constant COP")
+    carnot_fraction: Annotated[FiniteFloat, Field(gt=0, le=1)] | None = Field(
+        None, description="share of the Carnot COP reached, instead of 'cop' (0.4–0.6 for "
+        "water-to-water heat pumps)")
+    supply_temp_c: TempC = Field(45.0, description="heating water supply temperature")
+    ground_temp_c: TempC | None = Field(
+        None, description="source (ground) temperature; default: the weather year's mean air "
+        "temperature (undisturbed ground at borehole depth)")
+    bus: Bus = Field("ac", description="bus the heat pump draws from")
+
+    @model_validator(mode="after")
+    def _one_cop(self) -> HeatPump:
+        if (self.cop is None) == (self.carnot_fraction is None):
+            raise ValueError("give exactly one of 'cop' and 'carnot_fraction'")
+        if self.ground_temp_c is not None and self.ground_temp_c >= self.supply_temp_c:
+            raise ValueError(f"ground_temp_c ({self.ground_temp_c:g}) must be below "
+                             f"supply_temp_c ({self.supply_temp_c:g})")
+        return self
+
+
+class WasteHeat(Strict):
+    """Recovered waste heat (air compressors, the chillers' condensers): free heat up to a
+    limit."""
+
+    max_kw_th: PositiveKw = Field(description="most heat recoverable at any step")
+    chiller_fraction: Fraction | None = Field(
+        None, description="also at most this share of the chillers' rejected heat (cooling + "
+        "electricity) at each step; needs a cooling plant")
+
+
+class Boiler(Strict):
+    """The diesel boiler: what the park burnt for heat (the counterfactual of the heating
+    KPIs) and, with a capacity, a backup the planner may dispatch."""
+
+    efficiency: Efficiency = Field(0.85, description="heat out per heat of diesel burnt")
+    diesel_price_yuan_per_t: Annotated[FiniteFloat, Field(ge=0, le=100_000)] = Field(
+        description="diesel price")
+    capacity_kw_th: NonNegKw = Field(0.0, description="heat output available as backup; 0: "
+                                     "the counterfactual only")
+
+
+class Heating(Strict):
+    """The heating plant: demand (model or file), a ground-source heat pump, waste-heat
+    recovery, an optional hot-water tank and the diesel boiler."""
+
+    load: HeatingLoadModel | None = Field(None, description="demand model")
+    profile: DataFile | None = Field(None, description="measured demand (kW_th) instead of "
+                                     "the model")
+    heat_pump: HeatPump | None = Field(None, description="ground-source heat pump")
+    waste_heat: WasteHeat | None = Field(None, description="waste-heat recovery")
+    tank: Tank | None = Field(None, description="hot-water storage")
+    boiler: Boiler = Field(description="the diesel boiler (counterfactual, optional backup)")
+
+    @model_validator(mode="after")
+    def _sources(self) -> Heating:
+        if (self.load is None) == (self.profile is None):
+            raise ValueError("give exactly one of 'load' (a model) and 'profile' (a file)")
+        if self.heat_pump is None and self.waste_heat is None and \
+                self.boiler.capacity_kw_th == 0:
+            raise ValueError("a heat source is needed: 'heat_pump', 'waste_heat' or "
+                             "boiler.capacity_kw_th > 0")
+        if self.tank is not None and self.tank.cost is not None:
+            raise ValueError("tank.cost: the heating plant's economics are not evaluated; "
+                             "leave 'cost' out")
+        return self
+
+    @property
+    def capacity_kw_th(self) -> float:
+        """The most heat the sources can supply at once (tank discharge included)."""
+        return ((self.heat_pump.capacity_kw_th if self.heat_pump else 0.0)
+                + (self.waste_heat.max_kw_th if self.waste_heat else 0.0)
+                + self.boiler.capacity_kw_th
+                + (self.tank.max_discharge_kw_th if self.tank else 0.0))
 
 
 class DCBus(Strict):
@@ -794,6 +907,7 @@ class Park(Strict):
     wind: list[WindFarm] = Field([], description="wind farms")
     batteries: list[Battery] = Field([], description="batteries")
     cooling: Cooling | None = Field(None, description="cooling plant")
+    heating: Heating | None = Field(None, description="heating plant")
     buses: Buses = Field(Buses(), description="buses besides the AC bus")
     loads: list[Load] = Field(min_length=1, description="inflexible electric loads")
     ev: EV | None = Field(None, description="EV charging")
@@ -822,6 +936,14 @@ class Park(Strict):
                     f"assets on bus 'dc' ({', '.join(on_dc)}) need 'buses.dc' "
                     "(converter_kw, converter_efficiency)"
                 )
+        heating = self.heating
+        if heating is not None and heating.waste_heat is not None and \
+                heating.waste_heat.chiller_fraction is not None and self.cooling is None:
+            raise ValueError("heating.waste_heat.chiller_fraction needs a cooling plant "
+                             "('cooling')")
+        if heating is not None and heating.heat_pump is not None and \
+                heating.heat_pump.bus == "dc" and self.buses.dc is None:
+            raise ValueError("heating.heat_pump on bus 'dc' needs 'buses.dc'")
         if self.economics is not None:
             uncosted = [name for kind, name, asset in self.costed_assets()
                         if kind in BASELINE_WITHOUT[self.economics.baseline]

@@ -143,12 +143,26 @@ def test_bad_forecast_files_name_file_and_field(haiyan, tmp_path, case, message)
     ({"timestamp": "2025-07-15T14:00"}, "timestamp: got 2025-07-15T14:00:00, after the plan"),
     ({"month_peak_kw": "lots"}, "month_peak_kw: Input should be a valid number"),
     ({"soc": 0.5}, "soc: Extra inputs are not permitted"),
+    ({"stores": {"hot_water": {"level": 0.5}}},
+     "stores.hot_water: no such store (known: hot_tank)"),
+    ({"stores": {"hot_tank": {"level": 1.5}}}, "stores.hot_tank"),
 ])
 def test_bad_state_files_name_file_and_field(tmp_path, document, message):
     path = write_state(tmp_path / "s.json", **document)
     with pytest.raises(InputDataError, match=str(path)) as err:
         schedule_command(HAIYAN, start=START, horizon_hours=1, state_file=path)
     assert message in str(err.value)
+
+
+def test_a_state_file_sets_the_hot_water_tank(tmp_path):
+    path = write_state(tmp_path / "s.json", stores={"hot_tank": {"level": 0.7}})
+    result = schedule_command(HAIYAN, start=START, horizon_hours=1, state_file=path)
+    frame, tank = result.schedule.frame, load_park(HAIYAN).heating.tank
+    step = (frame["hot_tank_charge_kw_th"].iloc[0]
+            - frame["hot_tank_discharge_kw_th"].iloc[0]) * 0.25
+    assert frame["hot_tank_level_kwh_th"].iloc[0] == pytest.approx(
+        0.7 * tank.capacity_kwh_th * (1 - tank.standing_loss_pct_per_h / 100 * 0.25) + step,
+        abs=1e-3)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -33,7 +33,7 @@ def test_round_trip_keeps_frame_metadata_and_state(schedule, tmp_path, suffix):
     assert {k: v for k, v in written.items() if k not in issued} == json.loads(
         json.dumps(jsonable(schedule.metadata)))
     assert issued <= set(written)
-    for key in ("schema_version", "park", "status", "objective", "energy_yuan", "gap"):
+    for key in ("schema_version", "park", "status", "objective", "energy_cost_yuan", "gap"):
         assert back.metadata[key] == schedule.metadata[key]
     assert back.state_out == schedule.state_out
 

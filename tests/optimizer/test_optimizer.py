@@ -29,7 +29,7 @@ def test_battery_arbitrage_buys_valley_and_sells_peak():
     h = hours(park)
     price = np.where((h >= 8) & (h < 20), 1.0, 0.3)
     s = plan_checked(make_inputs(park, load_kw_plant=200.0, price_import_yuan_per_kwh=price))
-    assert s.metadata["energy_yuan"] == pytest.approx(2840.0, abs=1e-3)
+    assert s.metadata["energy_cost_yuan"] == pytest.approx(2840.0, abs=1e-3)
     f = s.frame
     assert f["battery_charge_kw"][(h >= 8) & (h < 20)].max() == pytest.approx(0.0, abs=1e-6)
     assert f["battery_discharge_kw"].sum() * 0.25 == pytest.approx(400.0, abs=1e-3)
@@ -58,8 +58,8 @@ def test_peak_shaving_of_a_four_hour_spike_under_a_demand_charge():
     load = np.where((h >= 12) & (h < 16), 800.0, 500.0)
     s = plan_checked(make_inputs(park, load_kw_plant=load))
     assert s.frame["grid_import_kw"].max() == pytest.approx(700.0, abs=1e-3)
-    assert s.metadata["demand_yuan"] == pytest.approx(28_000.0, abs=0.1)
-    assert s.metadata["energy_yuan"] == pytest.approx(6_600.0, abs=0.1)
+    assert s.metadata["demand_charge_yuan"] == pytest.approx(28_000.0, abs=0.1)
+    assert s.metadata["energy_cost_yuan"] == pytest.approx(6_600.0, abs=0.1)
     assert s.state_out.month_peak_kw == pytest.approx(700.0, abs=1e-3)
 
 
@@ -82,7 +82,7 @@ def test_tank_pre_cools_before_a_sharp_peak_window():
     assert f["tes_level_kwh_th"].iloc[39] == pytest.approx(2000.0, abs=1e-3)  # 09:45–10:00
     assert f["chiller_electric_kw"][window].max() == pytest.approx(0.0, abs=1e-6)
     assert s.metadata["cooling_unserved_kwh_th"] == pytest.approx(0.0, abs=1e-6)
-    assert s.metadata["energy_yuan"] == pytest.approx(150.0, abs=1e-3)
+    assert s.metadata["energy_cost_yuan"] == pytest.approx(150.0, abs=1e-3)
 
 
 def ev_park():
@@ -116,7 +116,7 @@ def test_ev_energy_beyond_the_chargers_reach_is_reported_unmet():
     s = plan_checked(make_inputs(park, sessions=[session(300.0)]))
     assert s.metadata["ev_unmet_kwh"] == pytest.approx(100.0, abs=1e-6)
     penalty = park.objective.ev_unmet_penalty_yuan_per_kwh
-    assert s.metadata["penalties_yuan"] == pytest.approx(100.0 * penalty, abs=1e-3)
+    assert s.metadata["penalty_yuan"] == pytest.approx(100.0 * penalty, abs=1e-3)
     assert s.frame["ev_charge_kw"].sum() * 0.25 == pytest.approx(200.0, abs=1e-6)
 
 
@@ -140,7 +140,7 @@ def test_month_to_date_peak_makes_a_small_new_peak_free():
     state = ParkState.initial(park)
     state.month_peak_kw, state.month = 700.0, 7
     s = plan_checked(make_inputs(park, load_kw_plant=spike_load(park)), state)
-    assert s.metadata["demand_yuan"] == pytest.approx(0.0, abs=1e-6)
+    assert s.metadata["demand_charge_yuan"] == pytest.approx(0.0, abs=1e-6)
     assert s.frame["battery_discharge_kw"].max() == pytest.approx(0.0, abs=1e-6)
     assert s.frame["grid_import_kw"].max() == pytest.approx(600.0, abs=1e-6)
     assert s.state_out.month_peak_kw == pytest.approx(700.0)
@@ -151,7 +151,7 @@ def test_a_new_month_peak_is_shaved_and_billed_in_full():
     park = peak_park()
     s = plan_checked(make_inputs(park, load_kw_plant=spike_load(park)))
     assert s.frame["grid_import_kw"].max() == pytest.approx(500.0, abs=1e-3)
-    assert s.metadata["demand_yuan"] == pytest.approx(20_000.0, abs=0.1)
+    assert s.metadata["demand_charge_yuan"] == pytest.approx(20_000.0, abs=0.1)
 
 
 def test_declared_demand_bills_twice_the_rate_above_105_percent():
@@ -160,7 +160,7 @@ def test_declared_demand_bills_twice_the_rate_above_105_percent():
                              "demand": {"kind": "declared", "declared_kw": 500,
                                         "rate_yuan_per_kw_month": 40}})
     s = plan_checked(make_inputs(park, load_kw_plant=600.0))
-    assert s.metadata["demand_yuan"] == pytest.approx(75 * 80.0)
+    assert s.metadata["demand_charge_yuan"] == pytest.approx(75 * 80.0)
 
 
 def test_load_above_the_import_limit_is_reported_unserved():
@@ -170,7 +170,7 @@ def test_load_above_the_import_limit_is_reported_unserved():
     assert s.metadata["unserved_kwh"] == pytest.approx(500.0 * 24)
     assert s.frame["grid_import_kw"].min() == pytest.approx(1000.0)
     penalty = park.objective.unserved_penalty_yuan_per_kwh
-    assert s.metadata["penalties_yuan"] == pytest.approx(penalty * 500 * 24)
+    assert s.metadata["penalty_yuan"] == pytest.approx(penalty * 500 * 24)
 
 
 def test_cheap_import_is_not_bought_to_be_exported():
@@ -331,8 +331,8 @@ def test_schedule_has_every_documented_column_and_solver_facts():
         assert column in s.frame or f"{column}_bat" in s.frame, column
     assert {"battery_soc_kwh_bat", "battery_soc_kwh_second"} <= set(s.frame.columns)
     for key in ("schema_version", "status", "objective", "bound", "gap", "solve_time_s",
-                "build_time_s", "energy_yuan", "demand_yuan", "export_revenue_yuan",
-                "degradation_yuan", "carbon_yuan", "penalties_yuan", "unserved_kwh",
+                "build_time_s", "energy_cost_yuan", "demand_charge_yuan", "export_revenue_yuan",
+                "degradation_yuan", "carbon_cost_yuan", "penalty_yuan", "unserved_kwh",
                 "ev_unmet_kwh"):
         assert key in s.metadata, key
     assert s.metadata["status"] == "optimal"
@@ -397,8 +397,8 @@ def test_carbon_price_in_the_objective_is_reported_apart():
                      emissions={"grid_factor_t_per_mwh": 0.5, "carbon_price_yuan_per_t": 40})
     s = plan_checked(make_inputs(park, load_kw_plant=100.0))
     # 2,400 kWh × 0.5 kg/kWh = 1,200 kg = 1.2 t × 40 yuan/t
-    assert s.metadata["co2_kg"] == pytest.approx(1200.0)
-    assert s.metadata["carbon_yuan"] == pytest.approx(48.0)
+    assert s.metadata["co2_t"] == pytest.approx(1.2)
+    assert s.metadata["carbon_cost_yuan"] == pytest.approx(48.0)
 
 
 def test_state_out_carries_storage_and_the_month_peak():

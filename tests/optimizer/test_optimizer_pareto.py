@@ -24,15 +24,15 @@ def front():
 
 def test_front_runs_from_least_cost_to_least_co2(front):
     assert list(front["point"]) == [0, 1, 2, 3]
-    assert np.all(np.diff(front["cost_yuan"]) >= -1e-6)
-    assert np.all(np.diff(front["co2_kg"]) <= 1e-6)
-    assert front["co2_kg"].iloc[-1] < front["co2_kg"].iloc[0] - 1.0
+    assert np.all(np.diff(front["total_cost_yuan"]) >= -1e-6)
+    assert np.all(np.diff(front["co2_t"] * 1000.0) <= 1e-6)
+    assert front["co2_t"].iloc[-1] * 1000.0 < front["co2_t"].iloc[0] * 1000.0 - 1.0
 
 
 def test_each_point_meets_its_co2_cap(front):
-    assert np.all(front["co2_kg"] <= front["epsilon_co2_kg"] * (1 + 1e-6) + 1e-6)
+    assert np.all(front["co2_t"] * 1000.0 <= front["epsilon_co2_kg"] * (1 + 1e-6) + 1e-6)
     assert set(front["status"]) == {"optimal"}
 
 
 def test_front_never_sheds_load_to_cut_co2(front):
-    assert front["penalties_yuan"].max() == pytest.approx(0.0, abs=1e-6)
+    assert front["penalty_yuan"].max() == pytest.approx(0.0, abs=1e-6)

@@ -180,14 +180,14 @@ def test_monthly_peaks_has_a_bar_series_per_strategy() -> None:
 
 
 def test_pareto_front_sorts_by_co2_and_labels_units() -> None:
-    front = pd.DataFrame({"cost_yuan": [100.0, 130.0, 110.0], "co2_kg": [50.0, 30.0, 40.0]})
+    front = pd.DataFrame({"total_cost_yuan": [100.0, 130.0, 110.0], "co2_t": [50.0, 30.0, 40.0]})
     fig = plots.pareto_front(front)
     ax = fig.axes[0]
     line = ax.get_lines()[0]
     assert line.get_xdata().tolist() == [30.0, 40.0, 50.0]
     assert line.get_ydata().tolist() == [130.0, 110.0, 100.0]
-    assert ax.get_xlabel() == "CO2 (kg)"
-    assert ax.get_ylabel() == "cost (yuan)"
+    assert ax.get_xlabel() == "CO2 (t)"
+    assert ax.get_ylabel() == "total cost (yuan)"
     assert "Pareto front" in legend_labels(fig)
 
 

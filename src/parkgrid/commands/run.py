@@ -195,6 +195,14 @@ def summary_lines(doc: dict[str, Any], out: Path) -> str:
     eco = doc.get("economics")
     if eco:
         lines.append(economics_line(eco))
+    k = doc["strategy"]
+    if "heat_served_kwh_th" in k:
+        lines.append(f"heating: {k['heat_served_kwh_th'] / 1000:,.1f} MWh_th served (heat pump "
+                     f"{k['heat_pump_heat_kwh_th'] / 1000:,.1f} on {k['heat_pump_kwh'] / 1000:,.1f}"
+                     f" MWh, waste heat {k['waste_heat_kwh_th'] / 1000:,.1f}, boiler "
+                     f"{k['boiler_heat_kwh_th'] / 1000:,.1f}); diesel avoided "
+                     f"{k['diesel_avoided_t']:,.2f} t, heating CO2 avoided "
+                     f"{k['heating_co2_avoided_t']:,.1f} t")
     zc = doc["strategy"]["zero_carbon"]
     passed = sum(bool(v["pass"]) for v in zc.values())
     lines.append(f"zero-carbon indicators: {passed} of {len(zc)} pass")

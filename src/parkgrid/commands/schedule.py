@@ -19,6 +19,7 @@ from parkgrid.io.atomic import atomic_write
 from parkgrid.io.export import write_schedule
 from parkgrid.io.plan_document import issue_metadata
 from parkgrid.io.state_file import read_state
+from parkgrid.model import registry
 from parkgrid.model.schedule import ParkState, Schedule
 from parkgrid.optimizer.horizon import PlanOptions
 from parkgrid.optimizer.pareto import pareto_front
@@ -28,8 +29,6 @@ from parkgrid.reporting.display import label, value
 ISO_TIMESTAMP = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 """``--start``: ISO 8601 date (local midnight) or date and time, optionally with a UTC offset."""
-TANK = "tank"
-"""The ``--soc`` name of the chilled-water tank."""
 MAX_PARETO_POINTS = 50
 """Most points of a cost/CO2 front (each is a MILP solve)."""
 MAX_HORIZON_H = 31 * 24
@@ -123,20 +122,18 @@ def initial_state(park: Park, overrides: Mapping[str, float] | Iterable[str] | N
     """The config's initial state with storage levels overridden (fractions of capacity)."""
     state = ParkState.initial(park)
     state.month_peak_kw, state.month = month_peak_kw, month
-    batteries = {b.name: b for b in park.batteries}
-    tank = park.cooling.tank if park.cooling else None
+    stores = registry.stores(park)
     for name, fraction in soc_pairs(overrides).items():
-        if name in batteries:
-            low, high = batteries[name].soc_min, batteries[name].soc_max
-            if not low <= fraction <= high:
-                raise ArgumentError("--soc", f"{name}={fraction:g}",
-                                    f"a fraction inside {name}'s SOC window [{low:g}, {high:g}]")
-            state.battery_soc_kwh[name] = fraction * batteries[name].energy_kwh
-        elif name == TANK and tank is not None:
-            state.tank_level_kwh_th = fraction * tank.capacity_kwh_th
-        else:
-            known = ", ".join([*batteries, *([TANK] if tank else [])]) or "none"
+        if name not in stores:
+            known = ", ".join(stores) or "none"
             raise ArgumentError("--soc", name, f"a battery or tank name (known: {known})")
+        kind, asset = stores[name]
+        assert kind.state is not None
+        low, high = kind.state.window(asset)
+        if not low <= fraction <= high:
+            raise ArgumentError("--soc", f"{name}={fraction:g}",
+                                f"a fraction inside {name}'s SOC window [{low:g}, {high:g}]")
+        state.set_level(kind, name, fraction * kind.state.capacity(asset))
     return state
 
 
@@ -214,20 +211,19 @@ def summary(schedule: Schedule) -> dict[str, str]:
     """Printable key figures of a schedule (for the CLI's table): the cost and its parts,
     the peak import and CO2 first, then what the solver minimised and how it went."""
     m = schedule.metadata
-    cost_yuan = m["energy_yuan"] + m["demand_yuan"] - m["export_revenue_yuan"]
     rows = {
         "horizon": f"{pd.Timestamp(m['horizon_start']):%Y-%m-%d %H:%M %Z}, "
                    f"{m['horizon_steps'] * m['step_minutes'] / 60:g} h in {m['step_minutes']}-min "
                    "steps",
         "status": m["status"] + (" (time limit)" if m["time_limit_hit"] else ""),
-        label("cost_yuan"): value("cost_yuan", cost_yuan),
+        label("cost_yuan"): value("cost_yuan", m["cost_yuan"]),
     }
-    for key in ("energy_yuan", "demand_yuan", "export_revenue_yuan"):
+    for key in ("energy_cost_yuan", "demand_charge_yuan", "export_revenue_yuan"):
         rows[f"  {label(key)}"] = value(key, m[key])
     rows[label("peak_import_kw")] = value("peak_import_kw",
                                           float(schedule.frame["grid_import_kw"].max()))
-    rows[label("co2_t")] = value("co2_t", m["co2_kg"] / 1000.0)
-    for key in ("degradation_yuan", "carbon_yuan", "penalties_yuan", "unserved_kwh",
+    rows[label("co2_t")] = value("co2_t", m["co2_t"])
+    for key in ("degradation_yuan", "carbon_cost_yuan", "penalty_yuan", "unserved_kwh",
                 "ev_unmet_kwh"):
         if m[key]:
             rows[label(key)] = value(key, m[key])

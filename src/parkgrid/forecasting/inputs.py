@@ -3,7 +3,9 @@
 A forecast file (CSV or Parquet, read by :func:`parkgrid.inputs.timeseries.read_frame`: timestamp
 column + value columns, any step that divides or is a multiple of the park's) carries the
 columns of ``Inputs.series`` the plan needs: ``pv_kw_<array>``, ``wind_kw_<farm>``,
-``load_kw_<load>`` and ``cooling_load_kw_th`` (with a cooling plant). Optional price columns
+``load_kw_<load>``, ``cooling_load_kw_th`` (with a cooling plant) and ``heating_load_kw_th``
+(with a heating plant; an optional ``heat_pump_cop`` column, else the COP from the config
+with its ``ground_temp_c``). Optional price columns
 ``price_import_yuan_per_kwh``, ``price_export_yuan_per_kwh`` and ``co2_kg_per_kwh`` (dynamic
 tariffs, provincial spot prices) replace the calendar's values step by step; they may also
 come from a separate prices file, which wins. The tariff calendar stays the default (and names
@@ -22,6 +24,7 @@ from parkgrid.config import Park
 from parkgrid.errors import InputDataError
 from parkgrid.inputs import Inputs, emissions, tariff
 from parkgrid.inputs.timeseries import read_frame
+from parkgrid.model.heating import cop, ground_temp_c
 
 PRICE_COLUMNS = ("price_import_yuan_per_kwh", "price_export_yuan_per_kwh", "co2_kg_per_kwh")
 """Columns that may replace the calendar's prices and the configured CO2 factor."""
@@ -36,7 +39,8 @@ def forecast_columns(park: Park) -> list[str]:
     """The columns a forecast file must have for ``park``."""
     return ([f"pv_kw_{a.name}" for a in park.pv] + [f"wind_kw_{w.name}" for w in park.wind]
             + [f"load_kw_{ld.name}" for ld in park.loads]
-            + (["cooling_load_kw_th"] if park.cooling is not None else []))
+            + (["cooling_load_kw_th"] if park.cooling is not None else [])
+            + (["heating_load_kw_th"] if park.heating is not None else []))
 
 
 def read_forecast(path: Path | str, park: Park, index: pd.DatetimeIndex,
@@ -63,8 +67,24 @@ def forecast_inputs(park: Park, forecast: pd.DataFrame, ev_sessions: pd.DataFram
     series = forecast[forecast_columns(park)].copy()
     if park.cooling is None:
         series["cooling_load_kw_th"] = 0.0
+    hp = park.heating.heat_pump if park.heating is not None else None
+    if hp is not None and "heat_pump_cop" in forecast:
+        values = forecast["heat_pump_cop"].to_numpy(dtype=float)
+        bad = ~((values >= 1.0) & (values <= 30.0))
+        if bad.any():
+            raise InputDataError(source, f"forecast: column 'heat_pump_cop' at "
+                                 f"{index[bad.argmax()].isoformat()}: got "
+                                 f"{values[bad.argmax()]:g}, expected a COP from 1 to 30")
+        series["heat_pump_cop"] = values
+    elif hp is not None:
+        try:
+            series["heat_pump_cop"] = cop(hp, ground_temp_c(hp, None))
+        except ValueError as exc:
+            raise InputDataError(source, f"forecast: no 'heat_pump_cop' column, and "
+                                 f"heating.heat_pump: {exc}") from None
     calendar = calendar_prices(park, index)
-    given = forecast.drop(columns=forecast_columns(park))
+    given = forecast.drop(columns=[*forecast_columns(park), "heat_pump_cop"],
+                          errors="ignore")
     if prices is not None:
         given = prices.combine_first(given)  # the prices file wins
     for name in calendar.columns:
@@ -92,7 +112,8 @@ def read_forecast_inputs(park: Park, start: pd.Timestamp, n_steps: int, path: Pa
                          prices_path: Path | str | None = None) -> Inputs:
     """The inputs of ``n_steps`` from ``start`` out of the forecast file (and prices file)."""
     index = horizon_index(park, start, n_steps)
-    forecast = read_forecast(path, park, index, forecast_columns(park), PRICE_COLUMNS)
+    forecast = read_forecast(path, park, index, forecast_columns(park),
+                             (*PRICE_COLUMNS, "heat_pump_cop"))
     prices = read_prices(prices_path, park, index) if prices_path is not None else None
     return forecast_inputs(park, forecast, ev_sessions, prices, str(path))
 

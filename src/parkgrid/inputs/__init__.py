@@ -8,6 +8,8 @@ Columns of ``Inputs.series``:
   ``wind_kw_<farm>``        wind power delivered to the AC bus, kW
   ``load_kw_<load>``        inflexible electric load on the load's bus, kW
   ``cooling_load_kw_th``    cooling demand, kW_th (0 without a cooling plant)
+  ``heating_load_kw_th``    heating demand, kW_th (only with a heating plant)
+  ``heat_pump_cop``         the heat pump's COP (only with a heat pump)
   ``price_import_yuan_per_kwh``, ``price_export_yuan_per_kwh``, ``tou_period``
   ``co2_kg_per_kwh``        grid emission factor (kg/kWh = t/MWh)
   ``is_holiday``            the day is a public holiday (tariff calendar)
@@ -23,9 +25,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from parkgrid.config import Park
+from parkgrid.config import Heating, Park
+from parkgrid.errors import ConfigError
 from parkgrid.inputs import emissions, loads, pv, tariff, weather, wind
 from parkgrid.inputs.calibration import calibration_key
+from parkgrid.model.heating import cop, ground_temp_c
 
 EV_COLUMNS = loads.EV_COLUMNS
 
@@ -123,6 +127,8 @@ def build_inputs(park: Park, year: int | None = None) -> Inputs:
         loads.cooling_load_kw_th(park.cooling, park, wx, holidays)
         if park.cooling is not None else pd.Series(0.0, index=index)
     )
+    if park.heating is not None:
+        columns.update(heating_columns(park.heating, park, wx, holidays))
     series = pd.DataFrame(columns, index=index)
     series = series.join(tariff.tariff_frame(park.tariff, park, index))
     series["co2_kg_per_kwh"] = emissions.grid_factor_kg_per_kwh(park.emissions, park, index)
@@ -133,3 +139,18 @@ def build_inputs(park: Park, year: int | None = None) -> Inputs:
     )
     series.attrs["calibration"] = calibration  # kept in the Parquet file's metadata
     return Inputs(park, series, wx, sessions, time.perf_counter() - started, calibration)
+
+
+def heating_columns(heating: Heating, park: Park, wx: pd.DataFrame,
+                    holidays: pd.Series) -> dict[str, pd.Series]:
+    """The heating demand and, with a heat pump, its COP at each step."""
+    out = {"heating_load_kw_th": loads.heating_load_kw_th(heating, park, wx, holidays)}
+    hp = heating.heat_pump
+    if hp is not None:
+        try:
+            value = cop(hp, ground_temp_c(hp, wx))
+        except ValueError as exc:
+            raise ConfigError(park.source_file or "<memory>",
+                              [f"heating.heat_pump: {exc}"]) from None
+        out["heat_pump_cop"] = pd.Series(value, index=wx.index)
+    return out

@@ -22,6 +22,8 @@ from parkgrid.config import (
     Cooling,
     CoolingLoadModel,
     DeferrableLoad,
+    Heating,
+    HeatingLoadModel,
     Load,
     Park,
     SyntheticLoad,
@@ -223,7 +225,7 @@ def cooling_load_kw_th(
 
 
 def cooling_schedule(
-    model: CoolingLoadModel, index: pd.DatetimeIndex, holidays: pd.Series
+    model: CoolingLoadModel | HeatingLoadModel, index: pd.DatetimeIndex, holidays: pd.Series
 ) -> np.ndarray:
     """1 in occupied/production hours, ``off_hours_fraction`` otherwise."""
     if model.schedule == "continuous":
@@ -234,6 +236,42 @@ def cooling_schedule(
         day_types(index, holidays), _COOLING_DAYS[model.schedule]
     )
     return np.where(on, 1.0, model.off_hours_fraction)
+
+
+# --- heating -----------------------------------------------------------------------------------
+
+
+def heating_load_kw_th(
+    heating: Heating, park: Park, weather: pd.DataFrame, holidays: pd.Series
+) -> pd.Series:
+    """Heating demand at each step, kW_th (profile file, or the degree-hour model: the share
+    of the peak below the balance temperature, on the occupancy schedule, scaled to the peak
+    or to the year's ``annual_kwh_th``)."""
+    name = "heating_load_kw_th"
+    if heating.profile is not None:
+        from parkgrid.inputs.timeseries import read_profile
+
+        return read_profile(heating.profile, park, weather.index, "heating load", "kW_th",
+                            heating.capacity_kw_th).rename(name)
+    model = heating.load
+    assert model is not None
+    temp_c = weather["temp_air"].to_numpy(dtype=float)
+    cold = np.clip((model.balance_temp_c - temp_c)
+                   / (model.balance_temp_c - model.design_temp_c), 0.0, 1.0)
+    schedule = cooling_schedule(model, weather.index, holidays)
+    share = model.base_fraction + (1 - model.base_fraction) * cold * schedule
+    if model.peak_kw_th is not None:
+        kw_th = model.peak_kw_th * share
+    else:
+        # the shape's energy over the weather's period, prorated to a whole year
+        full = len(_whole_years(weather.index, park.time_step_minutes))
+        kwh_per_year = float(share.sum()) * park.step_h * full / len(weather.index)
+        if kwh_per_year <= 0:
+            raise InputDataError(park.source_file or "<memory>", (
+                "heating.load.annual_kwh_th: the weather is never below balance_temp_c "
+                f"({model.balance_temp_c:g} °C) and base_fraction is 0: no demand to scale"))
+        kw_th = share * (model.annual_kwh_th / kwh_per_year)
+    return pd.Series(np.clip(kw_th, 0.0, None), index=weather.index, name=name)
 
 
 # --- EV sessions -------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -216,7 +215,7 @@ def _write_parquet(table: pd.DataFrame, metadata: dict[str, Any], tmp: Path) -> 
 
 
 def _state_dict(state: ParkState | None) -> dict[str, Any] | None:
-    return asdict(state) if state is not None else None
+    return state.to_dict() if state is not None else None
 
 
 def jsonable(value: Any) -> Any:

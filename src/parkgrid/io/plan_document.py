@@ -81,6 +81,9 @@ class EndState(BaseModel):
     chillers_on: dict[str, bool]
     month_peak_kw: float
     month: int | None = None
+    stored: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="levels of other stores (registry state key → "
+        "asset → kWh or kWh_th); absent when the park has none")
 
 
 class PlanMetadata(BaseModel):

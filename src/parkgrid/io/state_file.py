@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from parkgrid.config import Park
 from parkgrid.errors import InputDataError
 from parkgrid.inputs.loads import EV_COLUMNS
+from parkgrid.model import registry
 from parkgrid.model.schedule import ParkState
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -42,6 +43,12 @@ class TankState(_Strict):
     """The chilled-water tank."""
 
     level: Fraction = Field(description="stored cooling as a fraction of capacity_kwh_th")
+
+
+class StoreState(_Strict):
+    """Any other store of the park (a kind of the asset registry with a carried state)."""
+
+    level: Fraction = Field(description="stored energy as a fraction of the store's capacity")
 
 
 class ChillerState(_Strict):
@@ -66,6 +73,8 @@ class StateDocument(_Strict):
     timestamp: datetime | None = Field(None, description="when the state was read")
     batteries: dict[str, BatteryState] | None = None
     tank: TankState | None = None
+    stores: dict[str, StoreState] | None = Field(
+        None, description="other stores by name (the asset registry's kinds with a level)")
     chillers: dict[str, ChillerState] | None = None
     month_peak_kw: float | None = Field(None, ge=0.0,
                                         description="highest 15-min import of the month so far")
@@ -136,6 +145,7 @@ def resolve_state(document: StateDocument, park: Park, start: pd.Timestamp,
                         f"{tank.level_initial:g}")
     elif tank is not None and document.tank is not None:
         state.tank_level_kwh_th = document.tank.level * tank.capacity_kwh_th
+    _other_stores(document, park, state, fail)
     chillers = document.chillers or {}
     for name in chillers.keys() - state.chillers_on.keys():
         raise fail(f"chillers.{name}", f"no such chiller (known: "
@@ -153,6 +163,23 @@ def resolve_state(document: StateDocument, park: Park, start: pd.Timestamp,
     if document.evs is None and park.ev is not None:
         warnings.append(f"{source}: no evs; no EV taken as plugged in at the start")
     return StartState(state, sessions, warnings)
+
+
+def _other_stores(document: StateDocument, park: Park, state: ParkState, fail) -> None:
+    """The levels of ``stores``: any registry store but the batteries and the tank, which
+    have their own sections."""
+    known = {name: item for name, item in registry.stores(park).items()
+             if item[0].name not in ("batteries", registry.TANK)}
+    for name, given in (document.stores or {}).items():
+        if name not in known:
+            raise fail(f"stores.{name}", f"no such store (known: {', '.join(known) or 'none'})")
+        kind, asset = known[name]
+        assert kind.state is not None
+        low, high = kind.state.window(asset)
+        if not low - 1e-9 <= given.level <= high + 1e-9:
+            raise fail(f"stores.{name}.level", f"got {given.level:g}, expected within "
+                       f"[{low:g}, {high:g}]")
+        state.set_level(kind, name, given.level * kind.state.capacity(asset))
 
 
 def _local(stamp: datetime, park: Park) -> pd.Timestamp:

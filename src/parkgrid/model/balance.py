@@ -15,7 +15,9 @@ import pandas as pd
 
 from parkgrid.config import Park
 from parkgrid.inputs import Inputs
-from parkgrid.model.physics import chiller_electric_kw
+from parkgrid.model import heating as heat
+from parkgrid.model import registry
+from parkgrid.model.physics import Storage, chiller_electric_kw
 from parkgrid.model.schedule import asset_column, asset_names
 
 TOL = 1e-3
@@ -66,78 +68,84 @@ def check_schedule(frame: pd.DataFrame, park: Park, inputs: Inputs,
     if len(frame) != len(inputs.series):
         return [f"frame has {len(frame)} rows, the inputs {len(inputs.series)} steps"]
     c = _Checker(frame, park, inputs, tol)
-    checks: list[Callable[[_Checker], dict[str, np.ndarray]]] = [
-        _grid, _renewables, _batteries, _cooling, _converter, _flexible,
+    checks: list[Callable[[_Checker], None]] = [
+        _grid, _renewables, _batteries, _cooling, _heating, _flexible,
     ]
-    flows = {"ac": np.zeros(len(frame)), "dc": np.zeros(len(frame))}
     for check in checks:
-        for bus, flow in check(c).items():
-            flows[bus] = flows[bus] + flow
+        check(c)
+    flows = _flows(c)
+    for bus, flow in _converter(c).items():
+        flows[bus] = flows[bus] + flow
     _loads_and_balance(c, flows)
+    _thermal_balance(c, flows)
     return c.problems
 
 
-def _grid(c: _Checker) -> dict[str, np.ndarray]:
+def _flows(c: _Checker) -> dict[str, np.ndarray]:
+    """Per bus: Σ sources − Σ sinks of every asset column of the registry (each kind's
+    column on its asset's bus, or on its carrier's bus), without demands and unserved."""
+    skip = {k.demand for k in registry.CARRIERS.values()} | {
+        k.unserved for k in registry.CARRIERS.values()}
+    flows = {bus: np.zeros(len(c.frame)) for bus in registry.buses(c.park)}
+    for kind in registry.KINDS.values():
+        columns = [col for col in kind.columns
+                   if col.role in ("source", "sink") and col.base not in skip]
+        for asset in kind.assets(c.park) if columns else []:
+            name = kind.name_of(asset)
+            for col in columns:
+                bus = kind.bus_of(asset) if col.carrier == "electricity" else \
+                    registry.carrier_bus(col.carrier)
+                sign = 1.0 if col.role == "source" else -1.0
+                values = c.col(col.base, kind.name if kind.per_asset else None, name)
+                flows[bus] = flows[bus] + sign * values
+    return flows
+
+
+def _grid(c: _Checker) -> None:
     imp, exp = c.col("grid_import_kw"), c.col("grid_export_kw")
     grid = c.park.grid
     c.within(imp, 0.0, grid.import_limit_kw, "grid import outside [0, import_limit_kw]")
     c.within(exp, 0.0, grid.export_limit_kw, "grid export outside [0, export_limit_kw]")
     c.exclusive(imp, exp, "grid import and export")
-    return {"ac": imp - exp}
 
 
-def _renewables(c: _Checker) -> dict[str, np.ndarray]:
-    flows = {"ac": 0.0, "dc": 0.0}
-    sources = [("pv", a.name, a.bus) for a in c.park.pv] + [("wind", w.name, "ac")
-                                                             for w in c.park.wind]
-    for kind, name, bus in sources:
+def _renewables(c: _Checker) -> None:
+    for kind, name in [("pv", a.name) for a in c.park.pv] + [("wind", w.name)
+                                                              for w in c.park.wind]:
         used = c.col(f"{kind}_kw", kind, name)
         curtailed = c.col(f"{kind}_curtailed_kw", kind, name)
         available = c.inputs.series[f"{kind}_kw_{name}"].to_numpy(dtype=float).clip(0.0)
         c.within(used, 0.0, available, f"{kind} {name}: used power outside [0, available]")
         c.close(used + curtailed, available, f"{kind} {name}: used + curtailed ≠ available")
-        flows[bus] = flows[bus] + used
-    return flows
 
 
-def _storage(c: _Checker, what: str, level: np.ndarray, charge: np.ndarray,
-             discharge: np.ndarray, keep: float, stored: np.ndarray,
-             window: tuple[float, float]) -> None:
-    """Level within its window, and each step's change equal to ``stored`` (kWh)."""
+def _storage(c: _Checker, what: str, store: Storage, level: np.ndarray, charge: np.ndarray,
+             discharge: np.ndarray) -> None:
+    """Level within its window, and each step's change what ``store``'s step stores."""
+    window = (store.lo, store.hi)
     c.within(level, *window, f"{what}: level outside [{window[0]:g}, {window[1]:g}]")
     c.exclusive(charge, discharge, f"{what}: charge and discharge")
     if len(level) > 1:
-        c.close(level[1:] - keep * level[:-1], stored[1:],
+        c.close(level[1:] - store.keep * level[:-1], store.stored(charge[1:], discharge[1:]),
                 f"{what}: level change ≠ stored energy")
-    start = (level[0] - stored[0]) / keep
+    start = store.before(level[0], charge[0], discharge[0])
     c.within(np.array([start]), *window, f"{what}: implied start level outside its window")
 
 
-def _batteries(c: _Checker) -> dict[str, np.ndarray]:
-    flows = {"ac": 0.0, "dc": 0.0}
+def _batteries(c: _Checker) -> None:
     for b in c.park.batteries:
         ch = c.col("battery_charge_kw", "batteries", b.name)
         dis = c.col("battery_discharge_kw", "batteries", b.name)
         soc = c.col("battery_soc_kwh", "batteries", b.name)
         c.within(ch, 0.0, b.power_kw, f"battery {b.name}: charge outside [0, power_kw]")
         c.within(dis, 0.0, b.power_kw, f"battery {b.name}: discharge outside [0, power_kw]")
-        keep = 1.0 - b.self_discharge_pct_per_h / 100.0 * c.dt
-        stored = (b.charge_efficiency * ch - dis / b.discharge_efficiency) * c.dt
-        window = (b.soc_min * b.energy_kwh, b.soc_max * b.energy_kwh)
-        _storage(c, f"battery {b.name}", soc, ch, dis, keep, stored, window)
-        flows[b.bus] = flows[b.bus] + dis - ch
-    return flows
+        _storage(c, f"battery {b.name}", Storage.battery(b, c.dt), soc, ch, dis)
 
 
-def _cooling(c: _Checker) -> dict[str, np.ndarray]:
-    flows = {"ac": 0.0, "dc": 0.0}
+def _cooling(c: _Checker) -> None:
     cooling = c.park.cooling
-    demand = c.inputs.series["cooling_load_kw_th"].to_numpy(dtype=float)
-    c.close(c.col("cooling_load_kw_th"), demand, "cooling_load_kw_th ≠ the inputs")
     if cooling is None:
-        return flows
-    supply = c.col("cooling_unserved_kw_th")
-    c.within(supply, 0.0, np.inf, "negative unserved cooling")
+        return
     for ch in cooling.chillers:
         q = c.col("chiller_cooling_kw_th", "chillers", ch.name)
         e = c.col("chiller_electric_kw", "chillers", ch.name)
@@ -145,8 +153,6 @@ def _cooling(c: _Checker) -> dict[str, np.ndarray]:
         low = (q > c.tol) & (q < ch.min_part_load * ch.capacity_kw_th - c.tol)
         c.expect(low, f"chiller {ch.name}: output below its minimum part load", q)
         c.close(e, chiller_electric_kw(ch, q), f"chiller {ch.name}: electricity ≠ its COP curve")
-        supply = supply + q
-        flows[ch.bus] = flows[ch.bus] - e
     tank = cooling.tank
     if tank is not None:
         tc, td = c.col("tes_charge_kw_th"), c.col("tes_discharge_kw_th")
@@ -154,12 +160,49 @@ def _cooling(c: _Checker) -> dict[str, np.ndarray]:
         c.within(tc, 0.0, tank.max_charge_kw_th, "tank charge outside [0, max_charge_kw_th]")
         c.within(td, 0.0, tank.max_discharge_kw_th,
                  "tank discharge outside [0, max_discharge_kw_th]")
-        keep = 1.0 - tank.standing_loss_pct_per_h / 100.0 * c.dt
-        _storage(c, "tank", level, tc, td, keep, (tc - td) * c.dt, (0.0, tank.capacity_kwh_th))
-        supply = supply + td - tc
-    c.expect(supply < demand - c.tol - 1e-6 * demand, "cooling supply below demand",
-             demand - supply)
-    return flows
+        _storage(c, "tank", Storage.tank(tank, c.dt), level, tc, td)
+
+
+def _heating(c: _Checker) -> None:
+    """The heating plant: every flow within its limit, the heat pump's electricity = heat /
+    COP, waste heat within its share of the chillers' rejected heat, the hot-water tank's
+    level chain, and the heat bus exactly balanced (supply = load + tank charge)."""
+    heating = c.park.heating
+    if heating is None:
+        return
+    flows = {k: c.col(k) for k in heat.STEP_COLUMNS}
+    for name, values in flows.items():
+        c.within(values, 0.0, np.inf, f"negative {name}")
+    hp = heating.heat_pump
+    c.within(flows["heat_pump_heat_kw_th"], 0.0, hp.capacity_kw_th if hp else 0.0,
+             "heat pump: output outside [0, capacity_kw_th]")
+    if hp is not None:
+        cop = c.inputs.series["heat_pump_cop"].to_numpy(dtype=float)
+        c.close(flows["heat_pump_electric_kw"] * cop, flows["heat_pump_heat_kw_th"],
+                "heat pump: electricity × COP ≠ heat")
+    waste = heating.waste_heat
+    limit = np.full(len(c.frame), waste.max_kw_th if waste else 0.0)
+    if waste is not None and waste.chiller_fraction is not None:
+        chillers = c.park.cooling.chillers if c.park.cooling else []
+        rejected = sum((c.col(f"chiller_{x}", "chillers", ch.name) for ch in chillers
+                        for x in ("cooling_kw_th", "electric_kw")), np.zeros(len(c.frame)))
+        limit = np.minimum(limit, waste.chiller_fraction * rejected)
+    c.within(flows["waste_heat_kw_th"], 0.0, limit, "waste heat above what can be recovered")
+    c.within(flows["boiler_heat_kw_th"], 0.0, heating.boiler.capacity_kw_th,
+             "boiler: output outside [0, capacity_kw_th]")
+    tank = heating.tank
+    charge, discharge = flows["hot_tank_charge_kw_th"], flows["hot_tank_discharge_kw_th"]
+    if tank is not None:
+        c.within(charge, 0.0, tank.max_charge_kw_th,
+                 "hot-water tank charge outside [0, max_charge_kw_th]")
+        c.within(discharge, 0.0, tank.max_discharge_kw_th,
+                 "hot-water tank discharge outside [0, max_discharge_kw_th]")
+        _storage(c, "hot-water tank", Storage.tank(tank, c.dt),
+                 flows["hot_tank_level_kwh_th"], charge, discharge)
+    else:
+        c.within(charge + discharge, 0.0, 0.0, "hot-water tank flows without a tank")
+    supply = sum(flows[k] for k in heat.SUPPLY_COLUMNS)
+    c.close(supply, c.col("heating_load_kw_th") + charge, "heat bus balance off")
 
 
 def _converter(c: _Checker) -> dict[str, np.ndarray]:
@@ -202,27 +245,42 @@ def _window_open(c: _Checker, d: object) -> np.ndarray:
     return share
 
 
-def _flexible(c: _Checker) -> dict[str, np.ndarray]:
-    flows = {"ac": 0.0, "dc": 0.0}
+def _flexible(c: _Checker) -> None:
     for ch in c.park.ev.chargers if c.park.ev else []:
         kw = c.col("ev_charge_kw", "chargers", ch.name)
         c.within(kw, 0.0, _plugged_kw(c, ch.name),
                  f"EV charger {ch.name}: power outside [0, plugged-in sessions' max_kw]")
-        flows[ch.bus] = flows[ch.bus] - kw
     for d in c.park.deferrable:
         kw = c.col("deferrable_kw", "deferrable", d.name)
         c.within(kw, 0.0, d.max_kw * _window_open(c, d),
                  f"deferrable {d.name}: power outside [0, max_kw within its window]")
-        flows[d.bus] = flows[d.bus] - kw
-    return flows
 
 
 def _loads_and_balance(c: _Checker, flows: dict[str, np.ndarray]) -> None:
     loads = {bus: c.inputs.bus_total_kw("load_kw_", c.park.loads, bus).to_numpy(dtype=float)
              for bus in ("ac", "dc")}
     c.close(c.col("load_kw"), loads["ac"] + loads["dc"], "load_kw ≠ the inputs' loads")
-    buses = c.names["buses"]
-    for bus in buses:
+    for bus in registry.buses(c.park, "electricity"):
         unserved = c.col("unserved_kw", "buses", bus)
         c.within(unserved, 0.0, np.inf, f"negative unserved power on the {bus.upper()} bus")
         c.close(flows[bus] + unserved, loads[bus], f"{bus.upper()} bus balance off")
+
+
+def _thermal_balance(c: _Checker, flows: dict[str, np.ndarray]) -> None:
+    """Each thermal carrier: its demand column echoes the inputs; on its bus, supply
+    (sources − sinks) plus unserved meets the demand (more is allowed: a plant at its
+    minimum part load over-supplies)."""
+    for carrier in registry.CARRIERS.values():
+        if carrier.name == "electricity":
+            continue
+        demand = (c.inputs.series[carrier.demand].to_numpy(dtype=float)
+                  if carrier.demand in c.inputs.series else np.zeros(len(c.frame)))
+        c.close(c.col(carrier.demand), demand, f"{carrier.demand} ≠ the inputs")
+        bus = registry.carrier_bus(carrier.name)
+        if bus not in flows:
+            continue
+        unserved = c.col(carrier.unserved)
+        c.within(unserved, 0.0, np.inf, f"negative unserved {carrier.name}")
+        supply = flows[bus] + unserved
+        c.expect(supply < demand - c.tol - 1e-6 * demand, f"{carrier.name} supply below demand",
+                 demand - supply)

@@ -1,17 +1,82 @@
-"""Asset physics shared by the controller and the rule-based planner: column names, chiller
-electricity, storage state updates. One place, so that the ledger is the same physics the
-optimizer plans with.
+"""Asset physics shared by the optimizer's data, the controller, the rule-based planner, the
+balance checker and the KPIs: one storage model (limits, standing loss, efficiencies, the
+level step), chiller electricity, column lookups. One place, so that the ledger is the same
+physics the optimizer plans with.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from parkgrid.config import Chiller, Park
+from parkgrid.config import Battery, Chiller, Park, Tank
 from parkgrid.model import schedule
+
+
+def decay(pct_per_h: float, step_h: float) -> float:
+    """The fraction of stored energy left after one step of standing loss (linear in the
+    step)."""
+    return 1.0 - pct_per_h / 100.0 * step_h
+
+
+@dataclass(frozen=True)
+class Storage:
+    """One store of energy (a battery, a thermal tank): its level window, standing loss and
+    one-way efficiencies over a step of ``step_h`` hours.
+
+    Level update (end of a step): ``level' = keep·level + (η_c·charge − discharge/η_d)·Δt``;
+    charge and discharge are powers at the store's bus (kW or kW_th), ``keep`` the share
+    of the level left after a step of standing loss (:func:`decay`)."""
+
+    lo: float
+    hi: float
+    keep: float
+    eta_c: float
+    eta_d: float
+    step_h: float
+
+    @classmethod
+    def battery(cls, b: Battery, step_h: float) -> Storage:
+        """A battery's store (kWh)."""
+        return cls(b.soc_min * b.energy_kwh, b.soc_max * b.energy_kwh,
+                   decay(b.self_discharge_pct_per_h, step_h), b.charge_efficiency,
+                   b.discharge_efficiency, step_h)
+
+    @classmethod
+    def tank(cls, t: Tank, step_h: float) -> Storage:
+        """A thermal tank's store (kWh_th): lossless transfer, standing loss only."""
+        return cls(0.0, t.capacity_kwh_th, decay(t.standing_loss_pct_per_h, step_h), 1.0, 1.0,
+                   step_h)
+
+    def stored(self, charge: float | np.ndarray, discharge: float | np.ndarray
+               ) -> float | np.ndarray:
+        """Energy a step adds to the level (negative: takes), beyond the standing loss."""
+        return (self.eta_c * charge - discharge / self.eta_d) * self.step_h
+
+    def step(self, level: float, charge: float, discharge: float) -> float:
+        """The level at the end of a step that began at ``level``."""
+        return level * self.keep + (self.eta_c * charge - discharge / self.eta_d) * self.step_h
+
+    def before(self, level: float | np.ndarray, charge: float | np.ndarray,
+               discharge: float | np.ndarray) -> float | np.ndarray:
+        """The level at the start of a step that ended at ``level`` (the step undone)."""
+        return (level - self.stored(charge, discharge)) / self.keep
+
+    def max_charge(self, kept: float, power: float) -> float:
+        """Most charging power (≥ 0) a step starting from ``kept`` (after standing loss) can
+        take without exceeding ``hi``, at most ``power``."""
+        return max(0.0, min(power, (self.hi - kept) / (self.eta_c * self.step_h)))
+
+    def max_discharge(self, kept: float, power: float) -> float:
+        """Most discharging power a step starting from ``kept`` can give without going below
+        ``lo``, at most ``power``; negative (a charge back to ``lo``) when ``kept`` is below
+        the window."""
+        if kept >= self.lo:
+            return min(power, (kept - self.lo) * self.eta_d / self.step_h)
+        return -min(power, (self.lo - kept) / (self.eta_c * self.step_h))
 
 
 def asset_column(park: Park, kind: str, base: str, name: str) -> str:

@@ -1,8 +1,8 @@
 """Battery block: charge and discharge within the power rating, SOC window, efficiencies,
 self-discharge, end-of-horizon rule and a degradation cost per kWh discharged.
 
-SOC update (kWh, end of step t): ``soc[t] = keep·soc[t-1] + (η_c·charge − discharge/η_d)·Δt``
-with ``keep = 1 − self_discharge_pct_per_h/100·Δt``; charge and discharge are kW at the bus.
+SOC update (kWh, end of step t): :class:`parkgrid.model.physics.Storage`, ``soc[t] =
+keep·soc[t-1] + (η_c·charge − discharge/η_d)·Δt``; charge and discharge are kW at the bus.
 End rule: 'initial' → SOC at the end ≥ ``soc_initial × energy_kwh``; 'fraction' → ≥
 ``fraction × energy_kwh``; 'free' → none; 'value' → none, and the SOC at the end is credited
 at its refill value (:meth:`.horizon.Store.end_value`); a target the battery cannot
@@ -17,18 +17,24 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from parkgrid.config import Battery
+from parkgrid.config import Battery, Park
+from parkgrid.model.physics import Storage
 from parkgrid.optimizer.core import AssetBlock, Build
-from parkgrid.optimizer.horizon import Horizon, Store, decay
+from parkgrid.optimizer.horizon import Horizon, Store
+
+
+def blocks(park: Park) -> dict[str, AssetBlock]:
+    """One block per battery (the registry's ``batteries`` kind)."""
+    converter = park.buses.dc.converter_efficiency if park.buses.dc is not None else 1.0
+    return {f"battery_{b.name}": BatteryBlock(b, park.step_h, converter) for b in park.batteries}
 
 
 class BatteryBlock(AssetBlock):
     def __init__(self, battery: Battery, step_h: float, converter_efficiency: float = 1.0) -> None:
         self.bat = battery
         self.key = f"battery.{battery.name}"
-        self.lo_kwh = battery.soc_min * battery.energy_kwh
-        self.hi_kwh = battery.soc_max * battery.energy_kwh
-        self.keep = decay(battery.self_discharge_pct_per_h, step_h)
+        self.storage = Storage.battery(battery, step_h)
+        self.lo_kwh, self.hi_kwh, self.keep = self.storage.lo, self.storage.hi, self.storage.keep
         self.store = Store(
             f"battery {battery.name}: SOC", "kWh", self.lo_kwh, self.hi_kwh, battery.energy_kwh,
             battery.soc_initial * battery.energy_kwh, battery.end_soc,
@@ -43,9 +49,10 @@ class BatteryBlock(AssetBlock):
         b.start = pyo.Var(bounds=(self.lo_kwh, self.hi_kwh))
         ch, dis, soc = ([v[t] for t in ctx.steps] for v in (b.charge, b.discharge, b.soc))
         prev = [b.start, *soc[:-1]]
+        st = self.storage
         ctx.rows(b, "soc_update", [
-            s - self.keep * p - bat.charge_efficiency * dt * c + dt / bat.discharge_efficiency * d
-            == 0 for s, p, c, d in zip(soc, prev, ch, dis, strict=True)
+            s - st.keep * p - st.eta_c * dt * c + dt / st.eta_d * d == 0
+            for s, p, c, d in zip(soc, prev, ch, dis, strict=True)
         ])
         ctx.rows(b, "power", [c + d <= bat.power_kw for c, d in zip(ch, dis, strict=True)])
         ctx.slot(f"{key}.end", "row_lower", ctx.rows(b, "end", [soc[-1] >= 0]))

@@ -12,6 +12,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import Park
+from parkgrid.model import registry
 from parkgrid.optimizer.core import AssetBlock, Build
 from parkgrid.optimizer.horizon import Horizon
 
@@ -33,12 +34,12 @@ class BusBalance(AssetBlock):
             ctx.output(f"bus.{bus}.unserved", unserved)
 
     def day_data(self, h: Horizon) -> dict[str, np.ndarray]:
-        buses = ["ac", "dc"] if self.park.buses.dc is not None else ["ac"]
+        buses = registry.buses(self.park, "electricity")
         return {f"bus.{bus}.load": h.bus_total_kw("load_kw_", self.park.loads, bus)
                 for bus in buses}
 
     def columns(self, out: dict[str, np.ndarray], h: Horizon) -> dict[str, np.ndarray]:
-        buses = ["ac", "dc"] if self.park.buses.dc is not None else ["ac"]
+        buses = registry.buses(self.park, "electricity")
         cols = {f"unserved_kw_{bus}": out[f"bus.{bus}.unserved"] for bus in buses}
         loads = [h.column(f"load_kw_{load.name}") for load in self.park.loads]
         cols["load_kw"] = np.sum(loads, axis=0)

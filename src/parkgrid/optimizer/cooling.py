@@ -21,10 +21,10 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from parkgrid.config import Chiller, Cooling
-from parkgrid.model.physics import chiller_curve
+from parkgrid.config import Chiller, Cooling, Park, Tank
+from parkgrid.model.physics import Storage, chiller_curve
 from parkgrid.optimizer.core import AssetBlock, Build
-from parkgrid.optimizer.horizon import Horizon, Store, decay
+from parkgrid.optimizer.horizon import Horizon, Store
 
 ON_KW_TH = 1e-3
 """A chiller without on/off binary counts as on above this output."""
@@ -56,13 +56,48 @@ def _identical(a: Chiller, b: Chiller) -> bool:
     return all(getattr(a, f) == getattr(b, f) for f in fields)
 
 
+def tank_rows(b: pyo.Block, ctx: Build, key: str, tank: Tank, st: Storage) -> list[tuple]:
+    """A water tank on ``b`` (chilled or hot): charge, discharge and level variables within
+    its limits, the level chain of ``st``, the end-rule and start slots and the outputs
+    under ``key``; returns (charge, discharge) per step."""
+    dt = ctx.step_h
+    b.charge = ctx.var(b, "charge", bounds=(0.0, tank.max_charge_kw_th))
+    b.discharge = ctx.var(b, "discharge", bounds=(0.0, tank.max_discharge_kw_th))
+    b.level = ctx.var(b, "level", bounds=(0.0, tank.capacity_kwh_th))
+    b.start = pyo.Var(bounds=(0.0, tank.capacity_kwh_th))
+    ch, dis, level = ([v[t] for t in ctx.steps] for v in (b.charge, b.discharge, b.level))
+    prev = [b.start, *level[:-1]]
+    ctx.rows(b, "level_update", [
+        lv - st.keep * p - st.eta_c * dt * c + dt / st.eta_d * d == 0
+        for lv, p, c, d in zip(level, prev, ch, dis, strict=True)
+    ])
+    ctx.slot(f"{key}.end", "row_lower", ctx.rows(b, "end", [level[-1] >= 0]))
+    ctx.slot(f"{key}.end_value", "cost", [level[-1]])
+    ctx.slot(f"{key}.start_lo", "col_lower", [b.start])
+    ctx.slot(f"{key}.start_hi", "col_upper", [b.start])
+    ctx.tie_break(ch + dis)
+    for name, items in (("charge", ch), ("discharge", dis), ("level", level)):
+        ctx.output(f"{key}.{name}", items)
+    return list(zip(ch, dis, strict=True))
+
+
+def blocks(park: Park) -> dict[str, AssetBlock]:
+    """The cooling plant's block (the registry's ``chillers`` and ``tank`` kinds)."""
+    if park.cooling is None:
+        return {}
+    converter = park.buses.dc.converter_efficiency if park.buses.dc is not None else 1.0
+    return {"cooling": CoolingBlock(park.cooling, park.step_h,
+                                    park.objective.unserved_penalty_yuan_per_kwh, converter)}
+
+
 class CoolingBlock(AssetBlock):
     def __init__(self, cooling: Cooling, step_h: float, penalty_yuan_per_kwh: float,
                  converter_efficiency: float = 1.0) -> None:
         self.cooling = cooling
         self.tank = cooling.tank
         self.penalty = penalty_yuan_per_kwh
-        self.keep = decay(self.tank.standing_loss_pct_per_h, step_h) if self.tank else 1.0
+        self.storage = Storage.tank(self.tank, step_h) if self.tank else None
+        self.keep = self.storage.keep if self.storage else 1.0
         tank = self.tank
         self.store = Store(
             "tank level", "kWh_th", 0.0, tank.capacity_kwh_th, tank.capacity_kwh_th,
@@ -171,26 +206,8 @@ class CoolingBlock(AssetBlock):
         ctx.rows(c, "order_q", [before.q[t] - c.q[t] >= 0 for t in ctx.steps])
 
     def _tank(self, b: pyo.Block, ctx: Build) -> list[tuple]:
-        tank, dt = self.tank, ctx.step_h
-        assert tank is not None
-        b.charge = ctx.var(b, "charge", bounds=(0.0, tank.max_charge_kw_th))
-        b.discharge = ctx.var(b, "discharge", bounds=(0.0, tank.max_discharge_kw_th))
-        b.level = ctx.var(b, "level", bounds=(0.0, tank.capacity_kwh_th))
-        b.start = pyo.Var(bounds=(0.0, tank.capacity_kwh_th))
-        ch, dis, level = ([v[t] for t in ctx.steps] for v in (b.charge, b.discharge, b.level))
-        prev = [b.start, *level[:-1]]
-        ctx.rows(b, "level_update", [
-            lv - self.keep * p - dt * c + dt * d == 0
-            for lv, p, c, d in zip(level, prev, ch, dis, strict=True)
-        ])
-        ctx.slot("tank.end", "row_lower", ctx.rows(b, "end", [level[-1] >= 0]))
-        ctx.slot("tank.end_value", "cost", [level[-1]])
-        ctx.slot("tank.start_lo", "col_lower", [b.start])
-        ctx.slot("tank.start_hi", "col_upper", [b.start])
-        ctx.tie_break(ch + dis)
-        for name, items in (("charge", ch), ("discharge", dis), ("level", level)):
-            ctx.output(f"tank.{name}", items)
-        return list(zip(ch, dis, strict=True))
+        assert self.tank is not None and self.storage is not None
+        return tank_rows(b, ctx, "tank", self.tank, self.storage)
 
     def day_data(self, h: Horizon) -> dict[str, np.ndarray]:
         data = {"cooling.demand": np.maximum(h.column("cooling_load_kw_th"), 0.0)}

@@ -18,6 +18,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import Park
+from parkgrid.model import registry
 
 if TYPE_CHECKING:
     from parkgrid.optimizer.horizon import Horizon
@@ -60,7 +61,8 @@ class Build:
 
     @property
     def buses(self) -> list[str]:
-        return ["ac", "dc"] if self.park.buses.dc is not None else ["ac"]
+        """The electrical buses (thermal carriers balance inside their plant's block)."""
+        return registry.buses(self.park, "electricity")
 
     def inject(self, bus: str, terms: Sequence) -> None:
         """Add a power flow into ``bus`` (kW, one linear expression per step; negative = draw)."""

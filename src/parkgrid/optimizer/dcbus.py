@@ -11,9 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from parkgrid.config import DCBus
+from parkgrid.config import DCBus, Park
 from parkgrid.optimizer.core import AssetBlock, Build
 from parkgrid.optimizer.horizon import Horizon
+
+
+def blocks(park: Park) -> dict[str, AssetBlock]:
+    """The AC/DC converter's block (the registry's ``converter`` kind)."""
+    return {"dcbus": DCBusBlock(park.buses.dc)} if park.buses.dc is not None else {}
 
 
 class DCBusBlock(AssetBlock):

@@ -1,8 +1,8 @@
 """Emissions block (only in models built for a cost/CO2 front): the ε-constraint on CO2 and a
 cap on the penalised slacks.
 
-    Σ_t co2_kg_per_kwh[t] · Δt · import[t] ≤ ε                 (kg; ε = inf unless capped)
-    Σ penalty × (unserved, unmet cooling, unmet EV/deferrable)  ≤ budget   (yuan)
+    Σ_t co2_kg_per_kwh[t] · Δt · import[t] + boiler CO2 ≤ ε    (kg; ε = inf unless capped)
+    Σ penalty × (unserved, unmet cooling / heat, unmet EV/deferrable)  ≤ budget   (yuan)
 
 The second row keeps the low-CO2 end of the front honest: without it the cheapest way to cut
 imports would be to shed load at the penalty.
@@ -14,6 +14,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import Park
+from parkgrid.model.heating import boiler_co2_kg_per_kwh_th
 from parkgrid.optimizer.core import AssetBlock, Build
 from parkgrid.optimizer.flexible import channels
 from parkgrid.optimizer.horizon import Horizon
@@ -27,11 +28,16 @@ class EmissionsBlock(AssetBlock):
 
     def build(self, b: pyo.Block, ctx: Build) -> None:
         imports = ctx.outputs["grid.import"]
-        b.co2 = pyo.Constraint(expr=sum(imports) <= UNCAPPED)
+        heating = self.park.heating
+        boiler_kg = (boiler_co2_kg_per_kwh_th(heating.boiler) * ctx.step_h
+                     if heating is not None else 0.0)
+        b.co2 = pyo.Constraint(expr=sum(imports) + sum(
+            boiler_kg * v for v in ctx.outputs.get("heating.boiler", [])) <= UNCAPPED)
         ctx.slot("co2.factor", "coef", [(b.co2, v) for v in imports])
         ctx.slot("co2.cap", "row_upper", [b.co2])
         penalised = [(ctx.step_h * self.park.objective.unserved_penalty_yuan_per_kwh, v)
-                     for key in ("bus.ac.unserved", "bus.dc.unserved", "cooling.unserved")
+                     for key in ("bus.ac.unserved", "bus.dc.unserved", "cooling.unserved",
+                                 "heating.unserved")
                      for v in ctx.outputs.get(key, [])]
         penalised += [(ch.penalty, v) for ch in channels(self.park)
                       for v in ctx.outputs[f"{ch.key}.miss"]]

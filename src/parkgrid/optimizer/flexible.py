@@ -78,6 +78,12 @@ def step_fractions(start_h: float, end_h: float, n: int, step_h: float) -> np.nd
     return np.clip(np.minimum(end_h, edges[1:]) - np.maximum(start_h, edges[:-1]), 0, None) / step_h
 
 
+def blocks(park: Park) -> dict[str, AssetBlock]:
+    """EV chargers and deferrable loads in one block (the registry's ``chargers`` and
+    ``deferrable`` kinds)."""
+    return {"flexible": FlexibleBlock(park)} if park.ev is not None or park.deferrable else {}
+
+
 class FlexibleBlock(AssetBlock):
     def __init__(self, park: Park) -> None:
         self.park = park

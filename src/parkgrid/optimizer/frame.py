@@ -6,7 +6,11 @@ import numpy as np
 import pandas as pd
 
 from parkgrid.config import Park
+from parkgrid.model import costs
+from parkgrid.model.registry import AssetKind
 from parkgrid.model.schedule import (
+    GRID_EXPORT,
+    GRID_IMPORT,
     PER_ASSET_COLUMNS,
     SCHEDULE_COLUMNS,
     ParkState,
@@ -40,54 +44,43 @@ def publish(cols: dict[str, np.ndarray], park: Park, index: pd.DatetimeIndex) ->
 
 def _sum(cols: dict[str, np.ndarray], prefix: str) -> np.ndarray:
     parts = [v for k, v in cols.items() if k == prefix or k.startswith(prefix + "_")]
-    return np.sum(parts, axis=0) if parts else np.zeros(len(cols["grid_import_kw"]))
+    return np.sum(parts, axis=0) if parts else np.zeros(len(cols[GRID_IMPORT]))
 
 
 def objective_parts(cols: dict[str, np.ndarray], h: Horizon,
                     unmet_kwh: dict[str, float]) -> dict[str, float]:
-    """The schedule's cost terms (yuan) and energy figures, from its final columns."""
+    """The schedule's cost and CO2 breakdown (:mod:`parkgrid.model.costs`, the KPIs' names)
+    and its grid energies, from its final columns."""
     park, dt = h.park, h.step_h
-    imp, exp = cols["grid_import_kw"], cols["grid_export_kw"]
-    co2_kg = float((imp * h.column("co2_kg_per_kwh")).sum() * dt)
-    unserved_kwh = float(_sum(cols, "unserved_kw").sum() * dt)
-    cooling_kwh_th = float(cols["cooling_unserved_kw_th"].sum() * dt)
-    objective = park.objective
-    parts = {
-        "energy_yuan": float((imp * h.column("price_import_yuan_per_kwh")).sum() * dt),
-        "demand_yuan": demand_charge_yuan(park, imp, h.index, h.state.month_peak_kw),
-        "export_revenue_yuan": float((exp * h.column("price_export_yuan_per_kwh")).sum() * dt),
-        "degradation_yuan": float(sum(
-            b.degradation_cost_yuan_per_kwh * cols[f"battery_discharge_kw_{b.name}"].sum() * dt
-            for b in park.batteries)),
-        "carbon_yuan": (park.emissions.carbon_price_yuan_per_t * co2_kg / 1000.0
-                        if h.carbon_in_objective else 0.0),
-        "penalties_yuan": (
-            objective.unserved_penalty_yuan_per_kwh
-            * (unserved_kwh + cooling_kwh_th + unmet_kwh["deferrable"])
-            + objective.ev_unmet_penalty_yuan_per_kwh * unmet_kwh["ev"]),
-    }
-    cost = (parts["energy_yuan"] + parts["demand_yuan"] - parts["export_revenue_yuan"]
-            + parts["degradation_yuan"] + parts["carbon_yuan"] + parts["penalties_yuan"])
-    return {**parts, "cost_yuan": cost, "co2_kg": co2_kg, "unserved_kwh": unserved_kwh,
-            "cooling_unserved_kwh_th": cooling_kwh_th, "ev_unmet_kwh": unmet_kwh["ev"],
-            "deferrable_unmet_kwh": unmet_kwh["deferrable"],
-            "import_kwh": float(imp.sum() * dt), "export_kwh": float(exp.sum() * dt)}
+    imp = cols[GRID_IMPORT]
+    flows = costs.Flows(
+        column=lambda base: _sum(cols, base),
+        asset=lambda kind, base, name: cols[f"{base}_{name}"],
+        price_import=h.column("price_import_yuan_per_kwh"),
+        price_export=h.column("price_export_yuan_per_kwh"),
+        co2_kg_per_kwh=h.column("co2_kg_per_kwh"),
+        unmet_kwh=unmet_kwh, step_h=dt)
+    lines = costs.complete(costs.energy_lines(flows, park),
+                           demand_charge_yuan(park, imp, h.index, h.state.month_peak_kw),
+                           park, h.carbon_in_objective)
+    return lines | {"imported_kwh": float(imp.sum() * dt),
+                    "exported_kwh": float(cols[GRID_EXPORT].sum() * dt)}
 
 
 def state_out(cols: dict[str, np.ndarray], h: Horizon) -> ParkState:
     """The state at the end of the horizon (the month-to-date peak includes its imports)."""
     park = h.park
-    this, following = demand_peaks_kw(cols["grid_import_kw"], h.index, park.time_step_minutes)
+    this, following = demand_peaks_kw(cols[GRID_IMPORT], h.index, park.time_step_minutes)
     if following is None:
         month, peak = h.index[0].month, max(h.state.month_peak_kw, this)
     else:
         month, peak = h.index[-1].month, following
     chillers = park.cooling.chillers if park.cooling else []
-    return ParkState(
-        battery_soc_kwh={b.name: float(cols[f"battery_soc_kwh_{b.name}"][-1])
-                         for b in park.batteries},
-        tank_level_kwh_th=float(cols["tes_level_kwh_th"][-1]),
-        chillers_on={c.name: bool(cols[f"chiller_on_{c.name}"][-1]) for c in chillers},
-        month_peak_kw=peak,
-        month=month,
-    )
+    state = ParkState({}, 0.0, {c.name: bool(cols[f"chiller_on_{c.name}"][-1]) for c in chillers},
+                      peak, month)
+
+    def level(kind: AssetKind, name: str, column: str) -> float:
+        assert kind.state is not None  # internal columns: per-asset ones always suffixed
+        return cols[f"{kind.state.column}_{name}" if kind.per_asset else kind.state.column][-1]
+
+    return state.set_levels_from(park, level)

@@ -59,6 +59,11 @@ def demand_threshold_kw(park: Park, month_peak_kw: float, same_month: bool) -> f
     return peak
 
 
+def blocks(park: Park) -> dict[str, AssetBlock]:
+    """The grid connection's block (the registry's ``grid`` kind)."""
+    return {"grid": GridBlock(park)}
+
+
 class GridBlock(AssetBlock):
     """Import/export, tariff and demand charge."""
 

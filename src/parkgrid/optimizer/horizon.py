@@ -97,12 +97,6 @@ class Horizon:
                    np.zeros(self.n))
 
 
-def decay(pct_per_h: float, step_h: float) -> float:
-    """The fraction of stored energy left after one step of standing loss (linear in the
-    step, as the simulator's controller does)."""
-    return 1.0 - pct_per_h / 100.0 * step_h
-
-
 def reachable_kwh(start_kwh: float, rate_kwh_per_step: float, keep: float, n: int,
                   cap_kwh: float) -> float:
     """The most energy storage can hold after ``n`` steps of charging at full rate."""

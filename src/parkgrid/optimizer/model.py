@@ -9,19 +9,15 @@ import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import Park
+from parkgrid.model import registry
+from parkgrid.model.heating import boiler_co2_kg_per_kwh_th
 from parkgrid.model.schedule import PER_ASSET_COLUMNS, SCHEDULE_COLUMNS
-from parkgrid.optimizer.battery import BatteryBlock
 from parkgrid.optimizer.buses import BusBalance
-from parkgrid.optimizer.cooling import CoolingBlock
 from parkgrid.optimizer.core import AssetBlock, Build
-from parkgrid.optimizer.dcbus import DCBusBlock
 from parkgrid.optimizer.demand_response import DemandResponseBlock, Window
 from parkgrid.optimizer.emissions import EmissionsBlock
-from parkgrid.optimizer.flexible import FlexibleBlock
-from parkgrid.optimizer.grid import GridBlock
 from parkgrid.optimizer.highs import CompiledModel, SolveResult
 from parkgrid.optimizer.horizon import Horizon
-from parkgrid.optimizer.renewables import RenewablesBlock
 
 CO2_COST_WEIGHT = 1e-6
 """Weight of the cost (yuan) next to CO2 (kg) when minimising CO2: picks the cheapest of the
@@ -30,22 +26,12 @@ least-CO2 schedules."""
 
 def asset_blocks(park: Park, co2_rows: bool = False,
                  dr_windows: tuple[Window, ...] = ()) -> dict[str, AssetBlock]:
-    """The blocks of ``park``: a family's block only when the park has that asset (and the
-    emissions rows when asked for; the demand-response block for horizons with events)."""
+    """The blocks of ``park``: each registry kind's block factory (a family's block only when
+    the park has that asset), the demand-response block for horizons with events, the bus
+    balances, and the emissions rows when asked for."""
     blocks: dict[str, AssetBlock] = {}
-    if park.pv or park.wind:
-        blocks["renewables"] = RenewablesBlock(park)
-    blocks["grid"] = GridBlock(park)
-    converter = park.buses.dc.converter_efficiency if park.buses.dc is not None else 1.0
-    for bat in park.batteries:
-        blocks[f"battery_{bat.name}"] = BatteryBlock(bat, park.step_h, converter)
-    if park.cooling is not None:
-        blocks["cooling"] = CoolingBlock(park.cooling, park.step_h,
-                                         park.objective.unserved_penalty_yuan_per_kwh, converter)
-    if park.buses.dc is not None:
-        blocks["dcbus"] = DCBusBlock(park.buses.dc)
-    if park.ev is not None or park.deferrable:
-        blocks["flexible"] = FlexibleBlock(park)
+    for kind in sorted(registry.kinds_with("block"), key=lambda k: k.block_rank):
+        blocks.update(registry.load(kind.block)(park))
     if dr_windows:
         blocks["demand_response"] = DemandResponseBlock(park, dr_windows)
     blocks["buses"] = BusBalance(park)  # it collects the others' terms
@@ -84,6 +70,11 @@ class ParkModel:
         if h.options.minimize == "co2":
             co2 = np.zeros_like(compiled.cost)
             co2[compiled.outputs["grid.import"]] = h.column("co2_kg_per_kwh") * h.step_h
+            if "heating.boiler" in compiled.outputs:  # the diesel's CO2
+                heating = self.park.heating
+                assert heating is not None
+                co2[compiled.outputs["heating.boiler"]] = boiler_co2_kg_per_kwh_th(
+                    heating.boiler) * h.step_h
             compiled.set_costs(co2 + CO2_COST_WEIGHT * compiled.cost)
         return compiled.solve(time_limit_s, mip_gap)
 

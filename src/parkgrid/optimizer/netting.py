@@ -4,7 +4,8 @@ imports and exports, nor runs the converter both ways, in the same step.
 The LP has no direction binaries; losses and tie-break costs make simultaneous flows
 unprofitable, so they appear only as ties or inside the MIP gap. They are removed here:
 
-- tank: charge and discharge both reduced by the smaller (level and cooling balance exact);
+- tanks (chilled and hot water): charge and discharge both reduced by the smaller (level and
+  cooling / heat balance exact);
 - battery: replaced by the single flow that gives the *same SOC change* (η_c·c − d/η_d kept),
   so the SOC trajectory is identical; the bus then needs less energy (the round-trip loss is
   gone) — that surplus is absorbed on the battery's bus (below);
@@ -51,10 +52,11 @@ def _curtail(cols: dict[str, np.ndarray], kind: str, name: str, need: np.ndarray
     return need
 
 
-def _net_tank(cols: dict[str, np.ndarray]) -> None:
-    both = np.minimum(cols["tes_charge_kw_th"], cols["tes_discharge_kw_th"])
-    cols["tes_charge_kw_th"] = cols["tes_charge_kw_th"] - both
-    cols["tes_discharge_kw_th"] = cols["tes_discharge_kw_th"] - both
+def _net_tank(cols: dict[str, np.ndarray], prefix: str = "tes") -> None:
+    charge, discharge = f"{prefix}_charge_kw_th", f"{prefix}_discharge_kw_th"
+    both = np.minimum(cols[charge], cols[discharge])
+    cols[charge] = cols[charge] - both
+    cols[discharge] = cols[discharge] - both
 
 
 def _net_battery(cols: dict[str, np.ndarray], name: str, eta_c: float,
@@ -126,6 +128,8 @@ def net_flows(cols: dict[str, np.ndarray], park: Park, step_h: float) -> float:
     n = len(cols["grid_import_kw"])
     surplus = {"ac": np.zeros(n), "dc": np.zeros(n)}
     _net_tank(cols)
+    if park.heating is not None:
+        _net_tank(cols, "hot_tank")
     for b in park.batteries:
         surplus[b.bus] += _net_battery(cols, b.name, b.charge_efficiency, b.discharge_efficiency)
     for c in park.cooling.chillers if park.cooling else []:

@@ -24,9 +24,12 @@ PENALTY_SLACK_YUAN = 1e-3
 CAP_SLACK = 1e-7
 """Relative allowance on each CO2 cap (so that the least-CO2 schedule meets the lowest)."""
 
-FRONT_COLUMNS = ["point", "epsilon_co2_kg", "cost_yuan", "co2_kg", "energy_yuan",
-                 "demand_yuan", "export_revenue_yuan", "degradation_yuan", "penalties_yuan",
-                 "import_kwh", "export_kwh", "status", "gap", "solve_time_s"]
+FRONT_COLUMNS = ["point", "epsilon_co2_kg", "total_cost_yuan", "co2_t", "cost_yuan",
+                 "energy_cost_yuan", "demand_charge_yuan", "export_revenue_yuan",
+                 "degradation_yuan", "penalty_yuan", "imported_kwh", "exported_kwh", "status",
+                 "gap", "solve_time_s"]
+"""The front's columns: the cap (kg, as the planner's ``co2_cap_kg``), then the plan's cost
+and CO2 breakdown under the KPIs' names (:mod:`parkgrid.model.costs`)."""
 
 
 def pareto_front(inputs: Inputs, state: ParkState | None = None, n_points: int = 5,
@@ -41,9 +44,9 @@ def pareto_front(inputs: Inputs, state: ParkState | None = None, n_points: int =
         return optimizer.plan(inputs, state, PlanOptions(**(base | extra)))
 
     cheapest = plan(co2_cap_kg=None, penalty_cap_yuan=np.inf)
-    budget = cheapest.metadata["penalties_yuan"] + PENALTY_SLACK_YUAN
+    budget = cheapest.metadata["penalty_yuan"] + PENALTY_SLACK_YUAN
     cleanest = plan(minimize="co2", penalty_cap_yuan=budget)
-    high, low = cheapest.metadata["co2_kg"], cleanest.metadata["co2_kg"]
+    high, low = (1000.0 * s.metadata["co2_t"] for s in (cheapest, cleanest))
     epsilons = np.linspace(high, low, n_points)
     rows = {0: _row(0, high, cheapest)}
     # from the lowest cap up: each solution is a feasible start for the next, looser cap

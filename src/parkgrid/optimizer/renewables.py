@@ -14,6 +14,11 @@ from parkgrid.optimizer.core import AssetBlock, Build
 from parkgrid.optimizer.horizon import Horizon
 
 
+def blocks(park: Park) -> dict[str, AssetBlock]:
+    """PV and wind in one block (the registry's ``pv`` and ``wind`` kinds)."""
+    return {"renewables": RenewablesBlock(park)} if park.pv or park.wind else {}
+
+
 class RenewablesBlock(AssetBlock):
     def __init__(self, park: Park) -> None:
         self.sources = [("pv", a.name, a.bus) for a in park.pv]

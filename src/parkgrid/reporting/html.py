@@ -303,7 +303,8 @@ def _section(key: str, title: str, *parts: str) -> str:
 
 
 BASELINE_DEFINITIONS = {
-    "grid_only": "no PV, wind or storage: every kWh bought from the grid",
+    "grid_only": "no PV, wind or storage: every kWh bought from the grid (and any heat from "
+                 "the diesel boiler)",
     "re_no_storage": "the park's PV and wind, batteries and tank left idle",
     "rules": "the same assets run by fixed rules (charge in valley hours or from surplus RE, "
              "discharge in peak hours), no optimizer",
@@ -327,6 +328,8 @@ HEADLINE_CARDS: list[Card] = [
     ("strategy.self_sufficiency_annual", "self-sufficiency, annual balance",
      "self_sufficiency_annual", "RE generated ÷ consumption over the period"),
     ("comparison.co2_avoided_t", "CO2 avoided", "co2_avoided_t", "vs grid only"),
+    ("strategy.diesel_avoided_t", "diesel avoided", "diesel_avoided_t",
+     "heat the diesel boiler did not make"),
     ("economics.npv_yuan", "net present value", "npv_yuan", "of the investment"),
     ("economics.simple_payback_years", "simple payback", "simple_payback_years",
      "years to earn back the investment"),
@@ -593,6 +596,47 @@ def sizing_html(doc: dict[str, Any]) -> str:
     return _section("sizing", "Sizing: what to add and what it pays", *parts)
 
 
+HEATING_ROWS: list[Row] = [
+    ("heating demand", "heating_load_kwh_th", "MWh_th", 1e-3, "{:,.1f}"),
+    ("heat served", "heat_served_kwh_th", "MWh_th", 1e-3, "{:,.1f}"),
+    ("  by the heat pump", "heat_pump_heat_kwh_th", "MWh_th", 1e-3, "{:,.1f}"),
+    ("  by waste heat", "waste_heat_kwh_th", "MWh_th", 1e-3, "{:,.1f}"),
+    ("  by the diesel boiler", "boiler_heat_kwh_th", "MWh_th", 1e-3, "{:,.1f}"),
+    ("heat unserved", "heating_unserved_kwh_th", "MWh_th", 1e-3, "{:,.2f}"),
+    ("heat pump electricity", "heat_pump_kwh", "MWh", 1e-3, "{:,.1f}"),
+    ("diesel burnt", "boiler_diesel_t", "t", 1.0, "{:,.2f}"),
+    ("diesel avoided (vs the boiler alone)", "diesel_avoided_t", "t", 1.0, "{:,.2f}"),
+    ("diesel cost", "boiler_fuel_yuan", "yuan", 1.0, "{:,.0f}"),
+    ("CO2 of the diesel", "diesel_co2_t", "t", 1.0, "{:,.2f}"),
+    ("heating CO2 avoided (net of the heat pump's grid CO2)", "heating_co2_avoided_t", "t",
+     1.0, "{:,.2f}"),
+    ("CO2, grid + diesel", "co2_t", "t", 1.0, "{:,.1f}"),
+    ("energy use, electricity + diesel", "energy_use_tce", "tce", 1.0, "{:,.1f}"),
+]
+
+
+def heating_html(doc: dict[str, Any]) -> str:
+    """The heating plant's figures next to the park before its projects (grid-only baseline:
+    heat from the diesel boiler alone); empty for a park without heating."""
+    strategy = doc["strategy"]
+    if "heat_served_kwh_th" not in strategy:
+        return ""
+    before = (doc.get("baselines") or {}).get("grid_only")
+    rows = []
+    for label, key, unit, scale, fmt in HEATING_ROWS:
+        cells = _cell(f"strategy.{key}", strategy.get(key), scale, fmt, "main")
+        if before is not None:
+            cells += _cell(f"baselines.grid_only.{key}", before.get(key), scale, fmt)
+        rows.append(f'<tr><td>{_e(label)}</td><td class="unit">{_e(unit)}</td>{cells}</tr>')
+    head = ["", "unit", strategy_title(doc)] + ([BASELINE_TITLES.get("grid_only", "grid only")]
+                                               if before is not None else [])
+    note = ("Diesel: 3.16 t CO2 and 1.4571 tce per t (reference/economics.md; GB/T 2589). "
+            "The grid-only baseline is the park before its projects: grid electricity and "
+            "the diesel boiler's heat.")
+    return _section("heating", "Heating", _table(head, rows, "kpis"),
+                    f'<p class="note">{_e(note)}</p>')
+
+
 def zero_carbon_html(doc: dict[str, Any]) -> str:
     """The zero-carbon park indicators of the strategy, each with its rule and pass/fail."""
     rows = []
@@ -853,6 +897,7 @@ def render_report(doc: dict[str, Any], ledger: pd.DataFrame, events: list[str],
                  '<p class="note">' + _e(SELF_SUFFICIENCY_NOTE) + "</p>"),
         economics_html(doc),
         demand_response_html(doc),
+        heating_html(doc),
         _section("zero-carbon", "Zero-carbon park indicators", zero_carbon_html(doc)),
         _section("plots", "Plots", figures),
         _section("any-day", "Any day's dispatch",

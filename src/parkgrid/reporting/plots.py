@@ -349,7 +349,7 @@ def monthly_peaks(peaks_kw: pd.DataFrame, title: str = "Monthly peak import") ->
     return fig
 
 
-def pareto_front(front: pd.DataFrame, cost: str = "cost_yuan", co2: str = "co2_kg",
+def pareto_front(front: pd.DataFrame, cost: str = "total_cost_yuan", co2: str = "co2_t",
                  title: str = "Cost vs CO2", annotate: str | None = None) -> Figure:
     """The cost/CO2 trade-off: one point per ε-constraint solution (or per variant), joined in
     order of CO2; ``annotate`` names a column whose values label the points."""

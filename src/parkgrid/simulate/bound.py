@@ -39,6 +39,7 @@ from parkgrid.config import Park
 from parkgrid.errors import SolverError
 from parkgrid.inputs import Inputs
 from parkgrid.inputs.tariff import demand_charge_yuan
+from parkgrid.model import costs
 from parkgrid.model.schedule import ParkState, Schedule, meta_float
 from parkgrid.simulate import kpi
 
@@ -53,9 +54,8 @@ ENERGY_KEYS = ("consumption_kwh", "re_generation_kwh", "re_self_used_kwh")
 """Energies of each month's bound dispatch kept beside its cost (they give the bound's
 self-sufficiency both ways, :func:`self_sufficiency`)."""
 
-PARTS = ("energy_yuan", "demand_yuan", "export_revenue_yuan", "degradation_yuan",
-         "carbon_yuan", "penalties_yuan")
-"""Objective parts of each month's solution (as the optimizer reports them)."""
+PARTS = costs.LINES
+"""Cost lines of each month's solution (:mod:`parkgrid.model.costs`)."""
 
 Solve = Callable[[Inputs, ParkState, bool], Schedule]
 """``solve(inputs, state, relax_integers) -> Schedule`` with metadata 'bound' (dual bound of

@@ -21,6 +21,12 @@ charging. Each step, in order:
    absorb what would otherwise set a new monthly peak (above the month-to-date peak and
    the plan's own peak), be curtailed, or be unserved, within their limits.
 
+Steps 1 and 2 are *plant steps*: each kind of the registry with a ``step``
+(:data:`parkgrid.model.registry.KINDS`) names a class following :class:`PlantStep`, built
+once per controller; each step it returns the electricity its assets draw, and at the end
+of the day the ledger columns and state of its kinds. Step 3 is the electrical settlement
+of every bus; a new kind on its own carrier (heat) is one more plant step.
+
 The per-step loop is plain Python over one day (storage makes steps sequential); all
 per-day preparation is vectorised.
 """
@@ -28,14 +34,36 @@ per-day preparation is vectorised.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from parkgrid.config import Park
 from parkgrid.inputs import Inputs
-from parkgrid.model import physics
-from parkgrid.model.schedule import SCHEDULE_COLUMNS, ParkState, Schedule
+from parkgrid.model import physics, registry
+from parkgrid.model.physics import Storage
+from parkgrid.model.schedule import (
+    A2D,
+    BATTERY_CHARGE,
+    BATTERY_DISCHARGE,
+    BATTERY_SOC,
+    CHILLER_COOLING,
+    CHILLER_ELECTRIC,
+    COOLING_LOAD,
+    COOLING_UNSERVED,
+    D2A,
+    GRID_EXPORT,
+    GRID_IMPORT,
+    LOAD,
+    SCHEDULE_COLUMNS,
+    TANK_CHARGE,
+    TANK_DISCHARGE,
+    TANK_LEVEL,
+    UNSERVED,
+    ParkState,
+    Schedule,
+)
 
 EPS = 1e-9
 ASAP = float("inf")  # a set-point that charges as fast as the sessions allow
@@ -59,11 +87,29 @@ class _Battery:
     name: str
     dc: bool
     power_kw: float
-    eta_c: float
-    eta_d: float
-    lo_kwh: float
-    hi_kwh: float
-    keep: float  # fraction of the energy kept over one step (self-discharge)
+    store: Storage
+
+
+class PlantStep(Protocol):
+    """A kind's part of the controller (see the module docstring): ``__init__(ctl)`` once
+    per controller, then per day :meth:`begin`, :meth:`step` for every step, :meth:`columns`
+    and :meth:`end`."""
+
+    events: list[str]
+
+    def begin(self, plan: Schedule, actual: Inputs, state: ParkState, absorb: bool) -> None:
+        """Start a day: the plan's set-points, the actual inputs, the state at the start,
+        and whether storage may absorb deviations."""
+
+    def step(self, t: int) -> tuple[float, float]:
+        """Run step ``t``; returns the electricity drawn on the AC and the DC bus, kW."""
+
+    def columns(self, put: Any) -> None:
+        """Book the day's ledger columns with ``put(kind, base, name, values)`` (per-asset
+        columns) or ``put(None, column, None, values)``."""
+
+    def end(self, state: ParkState) -> None:
+        """Write the state at the end of the day into ``state``."""
 
 
 class Controller:
@@ -73,21 +119,15 @@ class Controller:
         self.park = park
         self.dt = park.step_h
         dt = self.dt
-        self.batteries = [
-            _Battery(b.name, b.bus == "dc", b.power_kw, b.charge_efficiency,
-                     b.discharge_efficiency, b.soc_min * b.energy_kwh, b.soc_max * b.energy_kwh,
-                     1.0 - b.self_discharge_pct_per_h / 100.0 * dt)
-            for b in park.batteries
-        ]
+        self.batteries = [_Battery(b.name, b.bus == "dc", b.power_kw, Storage.battery(b, dt))
+                          for b in park.batteries]
         dc = park.buses.dc
         self.conv_kw = dc.converter_kw if dc else 0.0
         self.eta_conv = dc.converter_efficiency if dc else 1.0
-        self.chillers = list(park.cooling.chillers) if park.cooling else []
-        self.curves = [physics.chiller_curve(c) for c in self.chillers]
-        self.chiller_cap = sum(c.capacity_kw_th for c in self.chillers)
-        self.tank = park.cooling.tank if park.cooling else None
         self.ev_delivered_kwh: dict[tuple, float] = {}
         self.absent_columns: list[str] | None = None  # set by the first day's ledger
+        self.plants: list[PlantStep] = [registry.load(k.step)(self)
+                                        for k in registry.kinds_with("step") if k.assets(park)]
 
     # ------------------------------------------------------------------ per day
     def run_day(self, plan: Schedule, actual: Inputs, state: ParkState) -> DayResult:
@@ -100,72 +140,265 @@ class Controller:
         n = len(actual.index)
         if len(plan.frame) != n:
             raise ValueError(f"plan has {len(plan.frame)} steps, the day has {n}")
-        day = _DayData.build(self, plan, actual)
-        run = _StepRunner(self, day, state, plan.metadata.get("storage") != "none")
+        absorb = plan.metadata.get("storage") != "none"
+        for plant in self.plants:
+            plant.begin(plan, actual, state, absorb)
+        run = _StepRunner(self, _DayData.build(self, plan, actual), state, absorb)
         for t in range(n):
             run.step(t)
         ledger = run.ledger(actual)
-        return DayResult(ledger, run.state_out(), run.events)
+        events = run.events + [e for plant in self.plants for e in plant.events]
+        return DayResult(ledger, run.state_out(), events)
 
 
 @dataclass
 class _DayData:
-    """Everything the step loop reads, as Python lists for speed."""
+    """What the electrical settlement reads, as Python lists for speed."""
 
     pv_avail: list[list[float]]
     pv_dc: list[bool]
     wind_avail: list[list[float]]
     load_ac: list[float]
     load_dc: list[float]
-    cooling: list[float]
     batt_sp: list[list[float]]
-    tes_sp: list[float]
-    chiller_sp: list[float] | None  # planned total chiller output, kW_th (None: not planned)
-    ev_sp: list[list[float]]  # per charger (park.ev.chargers order)
-    def_sp: list[list[float]]
-    def_windows: list[tuple[int, int, float, float, bool]]  # start, end, kwh, max_kw, dc
-    sessions: list[list]  # [key, first, dep_step, remaining_kwh, max_kw, dc, charger]
     plan_peak_kw: float
 
     @classmethod
     def build(cls, ctl: Controller, schedule: Schedule, actual: Inputs) -> _DayData:
         park, s, n = ctl.park, actual.series, len(actual.index)
-        plan, meta = schedule.frame, schedule.metadata
-        chargers = park.ev.chargers if park.ev else []
-
-        def setpoint(kind: str, base: str, name: str) -> np.ndarray:
-            col = physics.asset_column(park, kind, base, name)
-            return plan[col].to_numpy(float) if col in plan else np.zeros(n)
-
-        def plan_col(col: str) -> np.ndarray:
-            return plan[col].to_numpy(float) if col in plan else np.zeros(n)
-
-        batt_sp = [(setpoint("batteries", "battery_discharge_kw", b.name)
-                    - setpoint("batteries", "battery_charge_kw", b.name)).tolist()
+        plan = schedule.frame
+        batt_sp = [(setpoint(park, plan, n, "batteries", BATTERY_DISCHARGE, b.name)
+                    - setpoint(park, plan, n, "batteries", BATTERY_CHARGE, b.name)).tolist()
                    for b in park.batteries]
-        def_sp = [setpoint("deferrable", "deferrable_kw", d.name).tolist()
-                  for d in park.deferrable]
-        imports = plan_col("grid_import_kw")
+        imports = plan_column(plan, n, GRID_IMPORT)
         return cls(
             pv_avail=[s[f"pv_kw_{a.name}"].to_numpy(float).tolist() for a in park.pv],
             pv_dc=[a.bus == "dc" for a in park.pv],
             wind_avail=[s[f"wind_kw_{w.name}"].to_numpy(float).tolist() for w in park.wind],
             load_ac=actual.bus_total_kw("load_kw_", park.loads, "ac").to_numpy(float).tolist(),
             load_dc=actual.bus_total_kw("load_kw_", park.loads, "dc").to_numpy(float).tolist(),
-            cooling=(s["cooling_load_kw_th"].to_numpy(float).tolist()
-                     if park.cooling else [0.0] * n),
             batt_sp=batt_sp,
-            tes_sp=(plan_col("tes_charge_kw_th") - plan_col("tes_discharge_kw_th")).tolist(),
-            chiller_sp=(physics.total(plan, "chiller_cooling_kw_th").tolist()
-                        if physics.columns_like(plan, "chiller_cooling_kw_th") else None),
-            ev_sp=[[ASAP] * n if meta.get("ev") == "asap" else
-                   setpoint("chargers", "ev_charge_kw", c.name).tolist() for c in chargers],
-            def_sp=([[ASAP] * n for _ in def_sp] if meta.get("deferrable") == "asap"
-                    else def_sp),
-            def_windows=_deferrable_windows(park, actual),
-            sessions=_sessions(ctl, actual, [c.name for c in chargers]),
             plan_peak_kw=float(imports.max()) if n else 0.0,
         )
+
+
+def plan_column(plan: pd.DataFrame, n: int, column: str) -> np.ndarray:
+    """A plan's column as floats (zeros when the plan lacks it)."""
+    return plan[column].to_numpy(float) if column in plan else np.zeros(n)
+
+
+def setpoint(park: Park, plan: pd.DataFrame, n: int, kind: str, base: str,
+             name: str) -> np.ndarray:
+    """The planned ``base`` of asset ``name`` of ``kind`` (zeros when the plan lacks it)."""
+    return plan_column(plan, n, physics.asset_column(park, kind, base, name))
+
+
+class CoolingStep:
+    """Kinds 'chillers' and 'tank': step 1 of the module docstring."""
+
+    def __init__(self, ctl: Controller) -> None:
+        park = ctl.park
+        assert park.cooling is not None
+        self.ctl, self.dt = ctl, ctl.dt
+        self.chillers = list(park.cooling.chillers)
+        self.curves = [physics.chiller_curve(c) for c in self.chillers]
+        self.cap = sum(c.capacity_kw_th for c in self.chillers)
+        self.tank = park.cooling.tank
+        self.store = Storage.tank(self.tank, self.dt) if self.tank else None
+        self.events: list[str] = []
+
+    def begin(self, plan: Schedule, actual: Inputs, state: ParkState, absorb: bool) -> None:
+        frame, n = plan.frame, len(actual.index)
+        self.absorb = absorb
+        self.demand = actual.series[COOLING_LOAD].to_numpy(float).tolist()
+        self.tes_sp = (plan_column(frame, n, TANK_CHARGE)
+                       - plan_column(frame, n, TANK_DISCHARGE)).tolist()
+        self.planned = (physics.total(frame, CHILLER_COOLING).tolist()
+                        if physics.columns_like(frame, CHILLER_COOLING) else None)
+        self.level = state.tank_level_kwh_th
+        self.rec = {k: [0.0] * n for k in (TANK_CHARGE, TANK_DISCHARGE,
+                                           TANK_LEVEL, COOLING_UNSERVED)}
+        self.q = [[0.0] * n for _ in self.chillers]
+        self.e = [[0.0] * n for _ in self.chillers]
+        self.events = []
+
+    def step(self, t: int) -> tuple[float, float]:
+        """Tank and chillers for step ``t``; returns chiller electricity on (AC, DC), kW."""
+        demand, tank, store = self.demand[t], self.tank, self.store
+        q_in = 0.0
+        if tank is not None and store is not None:
+            kept = self.level * store.keep
+            max_in = store.max_charge(kept, tank.max_charge_kw_th)
+            max_out = max(0.0, store.max_discharge(kept, tank.max_discharge_kw_th))
+            q_in = min(max(self.tes_sp[t], -max_out), max_in)
+        else:
+            kept, max_in, max_out = 0.0, 0.0, 0.0
+        planned = self.planned[t] if self.planned is not None else None
+        if self.absorb and planned is not None and tank is not None and self.runnable(
+                planned) and -max_out - EPS <= planned - demand <= max_in + EPS:
+            q_in = min(max(planned - demand, -max_out), max_in)  # chillers as planned
+        q_in = max(q_in, -demand)
+        need = demand + q_in
+        if need > self.cap:
+            q_in = max(q_in - (need - self.cap), -max_out)
+            need = demand + q_in
+        unmet = max(0.0, need - self.cap)
+        need -= unmet
+        outputs = physics.split_cooling(self.chillers, need, self.curves) if need > EPS else []
+        if need > EPS and not outputs:  # below every minimum part load
+            first = self.chillers[0].min_part_load * self.chillers[0].capacity_kw_th
+            if self.absorb and q_in + (first - need) <= max_in + EPS:
+                q_in += first - need  # the tank stores the surplus
+            elif self.absorb and q_in - need >= -max_out - EPS:
+                q_in -= need  # the tank covers it, the chillers stay off
+                first = 0.0
+            need = first  # otherwise over-cool at the minimum part load
+            outputs = physics.split_cooling(self.chillers, need, self.curves) if need else []
+        if not outputs:
+            outputs = [0.0] * len(self.chillers)
+        e_ac = e_dc = 0.0
+        for i, (c, q) in enumerate(zip(self.chillers, outputs, strict=True)):
+            e = float(np.interp(q, *self.curves[i])) if q > 0.0 else 0.0
+            self.q[i][t], self.e[i][t] = q, e
+            if c.bus == "dc":
+                e_dc += e
+            else:
+                e_ac += e
+        rec = self.rec
+        charge, discharge = max(q_in, 0.0), max(-q_in, 0.0)
+        rec[TANK_CHARGE][t] = charge
+        rec[TANK_DISCHARGE][t] = discharge
+        rec[COOLING_UNSERVED][t] = unmet
+        if store is not None:
+            self.level = max(0.0, store.step(self.level, charge, discharge))
+        rec[TANK_LEVEL][t] = self.level
+        return e_ac, e_dc
+
+    def runnable(self, output_kw_th: float) -> bool:
+        """Whether the chillers can produce exactly ``output_kw_th`` (0 always can)."""
+        return output_kw_th <= EPS or bool(physics.split_cooling(self.chillers, output_kw_th,
+                                                                 self.curves))
+
+    def columns(self, put: Any) -> None:
+        for i, c in enumerate(self.chillers):
+            put("chillers", CHILLER_ELECTRIC, c.name, self.e[i])
+            put("chillers", CHILLER_COOLING, c.name, self.q[i])
+        for column, values in self.rec.items():
+            put(None, column, None, values)
+
+    def end(self, state: ParkState) -> None:
+        state.tank_level_kwh_th = self.level
+        state.chillers_on = {c.name: self.q[i][-1] > 0.0 for i, c in enumerate(self.chillers)}
+
+
+class EVStep:
+    """Kind 'chargers': EV charging (step 2 of the module docstring), what departures require,
+    then each charger's planned power to its plugged-in sessions, earliest departure first.
+    Energy delivered is remembered across days (``ctl.ev_delivered_kwh``)."""
+
+    def __init__(self, ctl: Controller) -> None:
+        assert ctl.park.ev is not None
+        self.ctl, self.dt = ctl, ctl.dt
+        self.chargers = list(ctl.park.ev.chargers)
+        self.events: list[str] = []
+
+    def begin(self, plan: Schedule, actual: Inputs, state: ParkState, absorb: bool) -> None:
+        park, n = self.ctl.park, len(actual.index)
+        self.sp = [[ASAP] * n if plan.metadata.get("ev") == "asap" else
+                   setpoint(park, plan.frame, n, "chargers", "ev_charge_kw", c.name).tolist()
+                   for c in self.chargers]
+        self.sessions = _sessions(self.ctl, actual, [c.name for c in self.chargers])
+        self.kw = [[0.0] * n for _ in self.chargers]
+        self.unmet = [0.0] * n
+        self.events = []
+
+    def step(self, t: int) -> tuple[float, float]:
+        dt = self.dt
+        active = [s for s in self.sessions if s[1] <= t < s[2] and s[3] > EPS]
+        if not active:
+            return 0.0, 0.0
+        power = []
+        for s in active:
+            must = max(0.0, s[3] - s[4] * dt * (s[2] - t - 1)) / dt
+            power.append(min(must, s[4], s[3] / dt))
+        budget = [sp[t] for sp in self.sp]
+        for i, s in enumerate(active):
+            budget[s[6]] -= power[i]
+        for i, s in enumerate(active):
+            if budget[s[6]] > EPS:
+                extra = min(budget[s[6]], min(s[4], s[3] / dt) - power[i])
+                power[i] += extra
+                budget[s[6]] -= extra
+        ev_ac = ev_dc = 0.0
+        delivered = self.ctl.ev_delivered_kwh
+        for s, p in zip(active, power, strict=True):
+            s[3] -= p * dt
+            delivered[s[0]] = delivered.get(s[0], 0.0) + p * dt
+            self.kw[s[6]][t] += p
+            if s[5]:
+                ev_dc += p
+            else:
+                ev_ac += p
+            if t == s[2] - 1 and s[3] > 1e-6:
+                self.unmet[t] += s[3]
+                self.events.append(f"step {t}: EV session {s[0][0]}/{s[0][1]} left "
+                                   f"{s[3]:.1f} kWh short")
+        return ev_ac, ev_dc
+
+    def columns(self, put: Any) -> None:
+        for i, c in enumerate(self.chargers):
+            put("chargers", "ev_charge_kw", c.name, self.kw[i])
+        put(None, "ev_unmet_kwh", None, self.unmet)
+
+    def end(self, state: ParkState) -> None:
+        """Nothing: the energy delivered so far lives on the controller."""
+
+
+class DeferrableStep:
+    """Kind 'deferrable': deferrable loads (step 2 of the module docstring), plan first, then
+    what the window requires."""
+
+    def __init__(self, ctl: Controller) -> None:
+        self.ctl, self.dt = ctl, ctl.dt
+        self.loads = list(ctl.park.deferrable)
+        self.events: list[str] = []
+
+    def begin(self, plan: Schedule, actual: Inputs, state: ParkState, absorb: bool) -> None:
+        park, n = self.ctl.park, len(actual.index)
+        sp = [setpoint(park, plan.frame, n, "deferrable", "deferrable_kw", d.name).tolist()
+              for d in self.loads]
+        self.sp = [[ASAP] * n for _ in sp] if plan.metadata.get("deferrable") == "asap" else sp
+        self.windows = _deferrable_windows(park, actual)
+        self.done = [0.0] * len(self.windows)
+        self.kw = [[0.0] * n for _ in self.windows]
+        self.unmet = [0.0] * n
+
+    def step(self, t: int) -> tuple[float, float]:
+        dt = self.dt
+        on_ac = on_dc = 0.0
+        for i, (start, end, energy, max_kw, dc) in enumerate(self.windows):
+            if not start <= t < end:
+                continue
+            rest = energy - self.done[i]
+            must = max(0.0, rest - max_kw * dt * (end - t - 1)) / dt
+            p = max(0.0, min(max(self.sp[i][t], must), max_kw, rest / dt))
+            self.done[i] += p * dt
+            self.kw[i][t] = p
+            if t == end - 1 and energy - self.done[i] > 1e-6:
+                self.unmet[t] += energy - self.done[i]
+            if dc:
+                on_dc += p
+            else:
+                on_ac += p
+        return on_ac, on_dc
+
+    def columns(self, put: Any) -> None:
+        for i, d in enumerate(self.loads):
+            put("deferrable", "deferrable_kw", d.name, self.kw[i])
+        put(None, "deferrable_unmet_kwh", None, self.unmet)
+
+    def end(self, state: ParkState) -> None:
+        """Nothing: a window closes within its day."""
 
 
 def _deferrable_windows(park: Park, actual: Inputs) -> list[tuple[int, int, float, float, bool]]:
@@ -183,7 +416,8 @@ def _deferrable_windows(park: Park, actual: Inputs) -> list[tuple[int, int, floa
 
 
 def _sessions(ctl: Controller, actual: Inputs, chargers: list[str]) -> list[list]:
-    """The day's EV sessions, earliest departure first, with the energy still to deliver."""
+    """The day's EV sessions, earliest departure first, with the energy still to deliver:
+    [key, first step, departure step, remaining kWh, max kW, on DC, charger index]."""
     ev = actual.ev_sessions
     if ev.empty:
         return []
@@ -209,40 +443,31 @@ class _StepRunner:
     def __init__(self, ctl: Controller, day: _DayData, state: ParkState, absorb: bool) -> None:
         self.ctl, self.day, self.absorb = ctl, day, absorb
         n = len(day.load_ac)
-        self.soc = [state.battery_soc_kwh.get(b.name, 0.5 * (b.lo_kwh + b.hi_kwh))
+        self.start = state
+        self.soc = [state.battery_soc_kwh.get(b.name, 0.5 * (b.store.lo + b.store.hi))
                     for b in ctl.batteries]
-        self.level = state.tank_level_kwh_th
         self.peak = state.month_peak_kw
-        self.month = state.month
         self.threshold = max(state.month_peak_kw, day.plan_peak_kw)
-        self.def_done = [0.0] * len(day.def_windows)
         self.events: list[str] = []
-        nb, nc = len(ctl.batteries), len(ctl.chillers)
+        nb = len(ctl.batteries)
         zeros = lambda k: [[0.0] * n for _ in range(k)]  # noqa: E731
-        self.rec = {k: [0.0] * n for k in (
-            "grid_import_kw", "grid_export_kw", "tes_charge_kw_th", "tes_discharge_kw_th",
-            "tes_level_kwh_th", "converter_ac_to_dc_kw",
-            "converter_dc_to_ac_kw", "unserved_ac", "unserved_dc", "ev_unmet_kwh",
-            "deferrable_unmet_kwh",
-            "cooling_unserved_kw_th")}
+        self.rec = {k: [0.0] * n for k in (GRID_IMPORT, GRID_EXPORT, A2D, D2A, "unserved_ac",
+                                           "unserved_dc")}
         self.b_ch, self.b_dis, self.b_soc = zeros(nb), zeros(nb), zeros(nb)
-        self.c_q, self.c_e = zeros(nc), zeros(nc)
         self.pv_curt = zeros(len(day.pv_avail))
         self.wind_curt = zeros(len(day.wind_avail))
-        self.def_kw = zeros(len(day.def_windows))
-        self.ev_kw = zeros(len(day.ev_sp))
 
     # -------------------------------------------------------------- one step
     def step(self, t: int) -> None:
-        chill_ac, chill_dc = self._cooling(t)
-        ev_ac, ev_dc = self._ev(t)
-        def_ac, def_dc = self._deferrable(t)
         d = self.day
+        cons_ac, cons_dc = d.load_ac[t], d.load_dc[t]
+        for plant in self.ctl.plants:
+            on_ac, on_dc = plant.step(t)
+            cons_ac += on_ac
+            cons_dc += on_dc
         pv_ac = sum(a[t] for a, dc in zip(d.pv_avail, d.pv_dc, strict=True) if not dc)
         pv_dc = sum(a[t] for a, dc in zip(d.pv_avail, d.pv_dc, strict=True) if dc)
         wind = sum(w[t] for w in d.wind_avail)
-        cons_ac = d.load_ac[t] + chill_ac + ev_ac + def_ac
-        cons_dc = d.load_dc[t] + chill_dc + ev_dc + def_dc
         nets, lims = self._battery_setpoints(t)
         flows = self._settle(pv_ac + wind, pv_dc, cons_ac, cons_dc, nets)
         for _ in range(3):
@@ -253,19 +478,14 @@ class _StepRunner:
 
     def _battery_setpoints(self, t: int) -> tuple[list[float], list[tuple[float, float]]]:
         """Set-points clipped to limits (net output, kW) and the limits (max out, max in)."""
-        dt = self.ctl.dt
         nets, lims = [], []
         for i, b in enumerate(self.ctl.batteries):
-            kept = self.soc[i] * b.keep
-            if kept >= b.lo_kwh:
-                max_out = min(b.power_kw, (kept - b.lo_kwh) * b.eta_d / dt)
-            else:  # self-discharge took it below the window: charge back to the minimum
-                max_out = -min(b.power_kw, (b.lo_kwh - kept) / (b.eta_c * dt))
-            max_in = max(0.0, min(b.power_kw, (b.hi_kwh - kept) / (b.eta_c * dt)))
+            kept = self.soc[i] * b.store.keep
+            max_out = b.store.max_discharge(kept, b.power_kw)
+            max_in = b.store.max_charge(kept, b.power_kw)
             nets.append(min(max(self.day.batt_sp[i][t], -max_in), max_out))
             lims.append((max_out, max_in))
         return nets, lims
-
     def _settle(self, re_ac: float, pv_dc: float, cons_ac: float, cons_dc: float,
                 nets: list[float]) -> list[float]:
         """Grid, converter and curtailment for given battery outputs.
@@ -332,124 +552,14 @@ class _StepRunner:
                 _move(nets, lims, dc_idx, rest * via)
         return any(abs(a - b) > 1e-7 for a, b in zip(nets, before, strict=True))
 
-    def _cooling(self, t: int) -> tuple[float, float]:
-        """Tank and chillers for step ``t``; returns chiller electricity on (AC, DC), kW."""
-        ctl, dt = self.ctl, self.ctl.dt
-        demand = self.day.cooling[t]
-        if not ctl.chillers:
-            return 0.0, 0.0
-        tank = ctl.tank
-        q_in = 0.0
-        if tank is not None:
-            kept = self.level * (1.0 - tank.standing_loss_pct_per_h / 100.0 * dt)
-            max_in = max(0.0, min(tank.max_charge_kw_th, (tank.capacity_kwh_th - kept) / dt))
-            max_out = max(0.0, min(tank.max_discharge_kw_th, kept / dt))
-            q_in = min(max(self.day.tes_sp[t], -max_out), max_in)
-        else:
-            kept, max_in, max_out = 0.0, 0.0, 0.0
-        planned = self.day.chiller_sp[t] if self.day.chiller_sp is not None else None
-        if self.absorb and planned is not None and tank is not None and _runnable(
-                ctl, planned) and -max_out - EPS <= planned - demand <= max_in + EPS:
-            q_in = min(max(planned - demand, -max_out), max_in)  # chillers as planned
-        q_in = max(q_in, -demand)
-        need = demand + q_in
-        if need > ctl.chiller_cap:
-            q_in = max(q_in - (need - ctl.chiller_cap), -max_out)
-            need = demand + q_in
-        unmet = max(0.0, need - ctl.chiller_cap)
-        need -= unmet
-        outputs = physics.split_cooling(ctl.chillers, need, ctl.curves) if need > EPS else []
-        if need > EPS and not outputs:  # below every minimum part load
-            first = ctl.chillers[0].min_part_load * ctl.chillers[0].capacity_kw_th
-            if self.absorb and q_in + (first - need) <= max_in + EPS:
-                q_in += first - need  # the tank stores the surplus
-            elif self.absorb and q_in - need >= -max_out - EPS:
-                q_in -= need  # the tank covers it, the chillers stay off
-                first = 0.0
-            need = first  # otherwise over-cool at the minimum part load
-            outputs = physics.split_cooling(ctl.chillers, need, ctl.curves) if need else []
-        if not outputs:
-            outputs = [0.0] * len(ctl.chillers)
-        e_ac = e_dc = 0.0
-        for i, (c, q) in enumerate(zip(ctl.chillers, outputs, strict=True)):
-            e = float(np.interp(q, *ctl.curves[i])) if q > 0.0 else 0.0
-            self.c_q[i][t], self.c_e[i][t] = q, e
-            if c.bus == "dc":
-                e_dc += e
-            else:
-                e_ac += e
-        rec = self.rec
-        rec["tes_charge_kw_th"][t] = max(q_in, 0.0)
-        rec["tes_discharge_kw_th"][t] = max(-q_in, 0.0)
-        rec["cooling_unserved_kw_th"][t] = unmet
-        if tank is not None:
-            self.level = max(0.0, kept + q_in * dt)
-        rec["tes_level_kwh_th"][t] = self.level
-        return e_ac, e_dc
-
-    def _ev(self, t: int) -> tuple[float, float]:
-        """EV charging at step ``t``: what departures require, then each charger's planned
-        power to its plugged-in sessions, earliest departure first."""
-        dt = self.ctl.dt
-        active = [s for s in self.day.sessions if s[1] <= t < s[2] and s[3] > EPS]
-        if not active:
-            return 0.0, 0.0
-        power = []
-        for s in active:
-            must = max(0.0, s[3] - s[4] * dt * (s[2] - t - 1)) / dt
-            power.append(min(must, s[4], s[3] / dt))
-        budget = [sp[t] for sp in self.day.ev_sp]
-        for i, s in enumerate(active):
-            budget[s[6]] -= power[i]
-        for i, s in enumerate(active):
-            if budget[s[6]] > EPS:
-                extra = min(budget[s[6]], min(s[4], s[3] / dt) - power[i])
-                power[i] += extra
-                budget[s[6]] -= extra
-        ev_ac = ev_dc = 0.0
-        delivered = self.ctl.ev_delivered_kwh
-        for s, p in zip(active, power, strict=True):
-            s[3] -= p * dt
-            delivered[s[0]] = delivered.get(s[0], 0.0) + p * dt
-            self.ev_kw[s[6]][t] += p
-            if s[5]:
-                ev_dc += p
-            else:
-                ev_ac += p
-            if t == s[2] - 1 and s[3] > 1e-6:
-                self.rec["ev_unmet_kwh"][t] += s[3]
-                self.events.append(f"step {t}: EV session {s[0][0]}/{s[0][1]} left "
-                                   f"{s[3]:.1f} kWh short")
-        return ev_ac, ev_dc
-
-    def _deferrable(self, t: int) -> tuple[float, float]:
-        """Deferrable loads at step ``t`` (plan first, then what the window requires)."""
-        dt = self.ctl.dt
-        on_ac = on_dc = 0.0
-        for i, (start, end, energy, max_kw, dc) in enumerate(self.day.def_windows):
-            if not start <= t < end:
-                continue
-            rest = energy - self.def_done[i]
-            must = max(0.0, rest - max_kw * dt * (end - t - 1)) / dt
-            p = max(0.0, min(max(self.day.def_sp[i][t], must), max_kw, rest / dt))
-            self.def_done[i] += p * dt
-            self.def_kw[i][t] = p
-            if t == end - 1 and energy - self.def_done[i] > 1e-6:
-                self.rec["deferrable_unmet_kwh"][t] += energy - self.def_done[i]
-            if dc:
-                on_dc += p
-            else:
-                on_ac += p
-        return on_ac, on_dc
-
     def _record(self, t: int, flows: list[float], nets: list[float], pv_ac: float,
-                wind: float) -> None:
+                 wind: float) -> None:
         imp, exp, a2d, d2a, curt_ac, curt_dc, short_ac, short_dc, _, _ = flows
-        rec, dt = self.rec, self.ctl.dt
-        rec["grid_import_kw"][t] = imp
-        rec["grid_export_kw"][t] = exp
-        rec["converter_ac_to_dc_kw"][t] = a2d
-        rec["converter_dc_to_ac_kw"][t] = d2a
+        rec = self.rec
+        rec[GRID_IMPORT][t] = imp
+        rec[GRID_EXPORT][t] = exp
+        rec[A2D][t] = a2d
+        rec[D2A][t] = d2a
         rec["unserved_ac"][t] = short_ac if short_ac > 1e-9 else 0.0
         rec["unserved_dc"][t] = short_dc if short_dc > 1e-9 else 0.0
         if imp > self.peak:
@@ -457,7 +567,7 @@ class _StepRunner:
             self.threshold = max(self.threshold, imp)
         for i, b in enumerate(self.ctl.batteries):
             ch, dis = max(-nets[i], 0.0) + 0.0, max(nets[i], 0.0) + 0.0
-            self.soc[i] = self.soc[i] * b.keep + (b.eta_c * ch - dis / b.eta_d) * dt
+            self.soc[i] = b.store.step(self.soc[i], ch, dis)
             self.b_ch[i][t], self.b_dis[i][t], self.b_soc[i][t] = ch, dis, self.soc[i]
         d = self.day
         re_ac = pv_ac + wind
@@ -472,12 +582,12 @@ class _StepRunner:
     # -------------------------------------------------------------- results
     def ledger(self, actual: Inputs) -> pd.DataFrame:
         """The day's ledger: the schedule's columns (realised) plus the extra columns."""
-        park, d, s = self.ctl.park, self.day, actual.series
-        rec = self.rec
-        cols: dict[str, object] = {k: v for k, v in rec.items() if not k.startswith("unserved")}
+        park, d, s, rec = self.ctl.park, self.day, actual.series, self.rec
+        cols: dict[str, object] = {k: rec[k] for k in (GRID_IMPORT, GRID_EXPORT, A2D, D2A)}
 
-        def put(kind: str, base: str, name: str, values: object) -> None:
-            cols[physics.asset_column(park, kind, base, name)] = values
+        def put(kind: str | None, base: str, name: str | None, values: object) -> None:
+            column = base if kind is None else physics.asset_column(park, kind, base, name or "")
+            cols[column] = values
 
         for i, a in enumerate(park.pv):
             avail = np.asarray(d.pv_avail[i])
@@ -488,22 +598,18 @@ class _StepRunner:
             put("wind", "wind_kw", w.name, avail - np.asarray(self.wind_curt[i]))
             put("wind", "wind_curtailed_kw", w.name, self.wind_curt[i])
         for i, b in enumerate(park.batteries):
-            put("batteries", "battery_charge_kw", b.name, self.b_ch[i])
-            put("batteries", "battery_discharge_kw", b.name, self.b_dis[i])
-            put("batteries", "battery_soc_kwh", b.name, self.b_soc[i])
-        for i, c in enumerate(self.ctl.chillers):
-            put("chillers", "chiller_electric_kw", c.name, self.c_e[i])
-            put("chillers", "chiller_cooling_kw_th", c.name, self.c_q[i])
-        for i, dl in enumerate(park.deferrable):
-            put("deferrable", "deferrable_kw", dl.name, self.def_kw[i])
-        for i, ch in enumerate(park.ev.chargers if park.ev else []):
-            put("chargers", "ev_charge_kw", ch.name, self.ev_kw[i])
-        put("buses", "unserved_kw", "ac", np.asarray(rec["unserved_ac"])
+            put("batteries", BATTERY_CHARGE, b.name, self.b_ch[i])
+            put("batteries", BATTERY_DISCHARGE, b.name, self.b_dis[i])
+            put("batteries", BATTERY_SOC, b.name, self.b_soc[i])
+        for plant in self.ctl.plants:
+            plant.columns(put)
+        put("buses", UNSERVED, "ac", np.asarray(rec["unserved_ac"])
             + (0.0 if park.buses.dc else np.asarray(rec["unserved_dc"])))
         if park.buses.dc:
-            put("buses", "unserved_kw", "dc", rec["unserved_dc"])
-        cols["load_kw"] = np.asarray(d.load_ac) + np.asarray(d.load_dc)
-        cols["cooling_load_kw_th"] = d.cooling
+            put("buses", UNSERVED, "dc", rec["unserved_dc"])
+        cols[LOAD] = np.asarray(d.load_ac) + np.asarray(d.load_dc)
+        cols[COOLING_LOAD] = (s[COOLING_LOAD].to_numpy(float)
+                                      if park.cooling else np.zeros(len(actual.index)))
         cols["price_import"] = s["price_import_yuan_per_kwh"].to_numpy()
         cols["price_export"] = s["price_export_yuan_per_kwh"].to_numpy()
         cols["tou_period"] = s["tou_period"].to_numpy()
@@ -511,7 +617,7 @@ class _StepRunner:
         frame = pd.DataFrame(cols, index=actual.index)
         ctl = self.ctl
         if ctl.absent_columns is None:  # the kinds of asset the park lacks: the same every day
-            ctl.absent_columns = [c for c in SCHEDULE_COLUMNS
+            ctl.absent_columns = [c for c in SCHEDULE_COLUMNS + EXTRA_COLUMNS
                                   if not physics.columns_like(frame, c)]
         for c in ctl.absent_columns:  # all zeros
             frame[c] = 0.0
@@ -519,18 +625,13 @@ class _StepRunner:
 
     def state_out(self) -> ParkState:
         ctl = self.ctl
-        on = {c.name: self.c_q[i][-1] > 0.0 for i, c in enumerate(ctl.chillers)}
-        return ParkState(
-            battery_soc_kwh={b.name: self.soc[i] for i, b in enumerate(ctl.batteries)},
-            tank_level_kwh_th=self.level, chillers_on=on, month_peak_kw=self.peak,
-            month=self.month,
-        )
-
-
-def _runnable(ctl: Controller, output_kw_th: float) -> bool:
-    """Whether the chillers can produce exactly ``output_kw_th`` (0 always can)."""
-    return output_kw_th <= EPS or bool(physics.split_cooling(ctl.chillers, output_kw_th,
-                                                             ctl.curves))
+        state = ParkState({b.name: self.soc[i] for i, b in enumerate(ctl.batteries)},
+                          self.start.tank_level_kwh_th, dict(self.start.chillers_on),
+                          self.peak, self.start.month,
+                          {k: dict(v) for k, v in self.start.stored.items()})
+        for plant in ctl.plants:
+            plant.end(state)
+        return state
 
 
 def _move(nets: list[float], lims: list[tuple[float, float]], idx: list[int],

@@ -8,7 +8,7 @@ run from 12 h to 36 h for one day (to 60 h for a 48-h look-ahead).
 - :class:`Perfect` — the actuals themselves (perfect foresight of the horizon).
 - :class:`Persistence` — renewables: the latest observation at the same time of day before
   the issue time (the day before for steps before 12:00, two days before after, three days
-  before on the next day's afternoon); loads (electric, cooling, EV sessions): the same
+  before on the next day's afternoon); loads (electric, cooling, heating, EV sessions): the same
   weekday one week before. At the start of the inputs the history wraps around to the end
   of the same (typical) year.
 - :class:`Model` — the forecaster of ``parkgrid forecast`` trained on the history before
@@ -40,7 +40,7 @@ ISSUE_HOUR = 12.0
 """Forecasts are issued at 12:00 local time the day before the planned day."""
 
 RE_PREFIXES = ("pv_kw_", "wind_kw_")
-LOAD_PREFIXES = ("load_kw_", "cooling_load_kw_th")
+LOAD_PREFIXES = ("load_kw_", "cooling_load_kw_th", "heating_load_kw_th")
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,8 @@ DEFAULT_ERRORS: dict[str, ErrorModel] = {
     "cooling": ErrorModel(0.08, 6.0, "relative"),
     # electric load: ~5 % — the most accurate
     "load": ErrorModel(0.05, 4.0, "relative"),
+    # heating demand follows the temperature forecast, as cooling: ~8 % (est.)
+    "heating": ErrorModel(0.08, 6.0, "relative"),
 }
 
 
@@ -185,6 +187,7 @@ class Noisy:
             "pv": day.columns("pv_kw_"),
             "cooling": day.columns("cooling_load_kw_th"),
             "load": day.columns("load_kw_"),
+            "heating": day.columns("heating_load_kw_th"),  # last: the others keep their seeds
         }
         for key, (kind, cols) in enumerate(groups.items()):
             model = self.errors.get(kind)

@@ -17,6 +17,10 @@ Definitions (energies in kWh over the period; the ledger's power columns are ste
   only partly simulated is billed on its simulated part, at the full monthly rate).
 - CO2 = Σ import × grid factor; CO2 avoided = CO2 of the grid-only baseline − CO2.
 - zero-carbon park indicators (reference/parks.md) with pass/fail.
+- kinds that burn fuel (the heating's diesel boiler, :mod:`parkgrid.model.heating`): its
+  cost is in ``cost_yuan`` (``*_fuel_yuan``), its CO2 in ``co2_t``, its tce
+  (``fuel_use_tce``) in the energy use; the clean energy share is then RE used on site over
+  the energy use, in tce; the heat pump's electricity is consumption.
 """
 
 from __future__ import annotations
@@ -29,7 +33,25 @@ import pandas as pd
 from parkgrid.config import Park
 from parkgrid.inputs.emissions import tce_per_kwh
 from parkgrid.inputs.tariff import demand_charge_yuan, monthly_peaks_kw
-from parkgrid.model import physics
+from parkgrid.model import costs, physics, registry
+from parkgrid.model.physics import Storage
+from parkgrid.model.schedule import (
+    A2D,
+    BATTERY_CHARGE,
+    BATTERY_DISCHARGE,
+    BATTERY_SOC,
+    D2A,
+    GRID_EXPORT,
+    GRID_IMPORT,
+    LOAD,
+    UNSERVED,
+    asset_names,
+)
+from parkgrid.model.schedule import asset_column as schedule_column
+
+CONSUMERS = [c for c in registry.columns_with("sink", "electricity") if c.kpi]
+"""Electricity sinks counted in consumption beside the inflexible load (chillers, EV
+charging, deferrable loads, …), each with its KPI key."""
 
 THRESHOLDS = {
     # name: (rule, threshold, source)
@@ -53,33 +75,25 @@ def energy_kpis(ledger: pd.DataFrame, park: Park, stored_start_kwh: float) -> di
     dt = park.step_h
     kwh = lambda a: float(np.sum(a) * dt)  # noqa: E731
     total = lambda base: physics.total(ledger, base)  # noqa: E731
-    imp, exp = ledger["grid_import_kw"].to_numpy(float), ledger["grid_export_kw"].to_numpy(float)
+    imp, exp = ledger[GRID_IMPORT].to_numpy(float), ledger[GRID_EXPORT].to_numpy(float)
     pv, pv_c = total("pv_kw"), total("pv_curtailed_kw")
     wind, wind_c = total("wind_kw"), total("wind_curtailed_kw")
-    charge, discharge = total("battery_charge_kw"), total("battery_discharge_kw")
-    stored = total("battery_soc_kwh")
+    charge, discharge = total(BATTERY_CHARGE), total(BATTERY_DISCHARGE)
+    stored = total(BATTERY_SOC)
     delta_stored = float(stored[-1] - stored_start_kwh) if len(stored) else 0.0
     eta = park.buses.dc.converter_efficiency if park.buses.dc else 1.0
-    conv = total("converter_ac_to_dc_kw") + total("converter_dc_to_ac_kw")
-    unserved = total("unserved_kw")
-    out: dict[str, float] = {
-        "load_served_kwh": kwh(total("load_kw") - unserved),
-        "chillers_kwh": kwh(total("chiller_electric_kw")),
-        "ev_kwh": kwh(total("ev_charge_kw")),
-        "deferrable_kwh": kwh(total("deferrable_kw")),
-        "converter_losses_kwh": kwh(conv * (1.0 - eta)),
-        "battery_losses_kwh": kwh(charge - discharge) - delta_stored,
-    }
+    conv = total(A2D) + total(D2A)
+    unserved = total(UNSERVED)
+    out: dict[str, float] = {"load_served_kwh": kwh(total(LOAD) - unserved)}
+    out.update({c.kpi: kwh(total(c.base)) for c in CONSUMERS if c.kpi})
+    out["converter_losses_kwh"] = kwh(conv * (1.0 - eta))
+    out["battery_losses_kwh"] = kwh(charge - discharge) - delta_stored
     out["consumption_kwh"] = sum(out.values())
     out.update({
         "pv_generation_kwh": kwh(pv + pv_c), "wind_generation_kwh": kwh(wind + wind_c),
         "curtailed_kwh": kwh(pv_c + wind_c), "exported_kwh": kwh(exp), "imported_kwh": kwh(imp),
         "battery_stored_change_kwh": delta_stored,
         "battery_throughput_kwh": kwh(charge + discharge),
-        "unserved_kwh": kwh(unserved),
-        "ev_unmet_kwh": _sum(ledger, "ev_unmet_kwh"),
-        "deferrable_unmet_kwh": _sum(ledger, "deferrable_unmet_kwh"),
-        "cooling_unserved_kwh_th": kwh(total("cooling_unserved_kw_th")),
         "peak_import_kw": float(imp.max()) if len(imp) else 0.0,
     })
     re = out["pv_generation_kwh"] + out["wind_generation_kwh"]
@@ -91,19 +105,14 @@ def energy_kpis(ledger: pd.DataFrame, park: Park, stored_start_kwh: float) -> di
     out["self_consumption"] = ratio(used, re)
     out["re_utilisation"] = 1.0 - ratio(out["curtailed_kwh"], re) if re > 0 else 0.0
     out["export_share_of_generation"] = ratio(out["exported_kwh"], re)
-    price_imp = ledger["price_import"].to_numpy(float)
-    out["energy_cost_yuan"] = kwh(imp * price_imp)
-    out["export_revenue_yuan"] = kwh(exp * ledger["price_export"].to_numpy(float))
-    out["degradation_yuan"] = _degradation_yuan(ledger, park)
-    obj = park.objective
-    # as the optimizer prices them: unmet deferrable energy and unmet cooling (kWh_th) at
-    # the unserved-load penalty, unmet EV energy at the EV penalty
-    out["penalty_yuan"] = ((out["unserved_kwh"] + out["deferrable_unmet_kwh"]
-                            + out["cooling_unserved_kwh_th"]) * obj.unserved_penalty_yuan_per_kwh
-                           + out["ev_unmet_kwh"] * obj.ev_unmet_penalty_yuan_per_kwh)
-    out["co2_t"] = kwh(imp * ledger["co2_kg_per_kwh"].to_numpy(float)) / 1000.0
-    out["carbon_cost_yuan"] = out["co2_t"] * park.emissions.carbon_price_yuan_per_t
-    out["energy_use_tce"] = out["consumption_kwh"] * tce_per_kwh(park.emissions)
+    out.update(costs.energy_lines(ledger_flows(ledger, park), park))
+    for kind in registry.kinds_with("kpis"):
+        out.update(registry.load(kind.kpis)(ledger, park))
+    out["energy_use_tce"] = (out["consumption_kwh"] * tce_per_kwh(park.emissions)
+                             + out.get("fuel_use_tce", 0.0))
+    if out.get("fuel_use_tce"):  # fuel burnt on site: clean energy is a share of it all
+        out["clean_energy_share"] = ratio(used * tce_per_kwh(park.emissions),
+                                          out["energy_use_tce"])
     out["co2_per_energy_t_per_tce"] = ratio(out["co2_t"], out["energy_use_tce"])
     return out
 
@@ -117,45 +126,45 @@ def ratio(a: float, b: float) -> float:
     return float(a / b) if b > 0 else 0.0
 
 
-def _degradation_yuan(ledger: pd.DataFrame, park: Park) -> float:
-    """Battery wear: each battery's cost per kWh discharged (as the optimizer prices it)."""
-    cost = 0.0
-    for b in park.batteries:
-        col = physics.asset_column(park, "batteries", "battery_discharge_kw", b.name)
-        cost += float(ledger[col].sum()) * park.step_h * b.degradation_cost_yuan_per_kwh
-    return cost
+def ledger_flows(ledger: pd.DataFrame, park: Park) -> costs.Flows:
+    """What the cost breakdown reads from a ledger."""
+    names = asset_names(park)
+    return costs.Flows(
+        column=lambda base: physics.total(ledger, base),
+        asset=lambda kind, base, name: ledger[schedule_column(base, name, names[kind])]
+        .to_numpy(float),
+        price_import=ledger["price_import"].to_numpy(float),
+        price_export=ledger["price_export"].to_numpy(float),
+        co2_kg_per_kwh=ledger["co2_kg_per_kwh"].to_numpy(float),
+        unmet_kwh={"ev": _sum(ledger, "ev_unmet_kwh"),
+                   "deferrable": _sum(ledger, "deferrable_unmet_kwh")},
+        step_h=park.step_h)
 
 
 def stored_before_kwh(ledger: pd.DataFrame, park: Park) -> float:
     """Energy in the batteries before the ledger's first step (undoing that step), kWh."""
     if ledger.empty or not park.batteries:
         return 0.0
-    dt = park.step_h
     first = ledger.iloc[0]
+    names = asset_names(park)["batteries"]
     total = 0.0
     for b in park.batteries:
-        ch, dis, soc = (physics.asset_column(park, "batteries", base, b.name) for base in
-                        ("battery_charge_kw", "battery_discharge_kw", "battery_soc_kwh"))
-        step = (b.charge_efficiency * first[ch] - first[dis] / b.discharge_efficiency) * dt
-        keep = 1.0 - b.self_discharge_pct_per_h / 100.0 * dt
-        total += (float(first[soc]) - step) / keep
+        ch, dis, soc = (first[schedule_column(base, b.name, names)] for base in
+                        (BATTERY_CHARGE, BATTERY_DISCHARGE, BATTERY_SOC))
+        total += Storage.battery(b, park.step_h).before(float(soc), ch, dis)
     return total
 
 
 def add_costs(k: dict[str, float], demand_yuan: float, park: Park) -> dict[str, float]:
     """Complete the cost KPIs of ``k`` with the demand charge."""
-    k["demand_charge_yuan"] = demand_yuan
-    k["cost_yuan"] = k["energy_cost_yuan"] + demand_yuan - k["export_revenue_yuan"]
-    carbon = k["carbon_cost_yuan"] if park.objective.carbon_price_in_objective else 0.0
-    k["total_cost_yuan"] = k["cost_yuan"] + k["degradation_yuan"] + k["penalty_yuan"] + carbon
-    return k
+    return costs.complete(k, demand_yuan, park, park.objective.carbon_price_in_objective)
 
 
 def kpis(ledger: pd.DataFrame, park: Park) -> dict[str, Any]:
     """Period KPIs, monthly KPIs (key ``monthly``: 'YYYY-MM' → KPIs) and the zero-carbon
     indicators (key ``zero_carbon``) of a whole ledger."""
-    peaks = monthly_peaks_kw(ledger["grid_import_kw"])
-    stored = physics.total(ledger, "battery_soc_kwh")
+    peaks = monthly_peaks_kw(ledger[GRID_IMPORT])
+    stored = physics.total(ledger, BATTERY_SOC)
     start = stored_before_kwh(ledger, park)
     monthly: dict[str, dict[str, float]] = {}
     month_key = ledger.index.strftime("%Y-%m")
@@ -183,7 +192,7 @@ def zero_carbon(k: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "self_used_re_share_of_consumption": k["self_sufficiency"],
         "self_used_re_share_of_consumption_2030": k["self_sufficiency"],
         "export_share_of_generation": k["export_share_of_generation"],
-        "clean_energy_share": k["self_sufficiency"],
+        "clean_energy_share": k.get("clean_energy_share", k["self_sufficiency"]),
     }
     out = {name: _indicator(values[name], *THRESHOLDS[name]) for name in THRESHOLDS}
     annual_tce = k["energy_use_tce"] * 365.0 / max(k.get("days", 365.0), 1e-9)

@@ -31,8 +31,16 @@ from parkgrid.dr.events import Event
 from parkgrid.dr.session import DRSession
 from parkgrid.errors import ArgumentError, SolverError
 from parkgrid.inputs import Inputs, build_inputs
-from parkgrid.model import physics
-from parkgrid.model.schedule import ParkState, Schedule, meta_float
+from parkgrid.model import physics, registry
+from parkgrid.model.schedule import (
+    CHILLER_COOLING,
+    GRID_EXPORT,
+    GRID_IMPORT,
+    UNSERVED,
+    ParkState,
+    Schedule,
+    meta_float,
+)
 from parkgrid.simulate.controller import Controller
 from parkgrid.simulate.forecast import make_forecaster
 from parkgrid.simulate.rules import plan_none, plan_rules
@@ -44,8 +52,7 @@ PlannerFn = Callable[[Inputs, ParkState], Schedule]
 Progress = Callable[["DayRecord", float], None]
 
 PLANNERS = ("milp", "rules", "none")
-SETPOINT_COLUMNS = ("battery_charge_kw", "battery_discharge_kw", "tes_charge_kw_th",
-                    "tes_discharge_kw_th", "ev_charge_kw", "grid_import_kw")
+SETPOINT_COLUMNS = tuple(c.base for c in registry.columns_with(setpoint=True))
 
 
 @dataclass
@@ -305,15 +312,11 @@ def state_at(ledger: pd.DataFrame, step: int, start: ParkState, park: Park) -> P
     """The state after the first ``step`` steps of a day's ledger that began in ``start``."""
     last = ledger.iloc[step - 1]
     cooling = park.cooling.chillers if park.cooling else []
-    return ParkState(
-        battery_soc_kwh={b.name: float(last[physics.asset_column(
-            park, "batteries", "battery_soc_kwh", b.name)]) for b in park.batteries},
-        tank_level_kwh_th=float(last["tes_level_kwh_th"]) if park.cooling else 0.0,
-        chillers_on={c.name: float(last[physics.asset_column(
-            park, "chillers", "chiller_cooling_kw_th", c.name)]) > 0.0 for c in cooling},
-        month_peak_kw=max(start.month_peak_kw,
-                          float(ledger["grid_import_kw"].iloc[:step].max())),
-        month=start.month)
+    state = ParkState({}, 0.0, {c.name: float(last[physics.asset_column(
+        park, "chillers", CHILLER_COOLING, c.name)]) > 0.0 for c in cooling},
+        max(start.month_peak_kw, float(ledger[GRID_IMPORT].iloc[:step].max())),
+        start.month)
+    return state.set_levels_from(park, lambda kind, name, column: last[column])
 
 
 def _first_day(schedule: Schedule, park: Park) -> Schedule:
@@ -349,7 +352,7 @@ def _origin(exc: BaseException) -> str:
 def _book_day(record: DayRecord, ledger: pd.DataFrame, day_events: list[str],
               events: list[str], park: Park) -> None:
     """Unserved and unmet energy of the day into its record and the event log."""
-    record.unserved_kwh = float(physics.total(ledger, "unserved_kw").sum() * park.step_h)
+    record.unserved_kwh = float(physics.total(ledger, UNSERVED).sum() * park.step_h)
     record.ev_unmet_kwh = float(ledger["ev_unmet_kwh"].sum())
     if record.unserved_kwh > 1e-6:
         events.append(f"{record.date} unserved load {record.unserved_kwh:.1f} kWh")
@@ -369,9 +372,9 @@ class _RunningCost:
 
     def add(self, ledger: pd.DataFrame) -> float:
         dt = self.park.step_h
-        imp = ledger["grid_import_kw"].to_numpy(float)
+        imp = ledger[GRID_IMPORT].to_numpy(float)
         self.energy += float((imp * ledger["price_import"].to_numpy(float)).sum() * dt)
-        self.energy -= float((ledger["grid_export_kw"].to_numpy(float)
+        self.energy -= float((ledger[GRID_EXPORT].to_numpy(float)
                               * ledger["price_export"].to_numpy(float)).sum() * dt)
         month = (ledger.index[0].year, ledger.index[0].month)
         self.peaks[month] = max(self.peaks.get(month, 0.0), float(imp.max()))

@@ -6,7 +6,8 @@ those same inputs, so the schedule has every column and balances like any other.
 
 Rules (per step, in order):
 - tank: charge in valley / deep-valley hours (within the chillers' spare capacity),
-  discharge in peak / sharp hours to cover the cooling demand;
+  discharge in peak / sharp hours to cover the cooling demand; the hot-water tank alike
+  (within the heat pump's spare output, to cover the heating demand left after waste heat);
 - battery: charge from surplus renewables; charge in valley hours as long as the import
   stays under the peak level; discharge in peak / sharp hours to cover the net load;
   otherwise discharge to hold import at the peak level (the month-to-date peak, or the
@@ -21,10 +22,20 @@ import time
 import numpy as np
 import pandas as pd
 
-from parkgrid.config import Park
+from parkgrid.config import Park, Tank
 from parkgrid.inputs import Inputs
-from parkgrid.model import physics
-from parkgrid.model.schedule import SCHEDULE_COLUMNS, ParkState, Schedule
+from parkgrid.model import physics, registry
+from parkgrid.model.physics import Storage
+from parkgrid.model.schedule import (
+    BATTERY_CHARGE,
+    BATTERY_DISCHARGE,
+    COOLING_LOAD,
+    SCHEDULE_COLUMNS,
+    TANK_CHARGE,
+    TANK_DISCHARGE,
+    ParkState,
+    Schedule,
+)
 from parkgrid.simulate.controller import Controller
 
 CHEAP = ("valley", "deep_valley")
@@ -47,18 +58,31 @@ def plan_idle(inputs: Inputs, state: ParkState) -> Schedule:
     return Schedule(pd.DataFrame(index=inputs.index), meta)
 
 
+def plan_before(inputs: Inputs, state: ParkState) -> Schedule:
+    """:func:`plan_idle` for the park before its projects: heat from the diesel boiler alone
+    (the controller's counterfactual step), whatever heating plant the park has now."""
+    schedule = plan_idle(inputs, state)
+    schedule.metadata["heating"] = "boiler"
+    return schedule
+
+
 def plan_rules(inputs: Inputs, state: ParkState) -> Schedule:
     """The rule-based schedule of the day (see the module docstring)."""
     started = time.perf_counter()
     park = inputs.park
     frame = pd.DataFrame(index=inputs.index)
     tank_in, chiller_kw = _tank_rule(park, inputs, state)
-    frame["tes_charge_kw_th"] = np.maximum(tank_in, 0.0)
-    frame["tes_discharge_kw_th"] = np.maximum(-tank_in, 0.0)
+    frame[TANK_CHARGE] = np.maximum(tank_in, 0.0)
+    frame[TANK_DISCHARGE] = np.maximum(-tank_in, 0.0)
+    if park.heating is not None:
+        hot_in, heat_pump_kw = _hot_tank_rule(park, inputs, state)
+        frame["hot_tank_charge_kw_th"] = np.maximum(hot_in, 0.0)
+        frame["hot_tank_discharge_kw_th"] = np.maximum(-hot_in, 0.0)
+        chiller_kw = chiller_kw + heat_pump_kw
     for name, net in _battery_rule(park, inputs, state, chiller_kw).items():
-        frame[physics.asset_column(park, "batteries", "battery_charge_kw", name)] = \
+        frame[physics.asset_column(park, "batteries", BATTERY_CHARGE, name)] = \
             np.maximum(-net, 0.0)
-        frame[physics.asset_column(park, "batteries", "battery_discharge_kw", name)] = \
+        frame[physics.asset_column(park, "batteries", BATTERY_DISCHARGE, name)] = \
             np.maximum(net, 0.0)
     meta = {"planner": "rules", "ev": "asap", "deferrable": "asap"}
     return _play(inputs, state, frame, meta, started)
@@ -84,27 +108,55 @@ def _tank_rule(park: Park, inputs: Inputs, state: ParkState) -> tuple[np.ndarray
     n = len(inputs.index)
     if park.cooling is None:
         return np.zeros(n), np.zeros(n)
-    demand = inputs.series["cooling_load_kw_th"].to_numpy(float)
+    demand = inputs.series[COOLING_LOAD].to_numpy(float)
     chillers = park.cooling.chillers
     curves = [physics.chiller_curve(c) for c in chillers]
     cap = sum(c.capacity_kw_th for c in chillers)
-    tank, tou, dt = park.cooling.tank, _tou(inputs), park.step_h
-    tank_in = np.zeros(n)
-    level = state.tank_level_kwh_th
-    for t in range(n):
-        if tank is not None:
-            level *= 1.0 - tank.standing_loss_pct_per_h / 100.0 * dt
-            if tou[t] in CHEAP:
-                tank_in[t] = max(0.0, min(tank.max_charge_kw_th, cap - demand[t],
-                                          (tank.capacity_kwh_th - level) / dt))
-            elif tou[t] in DEAR:
-                tank_in[t] = -min(demand[t], tank.max_discharge_kw_th, level / dt)
-            level += tank_in[t] * dt
+    tank = park.cooling.tank
+    tank_in = (_store_rule(tank, park, demand, cap - demand, _tou(inputs),
+                           state.tank_level_kwh_th) if tank is not None else np.zeros(n))
     need = demand + tank_in
     electric = np.array([sum(float(np.interp(q, *curves[i])) for i, q in
                              enumerate(physics.split_cooling(chillers, x, curves) or [x]))
                          if x > 0 else 0.0 for x in need])
     return tank_in, electric
+
+
+def _store_rule(tank: Tank, park: Park, demand: np.ndarray, spare: np.ndarray,
+                tou: np.ndarray, level: float) -> np.ndarray:
+    """A water tank's net charge per step (kW_th): in cheap hours the plant's ``spare``
+    output, in dear hours what covers ``demand``, within the tank's limits."""
+    store = Storage.tank(tank, park.step_h)
+    tank_in = np.zeros(len(demand))
+    for t in range(len(demand)):
+        kept = level * store.keep
+        if tou[t] in CHEAP:
+            tank_in[t] = store.max_charge(kept, min(tank.max_charge_kw_th, spare[t]))
+        elif tou[t] in DEAR:
+            tank_in[t] = -store.max_discharge(kept, min(demand[t], tank.max_discharge_kw_th))
+        level = store.step(level, max(tank_in[t], 0.0), max(-tank_in[t], 0.0))
+    return tank_in
+
+
+def _hot_tank_rule(park: Park, inputs: Inputs, state: ParkState
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Hot-water tank net charge (kW_th) and the heat pump's resulting electricity (kW) per
+    step: the demand left after waste heat, the heat pump's spare output to charge."""
+    heating = park.heating
+    assert heating is not None
+    s, n = inputs.series, len(inputs.index)
+    waste = heating.waste_heat.max_kw_th if heating.waste_heat else 0.0
+    demand = np.maximum(s["heating_load_kw_th"].to_numpy(float) - waste, 0.0)
+    hp = heating.heat_pump
+    cap = hp.capacity_kw_th if hp else 0.0
+    hot_kind = registry.KINDS[registry.HOT_TANK]
+    tank_in = (_store_rule(heating.tank, park, demand, cap - demand, _tou(inputs),
+                           state.levels(hot_kind).get(registry.HOT_TANK, 0.0))
+               if heating.tank is not None else np.zeros(n))
+    if hp is None:
+        return tank_in, np.zeros(n)
+    heat = np.clip(demand + tank_in, 0.0, cap)
+    return tank_in, heat / s["heat_pump_cop"].to_numpy(float)
 
 
 def _battery_rule(park: Park, inputs: Inputs, state: ParkState,

@@ -2,7 +2,8 @@
 KPI document that compares them (``kpis.json``).
 
 Baselines (same period, same actuals):
-- ``grid_only`` — no renewables, no storage: every load from the grid (the CO2 baseline);
+- ``grid_only`` — no renewables, no storage: every load from the grid and the heat from the
+  diesel boiler alone (the park before its projects: the CO2 baseline);
 - ``re_no_storage`` — the park's renewables, storage idle ('none' planner);
 - ``rules`` — the rule-based planner with the strategy's forecasts;
 - the perfect-foresight bound (:mod:`parkgrid.simulate.bound`): no causal strategy can
@@ -35,7 +36,7 @@ from parkgrid.simulate.rollout import (
     rollout_options,
     simulate,
 )
-from parkgrid.simulate.rules import plan_idle, plan_rules
+from parkgrid.simulate.rules import plan_before, plan_idle, plan_rules
 from parkgrid.simulate.worker import Background
 
 BASELINES = ("grid_only", "re_no_storage", "rules")
@@ -205,7 +206,7 @@ def run_baselines(park: Park, start: pd.Timestamp, end: pd.Timestamp, inputs: In
     for name in which:
         actuals, fc, plan = inputs, Perfect(), plan_idle
         if name == "grid_only":
-            actuals = without_renewables(inputs)
+            actuals, plan = without_renewables(inputs), plan_before
         elif name == "rules":
             fc, plan = make_forecaster(forecast, seed), plan_rules
         out[name] = simulate(park, start, end, fc, plan, inputs=actuals, seed=seed,

@@ -1,0 +1,92 @@
+"""The heating plant's part of the real-time controller (a plant step of
+:mod:`parkgrid.simulate.controller`): :class:`parkgrid.model.heating.HeatPlant` each step,
+after the cooling plant (waste heat may be a share of the chillers' rejected heat)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from parkgrid.inputs import Inputs
+from parkgrid.model import registry
+from parkgrid.model.heating import STEP_COLUMNS, HeatPlant, HeatStep
+from parkgrid.model.schedule import ParkState, Schedule
+
+if TYPE_CHECKING:
+    from parkgrid.simulate.controller import Controller
+
+HOT_TANK = registry.HOT_TANK
+
+
+def _plan(frame: Any, n: int, column: str) -> np.ndarray:
+    return frame[column].to_numpy(float) if column in frame else np.zeros(n)
+
+
+class HeatingStep:
+    """Kinds 'heat_pump', 'waste_heat', 'hot_tank', 'boiler': the tank follows its set-point,
+    waste heat first, the heat pump and the boiler as planned, then the cheaper at the step's
+    price; storage absorbs deviations when allowed (:class:`HeatPlant`). A plan with metadata
+    ``heating: "boiler"`` (the grid-only baseline) burns diesel for the whole load."""
+
+    def __init__(self, ctl: Controller) -> None:
+        heating = ctl.park.heating
+        assert heating is not None
+        self.ctl, self.heating = ctl, heating
+        self.plant = HeatPlant(heating, ctl.dt)
+        self.on_dc = heating.heat_pump is not None and heating.heat_pump.bus == "dc"
+        self.events: list[str] = []
+
+    def begin(self, plan: Schedule, actual: Inputs, state: ParkState, absorb: bool) -> None:
+        frame, s, n = plan.frame, actual.series, len(actual.index)
+        self.absorb = absorb
+        self.counterfactual = plan.metadata.get("heating") == "boiler"
+        self.load = s["heating_load_kw_th"].to_numpy(float).tolist()
+        self.cop = (s["heat_pump_cop"].to_numpy(float).tolist() if "heat_pump_cop" in s
+                    else [1.0] * n)
+        self.price = s["price_import_yuan_per_kwh"].to_numpy(float).tolist()
+        self.tank_sp = (_plan(frame, n, "hot_tank_charge_kw_th")
+                        - _plan(frame, n, "hot_tank_discharge_kw_th")).tolist()
+        self.hp_sp = _plan(frame, n, "heat_pump_heat_kw_th").tolist()
+        self.boiler_sp = _plan(frame, n, "boiler_heat_kw_th").tolist()
+        self.level = state.levels(registry.KINDS[HOT_TANK]).get(
+            HOT_TANK, self.plant.initial_level_kwh_th())
+        waste = self.heating.waste_heat
+        self.cooling = None
+        if waste is not None and waste.chiller_fraction is not None:
+            self.cooling = next(p for p in self.ctl.plants if hasattr(p, "chillers"))
+        self.steps: list[HeatStep] = []
+        self.events = []
+
+    def waste_kw_th(self, t: int) -> float:
+        """Waste heat recoverable at step ``t``: the limit, and the share of the chillers'
+        rejected heat (cooling + electricity) this step."""
+        waste = self.heating.waste_heat
+        if waste is None:
+            return 0.0
+        if self.cooling is None or waste.chiller_fraction is None:
+            return waste.max_kw_th
+        rejected = sum(q[t] + e[t] for q, e in zip(self.cooling.q, self.cooling.e, strict=True))
+        return min(waste.max_kw_th, waste.chiller_fraction * rejected)
+
+    def step(self, t: int) -> tuple[float, float]:
+        if self.counterfactual:
+            step = self.plant.counterfactual(self.load[t])
+            step.level_kwh_th = self.level
+        else:
+            step = self.plant.step(self.level, self.load[t], self.cop[t], self.waste_kw_th(t),
+                                   self.price[t], (self.tank_sp[t], self.hp_sp[t],
+                                                   self.boiler_sp[t]), self.absorb)
+            self.level = step.level_kwh_th
+        self.steps.append(step)
+        kw = step.heat_pump_kw
+        return (0.0, kw) if self.on_dc else (kw, 0.0)
+
+    def columns(self, put: Any) -> None:
+        put(None, "heating_load_kw_th", None, self.load)
+        for column, name in STEP_COLUMNS.items():
+            put(None, column, None, [getattr(s, name) for s in self.steps])
+
+    def end(self, state: ParkState) -> None:
+        if self.heating.tank is not None:
+            state.set_level(registry.KINDS[HOT_TANK], HOT_TANK, self.level)

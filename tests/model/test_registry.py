@@ -1,0 +1,74 @@
+"""The asset registry: the published schedule keeps its columns and order, every column is
+declared once, and a kind's cost hook reaches the one cost breakdown."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from parkgrid.model import costs, registry
+from parkgrid.model.schedule import PER_ASSET_COLUMNS, SCHEDULE_COLUMNS, ParkState, asset_names
+
+PUBLISHED = [  # docs/schedule.md: the schedule CSV's columns, in order
+    "grid_import_kw", "grid_export_kw",
+    "pv_kw", "pv_curtailed_kw", "wind_kw", "wind_curtailed_kw",
+    "battery_charge_kw", "battery_discharge_kw", "battery_soc_kwh",
+    "chiller_electric_kw", "chiller_cooling_kw_th",
+    "tes_charge_kw_th", "tes_discharge_kw_th", "tes_level_kwh_th",
+    "ev_charge_kw", "deferrable_kw", "load_kw", "cooling_load_kw_th",
+    "converter_ac_to_dc_kw", "converter_dc_to_ac_kw",
+    "heat_pump_electric_kw", "heat_pump_heat_kw_th", "waste_heat_kw_th", "boiler_heat_kw_th",
+    "hot_tank_charge_kw_th", "hot_tank_discharge_kw_th", "hot_tank_level_kwh_th",
+    "heating_load_kw_th",
+    "unserved_kw", "cooling_unserved_kw_th", "heating_unserved_kw_th",
+    "price_import", "price_export", "tou_period", "co2_kg_per_kwh",
+]
+
+
+def test_the_published_columns_and_their_order_are_the_documented_ones():
+    assert SCHEDULE_COLUMNS == PUBLISHED
+    bases = [c.base for k in registry.KINDS.values() for c in k.columns]
+    assert len(bases) == len(set(bases)), "a column declared by two kinds"
+    assert PER_ASSET_COLUMNS["chillers"][-1] == "chiller_on"  # kept per asset, not published
+
+
+def test_every_store_of_a_park_has_a_state_and_a_soc_name(every_asset_park):
+    stores = registry.stores(every_asset_park)
+    assert set(stores) == {"bat", registry.TANK}
+    state = ParkState.initial(every_asset_park)
+    tank = every_asset_park.cooling.tank
+    assert state.tank_level_kwh_th == pytest.approx(tank.level_initial * tank.capacity_kwh_th)
+    kind = registry.KINDS["batteries"]
+    state.set_level(kind, "bat", 123.0)
+    assert state.levels(kind) == {"bat": 123.0} and state.battery_soc_kwh["bat"] == 123.0
+    assert asset_names(every_asset_park)["buses"] == ["ac", "dc"]
+    assert registry.buses(every_asset_park) == ["ac", "dc", "cooling"]
+
+
+def _fuel(flows: costs.Flows, park) -> dict[str, float]:
+    burnt_t = float(flows.column("boiler_heat_kw_th").sum()) * flows.step_h / 10_000.0
+    return {"boiler_fuel_yuan": 8_000.0 * burnt_t, "co2_t": 3.16 * burnt_t}
+
+
+def test_a_kinds_cost_hook_reaches_cost_total_and_co2(every_asset_park, monkeypatch):
+    n = 4
+    columns = {"grid_import_kw": np.full(n, 100.0), "boiler_heat_kw_th": np.full(n, 500.0)}
+    flows = costs.Flows(column=lambda base: columns.get(base, np.zeros(n)),
+                        asset=lambda kind, base, name: np.zeros(n),
+                        price_import=np.full(n, 1.0), price_export=np.zeros(n),
+                        co2_kg_per_kwh=np.full(n, 0.5), unmet_kwh={"ev": 0.0, "deferrable": 0.0},
+                        step_h=0.25)
+    park = every_asset_park
+    before = costs.complete(costs.energy_lines(flows, park), 0.0, park, False)
+    boiler = dataclasses.replace(registry.KINDS["loads"], name="boiler", costs="tests:unused")
+    monkeypatch.setitem(registry.KINDS, "boiler", boiler)
+    monkeypatch.setattr(registry, "load", lambda path: _fuel)
+    after = costs.complete(costs.energy_lines(flows, park), 0.0, park, False)
+    burnt_t = 500.0 * n * 0.25 / 10_000.0
+    assert after["boiler_fuel_yuan"] == pytest.approx(8_000.0 * burnt_t)
+    assert after["cost_yuan"] == pytest.approx(before["cost_yuan"] + 8_000.0 * burnt_t)
+    assert after["total_cost_yuan"] == pytest.approx(before["total_cost_yuan"] + 8_000.0 * burnt_t)
+    assert after["co2_t"] == pytest.approx(before["co2_t"] + 3.16 * burnt_t)
+    assert before["co2_t"] == pytest.approx(100.0 * n * 0.25 * 0.5 / 1000.0)
