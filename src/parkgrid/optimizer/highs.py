@@ -238,10 +238,16 @@ class CompiledModel:
                      for up_from in ROUND_UP_FROM]
             best = _best([*tries, self._previous()])
             gap = _gap(best.objective if best else None, relaxed.objective, gross)
+            previous: float | None = None  # the last spread's objective
             for scale in SPREAD_SCALES if self.by_count else ():
                 if gap is not None and gap <= mip_gap:
                     break
-                best = _best([best, self._rounded_run(relaxed, deadline, 1e-6, scale, seen)])
+                spread = self._rounded_run(relaxed, deadline, 1e-6, scale, seen)
+                objective = spread.objective if spread else None
+                if objective is not None and previous is not None and objective > previous:
+                    break  # past the best scale: the next are further off
+                previous = objective if objective is not None else previous
+                best = _best([best, spread])
                 gap = _gap(best.objective if best else None, relaxed.objective, gross)
             if best is not None and gap is not None and gap <= mip_gap:
                 return self._result(best, "optimal", relaxed.objective, gap, clock, True)
