@@ -43,6 +43,13 @@ REPAIRS = 3
 """A spread rounding that leaves a shortfall (e.g. cooling unserved while the units are off
 and the tank is empty) is repaired up to this many times: one unit more at each step short,
 and the LP solved again."""
+ACCEPT_GAP_SHARE = 0.5
+"""Relax-and-round ends the solve with a spread rounding within this share of ``mip_gap``
+(an up-rounding: within ``mip_gap``); one within the gap but not this close starts branch
+and bound as its incumbent. Measured (on spread and up-roundings alike) on 122
+Dameisha horizons of 2025 (replayed): the same CPU as accepting at the full gap (48.8 vs
+48.9 s, branch and bound from such a start is short) and Σ objective 141,673.5 against
+141,723.3 yuan: accepting at the full gap cost +0.04 % on a perfect-forecast year."""
 SHORTFALL_KW = 1e-3
 """A shortfall slack above this is a step to repair."""
 _INTEGER = highspy.HighsVarType.kInteger
@@ -214,7 +221,8 @@ class CompiledModel:
         the relaxation runs such units at fractions of their minimum, which rounding up
         turns into units at their minimum all day long and rounding down into unmet
         cooling. The best is returned as proven when it lies within ``mip_gap`` of the
-        bound, else it starts the branch and bound as its incumbent.
+        bound (a spread: within :data:`ACCEPT_GAP_SHARE` of it), else it starts the branch
+        and bound as its incumbent.
         (Measured on the Haiyan park: a MIP without this start spends most of its time in
         sub-MIP heuristics looking for what the rounding finds in two LP solves.)
 
@@ -238,9 +246,11 @@ class CompiledModel:
                      for up_from in ROUND_UP_FROM]
             best = _best([*tries, self._previous()])
             gap = _gap(best.objective if best else None, relaxed.objective, gross)
+            if best is not None and gap is not None and gap <= mip_gap:
+                return self._result(best, "optimal", relaxed.objective, gap, clock, True)
             previous: float | None = None  # the last spread's objective
             for scale in SPREAD_SCALES if self.by_count else ():
-                if gap is not None and gap <= mip_gap:
+                if gap is not None and gap <= mip_gap * ACCEPT_GAP_SHARE:
                     break
                 spread = self._rounded_run(relaxed, deadline, 1e-6, scale, seen)
                 objective = spread.objective if spread else None
@@ -249,7 +259,7 @@ class CompiledModel:
                 previous = objective if objective is not None else previous
                 best = _best([best, spread])
                 gap = _gap(best.objective if best else None, relaxed.objective, gross)
-            if best is not None and gap is not None and gap <= mip_gap:
+            if best is not None and gap is not None and gap <= mip_gap * ACCEPT_GAP_SHARE:
                 return self._result(best, "optimal", relaxed.objective, gap, clock, True)
         # HiGHS stops at either gap: together, mip_gap × max(|objective|, gross)
         self.highs.setOptionValue("mip_rel_gap", mip_gap)
