@@ -12,7 +12,7 @@ from parkgrid.errors import SolverError
 from parkgrid.model.balance import check_schedule
 from parkgrid.model.schedule import SCHEDULE_COLUMNS, ParkState
 from parkgrid.optimizer import DayAheadOptimizer, PlanOptions, plan_day
-from parkgrid.optimizer.highs import spread_count
+from parkgrid.optimizer.highs import _add_units, spread_count
 
 
 def plan_checked(inputs, state=None, **options):
@@ -462,6 +462,22 @@ def test_spread_count_is_whole_within_the_units_and_never_behind(values, units, 
     if np.all(scale * relaxed <= units):  # never capped: the count keeps ahead of the need
         assert np.all(np.cumsum(count) >= owed - 1e-6)
         assert np.cumsum(count)[-1] < owed[-1] + 1.0
+
+
+def test_a_rounding_short_of_cooling_gets_one_unit_more_where_it_is_short():
+    # two groups of units serving one shortfall column (steps 0..3 at columns 10..13):
+    # steps 1 and 3 are short; the first group has a unit left at step 1 only, so step 3's
+    # unit comes from the second group; no step is served twice
+    values = np.zeros(14)
+    values[[11, 13]] = [5.0, 0.5]
+    first = (np.array([[0, 1, 2, 3], [4, 5, 6, 7]]), np.arange(10, 14))
+    second = (np.array([[8, 9, 8, 9]]), np.arange(10, 14))
+    counts = [np.array([0.0, 1.0, 0.0, 2.0]), np.array([0.0, 0.0, 0.0, 0.0])]
+    assert _add_units(counts, [first, second], values)
+    assert counts[0].tolist() == [0, 2, 0, 2] and counts[1].tolist() == [0, 0, 0, 1]
+    # nothing short (or below the tolerance): nothing added
+    assert not _add_units(counts, [first, second], np.zeros(14))
+    assert not _add_units(counts, [first, second], None)
 
 
 def test_low_cooling_with_a_tank_and_a_demand_charge_is_planned_within_the_gap():

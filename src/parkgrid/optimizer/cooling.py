@@ -110,7 +110,7 @@ class CoolingBlock(AssetBlock):
     def build(self, b: pyo.Block, ctx: Build) -> None:
         supply = [0.0 for _ in ctx.steps]
         previous: tuple[Chiller, pyo.Block] | None = None
-        group: list[list] = []
+        groups: list[list[list]] = []  # identical chillers with binaries, in a row
         for chiller in self.cooling.chillers:
             c = pyo.Block()
             b.add_component(chiller.name, c)
@@ -120,15 +120,15 @@ class CoolingBlock(AssetBlock):
                 if previous and _identical(previous[0], chiller):
                     self._order(c, previous[1], ctx)
                 else:
-                    self._round_group(ctx, group)
-                    group = []
-                group.append([c.on[t] for t in ctx.steps])
+                    groups.append([])
+                groups[-1].append([c.on[t] for t in ctx.steps])
             previous = (chiller, c)
-        self._round_group(ctx, group)
         if self.tank is not None:
             supply = [s + d - ch for s, (ch, d) in zip(supply, self._tank(b, ctx), strict=True)]
         b.unserved = ctx.var(b, "unserved")
         unserved = [b.unserved[t] for t in ctx.steps]
+        for group in groups:  # one chiller is a count of one unit
+            ctx.round_as_count(group, unserved)
         ctx.output("cooling.unserved", unserved)
         ctx.cost(self.penalty * ctx.step_h * sum(unserved))
         rows = ctx.rows(b, "balance", [s + u >= 0 for s, u in zip(supply, unserved, strict=True)])
@@ -193,11 +193,6 @@ class CoolingBlock(AssetBlock):
             return c.lam[t, i] <= sum(near)
 
         c.lam_adjacent = pyo.Constraint(ctx.steps, range(m), rule=adjacent)
-
-    @staticmethod
-    def _round_group(ctx: Build, group: list[list]) -> None:
-        if group:  # one chiller is a count of one unit
-            ctx.round_as_count(group)
 
     @staticmethod
     def _order(c: pyo.Block, before: pyo.Block, ctx: Build) -> None:

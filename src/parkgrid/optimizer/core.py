@@ -53,7 +53,7 @@ class Build:
     costs: list = field(default_factory=list)
     tie_breaks: list = field(default_factory=list)
     sign_rounded: list[tuple[list, list, list]] = field(default_factory=list)
-    count_rounded: list[list[list]] = field(default_factory=list)
+    count_rounded: list[tuple[list[list], list]] = field(default_factory=list)
 
     @property
     def steps(self) -> range:
@@ -83,10 +83,12 @@ class Build:
         default rounds every binary up)."""
         self.sign_rounded.append((list(binaries), list(positive), list(negative)))
 
-    def round_as_count(self, units: Sequence[Sequence]) -> None:
+    def round_as_count(self, units: Sequence[Sequence], shortfall: Sequence) -> None:
         """In relax-and-round, treat interchangeable units' binaries (``units[i][t]``) as one
-        count per step: the count rounded up, switched on in the given unit order."""
-        self.count_rounded.append([list(u) for u in units])
+        count per step: the count rounded up, switched on in the given unit order.
+        ``shortfall[t]``: the slack (≥ 0) of what the units serve at step t; a rounding that
+        leaves it positive is repaired with one unit more there."""
+        self.count_rounded.append(([list(u) for u in units], list(shortfall)))
 
     def cost(self, expr: object) -> None:
         """Add a constant-coefficient term to the objective (yuan)."""
