@@ -216,15 +216,24 @@ def cooling_load_kw_th(
                             rating).rename(name)
     model = cooling_cfg.load
     assert model is not None
-    temp_c = weather["temp_air"].to_numpy(dtype=float)
-    heat = np.clip((temp_c - model.balance_temp_c) / (model.design_temp_c - model.balance_temp_c),
-                   0.0, 1.0)
-    schedule = cooling_schedule(model, weather.index, holidays)
-    kw_th = model.peak_kw_th * (model.base_fraction + (1 - model.base_fraction) * heat * schedule)
+    kw_th = model.peak_kw_th * degree_share(model, weather, holidays)
     return pd.Series(np.clip(kw_th, 0.0, None), index=weather.index, name=name)
 
 
-def cooling_schedule(
+def degree_share(
+    model: CoolingLoadModel | HeatingLoadModel, weather: pd.DataFrame, holidays: pd.Series
+) -> np.ndarray:
+    """The share of the peak a thermal load takes at each step: ``base_fraction``, plus the
+    rest in proportion to how far the air is from the balance temperature towards the design
+    temperature (above it for cooling, below it for heating), on the occupancy schedule."""
+    temp_c = weather["temp_air"].to_numpy(dtype=float)
+    toward_design = np.clip((temp_c - model.balance_temp_c)
+                            / (model.design_temp_c - model.balance_temp_c), 0.0, 1.0)
+    schedule = occupancy_schedule(model, weather.index, holidays)
+    return model.base_fraction + (1 - model.base_fraction) * toward_design * schedule
+
+
+def occupancy_schedule(
     model: CoolingLoadModel | HeatingLoadModel, index: pd.DatetimeIndex, holidays: pd.Series
 ) -> np.ndarray:
     """1 in occupied/production hours, ``off_hours_fraction`` otherwise."""
@@ -255,11 +264,7 @@ def heating_load_kw_th(
                             heating.capacity_kw_th).rename(name)
     model = heating.load
     assert model is not None
-    temp_c = weather["temp_air"].to_numpy(dtype=float)
-    cold = np.clip((model.balance_temp_c - temp_c)
-                   / (model.balance_temp_c - model.design_temp_c), 0.0, 1.0)
-    schedule = cooling_schedule(model, weather.index, holidays)
-    share = model.base_fraction + (1 - model.base_fraction) * cold * schedule
+    share = degree_share(model, weather, holidays)
     if model.peak_kw_th is not None:
         kw_th = model.peak_kw_th * share
     else:

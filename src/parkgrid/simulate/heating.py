@@ -6,21 +6,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from parkgrid.inputs import Inputs
 from parkgrid.model import registry
 from parkgrid.model.heating import STEP_COLUMNS, HeatPlant, HeatStep
 from parkgrid.model.schedule import ParkState, Schedule
+from parkgrid.simulate.controller import plan_column
 
 if TYPE_CHECKING:
     from parkgrid.simulate.controller import Controller
 
 HOT_TANK = registry.HOT_TANK
-
-
-def _plan(frame: Any, n: int, column: str) -> np.ndarray:
-    return frame[column].to_numpy(float) if column in frame else np.zeros(n)
 
 
 class HeatingStep:
@@ -45,10 +40,10 @@ class HeatingStep:
         self.cop = (s["heat_pump_cop"].to_numpy(float).tolist() if "heat_pump_cop" in s
                     else [1.0] * n)
         self.price = s["price_import_yuan_per_kwh"].to_numpy(float).tolist()
-        self.tank_sp = (_plan(frame, n, "hot_tank_charge_kw_th")
-                        - _plan(frame, n, "hot_tank_discharge_kw_th")).tolist()
-        self.hp_sp = _plan(frame, n, "heat_pump_heat_kw_th").tolist()
-        self.boiler_sp = _plan(frame, n, "boiler_heat_kw_th").tolist()
+        self.tank_sp = (plan_column(frame, n, "hot_tank_charge_kw_th")
+                        - plan_column(frame, n, "hot_tank_discharge_kw_th")).tolist()
+        self.hp_sp = plan_column(frame, n, "heat_pump_heat_kw_th").tolist()
+        self.boiler_sp = plan_column(frame, n, "boiler_heat_kw_th").tolist()
         self.level = state.levels(registry.KINDS[HOT_TANK]).get(
             HOT_TANK, self.plant.initial_level_kwh_th())
         waste = self.heating.waste_heat
