@@ -25,6 +25,8 @@ class PlanOptions:
     slacks (models with these rows are built apart, see :mod:`.emissions`).
     ``tie_break``: the 1e-4 yuan/kWh costs that steer ties towards loss-free schedules; off,
     the objective and bound are exactly the cost (ties are netted afterwards anyway).
+    ``node_limit``: branch and bound ends at :data:`~parkgrid.optimizer.highs.MIP_MAX_NODES`
+    nodes (a plan independent of the machine's speed); off, only the time limit ends it.
     """
 
     time_limit_s: float | None = None
@@ -36,6 +38,7 @@ class PlanOptions:
     minimize: Literal["cost", "co2"] = "cost"
     co2_cap_kg: float | None = None
     penalty_cap_yuan: float | None = None
+    node_limit: bool = True
 
     @property
     def with_co2_rows(self) -> bool:

@@ -184,7 +184,7 @@ def optimizer_solve(park: Park) -> Solve:
             gc.collect()  # the Pyomo model of the previous length holds reference cycles
             held[n] = DayAheadOptimizer(park)
         options = PlanOptions(relax_integers=relax, initial_state="free", tie_break=False,
-                              time_limit_s=park.objective.bound_time_limit_s)
+                              time_limit_s=park.objective.bound_time_limit_s, node_limit=False)
         return held[n].plan(inputs, state, options)
 
     return solve
