@@ -480,10 +480,9 @@ def test_a_rounding_short_of_cooling_gets_one_unit_more_where_it_is_short():
     assert not _add_units(counts, [first, second], None)
 
 
-def test_low_cooling_with_a_tank_and_a_demand_charge_is_planned_within_the_gap():
-    # two identical chillers with a 25 % minimum under a 40 kW_th load and a demand charge:
-    # the relaxation runs them at fractions of their minimum; the plan is within the MIP gap
-    # of the optimum proven with gap 0 and meets the minimum wherever a chiller is on
+def low_cooling_inputs():
+    """Two identical chillers with a 25 % minimum under a 40 kW_th load, a tank and a demand
+    charge: the relaxation runs them at fractions of their minimum."""
     chiller = {"capacity_kw_th": 600, "cop": 5.5, "min_part_load": 0.25}
     park = make_park(
         tariff={"calendar": "zhejiang_2024",
@@ -494,14 +493,39 @@ def test_low_cooling_with_a_tank_and_a_demand_charge_is_planned_within_the_gap()
                           "max_discharge_kw_th": 800, "standing_loss_pct_per_h": 0.1,
                           "level_initial": 0.1}})
     h = hours(park)
-    inputs = make_inputs(park, cooling_load_kw_th=np.where((h >= 8) & (h < 18), 40.0, 5.0),
-                         load_kw_plant=np.where((h >= 8) & (h < 18), 300.0, 100.0))
+    return make_inputs(park, cooling_load_kw_th=np.where((h >= 8) & (h < 18), 40.0, 5.0),
+                       load_kw_plant=np.where((h >= 8) & (h < 18), 300.0, 100.0))
+
+
+def test_low_cooling_with_a_tank_and_a_demand_charge_is_planned_within_the_gap():
+    # the plan is within the MIP gap of the optimum proven with gap 0 (no node limit) and
+    # meets the minimum wherever a chiller is on
+    inputs = low_cooling_inputs()
     gap = 0.005
     plan = plan_checked(inputs, mip_gap=gap)
-    optimum = plan_day(inputs, mip_gap=0.0).metadata["objective"]
+    optimum = plan_day(inputs, mip_gap=0.0, node_limit=False,
+                       time_limit_s=600.0).metadata["objective"]
     assert plan.metadata["objective"] <= optimum + gap * abs(optimum) + 1e-6
     for name in ("a", "b"):
         on = plan.frame[f"chiller_on_{name}"].to_numpy() == 1
         q = plan.frame[f"chiller_cooling_kw_th_{name}"].to_numpy()
         assert np.all(q[on] >= 150.0 - 1e-6) and np.all(q[~on] <= 1e-6)
     assert plan.metadata["cooling_unserved_kwh_th"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_branch_and_bound_ends_at_the_node_limit_with_the_best_plan_found(monkeypatch):
+    # a limit of work, not of time: with no node allowed, the gap-0 solve ends after the
+    # root with the best plan found (feasible, at least the proven optimum), whatever the
+    # machine's speed; without the limit it is proven
+    import parkgrid.optimizer.model as model_module
+
+    inputs = low_cooling_inputs()
+    monkeypatch.setattr(model_module, "MIP_MAX_NODES", 0)
+    plan = plan_checked(inputs, mip_gap=0.0, time_limit_s=600.0)
+    meta = plan.metadata
+    assert (meta["termination"], meta["status"], meta["nodes"]) == ("node_limit", "feasible", 0)
+    assert not meta["time_limit_hit"]
+    proven = plan_day(inputs, mip_gap=0.0, node_limit=False, time_limit_s=600.0).metadata
+    assert proven["termination"] == "optimal" and proven["nodes"] > 0
+    assert proven["objective"] <= meta["objective"] + 1e-6
+    assert meta["bound"] <= proven["objective"] + 1e-6
