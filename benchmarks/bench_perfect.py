@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from bench_rollout import ended_by  # a sibling script (run as a script, its folder is on the path)
 
 from parkgrid.config import load_park
 from parkgrid.inputs import build_inputs
@@ -48,10 +49,12 @@ def main() -> int:
     end = ledger.index[-1] + pd.Timedelta(minutes=park.time_step_minutes)
     bound = perfect_foresight_bound(park, inputs, ledger.index[0], end)
     cost = result.kpis["strategy"]["total_cost_yuan"]
-    solve = result.strategy.days_frame()["solve_s"].sum()
+    days = result.strategy.days_frame()
+    solve = days["solve_s"].sum()
     print(f"park {park.name}: {ledger.index[0].date()} → {end.date()} "
           f"({len(ledger) // park.steps_per_day} days), perfect forecasts, MILP")
-    print(f"rollout CPU {cpu:.1f} s, wall {wall:.1f} s (Σ solve {solve:.1f} s)")
+    print(f"rollout CPU {cpu:.1f} s, wall {wall:.1f} s (Σ solve {solve:.1f} s); days by how "
+          f"the solve ended: {ended_by(days)}")
     print(f"PERFECT FORECASTS cost {cost:,.1f} yuan; bound ({bound.method}) "
           f"{bound.total_cost_yuan:,.1f} yuan; distance "
           f"{100.0 * (cost - bound.total_cost_yuan) / abs(bound.total_cost_yuan):.3f} %")

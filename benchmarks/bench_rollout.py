@@ -89,6 +89,8 @@ def main() -> int:
     print(f"per-day MILP solve: median {np.median(solve):.3f} s, p95 "
           f"{np.percentile(solve, 95):.3f} s, max {solve.max():.3f} s, sum {solve.sum():.1f} s; "
           f"fallback days {int(days['fallback'].sum())}")
+    print(f"days by how the solve ended: {ended_by(days)} (those ended by the wall-clock time "
+          f"limit depend on the machine's speed and load)")
     print(f"strategy rollout outside the solver (forecasts, data push, controller): "
           f"{doc['run']['rollout_wall_s']['strategy'] - solve.sum():.1f} s")
     comp = doc["comparison"]
@@ -120,6 +122,13 @@ def main() -> int:
               f"{both['gap_between_variants_yuan']:,.0f} yuan "
               f"({both['gap_between_variants_pct']:.2f} %), {time.perf_counter() - t:.0f} s")
     return 0 if ok_wall and ok_mem and ok_regret else 1
+
+
+def ended_by(days) -> str:
+    """The per-day records' solve endings counted, e.g. 'optimal 361, node_limit 2,
+    time_limit 2'."""
+    counts = days["status"].value_counts()
+    return ", ".join(f"{status} {count}" for status, count in counts.items())
 
 
 def perfect_vs_bound(park, inputs, noisy_result, bound_yuan: float, options: dict,
