@@ -57,8 +57,9 @@ MIP_MAX_NODES = 50
 'node_limit'): a limit of work, not of time, so that a plan does not depend on the
 machine's speed or load the way one cut by the (wall-clock) time limit does; the time limit
 stays as a safety net. Measured on 122 Dameisha horizons of 2025 replayed (those slower
-than 0.1 s): every one ends at the root (≤ 1 node); only the 4 month-first days with a weak
-bound branch (hundreds of nodes to the gap)."""
+than 0.1 s): every one ends at the root (≤ 1 node), plans unchanged; only the 4 month-first
+days with a weak bound branch (hundreds of nodes to the gap): at 50 nodes Σ objective
+10,248.8 yuan in 37.8 CPU s, as at 100 nodes (40.5 s); 20 nodes: 10,260.7 yuan, 29.6 s."""
 _NO_LIMIT = 2**31 - 1  # HiGHS's default (no) node limit
 _INTEGER = highspy.HighsVarType.kInteger
 _CONTINUOUS = highspy.HighsVarType.kContinuous
