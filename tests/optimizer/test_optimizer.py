@@ -513,14 +513,12 @@ def test_low_cooling_with_a_tank_and_a_demand_charge_is_planned_within_the_gap()
     assert plan.metadata["cooling_unserved_kwh_th"] == pytest.approx(0.0, abs=1e-6)
 
 
-def test_branch_and_bound_ends_at_the_node_limit_with_the_best_plan_found(monkeypatch):
+def test_branch_and_bound_ends_at_the_node_limit_with_the_best_plan_found():
     # a limit of work, not of time: with no node allowed, the gap-0 solve ends after the
     # root with the best plan found (feasible, at least the proven optimum), whatever the
     # machine's speed; without the limit it is proven
-    import parkgrid.optimizer.model as model_module
-
     inputs = low_cooling_inputs()
-    monkeypatch.setattr(model_module, "MIP_MAX_NODES", 0)
+    inputs.park.objective.mip_max_nodes = 0
     plan = plan_checked(inputs, mip_gap=0.0, time_limit_s=600.0)
     meta = plan.metadata
     assert (meta["termination"], meta["status"], meta["nodes"]) == ("node_limit", "feasible", 0)

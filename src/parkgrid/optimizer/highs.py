@@ -52,14 +52,6 @@ Dameisha horizons of 2025 (replayed): the same CPU as accepting at the full gap 
 141,723.3 yuan: accepting at the full gap cost +0.04 % on a perfect-forecast year."""
 SHORTFALL_KW = 1e-3
 """A shortfall slack above this is a step to repair."""
-MIP_MAX_NODES = 50
-"""Branch and bound ends after this many nodes with the best plan found (status
-'node_limit'): a limit of work, not of time, so that a plan does not depend on the
-machine's speed or load the way one cut by the (wall-clock) time limit does; the time limit
-stays as a safety net. Measured on 122 Dameisha horizons of 2025 replayed (those slower
-than 0.1 s): every one ends at the root (≤ 1 node), plans unchanged; only the 4 month-first
-days with a weak bound branch (hundreds of nodes to the gap): at 50 nodes Σ objective
-10,248.8 yuan in 37.8 CPU s, as at 100 nodes (40.5 s); 20 nodes: 10,260.7 yuan, 29.6 s."""
 _NO_LIMIT = 2**31 - 1  # HiGHS's default (no) node limit
 _INTEGER = highspy.HighsVarType.kInteger
 _CONTINUOUS = highspy.HighsVarType.kContinuous
@@ -218,7 +210,7 @@ class CompiledModel:
         self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), self.active_cost)
 
     def solve(self, time_limit_s: float, mip_gap: float,
-              max_nodes: int | None = MIP_MAX_NODES) -> SolveResult:
+              max_nodes: int | None = None) -> SolveResult:
         """Solve the pushed data: an LP directly; a MIP through relax-and-round first.
 
         The LP relaxation gives a bound. Its binaries rounded (up from a threshold: a
@@ -240,7 +232,7 @@ class CompiledModel:
         (Σ |cost × value| of the relaxed solution): a day whose export revenue offsets its
         purchases has a net objective near 0, where a gap relative to it alone would send a
         day solved to a few yuan to the time limit. ``max_nodes``: branch and bound's node
-        limit (:data:`MIP_MAX_NODES`; None: none).
+        limit (the park's ``objective.mip_max_nodes``; None: none).
         """
         clock = self.highs.getRunTime()
         deadline = clock + time_limit_s
@@ -459,6 +451,6 @@ def _gap(objective: float | None, bound: float | None, gross: float = 0.0) -> fl
 def _status_name(status: highspy.HighsModelStatus) -> str:
     names = {highspy.HighsModelStatus.kOptimal: "optimal",
              highspy.HighsModelStatus.kTimeLimit: "time_limit",
-             highspy.HighsModelStatus.kSolutionLimit: "node_limit",  # MIP_MAX_NODES
+             highspy.HighsModelStatus.kSolutionLimit: "node_limit",  # objective.mip_max_nodes
              highspy.HighsModelStatus.kInfeasible: "infeasible"}
     return names.get(status, str(status).rsplit(".", 1)[-1].removeprefix("k").lower())

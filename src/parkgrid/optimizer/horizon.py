@@ -25,7 +25,7 @@ class PlanOptions:
     slacks (models with these rows are built apart, see :mod:`.emissions`).
     ``tie_break``: the 1e-4 yuan/kWh costs that steer ties towards loss-free schedules; off,
     the objective and bound are exactly the cost (ties are netted afterwards anyway).
-    ``node_limit``: branch and bound ends at :data:`~parkgrid.optimizer.highs.MIP_MAX_NODES`
+    ``node_limit``: branch and bound ends at the park's ``objective.mip_max_nodes``
     nodes (a plan independent of the machine's speed); off, only the time limit ends it.
     """
 

@@ -16,7 +16,7 @@ from parkgrid.optimizer.buses import BusBalance
 from parkgrid.optimizer.core import AssetBlock, Build
 from parkgrid.optimizer.demand_response import DemandResponseBlock, Window
 from parkgrid.optimizer.emissions import EmissionsBlock
-from parkgrid.optimizer.highs import MIP_MAX_NODES, CompiledModel, SolveResult
+from parkgrid.optimizer.highs import CompiledModel, SolveResult
 from parkgrid.optimizer.horizon import Horizon
 
 CO2_COST_WEIGHT = 1e-6
@@ -77,7 +77,7 @@ class ParkModel:
                     heating.boiler) * h.step_h
             compiled.set_costs(co2 + CO2_COST_WEIGHT * compiled.cost)
         return compiled.solve(time_limit_s, mip_gap,
-                              MIP_MAX_NODES if h.options.node_limit else None)
+                              self.park.objective.mip_max_nodes if h.options.node_limit else None)
 
     def columns(self, out: dict[str, np.ndarray], h: Horizon) -> dict[str, np.ndarray]:
         """Internal schedule columns from the outputs: per-asset columns always suffixed,
