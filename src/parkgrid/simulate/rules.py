@@ -6,8 +6,9 @@ those same inputs, so the schedule has every column and balances like any other.
 
 Rules (per step, in order):
 - tank: charge in valley / deep-valley hours (within the chillers' spare capacity),
-  discharge in peak / sharp hours to cover the cooling demand; the hot-water tank alike
-  (within the heat pump's spare output, to cover the heating demand left after waste heat);
+  discharge in peak / sharp hours to cover the cooling demand; a plant with a ``rules``
+  hook in the registry sets its own set-points alike (the heating's hot-water tank:
+  :func:`parkgrid.simulate.heating.rules`) and says what electricity they draw;
 - battery: charge from surplus renewables; charge in valley hours as long as the import
   stays under the peak level; discharge in peak / sharp hours to cover the net load;
   otherwise discharge to hold import at the peak level (the month-to-date peak, or the
@@ -59,10 +60,10 @@ def plan_idle(inputs: Inputs, state: ParkState) -> Schedule:
 
 
 def plan_before(inputs: Inputs, state: ParkState) -> Schedule:
-    """:func:`plan_idle` for the park before its projects: heat from the diesel boiler alone
-    (the controller's counterfactual step), whatever heating plant the park has now."""
+    """:func:`plan_idle` for the park before its projects (metadata ``before_projects``): a
+    plant step plays its counterfactual (the heating: the diesel boiler alone)."""
     schedule = plan_idle(inputs, state)
-    schedule.metadata["heating"] = "boiler"
+    schedule.metadata["before_projects"] = True
     return schedule
 
 
@@ -74,11 +75,8 @@ def plan_rules(inputs: Inputs, state: ParkState) -> Schedule:
     tank_in, chiller_kw = _tank_rule(park, inputs, state)
     frame[TANK_CHARGE] = np.maximum(tank_in, 0.0)
     frame[TANK_DISCHARGE] = np.maximum(-tank_in, 0.0)
-    if park.heating is not None:
-        hot_in, heat_pump_kw = _hot_tank_rule(park, inputs, state)
-        frame["hot_tank_charge_kw_th"] = np.maximum(hot_in, 0.0)
-        frame["hot_tank_discharge_kw_th"] = np.maximum(-hot_in, 0.0)
-        chiller_kw = chiller_kw + heat_pump_kw
+    for plant_rules in registry.hooks("rules"):  # the plants' set-points and electricity
+        chiller_kw = chiller_kw + plant_rules(park, inputs, state, frame)
     for name, net in _battery_rule(park, inputs, state, chiller_kw).items():
         frame[physics.asset_column(park, "batteries", BATTERY_CHARGE, name)] = \
             np.maximum(-net, 0.0)
@@ -99,7 +97,8 @@ def _play(inputs: Inputs, state: ParkState, setpoints: pd.DataFrame, meta: dict,
     return Schedule(result.ledger[columns], meta, result.state)
 
 
-def _tou(inputs: Inputs) -> np.ndarray:
+def tou(inputs: Inputs) -> np.ndarray:
+    """The TOU period of each step ('valley', 'peak', …)."""
     return inputs.series["tou_period"].astype(str).to_numpy()
 
 
@@ -113,7 +112,7 @@ def _tank_rule(park: Park, inputs: Inputs, state: ParkState) -> tuple[np.ndarray
     curves = [physics.chiller_curve(c) for c in chillers]
     cap = sum(c.capacity_kw_th for c in chillers)
     tank = park.cooling.tank
-    tank_in = (_store_rule(tank, park, demand, cap - demand, _tou(inputs),
+    tank_in = (store_rule(tank, park, demand, cap - demand, tou(inputs),
                            state.tank_level_kwh_th) if tank is not None else np.zeros(n))
     need = demand + tank_in
     electric = np.array([sum(float(np.interp(q, *curves[i])) for i, q in
@@ -122,7 +121,7 @@ def _tank_rule(park: Park, inputs: Inputs, state: ParkState) -> tuple[np.ndarray
     return tank_in, electric
 
 
-def _store_rule(tank: Tank, park: Park, demand: np.ndarray, spare: np.ndarray,
+def store_rule(tank: Tank, park: Park, demand: np.ndarray, spare: np.ndarray,
                 tou: np.ndarray, level: float) -> np.ndarray:
     """A water tank's net charge per step (kW_th): in cheap hours the plant's ``spare``
     output, in dear hours what covers ``demand``, within the tank's limits."""
@@ -136,27 +135,6 @@ def _store_rule(tank: Tank, park: Park, demand: np.ndarray, spare: np.ndarray,
             tank_in[t] = -store.max_discharge(kept, min(demand[t], tank.max_discharge_kw_th))
         level = store.step(level, max(tank_in[t], 0.0), max(-tank_in[t], 0.0))
     return tank_in
-
-
-def _hot_tank_rule(park: Park, inputs: Inputs, state: ParkState
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Hot-water tank net charge (kW_th) and the heat pump's resulting electricity (kW) per
-    step: the demand left after waste heat, the heat pump's spare output to charge."""
-    heating = park.heating
-    assert heating is not None
-    s, n = inputs.series, len(inputs.index)
-    waste = heating.waste_heat.max_kw_th if heating.waste_heat else 0.0
-    demand = np.maximum(s["heating_load_kw_th"].to_numpy(float) - waste, 0.0)
-    hp = heating.heat_pump
-    cap = hp.capacity_kw_th if hp else 0.0
-    hot_kind = registry.KINDS[registry.HOT_TANK]
-    tank_in = (_store_rule(heating.tank, park, demand, cap - demand, _tou(inputs),
-                           state.levels(hot_kind).get(registry.HOT_TANK, 0.0))
-               if heating.tank is not None else np.zeros(n))
-    if hp is None:
-        return tank_in, np.zeros(n)
-    heat = np.clip(demand + tank_in, 0.0, cap)
-    return tank_in, heat / s["heat_pump_cop"].to_numpy(float)
 
 
 def _battery_rule(park: Park, inputs: Inputs, state: ParkState,
@@ -178,16 +156,16 @@ def _battery_rule(park: Park, inputs: Inputs, state: ParkState,
     soc = sum(state.battery_soc_kwh.get(b.name, b.soc_initial * b.energy_kwh)
               for b in park.batteries)
     shave = max(state.month_peak_kw, float(net.max()) - power)
-    tou = _tou(inputs)
+    period = tou(inputs)
     out = np.zeros(n)
     for t in range(n):
         room_in = max(0.0, (hi - soc) / (eta_c * dt))
         room_out = max(0.0, (soc - lo) * eta_d / dt)
         if net[t] < 0.0:
             out[t] = -min(-net[t], power, room_in)
-        elif tou[t] in CHEAP:
+        elif period[t] in CHEAP:
             out[t] = -min(power, room_in, max(0.0, shave - net[t]))
-        elif tou[t] in DEAR:
+        elif period[t] in DEAR:
             out[t] = min(power, room_out, net[t])
         elif net[t] > shave:
             out[t] = min(power, room_out, net[t] - shave)
