@@ -139,28 +139,32 @@ def store_rule(tank: Tank, park: Park, demand: np.ndarray, spare: np.ndarray,
 
 def _battery_rule(park: Park, inputs: Inputs, state: ParkState,
                   chiller_kw: np.ndarray) -> dict[str, np.ndarray]:
-    """Battery net output per battery (kW, + discharge), split in proportion to power."""
+    """Battery net output per battery (kW, + discharge), split in proportion to power; each
+    battery's level follows its own store (:class:`physics.Storage`: its charge and
+    discharge efficiencies, its standing loss), and the park's output stays within what
+    every battery's share can take or give."""
     n = len(inputs.index)
     if not park.batteries:
         return {}
-    s, dt = inputs.series, park.step_h
+    s = inputs.series
     re = sum((s[c] for c in inputs.columns("pv_kw_") + inputs.columns("wind_kw_")),
              start=pd.Series(0.0, index=s.index)).to_numpy(float)
     load = s[inputs.columns("load_kw_")].sum(axis=1).to_numpy(float) + chiller_kw
     net = load - re
     power = sum(b.power_kw for b in park.batteries)
-    lo = sum(b.soc_min * b.energy_kwh for b in park.batteries)
-    hi = sum(b.soc_max * b.energy_kwh for b in park.batteries)
-    eta_c = float(np.mean([b.charge_efficiency for b in park.batteries]))
-    eta_d = float(np.mean([b.discharge_efficiency for b in park.batteries]))
-    soc = sum(state.battery_soc_kwh.get(b.name, b.soc_initial * b.energy_kwh)
-              for b in park.batteries)
+    shares = [b.power_kw / power for b in park.batteries]
+    stores = [Storage.battery(b, park.step_h) for b in park.batteries]
+    soc = [state.battery_soc_kwh.get(b.name, b.soc_initial * b.energy_kwh)
+           for b in park.batteries]
     shave = max(state.month_peak_kw, float(net.max()) - power)
     period = tou(inputs)
     out = np.zeros(n)
     for t in range(n):
-        room_in = max(0.0, (hi - soc) / (eta_c * dt))
-        room_out = max(0.0, (soc - lo) * eta_d / dt)
+        kept = [level * store.keep for level, store in zip(soc, stores, strict=True)]
+        room_in = min(store.max_charge(k, np.inf) / f
+                      for store, k, f in zip(stores, kept, shares, strict=True))
+        room_out = max(0.0, min(store.max_discharge(k, np.inf) / f
+                                for store, k, f in zip(stores, kept, shares, strict=True)))
         if net[t] < 0.0:
             out[t] = -min(-net[t], power, room_in)
         elif period[t] in CHEAP:
@@ -169,5 +173,7 @@ def _battery_rule(park: Park, inputs: Inputs, state: ParkState,
             out[t] = min(power, room_out, net[t])
         elif net[t] > shave:
             out[t] = min(power, room_out, net[t] - shave)
-        soc += (eta_c * max(-out[t], 0.0) - max(out[t], 0.0) / eta_d) * dt
-    return {b.name: out * (b.power_kw / power) for b in park.batteries}
+        charge, discharge = max(-out[t], 0.0), max(out[t], 0.0)
+        soc = [store.step(level, f * charge, f * discharge)
+               for store, level, f in zip(stores, soc, shares, strict=True)]
+    return {b.name: out * f for b, f in zip(park.batteries, shares, strict=True)}
