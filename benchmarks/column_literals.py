@@ -22,7 +22,8 @@ def main() -> None:
     from parkgrid.model.schedule import SCHEDULE_COLUMNS
 
     names = sorted(set(SCHEDULE_COLUMNS), key=len, reverse=True)
-    pattern = re.compile(r"""f?(["'])(%s)(\1|_\{)""" % "|".join(map(re.escape, names)))
+    alternatives = "|".join(map(re.escape, names))
+    pattern = re.compile(r"""f?(["'])(""" + alternatives + r""")(\1|_\{)""")
     per_file = {}
     for path in sorted((root / "src").rglob("*.py")):
         rel = path.relative_to(root / "src").as_posix()
