@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from parkgrid.commands.schedule import schedule_command
 from parkgrid.config import load_park
 from parkgrid.io.export import read_schedule
-from parkgrid.io.plan_document import config_hash, json_schema_text, setpoints
+from parkgrid.io.plan_document import config_hash, is_setpoint, json_schema_text, setpoints
+from parkgrid.model import registry
 
 ROOT = Path(__file__).parents[2]
 HAIYAN = ROOT / "models" / "haiyan.yaml"
@@ -73,6 +74,8 @@ def test_csv_plan_says_where_its_metadata_is_and_has_signed_setpoints(plan_files
     assert table["battery_setpoint_kw"].to_numpy() == pytest.approx(expected.to_numpy())
     tes = (table["tes_discharge_kw_th"] - table["tes_charge_kw_th"]).round(1)
     assert table["tes_setpoint_kw_th"].to_numpy() == pytest.approx(tes.to_numpy())
+    hot = (table["hot_tank_discharge_kw_th"] - table["hot_tank_charge_kw_th"]).round(1)
+    assert table["hot_tank_setpoint_kw_th"].to_numpy() == pytest.approx(hot.to_numpy())
     back = read_schedule(folder / "plan.csv")
     assert list(back.frame.columns) == list(schedule.frame.columns)  # existing names kept
 
@@ -92,3 +95,20 @@ def test_setpoints_are_discharge_minus_charge_to_0_1_kw(flows, several):
         assert np.abs(values - exact.to_numpy()).max() <= 0.05 + 1e-9
         assert np.allclose(values * 10, np.round(values * 10))
         assert not np.signbit(values[values == 0]).any()
+
+
+def test_every_store_of_the_registry_gets_a_signed_setpoint():
+    """Each kind with a carried state (a store) exports discharge − charge under its
+    ``State.setpoint`` name, without the exporter naming it."""
+    kinds = registry.kinds_with("state")
+    assert {k.name for k in kinds} >= {"batteries", "tank", "hot_tank"}
+    frame = pd.DataFrame({c.base: [1.0 + i, 4.0] if c.role == "sink" else [3.0, 0.5 * i]
+                          for i, k in enumerate(kinds)
+                          for c in k.columns if c.role in ("sink", "source")})
+    out = setpoints(frame)
+    for k in kinds:
+        charge = next(c.base for c in k.columns if c.role == "sink")
+        discharge = next(c.base for c in k.columns if c.role == "source")
+        assert k.state is not None and k.state.setpoint in out
+        assert list(out[k.state.setpoint]) == list(frame[discharge] - frame[charge])
+        assert is_setpoint(k.state.setpoint)

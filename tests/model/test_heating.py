@@ -19,9 +19,10 @@ from parkgrid.config import HeatPump, parse_park
 from parkgrid.errors import ConfigError, InputDataError
 from parkgrid.inputs import build_inputs, loads, tariff
 from parkgrid.model import heating
+from parkgrid.model.heating import REPORT
 from parkgrid.model.schedule import ParkState
 from parkgrid.optimizer.planner import plan_day
-from parkgrid.reporting.html import heating_html
+from parkgrid.reporting.html import plant_html
 from parkgrid.simulate import kpi
 from parkgrid.simulate.controller import Controller
 from parkgrid.simulate.rules import plan_before
@@ -118,12 +119,12 @@ def test_heating_kpis_count_the_diesel_avoided_against_the_boiler_alone() -> Non
     # the report's heating section and the run summary show them
     doc = {"strategy": now, "baselines": {"grid_only": then}, "comparison": {},
            "solver": {}, "run": {"planner": "milp", "forecast": "perfect"}}
-    page = heating_html(doc)
+    page = plant_html(doc, REPORT)
     assert 'data-kpi="strategy.diesel_avoided_t"' in page
     assert 'data-kpi="baselines.grid_only.boiler_fuel_yuan"' in page
     now["zero_carbon"] = {}
     assert f"diesel avoided {diesel:,.2f} t" in summary_lines(doc, Path("out"))
-    assert heating_html({"strategy": {}, "baselines": {}}) == ""
+    assert plant_html({"strategy": {}, "baselines": {}}, REPORT) == ""
 
 
 @pytest.mark.parametrize(("heating_doc", "message"), [

@@ -4,8 +4,10 @@ declared once, and a kind's cost hook reaches the one cost breakdown."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from parkgrid.model import costs, registry
@@ -72,3 +74,73 @@ def test_a_kinds_cost_hook_reaches_cost_total_and_co2(every_asset_park, monkeypa
     assert after["total_cost_yuan"] == pytest.approx(before["total_cost_yuan"] + 8_000.0 * burnt_t)
     assert after["co2_t"] == pytest.approx(before["co2_t"] + 3.16 * burnt_t)
     assert before["co2_t"] == pytest.approx(100.0 * n * 0.25 * 0.5 / 1000.0)
+
+
+def _solar_sizes(park):
+    return {"solar collectors": "120 m²"}
+
+
+def _solar_check(c):
+    c.expect(np.ones(len(c.frame), dtype=bool), "solar collectors: over the roof's area")
+
+
+def _solar_rules(park, inputs, state, frame):
+    frame["solar_pump_kw"] = 2.0
+    return np.full(len(inputs.index), 2.0)
+
+
+SOLAR_REPORT = registry.Report(
+    "solar", "Solar heat", "solar_heat_kwh_th",
+    (("solar heat", "solar_heat_kwh_th", "MWh_th", 1e-3, "{:,.1f}"),),
+    note="collectors on the roof", before="no solar heat",
+    cards=(("strategy.solar_heat_kwh_th", "solar heat", "solar_heat_kwh_th", "from the roof"),),
+    summary="test_registry:_solar_summary")
+
+
+def _solar_summary(kpis):
+    return f"solar heat: {kpis['solar_heat_kwh_th']:.0f} kWh_th"
+
+
+def test_a_new_plants_hooks_reach_sizes_balance_rules_report_and_summary(every_asset_park,
+                                                                          monkeypatch):
+    """A plant declared only in the registry (its hooks named there) shows up in the system
+    summary, the balance checker, the rule-based planner's set-points, the report's section
+    and cards and the run summary, though none of those places names it."""
+    import sys
+
+    from parkgrid.commands.run import summary_lines
+    from parkgrid.model import balance, system
+    from parkgrid.reporting import html
+    from parkgrid.simulate import rules
+
+    solar = dataclasses.replace(registry.KINDS["loads"], name="solar", sizes="t:_solar_sizes",
+                                checks="t:_solar_check", rules="t:_solar_rules",
+                                report="t:SOLAR_REPORT")
+    monkeypatch.setitem(registry.KINDS, "solar", solar)
+    here = sys.modules[__name__]
+    monkeypatch.setattr(registry, "load",
+                        lambda path: getattr(here, path.partition(":")[2]) if path.startswith(
+                            ("t:", "test_registry:")) else registry._import(path))
+    park = every_asset_park
+    assert system.asset_sizes(park)["solar collectors"] == "120 m²"
+    inputs = _inputs(park)
+    problems = balance.check_schedule(pd.DataFrame(index=inputs.index), park, inputs)
+    assert any("solar collectors: over the roof's area" in p for p in problems)
+    state = ParkState.initial(park)
+    plain = rules._battery_rule(park, inputs, state, np.zeros(len(inputs.index)))
+    frame = pd.DataFrame(index=inputs.index)
+    extra_kw = sum(hook(park, inputs, state, frame) for hook in registry.hooks("rules"))
+    assert frame["solar_pump_kw"].eq(2.0).all() and np.all(extra_kw >= 2.0)
+    assert plain  # the battery rule still runs; the plant's load joins it in plan_rules
+    doc = {"strategy": {"solar_heat_kwh_th": 1500.0, "zero_carbon": {}}, "baselines": {},
+           "comparison": {}, "solver": {}}
+    assert "Solar heat" in html.plant_html(doc, SOLAR_REPORT)
+    assert ("strategy.solar_heat_kwh_th", "solar heat", "solar_heat_kwh_th",
+            "from the roof") in html.headline_cards()
+    assert "solar heat: 1500 kWh_th" in summary_lines(doc, Path("out")).splitlines()
+
+
+def _inputs(park):
+    from simulate_fixtures import make_inputs
+
+    return make_inputs(park, days=1)

@@ -26,6 +26,7 @@ from parkgrid.config import ROLLOUT_HORIZON_H, SEED_MAX, Park, load_park
 from parkgrid.errors import ArgumentError
 from parkgrid.inputs import build_inputs
 from parkgrid.io.results import check_target, run_identity, write_results
+from parkgrid.model import registry
 from parkgrid.reporting.html import (
     BASELINE_TITLES,
     KPI_ROWS,
@@ -196,13 +197,9 @@ def summary_lines(doc: dict[str, Any], out: Path) -> str:
     if eco:
         lines.append(economics_line(eco))
     k = doc["strategy"]
-    if "heat_served_kwh_th" in k:
-        lines.append(f"heating: {k['heat_served_kwh_th'] / 1000:,.1f} MWh_th served (heat pump "
-                     f"{k['heat_pump_heat_kwh_th'] / 1000:,.1f} on {k['heat_pump_kwh'] / 1000:,.1f}"
-                     f" MWh, waste heat {k['waste_heat_kwh_th'] / 1000:,.1f}, boiler "
-                     f"{k['boiler_heat_kwh_th'] / 1000:,.1f}); diesel avoided "
-                     f"{k['diesel_avoided_t']:,.2f} t, heating CO2 avoided "
-                     f"{k['heating_co2_avoided_t']:,.1f} t")
+    for section in registry.hooks("report"):  # a plant's line, when its KPIs are there
+        if section.summary is not None and section.present in k:
+            lines.append(registry.load(section.summary)(k))
     zc = doc["strategy"]["zero_carbon"]
     passed = sum(bool(v["pass"]) for v in zc.values())
     lines.append(f"zero-carbon indicators: {passed} of {len(zc)} pass")

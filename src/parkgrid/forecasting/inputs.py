@@ -24,7 +24,7 @@ from parkgrid.config import Park
 from parkgrid.errors import InputDataError
 from parkgrid.inputs import Inputs, emissions, tariff
 from parkgrid.inputs.timeseries import read_frame
-from parkgrid.model.heating import cop, ground_temp_c
+from parkgrid.model import registry
 
 PRICE_COLUMNS = ("price_import_yuan_per_kwh", "price_export_yuan_per_kwh", "co2_kg_per_kwh")
 """Columns that may replace the calendar's prices and the configured CO2 factor."""
@@ -67,23 +67,14 @@ def forecast_inputs(park: Park, forecast: pd.DataFrame, ev_sessions: pd.DataFram
     series = forecast[forecast_columns(park)].copy()
     if park.cooling is None:
         series["cooling_load_kw_th"] = 0.0
-    hp = park.heating.heat_pump if park.heating is not None else None
-    if hp is not None and "heat_pump_cop" in forecast:
-        values = forecast["heat_pump_cop"].to_numpy(dtype=float)
-        bad = ~((values >= 1.0) & (values <= 30.0))
-        if bad.any():
-            raise InputDataError(source, f"forecast: column 'heat_pump_cop' at "
-                                 f"{index[bad.argmax()].isoformat()}: got "
-                                 f"{values[bad.argmax()]:g}, expected a COP from 1 to 30")
-        series["heat_pump_cop"] = values
-    elif hp is not None:
+    for parameters in registry.hooks("parameters"):  # a plant's (a heat pump's COP)
         try:
-            series["heat_pump_cop"] = cop(hp, ground_temp_c(hp, None))
+            for name, values in parameters(park, None, forecast).items():
+                series[name] = values
         except ValueError as exc:
-            raise InputDataError(source, f"forecast: no 'heat_pump_cop' column, and "
-                                 f"heating.heat_pump: {exc}") from None
+            raise InputDataError(source, f"forecast: {exc}") from None
     calendar = calendar_prices(park, index)
-    given = forecast.drop(columns=[*forecast_columns(park), "heat_pump_cop"],
+    given = forecast.drop(columns=[*forecast_columns(park), *registry.parameter_columns()],
                           errors="ignore")
     if prices is not None:
         given = prices.combine_first(given)  # the prices file wins
@@ -113,7 +104,7 @@ def read_forecast_inputs(park: Park, start: pd.Timestamp, n_steps: int, path: Pa
     """The inputs of ``n_steps`` from ``start`` out of the forecast file (and prices file)."""
     index = horizon_index(park, start, n_steps)
     forecast = read_forecast(path, park, index, forecast_columns(park),
-                             (*PRICE_COLUMNS, "heat_pump_cop"))
+                             (*PRICE_COLUMNS, *registry.parameter_columns()))
     prices = read_prices(prices_path, park, index) if prices_path is not None else None
     return forecast_inputs(park, forecast, ev_sessions, prices, str(path))
 

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from parkgrid.config import Heating, Park
+from parkgrid.config import Park
 from parkgrid.errors import ConfigError
 from parkgrid.inputs import emissions, loads, pv, tariff, weather, wind
 from parkgrid.inputs.calibration import calibration_key
-from parkgrid.model.heating import cop, ground_temp_c
+from parkgrid.model import registry
 
 EV_COLUMNS = loads.EV_COLUMNS
 
@@ -128,7 +128,14 @@ def build_inputs(park: Park, year: int | None = None) -> Inputs:
         if park.cooling is not None else pd.Series(0.0, index=index)
     )
     if park.heating is not None:
-        columns.update(heating_columns(park.heating, park, wx, holidays))
+        columns["heating_load_kw_th"] = loads.heating_load_kw_th(park.heating, park, wx,
+                                                                 holidays)
+    for parameters in registry.hooks("parameters"):  # a plant's (a heat pump's COP)
+        try:
+            columns.update({name: pd.Series(value, index=index)
+                            for name, value in parameters(park, wx).items()})
+        except ValueError as exc:
+            raise ConfigError(park.source_file or "<memory>", [str(exc)]) from None
     series = pd.DataFrame(columns, index=index)
     series = series.join(tariff.tariff_frame(park.tariff, park, index))
     series["co2_kg_per_kwh"] = emissions.grid_factor_kg_per_kwh(park.emissions, park, index)
@@ -139,18 +146,3 @@ def build_inputs(park: Park, year: int | None = None) -> Inputs:
     )
     series.attrs["calibration"] = calibration  # kept in the Parquet file's metadata
     return Inputs(park, series, wx, sessions, time.perf_counter() - started, calibration)
-
-
-def heating_columns(heating: Heating, park: Park, wx: pd.DataFrame,
-                    holidays: pd.Series) -> dict[str, pd.Series]:
-    """The heating demand and, with a heat pump, its COP at each step."""
-    out = {"heating_load_kw_th": loads.heating_load_kw_th(heating, park, wx, holidays)}
-    hp = heating.heat_pump
-    if hp is not None:
-        try:
-            value = cop(hp, ground_temp_c(hp, wx))
-        except ValueError as exc:
-            raise ConfigError(park.source_file or "<memory>",
-                              [f"heating.heat_pump: {exc}"]) from None
-        out["heat_pump_cop"] = pd.Series(value, index=wx.index)
-    return out

@@ -13,7 +13,7 @@ from parkgrid.config import Park
 from parkgrid.inputs import Inputs, tariff
 from parkgrid.inputs.wind import farm_capacity_kw
 from parkgrid.io.atomic import atomic_write
-from parkgrid.model.heating import diesel_t
+from parkgrid.model import registry
 from parkgrid.model.physics import chiller_electric_kw
 from parkgrid.model.system import asset_sizes, tariff_text, weather_text
 
@@ -68,11 +68,9 @@ def annual_totals(inputs: Inputs) -> dict[str, Any]:
     if park.cooling is not None:
         totals["cooling_kwh_th"] = float(s["cooling_load_kw_th"].sum() * step_h)
         totals["cooling_peak_kw_th"] = float(s["cooling_load_kw_th"].max())
-    if park.heating is not None:
-        heat_kwh_th = float(s["heating_load_kw_th"].sum() * step_h)
-        totals["heating_kwh_th"] = heat_kwh_th
-        totals["heating_peak_kw_th"] = float(s["heating_load_kw_th"].max())
-        totals["heating_diesel_t"] = float(diesel_t(park.heating.boiler, heat_kwh_th))
+    for section in registry.hooks("report"):  # the plants' own demand (heating)
+        if section.totals is not None:
+            totals.update(registry.load(section.totals)(inputs))
     if park.ev is not None:
         totals["ev_kwh"] = float(inputs.ev_sessions["energy_kwh"].sum())
         totals["ev_sessions"] = len(inputs.ev_sessions)
@@ -98,10 +96,9 @@ def park_summary(inputs: Inputs) -> dict[str, Any]:
         inputs.series[f"wind_kw_{f.name}"].sum() * park.step_h)) for f in park.wind}
     if park.cooling is not None:
         energies["chillers"] = f"{totals['cooling_kwh_th'] / 1000:,.0f} MWh_th cooling"
-    if park.heating is not None:
-        energies["diesel boiler"] = (f"{totals['heating_kwh_th'] / 1000:,.0f} MWh_th heat "
-                                     f"demand ({totals['heating_diesel_t']:,.1f} t diesel "
-                                     "alone)")
+    for section in registry.hooks("report"):
+        if section.energies is not None:
+            energies |= registry.load(section.energies)(totals)
     if park.ev is not None:
         energies["EV chargers"] = f"{mwh(totals['ev_kwh'])} ({totals['ev_sessions']} sessions)"
     energies["grid"] = mwh(totals["consumption_kwh_no_assets"]) + " with no assets"

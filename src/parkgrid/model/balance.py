@@ -15,7 +15,6 @@ import pandas as pd
 
 from parkgrid.config import Park
 from parkgrid.inputs import Inputs
-from parkgrid.model import heating as heat
 from parkgrid.model import registry
 from parkgrid.model.physics import Storage, chiller_electric_kw
 from parkgrid.model.schedule import asset_column, asset_names
@@ -58,6 +57,11 @@ class _Checker:
         over = np.maximum(values - hi, lo - values)
         self.expect(over > self.tol + 1e-6 * np.abs(values), what, over)
 
+    def storage(self, what: str, store: Storage, level: np.ndarray, charge: np.ndarray,
+                discharge: np.ndarray) -> None:
+        """A store's level window and level chain (:func:`_storage`)."""
+        _storage(self, what, store, level, charge, discharge)
+
     def exclusive(self, a: np.ndarray, b: np.ndarray, what: str) -> None:
         self.expect((a > self.tol) & (b > self.tol), f"{what} at the same step", np.minimum(a, b))
 
@@ -69,7 +73,7 @@ def check_schedule(frame: pd.DataFrame, park: Park, inputs: Inputs,
         return [f"frame has {len(frame)} rows, the inputs {len(inputs.series)} steps"]
     c = _Checker(frame, park, inputs, tol)
     checks: list[Callable[[_Checker], None]] = [
-        _grid, _renewables, _batteries, _cooling, _heating, _flexible,
+        _grid, _renewables, _batteries, _cooling, *registry.hooks("checks"), _flexible,
     ]
     for check in checks:
         check(c)
@@ -161,48 +165,6 @@ def _cooling(c: _Checker) -> None:
         c.within(td, 0.0, tank.max_discharge_kw_th,
                  "tank discharge outside [0, max_discharge_kw_th]")
         _storage(c, "tank", Storage.tank(tank, c.dt), level, tc, td)
-
-
-def _heating(c: _Checker) -> None:
-    """The heating plant: every flow within its limit, the heat pump's electricity = heat /
-    COP, waste heat within its share of the chillers' rejected heat, the hot-water tank's
-    level chain, and the heat bus exactly balanced (supply = load + tank charge)."""
-    heating = c.park.heating
-    if heating is None:
-        return
-    flows = {k: c.col(k) for k in heat.STEP_COLUMNS}
-    for name, values in flows.items():
-        c.within(values, 0.0, np.inf, f"negative {name}")
-    hp = heating.heat_pump
-    c.within(flows["heat_pump_heat_kw_th"], 0.0, hp.capacity_kw_th if hp else 0.0,
-             "heat pump: output outside [0, capacity_kw_th]")
-    if hp is not None:
-        cop = c.inputs.series["heat_pump_cop"].to_numpy(dtype=float)
-        c.close(flows["heat_pump_electric_kw"] * cop, flows["heat_pump_heat_kw_th"],
-                "heat pump: electricity × COP ≠ heat")
-    waste = heating.waste_heat
-    limit = np.full(len(c.frame), waste.max_kw_th if waste else 0.0)
-    if waste is not None and waste.chiller_fraction is not None:
-        chillers = c.park.cooling.chillers if c.park.cooling else []
-        rejected = sum((c.col(f"chiller_{x}", "chillers", ch.name) for ch in chillers
-                        for x in ("cooling_kw_th", "electric_kw")), np.zeros(len(c.frame)))
-        limit = np.minimum(limit, waste.chiller_fraction * rejected)
-    c.within(flows["waste_heat_kw_th"], 0.0, limit, "waste heat above what can be recovered")
-    c.within(flows["boiler_heat_kw_th"], 0.0, heating.boiler.capacity_kw_th,
-             "boiler: output outside [0, capacity_kw_th]")
-    tank = heating.tank
-    charge, discharge = flows["hot_tank_charge_kw_th"], flows["hot_tank_discharge_kw_th"]
-    if tank is not None:
-        c.within(charge, 0.0, tank.max_charge_kw_th,
-                 "hot-water tank charge outside [0, max_charge_kw_th]")
-        c.within(discharge, 0.0, tank.max_discharge_kw_th,
-                 "hot-water tank discharge outside [0, max_discharge_kw_th]")
-        _storage(c, "hot-water tank", Storage.tank(tank, c.dt),
-                 flows["hot_tank_level_kwh_th"], charge, discharge)
-    else:
-        c.within(charge + discharge, 0.0, 0.0, "hot-water tank flows without a tank")
-    supply = sum(flows[k] for k in heat.SUPPLY_COLUMNS)
-    c.close(supply, c.col("heating_load_kw_th") + charge, "heat bus balance off")
 
 
 def _converter(c: _Checker) -> dict[str, np.ndarray]:

@@ -9,15 +9,17 @@ The heat bus at every step: heat pump + waste heat + boiler + tank discharge + u
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from parkgrid.config import Boiler, Heating, HeatPump, Park
 from parkgrid.model.physics import Storage
+from parkgrid.model.registry import Report
 
 if TYPE_CHECKING:
+    from parkgrid.inputs import Inputs
     from parkgrid.model.costs import Flows
 
 DIESEL_CO2_T_PER_T = 3.16
@@ -72,6 +74,29 @@ def cop(heat_pump: HeatPump, ground_c: float) -> float:
         raise ValueError(f"COP {value:.2f} below 1 (carnot_fraction "
                          f"{heat_pump.carnot_fraction:g}, lift {lift:.1f} K)")
     return value
+
+
+def parameters(park: Park, weather: pd.DataFrame | None,
+               given: pd.DataFrame | None = None) -> dict[str, float | np.ndarray]:
+    """The plant's per-step parameters beside the inputs' series: the heat pump's COP
+    (``heat_pump_cop``), from ``given`` (a forecast file) when it has the column (each value
+    from 1 to 30), else from the config (the ground temperature from ``weather``); none
+    without a heat pump. ``ValueError`` saying what is wrong and where."""
+    hp = park.heating.heat_pump if park.heating is not None else None
+    if hp is None:
+        return {}
+    if given is not None and "heat_pump_cop" in given:
+        values = given["heat_pump_cop"].to_numpy(dtype=float)
+        bad = ~((values >= 1.0) & (values <= 30.0))
+        if bad.any():
+            raise ValueError(f"column 'heat_pump_cop' at {given.index[bad.argmax()].isoformat()}"
+                             f": got {values[bad.argmax()]:g}, expected a COP from 1 to 30")
+        return {"heat_pump_cop": values}
+    try:
+        return {"heat_pump_cop": cop(hp, ground_temp_c(hp, weather))}
+    except ValueError as exc:
+        missing = "no 'heat_pump_cop' column, and " if given is not None else ""
+        raise ValueError(f"{missing}heating.heat_pump: {exc}") from None
 
 
 def diesel_t(boiler: Boiler, heat_kwh_th: float | np.ndarray) -> float | np.ndarray:
@@ -223,3 +248,130 @@ def heating_kpis(ledger: pd.DataFrame, park: Park) -> dict[str, float]:
         "diesel_co2_t": burnt * DIESEL_CO2_T_PER_T,
         "heating_co2_avoided_t": (without - burnt) * DIESEL_CO2_T_PER_T - hp_co2_t,
     }
+
+
+def sizes(park: Park) -> dict[str, str]:
+    """The heating plant's lines of the system summary (:func:`parkgrid.model.system.
+    asset_sizes`); none without heating."""
+    heating = park.heating
+    if heating is None:
+        return {}
+    out = {}
+    if heating.heat_pump is not None:
+        hp = heating.heat_pump
+        cop_text = (f"COP {hp.cop:g}" if hp.cop is not None else
+                    f"{hp.carnot_fraction:g} of Carnot to {hp.supply_temp_c:g} °C")
+        out["heat pump"] = f"{hp.capacity_kw_th:,.0f} kW_th, {cop_text}"
+    if heating.waste_heat is not None:
+        out["waste heat"] = f"≤ {heating.waste_heat.max_kw_th:,.0f} kW_th"
+    if heating.tank is not None:
+        out["hot-water tank"] = f"{heating.tank.capacity_kwh_th:,.0f} kWh_th"
+    boiler = heating.boiler
+    out["diesel boiler"] = (f"{boiler.capacity_kw_th:,.0f} kW_th backup"
+                            if boiler.capacity_kw_th else "counterfactual only") + \
+        f", {boiler.efficiency:.0%}"
+    return out
+
+
+def check(c: Any) -> None:
+    """The heating plant in the balance checker (``c``: its checker,
+    :mod:`parkgrid.model.balance`): every flow within its limit, the heat pump's electricity
+    = heat / COP, waste heat within its share of the chillers' rejected heat, the hot-water
+    tank's level chain, and the heat bus exactly balanced (supply = load + tank charge)."""
+    heating = c.park.heating
+    if heating is None:
+        return
+    flows = {k: c.col(k) for k in STEP_COLUMNS}
+    for name, values in flows.items():
+        c.within(values, 0.0, np.inf, f"negative {name}")
+    hp = heating.heat_pump
+    c.within(flows["heat_pump_heat_kw_th"], 0.0, hp.capacity_kw_th if hp else 0.0,
+             "heat pump: output outside [0, capacity_kw_th]")
+    if hp is not None:
+        hp_cop = c.inputs.series["heat_pump_cop"].to_numpy(dtype=float)
+        c.close(flows["heat_pump_electric_kw"] * hp_cop, flows["heat_pump_heat_kw_th"],
+                "heat pump: electricity × COP ≠ heat")
+    waste = heating.waste_heat
+    limit = np.full(len(c.frame), waste.max_kw_th if waste else 0.0)
+    if waste is not None and waste.chiller_fraction is not None:
+        chillers = c.park.cooling.chillers if c.park.cooling else []
+        rejected = sum((c.col(f"chiller_{x}", "chillers", ch.name) for ch in chillers
+                        for x in ("cooling_kw_th", "electric_kw")), np.zeros(len(c.frame)))
+        limit = np.minimum(limit, waste.chiller_fraction * rejected)
+    c.within(flows["waste_heat_kw_th"], 0.0, limit, "waste heat above what can be recovered")
+    c.within(flows["boiler_heat_kw_th"], 0.0, heating.boiler.capacity_kw_th,
+             "boiler: output outside [0, capacity_kw_th]")
+    tank = heating.tank
+    charge, discharge = flows["hot_tank_charge_kw_th"], flows["hot_tank_discharge_kw_th"]
+    if tank is not None:
+        c.within(charge, 0.0, tank.max_charge_kw_th,
+                 "hot-water tank charge outside [0, max_charge_kw_th]")
+        c.within(discharge, 0.0, tank.max_discharge_kw_th,
+                 "hot-water tank discharge outside [0, max_discharge_kw_th]")
+        c.storage("hot-water tank", Storage.tank(tank, c.dt),
+                  flows["hot_tank_level_kwh_th"], charge, discharge)
+    else:
+        c.within(charge + discharge, 0.0, 0.0, "hot-water tank flows without a tank")
+    supply = sum(flows[k] for k in SUPPLY_COLUMNS)
+    c.close(supply, c.col("heating_load_kw_th") + charge, "heat bus balance off")
+
+
+def summary(k: dict[str, Any]) -> str:
+    """The heating line of ``parkgrid run``'s summary, from a period's KPIs."""
+    return (f"heating: {k['heat_served_kwh_th'] / 1000:,.1f} MWh_th served (heat pump "
+            f"{k['heat_pump_heat_kwh_th'] / 1000:,.1f} on {k['heat_pump_kwh'] / 1000:,.1f}"
+            f" MWh, waste heat {k['waste_heat_kwh_th'] / 1000:,.1f}, boiler "
+            f"{k['boiler_heat_kwh_th'] / 1000:,.1f}); diesel avoided "
+            f"{k['diesel_avoided_t']:,.2f} t, heating CO2 avoided "
+            f"{k['heating_co2_avoided_t']:,.1f} t")
+
+
+def totals(inputs: Inputs) -> dict[str, float]:
+    """The heating demand of the inputs: energy, peak and the diesel the boiler alone would
+    burn for it; none without heating."""
+    heating = inputs.park.heating
+    if heating is None:
+        return {}
+    load = inputs.series["heating_load_kw_th"]
+    heat_kwh_th = float(load.sum() * inputs.park.step_h)
+    return {"heating_kwh_th": heat_kwh_th, "heating_peak_kw_th": float(load.max()),
+            "heating_diesel_t": float(diesel_t(heating.boiler, heat_kwh_th))}
+
+
+def energies(t: dict[str, Any]) -> dict[str, str]:
+    """The heat demand beside the boiler's size on the ``validate`` screen."""
+    if "heating_kwh_th" not in t:
+        return {}
+    return {"diesel boiler": f"{t['heating_kwh_th'] / 1000:,.0f} MWh_th heat demand "
+                             f"({t['heating_diesel_t']:,.1f} t diesel alone)"}
+
+
+REPORT = Report(
+    "heating", "Heating", "heat_served_kwh_th", (
+        ("heating demand", "heating_load_kwh_th", "MWh_th", 1e-3, "{:,.1f}"),
+        ("heat served", "heat_served_kwh_th", "MWh_th", 1e-3, "{:,.1f}"),
+        ("  by the heat pump", "heat_pump_heat_kwh_th", "MWh_th", 1e-3, "{:,.1f}"),
+        ("  by waste heat", "waste_heat_kwh_th", "MWh_th", 1e-3, "{:,.1f}"),
+        ("  by the diesel boiler", "boiler_heat_kwh_th", "MWh_th", 1e-3, "{:,.1f}"),
+        ("heat unserved", "heating_unserved_kwh_th", "MWh_th", 1e-3, "{:,.2f}"),
+        ("heat pump electricity", "heat_pump_kwh", "MWh", 1e-3, "{:,.1f}"),
+        ("diesel burnt", "boiler_diesel_t", "t", 1.0, "{:,.2f}"),
+        ("diesel avoided (vs the boiler alone)", "diesel_avoided_t", "t", 1.0, "{:,.2f}"),
+        ("diesel cost", "boiler_fuel_yuan", "yuan", 1.0, "{:,.0f}"),
+        ("CO2 of the diesel", "diesel_co2_t", "t", 1.0, "{:,.2f}"),
+        ("heating CO2 avoided (net of the heat pump's grid CO2)", "heating_co2_avoided_t",
+         "t", 1.0, "{:,.2f}"),
+        ("CO2, grid + diesel", "co2_t", "t", 1.0, "{:,.1f}"),
+        ("energy use, electricity + diesel", "energy_use_tce", "tce", 1.0, "{:,.1f}"),
+    ),
+    note=("Diesel: 3.16 t CO2 and 1.4571 tce per t (reference/economics.md; GB/T 2589). "
+          "The grid-only baseline is the park before its projects: grid electricity and "
+          "the diesel boiler's heat."),
+    cards=(("strategy.diesel_avoided_t", "diesel avoided", "diesel_avoided_t",
+            "heat the diesel boiler did not make"),),
+    summary="parkgrid.model.heating:summary", before="any heat from the diesel boiler",
+    totals="parkgrid.model.heating:totals", energies="parkgrid.model.heating:energies",
+    labels=(("heating_kwh_th", "heating demand"), ("heating_peak_kw_th", "heating peak"),
+            ("heating_diesel_t", "diesel the boiler alone would burn")))
+"""The heating plant's report section, card and run-summary line (the grid-only baseline
+is the park before its projects: heat from the diesel boiler alone)."""

@@ -124,6 +124,37 @@ class State:
     capacity: Callable[[Any], float]
     window: Callable[[Any], tuple[float, float]]
     initial: Callable[[Any], float]
+    setpoint: str | None = None
+    """The exported plan's signed set-point column of the store (+ discharge, − charge, at
+    its bus; :mod:`parkgrid.io.plan_document`), from its kind's sink and source columns."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """What the report and ``parkgrid run``'s summary show of a kind (a plant's section).
+
+    ``present``: the KPI key whose presence in the strategy's KPIs shows the section;
+    ``rows``: (label, KPI key, unit, scale, format) beside the grid-only baseline;
+    ``cards``: headline cards (kpis.json path, label, KPI key of the unit, note);
+    ``summary``: ``"module:function"`` with ``function(kpis) -> str``, a line of the run
+    summary; ``before``: what the park before its projects (the grid-only baseline) does
+    instead of the plant, words of the report's baseline definition; ``totals``:
+    ``"module:function"`` with ``function(inputs) -> {key: value}``, the plant's figures of
+    the input totals (``validate``, ``profiles``), labelled by ``labels``; ``energies``:
+    ``"module:function"`` with ``function(totals) -> {size label: text}``, its energy
+    beside its size on the ``validate`` screen."""
+
+    key: str
+    title: str
+    present: str
+    rows: tuple[tuple[str, str, str, float, str], ...]
+    note: str = ""
+    cards: tuple[tuple[str, str, str, str], ...] = ()
+    summary: str | None = None
+    before: str = ""
+    totals: str | None = None
+    energies: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,7 +176,21 @@ class AssetKind:
     blocks, built in ``block_rank`` order: the order of the model's columns, which can steer
     which of equally cheap plans the solver returns); ``step``: ``"module:Class"`` of its
     controller plant step (:class:`parkgrid.simulate.controller.PlantStep`), or None when
-    another kind's step (or the electrical settlement) covers it."""
+    another kind's step (or the electrical settlement) covers it.
+
+    Hooks of a plant (usually on its demand kind; all ``"module:attribute"``): ``sizes``:
+    ``function(park) -> {label: size}``, its lines of the system summary
+    (:func:`parkgrid.model.system.asset_sizes`); ``checks``: ``function(checker)``, its
+    limits in the balance checker (:mod:`parkgrid.model.balance`); ``rules``:
+    ``function(park, inputs, state, frame) -> kW``, its set-points in the rule-based
+    planner's ``frame`` and the electricity they draw at the AC bus
+    (:mod:`parkgrid.simulate.rules`; the park before its projects is a plan whose metadata
+    has ``before_projects``); ``co2``: ``function(park) -> {optimizer output: kg CO2 per
+    unit}``, what it emits beside the grid (CO2 minimisation and the cost/CO2 front's cap);
+    ``report``: a :class:`Report`; ``parameters``: ``function(park, weather, given) ->
+    {column: values}``, per-step parameters of its physics beside the inputs' series (a
+    heat pump's COP), from a forecast file's optional ``parameter_columns`` (``given``) or
+    the config; ``ValueError`` on bad values."""
 
     name: str
     label: str
@@ -164,6 +209,13 @@ class AssetKind:
     block_rank: int = 100
     step: str | None = None
     bus_of: Callable[[Any], str] = lambda a: getattr(a, "bus", "ac")
+    sizes: str | None = None
+    checks: str | None = None
+    rules: str | None = None
+    co2: str | None = None
+    report: str | None = None
+    parameters: str | None = None
+    parameter_columns: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def names(self, park: Park) -> list[str]:
@@ -228,7 +280,8 @@ _KINDS: list[AssetKind] = [
         Column("battery_soc_kwh", "kWh", "level", "battery energy")),
         assets=lambda park: list(park.batteries),
         state=State("battery_soc_kwh", "battery_soc_kwh", lambda b: b.energy_kwh,
-                    lambda b: (b.soc_min, b.soc_max), lambda b: b.soc_initial),
+                    lambda b: (b.soc_min, b.soc_max), lambda b: b.soc_initial,
+                    setpoint="battery_setpoint_kw"),
         cost_lines=("degradation_yuan",), block="parkgrid.optimizer.battery:blocks", block_rank=2),
     AssetKind("chillers", "chiller", Chiller, "cooling.chillers", "plant", (
         Column("chiller_electric_kw", "kW", "sink", "chillers", plot=(11, "#17becf"),
@@ -243,7 +296,8 @@ _KINDS: list[AssetKind] = [
         Column("tes_level_kwh_th", "kWh_th", "level", "tank level", C)),
         assets=_tank, per_asset=False, name_of=lambda a: TANK, bus_of=lambda a: "cooling",
         state=State("tank_level_kwh_th", "tes_level_kwh_th", lambda t: t.capacity_kwh_th,
-                    lambda t: (0.0, 1.0), lambda t: t.level_initial)),
+                    lambda t: (0.0, 1.0), lambda t: t.level_initial,
+                    setpoint="tes_setpoint_kw_th")),
     AssetKind("chargers", "EV charger", Charger, "ev.chargers", "sink", (
         Column("ev_charge_kw", "kW", "sink", "EV charging", plot=(12, "#33a02c"),
                kpi="ev_kwh", setpoint=True),),
@@ -293,14 +347,18 @@ _KINDS: list[AssetKind] = [
         bus_of=lambda a: H,
         state=State("hot_tank_level_kwh_th", "hot_tank_level_kwh_th",
                     lambda t: t.capacity_kwh_th, lambda t: (0.0, 1.0),
-                    lambda t: t.level_initial)),
+                    lambda t: t.level_initial, setpoint="hot_tank_setpoint_kw_th")),
     AssetKind("heating", "heating demand", Heating, "heating.load", "sink", (
         Column("heating_load_kw_th", "kW_th", "sink", "heating demand", H),),
         assets=lambda park: [park.heating] if park.heating else [], per_asset=False,
         name_of=lambda a: "heating", bus_of=lambda a: H,
         kpis="parkgrid.model.heating:heating_kpis",
         block="parkgrid.optimizer.heating:blocks", block_rank=6,
-        step="parkgrid.simulate.heating:HeatingStep"),
+        step="parkgrid.simulate.heating:HeatingStep",
+        sizes="parkgrid.model.heating:sizes", checks="parkgrid.model.heating:check",
+        rules="parkgrid.simulate.heating:rules", co2="parkgrid.optimizer.heating:co2",
+        report="parkgrid.model.heating:REPORT",
+        parameters="parkgrid.model.heating:parameters", parameter_columns=("heat_pump_cop",)),
 ]
 """The kinds in schedule-column order (the published column order follows this list)."""
 
@@ -330,6 +388,17 @@ KINDS: dict[str, AssetKind] = {k.name: k for k in
 def kinds_with(attribute: str) -> list[AssetKind]:
     """The kinds whose ``attribute`` (e.g. 'state', 'step', 'block') is set, in order."""
     return [k for k in KINDS.values() if getattr(k, attribute) is not None]
+
+
+def hooks(attribute: str) -> list[Any]:
+    """The objects the kinds' ``attribute`` hook names ('sizes', 'checks', …), imported, in
+    registry order."""
+    return [load(getattr(k, attribute)) for k in kinds_with(attribute)]
+
+
+def parameter_columns() -> tuple[str, ...]:
+    """The optional columns of a forecast file that the kinds' ``parameters`` read."""
+    return tuple(c for k in KINDS.values() for c in k.parameter_columns)
 
 
 def stores(park: Park) -> dict[str, tuple[AssetKind, Any]]:

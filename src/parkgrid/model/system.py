@@ -8,6 +8,7 @@ from typing import Any
 
 from parkgrid.config import Park
 from parkgrid.inputs.wind import farm_capacity_kw
+from parkgrid.model import registry
 
 CHARGER_KINDS = {"fast_dc": "fast DC", "slow_ac": "slow AC"}
 
@@ -24,21 +25,8 @@ def asset_sizes(park: Park) -> dict[str, str]:
         sizes["chillers"] = f"{sum(c.capacity_kw_th for c in plant.chillers):,.0f} kW_th"
         if plant.tank is not None:
             sizes["chilled-water tank"] = f"{plant.tank.capacity_kwh_th:,.0f} kWh_th"
-    heating = park.heating
-    if heating is not None:
-        if heating.heat_pump is not None:
-            hp = heating.heat_pump
-            cop = (f"COP {hp.cop:g}" if hp.cop is not None else
-                   f"{hp.carnot_fraction:g} of Carnot to {hp.supply_temp_c:g} °C")
-            sizes["heat pump"] = f"{hp.capacity_kw_th:,.0f} kW_th, {cop}"
-        if heating.waste_heat is not None:
-            sizes["waste heat"] = f"≤ {heating.waste_heat.max_kw_th:,.0f} kW_th"
-        if heating.tank is not None:
-            sizes["hot-water tank"] = f"{heating.tank.capacity_kwh_th:,.0f} kWh_th"
-        boiler = heating.boiler
-        sizes["diesel boiler"] = (f"{boiler.capacity_kw_th:,.0f} kW_th backup"
-                                  if boiler.capacity_kw_th else "counterfactual only") + \
-            f", {boiler.efficiency:.0%}"
+    for kind_sizes in registry.hooks("sizes"):  # the plants with their own lines
+        sizes |= kind_sizes(park)
     if park.ev is not None:
         sizes["EV chargers"] = ", ".join(f"{c.count}×{c.power_kw:g} kW {CHARGER_KINDS[c.kind]}"
                                          for c in park.ev.chargers)

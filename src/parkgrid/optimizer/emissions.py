@@ -1,7 +1,7 @@
 """Emissions block (only in models built for a cost/CO2 front): the ε-constraint on CO2 and a
 cap on the penalised slacks.
 
-    Σ_t co2_kg_per_kwh[t] · Δt · import[t] + boiler CO2 ≤ ε    (kg; ε = inf unless capped)
+    Σ_t co2_kg_per_kwh[t] · Δt · import[t] + the plants' fuel CO2 ≤ ε    (kg; ε = inf unless capped)
     Σ penalty × (unserved, unmet cooling / heat, unmet EV/deferrable)  ≤ budget   (yuan)
 
 The second row keeps the low-CO2 end of the front honest: without it the cheapest way to cut
@@ -14,7 +14,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from parkgrid.config import Park
-from parkgrid.model.heating import boiler_co2_kg_per_kwh_th
+from parkgrid.model import registry
 from parkgrid.optimizer.core import AssetBlock, Build
 from parkgrid.optimizer.flexible import channels
 from parkgrid.optimizer.horizon import Horizon
@@ -28,17 +28,15 @@ class EmissionsBlock(AssetBlock):
 
     def build(self, b: pyo.Block, ctx: Build) -> None:
         imports = ctx.outputs["grid.import"]
-        heating = self.park.heating
-        boiler_kg = (boiler_co2_kg_per_kwh_th(heating.boiler) * ctx.step_h
-                     if heating is not None else 0.0)
+        burnt = [(kg * ctx.step_h, key) for emits in registry.hooks("co2")
+                 for key, kg in emits(self.park).items()]  # the plants' fuel (diesel)
         b.co2 = pyo.Constraint(expr=sum(imports) + sum(
-            boiler_kg * v for v in ctx.outputs.get("heating.boiler", [])) <= UNCAPPED)
+            kg * v for kg, key in burnt for v in ctx.outputs.get(key, [])) <= UNCAPPED)
         ctx.slot("co2.factor", "coef", [(b.co2, v) for v in imports])
         ctx.slot("co2.cap", "row_upper", [b.co2])
         penalised = [(ctx.step_h * self.park.objective.unserved_penalty_yuan_per_kwh, v)
-                     for key in ("bus.ac.unserved", "bus.dc.unserved", "cooling.unserved",
-                                 "heating.unserved")
-                     for v in ctx.outputs.get(key, [])]
+                     for key in sorted(k for k in ctx.outputs if k.endswith(".unserved"))
+                     for v in ctx.outputs[key]]
         penalised += [(ch.penalty, v) for ch in channels(self.park)
                       for v in ctx.outputs[f"{ch.key}.miss"]]
         b.slack = pyo.Constraint(expr=sum(w * v for w, v in penalised) <= UNCAPPED)

@@ -33,6 +33,14 @@ def blocks(park: Park) -> dict[str, AssetBlock]:
     return {"heating": HeatingBlock(park)} if park.heating is not None else {}
 
 
+def co2(park: Park) -> dict[str, float]:
+    """What the plant emits beside the grid, kg CO2 per kWh_th of each output: the boiler's
+    diesel (CO2 minimisation and the cost/CO2 front's cap read it)."""
+    heating = park.heating
+    return ({"heating.boiler": physics.boiler_co2_kg_per_kwh_th(heating.boiler)}
+            if heating is not None else {})
+
+
 class HeatingBlock(AssetBlock):
     def __init__(self, park: Park) -> None:
         heating = park.heating

@@ -10,7 +10,6 @@ import pyomo.environ as pyo
 
 from parkgrid.config import Park
 from parkgrid.model import registry
-from parkgrid.model.heating import boiler_co2_kg_per_kwh_th
 from parkgrid.model.schedule import PER_ASSET_COLUMNS, SCHEDULE_COLUMNS
 from parkgrid.optimizer.buses import BusBalance
 from parkgrid.optimizer.core import AssetBlock, Build
@@ -70,11 +69,10 @@ class ParkModel:
         if h.options.minimize == "co2":
             co2 = np.zeros_like(compiled.cost)
             co2[compiled.outputs["grid.import"]] = h.column("co2_kg_per_kwh") * h.step_h
-            if "heating.boiler" in compiled.outputs:  # the diesel's CO2
-                heating = self.park.heating
-                assert heating is not None
-                co2[compiled.outputs["heating.boiler"]] = boiler_co2_kg_per_kwh_th(
-                    heating.boiler) * h.step_h
+            for emits in registry.hooks("co2"):  # what the plants burn (a boiler's diesel)
+                for key, kg in emits(self.park).items():
+                    if key in compiled.outputs:
+                        co2[compiled.outputs[key]] = kg * h.step_h
             compiled.set_costs(co2 + CO2_COST_WEIGHT * compiled.cost)
         return compiled.solve(time_limit_s, mip_gap,
                               self.park.objective.mip_max_nodes if h.options.node_limit else None)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from parkgrid.config import Park
+from parkgrid.model import registry
 from parkgrid.model.physics import chiller_electric_kw
 
 TOL_KW = 1e-6
@@ -52,8 +53,14 @@ def _curtail(cols: dict[str, np.ndarray], kind: str, name: str, need: np.ndarray
     return need
 
 
-def _net_tank(cols: dict[str, np.ndarray], prefix: str = "tes") -> None:
-    charge, discharge = f"{prefix}_charge_kw_th", f"{prefix}_discharge_kw_th"
+TANK_FLOWS = [tuple(next(c.base for c in k.columns if c.role == role)
+                    for role in ("sink", "source"))
+              for k in registry.kinds_with("state") if not k.per_asset]
+"""(charge, discharge) of each thermal store kind (one column for the kind; zeros in a park
+without it, where netting changes nothing)."""
+
+
+def _net_tank(cols: dict[str, np.ndarray], charge: str, discharge: str) -> None:
     both = np.minimum(cols[charge], cols[discharge])
     cols[charge] = cols[charge] - both
     cols[discharge] = cols[discharge] - both
@@ -127,9 +134,8 @@ def net_flows(cols: dict[str, np.ndarray], park: Park, step_h: float) -> float:
     in place; returns the energy no sink could absorb, kWh."""
     n = len(cols["grid_import_kw"])
     surplus = {"ac": np.zeros(n), "dc": np.zeros(n)}
-    _net_tank(cols)
-    if park.heating is not None:
-        _net_tank(cols, "hot_tank")
+    for charge, discharge in TANK_FLOWS:
+        _net_tank(cols, charge, discharge)
     for b in park.batteries:
         surplus[b.bus] += _net_battery(cols, b.name, b.charge_efficiency, b.discharge_efficiency)
     for c in park.cooling.chillers if park.cooling else []:

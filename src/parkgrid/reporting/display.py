@@ -8,9 +8,12 @@ fractions 0–1 and are shown in percent.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
+
+from parkgrid.model import registry
 
 FRACTIONS = ("self_sufficiency", "self_sufficiency_annual", "self_consumption",
              "re_utilisation", "export_share_of_generation", "wind_capacity_factor", "irr",
@@ -43,9 +46,6 @@ LABELS = {
     "wind_capacity_factor": "wind capacity factor",
     "cooling_kwh_th": "cooling demand",
     "cooling_peak_kw_th": "cooling peak",
-    "heating_kwh_th": "heating demand",
-    "heating_peak_kw_th": "heating peak",
-    "heating_diesel_t": "diesel the boiler alone would burn",
     "ev_kwh": "EV charging demand",
     "ev_sessions": "EV sessions",
     "consumption_kwh_no_assets": "consumption with no assets",
@@ -65,10 +65,18 @@ _UNITS = ("_yuan_per_kwh", "_kwh_per_kwp", "_kwh_th", "_kw_th", "_kwh", "_kw", "
           "_kg", "_s", "_pct", "_years", "_tce")
 
 
+@functools.cache
+def _plant_labels() -> dict[str, str]:
+    """The labels the registry's plant reports give their own keys."""
+    return {k: v for section in registry.hooks("report") for k, v in section.labels}
+
+
 def label(key: str) -> str:
     """A person's name for a KPI key: ``self_consumption`` → "self-consumption"."""
     if key in LABELS:
         return LABELS[key]
+    if key in _plant_labels():
+        return _plant_labels()[key]
     if key.startswith("calibration."):  # calibration.<group>.<name>.<quantity>_scale
         _, group, name, quantity = key.split(".", 3)
         return f"{group} {name} calibrated: {quantity.replace('_', ' ')}"

@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 from parkgrid.config import Park
 from parkgrid.errors import InputDataError
 from parkgrid.io.atomic import atomic_write
+from parkgrid.model import registry
 from parkgrid.reporting import display, plots
 
 REPORT_FILE = "report.html"
@@ -303,8 +304,8 @@ def _section(key: str, title: str, *parts: str) -> str:
 
 
 BASELINE_DEFINITIONS = {
-    "grid_only": "no PV, wind or storage: every kWh bought from the grid (and any heat from "
-                 "the diesel boiler)",
+    "grid_only": "no PV, wind or storage: every kWh bought from the grid" + "".join(
+        f" (and {section.before})" for section in registry.hooks("report") if section.before),
     "re_no_storage": "the park's PV and wind, batteries and tank left idle",
     "rules": "the same assets run by fixed rules (charge in valley hours or from surplus RE, "
              "discharge in peak hours), no optimizer",
@@ -328,8 +329,6 @@ HEADLINE_CARDS: list[Card] = [
     ("strategy.self_sufficiency_annual", "self-sufficiency, annual balance",
      "self_sufficiency_annual", "RE generated ÷ consumption over the period"),
     ("comparison.co2_avoided_t", "CO2 avoided", "co2_avoided_t", "vs grid only"),
-    ("strategy.diesel_avoided_t", "diesel avoided", "diesel_avoided_t",
-     "heat the diesel boiler did not make"),
     ("economics.npv_yuan", "net present value", "npv_yuan", "of the investment"),
     ("economics.simple_payback_years", "simple payback", "simple_payback_years",
      "years to earn back the investment"),
@@ -346,10 +345,17 @@ def lookup(doc: dict[str, Any], path: str) -> Any:
     return node
 
 
+def headline_cards() -> list[Card]:
+    """:data:`HEADLINE_CARDS` with the plants' cards (their registry reports) after CO2."""
+    cards = list(HEADLINE_CARDS)
+    at = 1 + next(i for i, c in enumerate(cards) if c[0] == "comparison.co2_avoided_t")
+    return cards[:at] + [c for s in registry.hooks("report") for c in s.cards] + cards[at:]
+
+
 def _cards(doc: dict[str, Any]) -> str:
-    """The headline figures: one card per :data:`HEADLINE_CARDS` entry present in ``doc``."""
+    """The headline figures: one card per :func:`headline_cards` entry present in ``doc``."""
     cards = []
-    for path, label, key, note in HEADLINE_CARDS:
+    for path, label, key, note in headline_cards():
         value = lookup(doc, path)
         if value is None or isinstance(value, dict | list):
             continue
@@ -596,45 +602,23 @@ def sizing_html(doc: dict[str, Any]) -> str:
     return _section("sizing", "Sizing: what to add and what it pays", *parts)
 
 
-HEATING_ROWS: list[Row] = [
-    ("heating demand", "heating_load_kwh_th", "MWh_th", 1e-3, "{:,.1f}"),
-    ("heat served", "heat_served_kwh_th", "MWh_th", 1e-3, "{:,.1f}"),
-    ("  by the heat pump", "heat_pump_heat_kwh_th", "MWh_th", 1e-3, "{:,.1f}"),
-    ("  by waste heat", "waste_heat_kwh_th", "MWh_th", 1e-3, "{:,.1f}"),
-    ("  by the diesel boiler", "boiler_heat_kwh_th", "MWh_th", 1e-3, "{:,.1f}"),
-    ("heat unserved", "heating_unserved_kwh_th", "MWh_th", 1e-3, "{:,.2f}"),
-    ("heat pump electricity", "heat_pump_kwh", "MWh", 1e-3, "{:,.1f}"),
-    ("diesel burnt", "boiler_diesel_t", "t", 1.0, "{:,.2f}"),
-    ("diesel avoided (vs the boiler alone)", "diesel_avoided_t", "t", 1.0, "{:,.2f}"),
-    ("diesel cost", "boiler_fuel_yuan", "yuan", 1.0, "{:,.0f}"),
-    ("CO2 of the diesel", "diesel_co2_t", "t", 1.0, "{:,.2f}"),
-    ("heating CO2 avoided (net of the heat pump's grid CO2)", "heating_co2_avoided_t", "t",
-     1.0, "{:,.2f}"),
-    ("CO2, grid + diesel", "co2_t", "t", 1.0, "{:,.1f}"),
-    ("energy use, electricity + diesel", "energy_use_tce", "tce", 1.0, "{:,.1f}"),
-]
-
-
-def heating_html(doc: dict[str, Any]) -> str:
-    """The heating plant's figures next to the park before its projects (grid-only baseline:
-    heat from the diesel boiler alone); empty for a park without heating."""
+def plant_html(doc: dict[str, Any], section: registry.Report) -> str:
+    """A plant's figures (a kind's :class:`~parkgrid.model.registry.Report`) next to the
+    park before its projects (the grid-only baseline); empty when its KPIs are absent."""
     strategy = doc["strategy"]
-    if "heat_served_kwh_th" not in strategy:
+    if section.present not in strategy:
         return ""
     before = (doc.get("baselines") or {}).get("grid_only")
     rows = []
-    for label, key, unit, scale, fmt in HEATING_ROWS:
+    for label, key, unit, scale, fmt in section.rows:
         cells = _cell(f"strategy.{key}", strategy.get(key), scale, fmt, "main")
         if before is not None:
             cells += _cell(f"baselines.grid_only.{key}", before.get(key), scale, fmt)
         rows.append(f'<tr><td>{_e(label)}</td><td class="unit">{_e(unit)}</td>{cells}</tr>')
     head = ["", "unit", strategy_title(doc)] + ([BASELINE_TITLES.get("grid_only", "grid only")]
                                                if before is not None else [])
-    note = ("Diesel: 3.16 t CO2 and 1.4571 tce per t (reference/economics.md; GB/T 2589). "
-            "The grid-only baseline is the park before its projects: grid electricity and "
-            "the diesel boiler's heat.")
-    return _section("heating", "Heating", _table(head, rows, "kpis"),
-                    f'<p class="note">{_e(note)}</p>')
+    note = f'<p class="note">{_e(section.note)}</p>' if section.note else ""
+    return _section(section.key, section.title, _table(head, rows, "kpis"), note)
 
 
 def zero_carbon_html(doc: dict[str, Any]) -> str:
@@ -897,7 +881,7 @@ def render_report(doc: dict[str, Any], ledger: pd.DataFrame, events: list[str],
                  '<p class="note">' + _e(SELF_SUFFICIENCY_NOTE) + "</p>"),
         economics_html(doc),
         demand_response_html(doc),
-        heating_html(doc),
+        *(plant_html(doc, section) for section in registry.hooks("report")),
         _section("zero-carbon", "Zero-carbon park indicators", zero_carbon_html(doc)),
         _section("plots", "Plots", figures),
         _section("any-day", "Any day's dispatch",

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
+
+from parkgrid.config import Park
 from parkgrid.inputs import Inputs
 from parkgrid.model import registry
 from parkgrid.model.heating import STEP_COLUMNS, HeatPlant, HeatStep
 from parkgrid.model.schedule import ParkState, Schedule
 from parkgrid.simulate.controller import plan_column
+from parkgrid.simulate.rules import store_rule, tou
 
 if TYPE_CHECKING:
     from parkgrid.simulate.controller import Controller
@@ -22,7 +27,7 @@ class HeatingStep:
     """Kinds 'heat_pump', 'waste_heat', 'hot_tank', 'boiler': the tank follows its set-point,
     waste heat first, the heat pump and the boiler as planned, then the cheaper at the step's
     price; storage absorbs deviations when allowed (:class:`HeatPlant`). A plan with metadata
-    ``heating: "boiler"`` (the grid-only baseline) burns diesel for the whole load."""
+    ``before_projects`` (the grid-only baseline) burns diesel for the whole load."""
 
     def __init__(self, ctl: Controller) -> None:
         heating = ctl.park.heating
@@ -35,7 +40,7 @@ class HeatingStep:
     def begin(self, plan: Schedule, actual: Inputs, state: ParkState, absorb: bool) -> None:
         frame, s, n = plan.frame, actual.series, len(actual.index)
         self.absorb = absorb
-        self.counterfactual = plan.metadata.get("heating") == "boiler"
+        self.counterfactual = bool(plan.metadata.get("before_projects"))
         self.load = s["heating_load_kw_th"].to_numpy(float).tolist()
         self.cop = (s["heat_pump_cop"].to_numpy(float).tolist() if "heat_pump_cop" in s
                     else [1.0] * n)
@@ -85,3 +90,27 @@ class HeatingStep:
     def end(self, state: ParkState) -> None:
         if self.heating.tank is not None:
             state.set_level(registry.KINDS[HOT_TANK], HOT_TANK, self.level)
+
+
+def rules(park: Park, inputs: Inputs, state: ParkState, frame: pd.DataFrame) -> np.ndarray:
+    """The rule-based planner's heating (:mod:`parkgrid.simulate.rules`): the hot-water
+    tank's set-points into ``frame`` (charging from the heat pump's spare output in cheap
+    hours, covering the demand left after waste heat in dear ones) and the heat pump's
+    electricity they imply, kW per step (zeros without heating)."""
+    heating, n = park.heating, len(inputs.index)
+    if heating is None:
+        return np.zeros(n)
+    s = inputs.series
+    waste = heating.waste_heat.max_kw_th if heating.waste_heat else 0.0
+    demand = np.maximum(s["heating_load_kw_th"].to_numpy(float) - waste, 0.0)
+    hp = heating.heat_pump
+    cap = hp.capacity_kw_th if hp else 0.0
+    tank_in = (store_rule(heating.tank, park, demand, cap - demand, tou(inputs),
+                          state.levels(registry.KINDS[HOT_TANK]).get(HOT_TANK, 0.0))
+               if heating.tank is not None else np.zeros(n))
+    frame["hot_tank_charge_kw_th"] = np.maximum(tank_in, 0.0)
+    frame["hot_tank_discharge_kw_th"] = np.maximum(-tank_in, 0.0)
+    if hp is None:
+        return np.zeros(n)
+    heat = np.clip(demand + tank_in, 0.0, cap)
+    return heat / s["heat_pump_cop"].to_numpy(float)

@@ -6,8 +6,9 @@ those same inputs, so the schedule has every column and balances like any other.
 
 Rules (per step, in order):
 - tank: charge in valley / deep-valley hours (within the chillers' spare capacity),
-  discharge in peak / sharp hours to cover the cooling demand; the hot-water tank alike
-  (within the heat pump's spare output, to cover the heating demand left after waste heat);
+  discharge in peak / sharp hours to cover the cooling demand; a plant with a ``rules``
+  hook in the registry sets its own set-points alike (the heating's hot-water tank:
+  :func:`parkgrid.simulate.heating.rules`) and says what electricity they draw;
 - battery: charge from surplus renewables; charge in valley hours as long as the import
   stays under the peak level; discharge in peak / sharp hours to cover the net load;
   otherwise discharge to hold import at the peak level (the month-to-date peak, or the
@@ -59,10 +60,10 @@ def plan_idle(inputs: Inputs, state: ParkState) -> Schedule:
 
 
 def plan_before(inputs: Inputs, state: ParkState) -> Schedule:
-    """:func:`plan_idle` for the park before its projects: heat from the diesel boiler alone
-    (the controller's counterfactual step), whatever heating plant the park has now."""
+    """:func:`plan_idle` for the park before its projects (metadata ``before_projects``): a
+    plant step plays its counterfactual (the heating: the diesel boiler alone)."""
     schedule = plan_idle(inputs, state)
-    schedule.metadata["heating"] = "boiler"
+    schedule.metadata["before_projects"] = True
     return schedule
 
 
@@ -74,11 +75,8 @@ def plan_rules(inputs: Inputs, state: ParkState) -> Schedule:
     tank_in, chiller_kw = _tank_rule(park, inputs, state)
     frame[TANK_CHARGE] = np.maximum(tank_in, 0.0)
     frame[TANK_DISCHARGE] = np.maximum(-tank_in, 0.0)
-    if park.heating is not None:
-        hot_in, heat_pump_kw = _hot_tank_rule(park, inputs, state)
-        frame["hot_tank_charge_kw_th"] = np.maximum(hot_in, 0.0)
-        frame["hot_tank_discharge_kw_th"] = np.maximum(-hot_in, 0.0)
-        chiller_kw = chiller_kw + heat_pump_kw
+    for plant_rules in registry.hooks("rules"):  # the plants' set-points and electricity
+        chiller_kw = chiller_kw + plant_rules(park, inputs, state, frame)
     for name, net in _battery_rule(park, inputs, state, chiller_kw).items():
         frame[physics.asset_column(park, "batteries", BATTERY_CHARGE, name)] = \
             np.maximum(-net, 0.0)
@@ -99,7 +97,8 @@ def _play(inputs: Inputs, state: ParkState, setpoints: pd.DataFrame, meta: dict,
     return Schedule(result.ledger[columns], meta, result.state)
 
 
-def _tou(inputs: Inputs) -> np.ndarray:
+def tou(inputs: Inputs) -> np.ndarray:
+    """The TOU period of each step ('valley', 'peak', …)."""
     return inputs.series["tou_period"].astype(str).to_numpy()
 
 
@@ -113,7 +112,7 @@ def _tank_rule(park: Park, inputs: Inputs, state: ParkState) -> tuple[np.ndarray
     curves = [physics.chiller_curve(c) for c in chillers]
     cap = sum(c.capacity_kw_th for c in chillers)
     tank = park.cooling.tank
-    tank_in = (_store_rule(tank, park, demand, cap - demand, _tou(inputs),
+    tank_in = (store_rule(tank, park, demand, cap - demand, tou(inputs),
                            state.tank_level_kwh_th) if tank is not None else np.zeros(n))
     need = demand + tank_in
     electric = np.array([sum(float(np.interp(q, *curves[i])) for i, q in
@@ -122,7 +121,7 @@ def _tank_rule(park: Park, inputs: Inputs, state: ParkState) -> tuple[np.ndarray
     return tank_in, electric
 
 
-def _store_rule(tank: Tank, park: Park, demand: np.ndarray, spare: np.ndarray,
+def store_rule(tank: Tank, park: Park, demand: np.ndarray, spare: np.ndarray,
                 tou: np.ndarray, level: float) -> np.ndarray:
     """A water tank's net charge per step (kW_th): in cheap hours the plant's ``spare``
     output, in dear hours what covers ``demand``, within the tank's limits."""
@@ -138,58 +137,43 @@ def _store_rule(tank: Tank, park: Park, demand: np.ndarray, spare: np.ndarray,
     return tank_in
 
 
-def _hot_tank_rule(park: Park, inputs: Inputs, state: ParkState
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Hot-water tank net charge (kW_th) and the heat pump's resulting electricity (kW) per
-    step: the demand left after waste heat, the heat pump's spare output to charge."""
-    heating = park.heating
-    assert heating is not None
-    s, n = inputs.series, len(inputs.index)
-    waste = heating.waste_heat.max_kw_th if heating.waste_heat else 0.0
-    demand = np.maximum(s["heating_load_kw_th"].to_numpy(float) - waste, 0.0)
-    hp = heating.heat_pump
-    cap = hp.capacity_kw_th if hp else 0.0
-    hot_kind = registry.KINDS[registry.HOT_TANK]
-    tank_in = (_store_rule(heating.tank, park, demand, cap - demand, _tou(inputs),
-                           state.levels(hot_kind).get(registry.HOT_TANK, 0.0))
-               if heating.tank is not None else np.zeros(n))
-    if hp is None:
-        return tank_in, np.zeros(n)
-    heat = np.clip(demand + tank_in, 0.0, cap)
-    return tank_in, heat / s["heat_pump_cop"].to_numpy(float)
-
-
 def _battery_rule(park: Park, inputs: Inputs, state: ParkState,
                   chiller_kw: np.ndarray) -> dict[str, np.ndarray]:
-    """Battery net output per battery (kW, + discharge), split in proportion to power."""
+    """Battery net output per battery (kW, + discharge), split in proportion to power; each
+    battery's level follows its own store (:class:`physics.Storage`: its charge and
+    discharge efficiencies, its standing loss), and the park's output stays within what
+    every battery's share can take or give."""
     n = len(inputs.index)
     if not park.batteries:
         return {}
-    s, dt = inputs.series, park.step_h
+    s = inputs.series
     re = sum((s[c] for c in inputs.columns("pv_kw_") + inputs.columns("wind_kw_")),
              start=pd.Series(0.0, index=s.index)).to_numpy(float)
     load = s[inputs.columns("load_kw_")].sum(axis=1).to_numpy(float) + chiller_kw
     net = load - re
     power = sum(b.power_kw for b in park.batteries)
-    lo = sum(b.soc_min * b.energy_kwh for b in park.batteries)
-    hi = sum(b.soc_max * b.energy_kwh for b in park.batteries)
-    eta_c = float(np.mean([b.charge_efficiency for b in park.batteries]))
-    eta_d = float(np.mean([b.discharge_efficiency for b in park.batteries]))
-    soc = sum(state.battery_soc_kwh.get(b.name, b.soc_initial * b.energy_kwh)
-              for b in park.batteries)
+    shares = [b.power_kw / power for b in park.batteries]
+    stores = [Storage.battery(b, park.step_h) for b in park.batteries]
+    soc = [state.battery_soc_kwh.get(b.name, b.soc_initial * b.energy_kwh)
+           for b in park.batteries]
     shave = max(state.month_peak_kw, float(net.max()) - power)
-    tou = _tou(inputs)
+    period = tou(inputs)
     out = np.zeros(n)
     for t in range(n):
-        room_in = max(0.0, (hi - soc) / (eta_c * dt))
-        room_out = max(0.0, (soc - lo) * eta_d / dt)
+        kept = [level * store.keep for level, store in zip(soc, stores, strict=True)]
+        room_in = min(store.max_charge(k, np.inf) / f
+                      for store, k, f in zip(stores, kept, shares, strict=True))
+        room_out = max(0.0, min(store.max_discharge(k, np.inf) / f
+                                for store, k, f in zip(stores, kept, shares, strict=True)))
         if net[t] < 0.0:
             out[t] = -min(-net[t], power, room_in)
-        elif tou[t] in CHEAP:
+        elif period[t] in CHEAP:
             out[t] = -min(power, room_in, max(0.0, shave - net[t]))
-        elif tou[t] in DEAR:
+        elif period[t] in DEAR:
             out[t] = min(power, room_out, net[t])
         elif net[t] > shave:
             out[t] = min(power, room_out, net[t] - shave)
-        soc += (eta_c * max(-out[t], 0.0) - max(out[t], 0.0) / eta_d) * dt
-    return {b.name: out * (b.power_kw / power) for b in park.batteries}
+        charge, discharge = max(-out[t], 0.0), max(out[t], 0.0)
+        soc = [store.step(level, f * charge, f * discharge)
+               for store, level, f in zip(stores, soc, shares, strict=True)]
+    return {b.name: out * f for b, f in zip(park.batteries, shares, strict=True)}
