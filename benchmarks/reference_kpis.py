@@ -94,12 +94,16 @@ def differences(got: Any, want: Any, path: str = "") -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("cases", nargs="*", default=list(CASES), choices=list(CASES))
+    parser.add_argument("cases", nargs="*", metavar="CASE",
+                        help=f"of {', '.join(CASES)} (default: all four)")
     parser.add_argument("--check", action="store_true",
                         help="compare with the stored files instead of writing them")
     args = parser.parse_args()
+    unknown = sorted(set(args.cases) - set(CASES))
+    if unknown:  # not choices=: argparse refuses an empty list against them
+        parser.error(f"unknown case {', '.join(unknown)}; expected one of {', '.join(CASES)}")
     failed = False
-    for case in args.cases:
+    for case in args.cases or list(CASES):
         started = time.perf_counter()
         doc = reference_kpis(case)
         path = STORE / f"{case}.json"
