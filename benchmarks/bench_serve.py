@@ -31,7 +31,7 @@ import numpy as np
 import psutil
 
 from parkgrid.config import load_park
-from parkgrid.serve import example_request
+from parkgrid.serve_worker import example_request
 
 ROOT = Path(__file__).resolve().parents[1]
 PARKS = {"haiyan": ROOT / "models/haiyan.yaml", "dameisha": ROOT / "models/dameisha.yaml"}
