@@ -8,6 +8,8 @@ import logging
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -45,6 +47,7 @@ from serve_support import (
 )
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
+SRC = Path(__file__).resolve().parents[1] / "src"
 PARKS = [MODELS / "haiyan.yaml", MODELS / "dameisha.yaml"]
 START = "2025-07-15T00:00"
 
@@ -418,3 +421,11 @@ def test_time_limit_answers_the_best_plan_and_says_so(tmp_path) -> None:
     assert meta["time_limit_hit"] == (meta["termination"] == "time_limit")
     if meta["time_limit_hit"]:
         assert meta["status"] == "feasible" and meta["gap"] is not None
+
+
+def test_the_http_process_does_not_load_the_optimizer() -> None:
+    code = ("import sys, parkgrid.serve; print(sorted(m for m in ('pyomo', 'highspy', "
+            "'parkgrid.optimizer', 'parkgrid.serve_worker', 'pvlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=os.environ | {"PYTHONPATH": str(SRC)})
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -43,7 +43,6 @@ from starlette.concurrency import run_in_threadpool
 
 from parkgrid.config import Park, load_park
 from parkgrid.errors import ConfigError
-from parkgrid.forecasting.inputs import forecast_columns
 from parkgrid.io.export import csv_text
 from parkgrid.io.plan_document import PlanDocument, config_hash, parkgrid_version
 from parkgrid.io.state_file import StateDocument
@@ -271,7 +270,7 @@ def create_app(services: dict[str, ParkService], token: str | None = None) -> Fa
         return [{"name": s.name, "title": s.park.name, "park_config_sha256": s.config_sha256,
                  "parkgrid_version": __version__, "timezone": s.park.site.timezone,
                  "step_minutes": s.park.time_step_minutes,
-                 "forecast_columns": forecast_columns(s.park),
+                 "forecast_columns": s.pool.planners[0].facts["forecast_columns"],
                  "latest_plan": s.latest is not None} for s in services.values()]
 
     @app.post("/v1/parks/{name}/plan", dependencies=guard,

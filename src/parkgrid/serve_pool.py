@@ -54,6 +54,9 @@ START_TIMEOUT_S = 300.0
 a loaded 2-core machine)."""
 LATEST = "latest.json"
 """The latest plan of a park, in its plan folder."""
+PRELOAD = ["parkgrid.serve_worker"]
+"""What the fork server imports once: every planner is forked from it with the optimizer
+loaded, so planners start (and restart) without importing it again and share its pages."""
 
 
 class PlannerDown(ParkgridError):
@@ -88,6 +91,14 @@ def event(**fields: Any) -> None:
     print(json.dumps({"time": now, **fields}), file=sys.stderr, flush=True)
 
 
+def planner_context() -> multiprocessing.context.ForkServerContext:
+    """How planner processes start: forked from a fork server (a clean single-threaded
+    process, never the threaded service) that has imported ``PRELOAD``."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)  # before the server starts; later: no effect
+    return context
+
+
 def _run_planner(conn: Connection, park: Park, plan_dir: Path, plan: str) -> None:
     """The planner process's entry (imported here, in the child, so that the service's
     process never loads the optimizer)."""
@@ -118,7 +129,7 @@ class PlannerProcess:
         self.name, self.park, self.plan_dir, self.plan = name, park, Path(plan_dir), plan
         self.grace_s = grace_s
         self.restarts = 0
-        self._context = multiprocessing.get_context("spawn")  # no fork of a threaded server
+        self._context = planner_context()
         self._process: Any = None
         self._conn: Connection | None = None
         self._ready = False
@@ -127,6 +138,8 @@ class PlannerProcess:
         self._numbers = itertools.count()
         self._reader: threading.Thread | None = None
         self._closing = False
+        self.facts: dict[str, Any] = {}
+        """What the planner said of its park when it was ready (``forecast_columns``)."""
 
     @property
     def pid(self) -> int | None:
@@ -160,7 +173,7 @@ class PlannerProcess:
                       else self._stopped(self._process))
             self._stop()
             raise PlannerDown(f"{self.name}: the planner failed to start ({detail})")
-        self._ready = True
+        self._ready, self.facts = True, reply.body
         if self._reader is None:
             self._reader = threading.Thread(target=self._read, daemon=True,
                                             name=f"parkgrid-planner-{self.name}-reader")

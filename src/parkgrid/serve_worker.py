@@ -167,7 +167,7 @@ def serve_requests(conn: Connection, park: Park, plan_dir: Path, plan: PlanFunct
     solved: queue.SimpleQueue[tuple[int, Schedule | Answer, float, float] | None] = \
         queue.SimpleQueue()
     publisher = threading.Thread(target=_publish_all, args=(conn, solved), name="publisher")
-    conn.send(Answer("ready", None))
+    conn.send(Answer("ready", {"forecast_columns": forecast_columns(park)}))
     publisher.start()
     try:
         while True:
