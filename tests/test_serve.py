@@ -19,9 +19,12 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from parkgrid.cli import app as cli_app
+from parkgrid.config import load_park
 from parkgrid.errors import ConfigError
 from parkgrid.io.plan_document import PlanDocument
 from parkgrid.serve import (
@@ -33,6 +36,7 @@ from parkgrid.serve import (
     load_parks,
     read_token,
 )
+from parkgrid.serve_pool import PlannerPool
 from parkgrid.serve_worker import example_request
 from serve_support import (
     BUG,
@@ -50,6 +54,7 @@ MODELS = Path(__file__).resolve().parents[1] / "models"
 SRC = Path(__file__).resolve().parents[1] / "src"
 PARKS = [MODELS / "haiyan.yaml", MODELS / "dameisha.yaml"]
 START = "2025-07-15T00:00"
+HAIYAN = load_park(PARKS[0])
 
 
 @contextmanager
@@ -384,6 +389,8 @@ def test_binding_off_loopback_needs_a_token() -> None:
         check_bind("0.0.0.0", None)
     result = CliRunner().invoke(cli_app, ["serve", str(PARKS[0]), "--host", "0.0.0.0"])
     assert result.exit_code == 2 and "--token-file" in result.output
+    result = CliRunner().invoke(cli_app, ["serve", str(PARKS[0]), "--planners-per-park", "0"])
+    assert result.exit_code == 2 and "--planners-per-park" in result.output
 
 
 def test_token_file_must_exist_be_non_empty_and_private(tmp_path) -> None:
@@ -429,3 +436,26 @@ def test_the_http_process_does_not_load_the_optimizer() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env=os.environ | {"PYTHONPATH": str(SRC)})
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+@settings(max_examples=50, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.permutations(range(1, 7)), writes=st.lists(st.booleans(), min_size=6,
+                                                          max_size=6))
+def test_the_latest_plan_is_the_last_arrived_whatever_the_finishing_order(
+        tmp_path, order, writes) -> None:
+    pool = PlannerPool("haiyan", HAIYAN, tmp_path, 1)  # its planner is never started
+    (tmp_path / "latest.json").unlink(missing_ok=True)
+    tickets = [pool.ticket() for _ in order]
+    assert tickets == [1, 2, 3, 4, 5, 6]
+    finished: list[int] = []
+    for ticket, write in zip(order, writes, strict=True):  # plans finish in ``order``
+        kept = pool.keep(ticket, f"plan {ticket}".encode())
+        assert kept == (ticket > max(finished, default=0))
+        finished.append(ticket)
+        assert pool.latest == f"plan {max(finished)}".encode()
+        if write:  # a background write may run after any answer, in any order
+            pool.write_latest()
+            assert (tmp_path / "latest.json").read_bytes() == pool.latest
+    pool.write_latest()
+    assert (tmp_path / "latest.json").read_bytes() == b"plan 6"

@@ -76,7 +76,9 @@ class Answer:
 def default_planners() -> int:
     """Planners per park by default: the cores this process may use, at most
     ``MAX_DEFAULT_PLANNERS``."""
-    return max(1, min(MAX_DEFAULT_PLANNERS, len(os.sched_getaffinity(0))))
+    cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+             else os.cpu_count() or 1)
+    return max(1, min(MAX_DEFAULT_PLANNERS, cores))
 
 
 def plan_function(reference: str) -> Callable[..., Any]:
