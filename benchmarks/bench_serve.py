@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
+import math
 import os
 import socket
 import subprocess
@@ -38,6 +40,8 @@ from parkgrid.serve_worker import example_request
 
 ROOT = Path(__file__).resolve().parents[1]
 PARKS = {"haiyan": ROOT / "models/haiyan.yaml", "dameisha": ROOT / "models/dameisha.yaml"}
+PSS_EVERY = 10
+"""PSS is read every PSS_EVERY memory samples (one a second), RSS at each."""
 MAX_REQUESTS = 20_000
 """Hard cap on requests per run (the run also stops after --seconds)."""
 DAYS = 8
@@ -50,15 +54,19 @@ def tree(pid: int) -> list[psutil.Process]:
     return [main, *main.children(recursive=True)]
 
 
-def memory_mb(pid: int) -> tuple[float, float]:
-    """RSS and PSS of the service's processes together, MB (PSS counts a page shared by k
-    processes as 1/k in each)."""
-    rss = pss = 0
+def memory_mb(pid: int, pss: bool) -> tuple[float, float]:
+    """RSS and (if ``pss``; else NaN) PSS of the service's processes together, MB (PSS
+    counts a page shared by k processes as 1/k in each; reading it parses
+    /proc/PID/smaps, tens of ms of CPU per process, so it is sampled less often)."""
+    rss = shared = 0
     for process in tree(pid):
         with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-            info = process.memory_full_info()
-            rss, pss = rss + info.rss, pss + info.pss
-    return rss / 2**20, pss / 2**20
+            if pss:
+                info = process.memory_full_info()
+                rss, shared = rss + info.rss, shared + info.pss
+            else:
+                rss += process.memory_info().rss
+    return rss / 2**20, shared / 2**20 if pss else float("nan")
 
 
 def memory_by_process(pid: int) -> list[str]:
@@ -140,14 +148,18 @@ async def load(url: str, bodies: dict[str, list[dict]], clients: int, seconds: f
                 latencies[name].append(time.perf_counter() - t0)
 
     async def sample() -> None:
-        while time.monotonic() < stop:
-            rss.append((time.monotonic() - started, *memory_mb(pid), load_average()))
+        for k in itertools.count():
+            if time.monotonic() >= stop:
+                return
+            rss.append((time.monotonic() - started, *memory_mb(pid, k % PSS_EVERY == 0),
+                        load_average()))
             await asyncio.sleep(1.0)
 
     processes = memory_by_process(pid)
-    cpu_before = cpu_s(pid)
+    cpu_before, clients_before = cpu_s(pid), time.process_time()
     await asyncio.gather(sample(), *(client(k) for k in range(clients)))
-    return {"latencies": latencies, "errors": errors, "rss": rss,
+    return {"clients_cpu_s": time.process_time() - clients_before,
+            "latencies": latencies, "errors": errors, "rss": rss,
             "elapsed_s": time.monotonic() - started, "cpu_s": cpu_s(pid) - cpu_before,
             "processes": processes}
 
@@ -217,12 +229,14 @@ def report(result: dict, args: argparse.Namespace) -> dict[str, float]:
     http_s, planners_s = result["cpu_s"]
     figures["planner_cpu_ms_per_plan"] = 1000 * planners_s / max(len(every), 1)
     figures["http_cpu_ms_per_plan"] = 1000 * http_s / max(len(every), 1)
+    figures["clients_cpu_ms_per_plan"] = 1000 * result["clients_cpu_s"] / max(len(every), 1)
     print(f"requests ok {len(every)}, errors {len(result['errors'])} "
           f"{sorted(set(result['errors']))[:5]}, "
           f"throughput {figures['plans_per_s']:.2f} plans/s in {result['elapsed_s']:.1f} s; "
           f"CPU of the service process {http_s:.1f} s, of the planners {planners_s:.1f} s "
           f"({figures['http_cpu_ms_per_plan']:.1f} + {figures['planner_cpu_ms_per_plan']:.1f} "
-          "ms per plan)")
+          "ms per plan; the clients, this process: "
+          f"{figures['clients_cpu_ms_per_plan']:.1f} ms per plan)")
     for name, values in [*result["latencies"].items(), ("all", every)]:
         if values:
             p50, p95, p99 = np.percentile(values, [50, 95, 99])
@@ -232,8 +246,8 @@ def report(result: dict, args: argparse.Namespace) -> dict[str, float]:
                   f"p99 {p99:.3f} s  max {max(values):.3f} s")
     samples = result["rss"]
     for k, kind in ((1, "rss"), (2, "pss")):
-        after = ([s[k] for s in samples if s[0] >= args.warmup_s]
-                 or [s[k] for s in samples])
+        after = ([s[k] for s in samples if s[0] >= args.warmup_s and not math.isnan(s[k])]
+                 or [s[k] for s in samples if not math.isnan(s[k])])
         if after:
             every_10 = [f"{s[0]:.0f} s {s[k]:.0f}" for s in samples[::10]]
             figures |= {f"{kind}_end_mb": after[-1], f"{kind}_growth_mb": after[-1] - after[0]}

@@ -62,8 +62,10 @@ MAX_HORIZON_H = 168.0
 MAX_VALUES = int(MAX_HORIZON_H * 60)
 """Most values a forecast column may carry (the longest horizon at 1-min steps)."""
 PIPELINE_DEPTH = 2
-"""Requests inside one planner at once: it solves one while it answers the one before; the
-rest queue here."""
+"""Requests inside a park's only planner at once: it solves one while it answers the one
+before; the rest queue here. A park with several planners sends a request only to an idle
+one (its planners already keep the cores busy, and a request queued inside a planner could
+wait behind a slow solve while another planner is free)."""
 RETRY_AFTER_S = 10
 """Retry-After of a 503 while a planner restarts (est.: its start-up on a loaded machine)."""
 
@@ -108,12 +110,13 @@ class ParkService:
 
 class Dispatch:
     """Which planner of a park a request goes to: the least busy one, with at most
-    ``PIPELINE_DEPTH`` requests in each; when all are full, requests wait in arrival order.
-    One per app (asyncio objects belong to its event loop)."""
+    ``PIPELINE_DEPTH`` requests in a park's only planner and one in each of several; when
+    all are full, requests wait here in arrival order. One per app (asyncio objects belong
+    to its event loop)."""
 
     def __init__(self, planners: int) -> None:
         self.held = [0] * planners
-        self._room = asyncio.Semaphore(planners * PIPELINE_DEPTH)
+        self._room = asyncio.Semaphore(PIPELINE_DEPTH if planners == 1 else planners)
 
     @contextlib.asynccontextmanager
     async def planner(self) -> AsyncIterator[int]:
