@@ -245,7 +245,7 @@ def test_one_structured_log_line_per_request(url, bodies, caplog) -> None:
     lines = [json.loads(r.getMessage()) for r in caplog.records]
     assert [line["path"] for line in lines] == ["/v1/parks/dameisha/plan", "/v1/health"]
     plan = lines[0]
-    assert plan["park"] == "dameisha" and plan["status"] == 200
+    assert plan["park"] == "dameisha" and plan["status"] == 200 and plan["planner"] == 0
     assert plan["solver_status"] in ("optimal", "time_limit") and plan["duration_ms"] > 0
 
 

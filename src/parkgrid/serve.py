@@ -294,10 +294,11 @@ def create_app(services: dict[str, ParkService], token: str | None = None) -> Fa
                 reply = await asyncio.wrap_future(answer)
             except PlannerDown as exc:
                 log.error("%s", exc)
-                request.state.solver = {"solver_status": "planner restarted"}
+                request.state.solver = {"solver_status": "planner restarted",
+                                        "planner": index}
                 return JSONResponse({"detail": str(exc), "reason": "planner_restarted"}, 503,
                                     headers={"Retry-After": str(RETRY_AFTER_S)})
-        request.state.solver = reply.solver
+        request.state.solver = reply.solver | {"planner": index}
         if reply.kind == "invalid":
             raise RequestValidationError(reply.body)
         if reply.kind == "no_solution":
