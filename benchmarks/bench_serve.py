@@ -1,16 +1,19 @@
 """Load test of ``parkgrid serve`` on loopback: N concurrent clients for D seconds.
 
-Starts the service (a subprocess, 127.0.0.1, a free port, a temporary data folder) on
-models/haiyan.yaml and models/dameisha.yaml; each client posts 24 h plan requests (the park's
-own year as the forecast, cycling over DAYS days so that no solve repeats the previous one),
-alternating parks (or one park with --parks), until D seconds have passed or the request cap
+Starts the service (a subprocess, 127.0.0.1, a free port, a temporary data folder) on the
+parks of --parks (models/haiyan.yaml and models/dameisha.yaml by default), with
+--planners-per-park planners (default: the service's own); each client posts 24 h plan
+requests (the park's own year as the forecast, cycling over DAYS days so that no solve
+repeats the previous one), alternating parks, until D seconds have passed or the request cap
 is reached; then the service is stopped. Per run it prints throughput, latency percentiles
-per park, errors, the service's RSS (its process and its planner processes together) every
-10 s, the CPU seconds the service used and the load average; with --runs N, the medians of
-the N runs last.
+per park, errors, the service's memory (all its processes: the HTTP process and the
+planners) every 10 s as RSS and as PSS (shared pages split between the processes that share
+them, what the processes really cost), the CPU per plan of the HTTP process and of the
+planners, and the machine's load average (/proc/loadavg) over the run; with --runs N, the
+medians of the N runs last.
 
     PYTHONPATH=src .venv/bin/python benchmarks/bench_serve.py [--clients 20] [--seconds 60]
-        [--parks haiyan] [--runs 3]
+        [--parks haiyan] [--planners-per-park N] [--runs 3]
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
+import math
 import os
 import socket
 import subprocess
@@ -31,10 +36,12 @@ import numpy as np
 import psutil
 
 from parkgrid.config import load_park
-from parkgrid.serve import example_request
+from parkgrid.serve_worker import example_request
 
 ROOT = Path(__file__).resolve().parents[1]
 PARKS = {"haiyan": ROOT / "models/haiyan.yaml", "dameisha": ROOT / "models/dameisha.yaml"}
+PSS_EVERY = 10
+"""PSS is read every PSS_EVERY memory samples (one a second), RSS at each."""
 MAX_REQUESTS = 20_000
 """Hard cap on requests per run (the run also stops after --seconds)."""
 DAYS = 8
@@ -47,13 +54,36 @@ def tree(pid: int) -> list[psutil.Process]:
     return [main, *main.children(recursive=True)]
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of the service's processes together, MB."""
-    total = 0
+def memory_mb(pid: int, pss: bool) -> tuple[float, float]:
+    """RSS and (if ``pss``; else NaN) PSS of the service's processes together, MB (PSS
+    counts a page shared by k processes as 1/k in each; reading it parses
+    /proc/PID/smaps, tens of ms of CPU per process, so it is sampled less often)."""
+    rss = shared = 0
     for process in tree(pid):
-        with contextlib.suppress(psutil.NoSuchProcess):
-            total += process.memory_info().rss
-    return total / 2**20
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            if pss:
+                info = process.memory_full_info()
+                rss, shared = rss + info.rss, shared + info.pss
+            else:
+                rss += process.memory_info().rss
+    return rss / 2**20, shared / 2**20 if pss else float("nan")
+
+
+def memory_by_process(pid: int) -> list[str]:
+    """Each of the service's processes: what it is, its RSS and PSS (MB)."""
+    rows = []
+    for k, process in enumerate(tree(pid)):
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            info, command = process.memory_full_info(), " ".join(process.cmdline())
+            kind = ("HTTP" if k == 0 else "resource tracker" if "resource_tracker" in command
+                    else "forkserver" if "forkserver" in command else "planner")
+            rows.append(f"{kind} {info.rss / 2**20:.0f}/{info.pss / 2**20:.0f}")
+    return rows
+
+
+def load_average() -> float:
+    """The machine's 1-minute load average (/proc/loadavg)."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
 
 
 def cpu_s(pid: int) -> np.ndarray:
@@ -92,7 +122,7 @@ async def load(url: str, bodies: dict[str, list[dict]], clients: int, seconds: f
                pid: int) -> dict:
     latencies: dict[str, list[float]] = {name: [] for name in bodies}
     errors: list[str] = []
-    rss: list[tuple[float, float]] = []
+    rss: list[tuple[float, float, float, float]] = []  # time, RSS, PSS, load average
     started = time.monotonic()
     stop = started + seconds
     sent = [0]
@@ -118,15 +148,20 @@ async def load(url: str, bodies: dict[str, list[dict]], clients: int, seconds: f
                 latencies[name].append(time.perf_counter() - t0)
 
     async def sample() -> None:
-        while time.monotonic() < stop:
-            rss.append((time.monotonic() - started, rss_mb(pid)))
+        for k in itertools.count():
+            if time.monotonic() >= stop:
+                return
+            rss.append((time.monotonic() - started, *memory_mb(pid, k % PSS_EVERY == 0),
+                        load_average()))
             await asyncio.sleep(1.0)
 
-    cpu_before = cpu_s(pid)
+    processes = memory_by_process(pid)
+    cpu_before, clients_before = cpu_s(pid), time.process_time()
     await asyncio.gather(sample(), *(client(k) for k in range(clients)))
-    return {"latencies": latencies, "errors": errors, "rss": rss,
+    return {"clients_cpu_s": time.process_time() - clients_before,
+            "latencies": latencies, "errors": errors, "rss": rss,
             "elapsed_s": time.monotonic() - started, "cpu_s": cpu_s(pid) - cpu_before,
-            "load": os.getloadavg()}
+            "processes": processes}
 
 
 def main() -> None:
@@ -134,7 +169,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--parks", nargs="+", choices=list(PARKS), default=list(PARKS),
-                        help="parks the clients call (the service serves both)")
+                        help="parks served and called")
+    parser.add_argument("--planners-per-park", type=int, default=None,
+                        help="planner processes per park (default: the service's)")
     parser.add_argument("--warmup-s", type=float, default=10.0,
                         help="RSS growth is measured from this moment on")
     parser.add_argument("--runs", type=int, default=1, help="runs; medians printed last")
@@ -161,9 +198,11 @@ def run_once(bodies: dict[str, list[dict]], args: argparse.Namespace) -> dict:
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as data:
         env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
+        planners = ([] if args.planners_per_park is None
+                    else ["--planners-per-park", str(args.planners_per_park)])
         process = subprocess.Popen(
-            [sys.executable, "-m", "parkgrid.cli", "serve", *map(str, PARKS.values()),
-             "--host", "127.0.0.1", "--port", str(port), "--data-dir", data],
+            [sys.executable, "-m", "parkgrid.cli", "serve", *(str(PARKS[p]) for p in bodies),
+             "--host", "127.0.0.1", "--port", str(port), "--data-dir", data, *planners],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             asyncio.run(wait_ready(url, process))
@@ -177,21 +216,27 @@ def report(result: dict, args: argparse.Namespace) -> dict[str, float]:
     """Print one run's figures; return the ones to take medians of."""
     every = [x for values in result["latencies"].values() for x in values]
     figures: dict[str, float] = {}
+    loads = [load for *_, load in result["rss"]]
+    figures["load_average"] = float(np.median(loads)) if loads else float("nan")
     print(f"{args.clients} clients × {args.seconds:g} s, parks {'+'.join(args.parks)}, "
-          f"24 h plans over {DAYS} days; "
-          f"load average {' '.join(f'{x:.2f}' for x in result['load'])} "
+          f"planners per park {args.planners_per_park or 'default'} "
+          f"({len(result['processes'])} service processes), 24 h plans over {DAYS} days; "
+          f"1-min load average over the run: median {figures['load_average']:.2f}, "
+          f"min {min(loads, default=0):.2f}, max {max(loads, default=0):.2f}, "
           f"on {os.cpu_count()} CPUs (shared machine)")
     figures["plans_per_s"] = len(every) / result["elapsed_s"]
     figures["errors"] = len(result["errors"])
     http_s, planners_s = result["cpu_s"]
     figures["planner_cpu_ms_per_plan"] = 1000 * planners_s / max(len(every), 1)
     figures["http_cpu_ms_per_plan"] = 1000 * http_s / max(len(every), 1)
+    figures["clients_cpu_ms_per_plan"] = 1000 * result["clients_cpu_s"] / max(len(every), 1)
     print(f"requests ok {len(every)}, errors {len(result['errors'])} "
           f"{sorted(set(result['errors']))[:5]}, "
           f"throughput {figures['plans_per_s']:.2f} plans/s in {result['elapsed_s']:.1f} s; "
           f"CPU of the service process {http_s:.1f} s, of the planners {planners_s:.1f} s "
           f"({figures['http_cpu_ms_per_plan']:.1f} + {figures['planner_cpu_ms_per_plan']:.1f} "
-          "ms per plan)")
+          "ms per plan; the clients, this process: "
+          f"{figures['clients_cpu_ms_per_plan']:.1f} ms per plan)")
     for name, values in [*result["latencies"].items(), ("all", every)]:
         if values:
             p50, p95, p99 = np.percentile(values, [50, 95, 99])
@@ -199,14 +244,20 @@ def report(result: dict, args: argparse.Namespace) -> dict[str, float]:
                         f"{name}_p99_s": p99}
             print(f"  {name:9s} n={len(values):5d}  p50 {p50:.3f} s  p95 {p95:.3f} s  "
                   f"p99 {p99:.3f} s  max {max(values):.3f} s")
-    rss = result["rss"]
-    after = [mb for t, mb in rss if t >= args.warmup_s] or [mb for _, mb in rss]
-    if after:
-        every_10 = [f"{t:.0f} s {mb:.0f}" for t, mb in rss[::10]]
-        figures |= {"rss_end_mb": after[-1], "rss_growth_mb": after[-1] - after[0]}
-        print(f"service RSS (all its processes), MB: {', '.join(every_10)}; "
-              f"{after[0]:.0f} after {args.warmup_s:g} s warm-up, {after[-1]:.0f} at the end, "
-              f"max {max(after):.0f} (growth after warm-up {after[-1] - after[0]:+.1f} MB)")
+    samples = result["rss"]
+    for k, kind in ((1, "rss"), (2, "pss")):
+        after = ([s[k] for s in samples if s[0] >= args.warmup_s and not math.isnan(s[k])]
+                 or [s[k] for s in samples if not math.isnan(s[k])])
+        if after:
+            every_10 = [f"{s[0]:.0f} s {s[k]:.0f}" for s in samples[::10]]
+            figures |= {f"{kind}_end_mb": after[-1], f"{kind}_growth_mb": after[-1] - after[0]}
+            print(f"service {kind.upper()} (all its processes), MB: {', '.join(every_10)}; "
+                  f"{after[0]:.0f} after {args.warmup_s:g} s warm-up, {after[-1]:.0f} at the "
+                  f"end, max {max(after):.0f} (growth after warm-up "
+                  f"{after[-1] - after[0]:+.1f} MB)")
+    print(f"at the start, RSS/PSS MB by process: {', '.join(result['processes'])}")
+    print("load average every 10 s: " + ", ".join(f"{s[0]:.0f} s {s[3]:.2f}"
+                                                 for s in samples[::10]))
     return figures
 
 

@@ -27,8 +27,14 @@ from parkgrid.config import load_park
 from parkgrid.io.atomic import atomic_write
 from parkgrid.io.export import plan_document
 from parkgrid.optimizer.planner import DayAheadOptimizer
-from parkgrid.serve import PlanRequest, example_request
-from parkgrid.serve_worker import DEFAULT_HORIZON_H, SOLVER_THREADS, Planner, plan_request
+from parkgrid.serve import PlanRequest
+from parkgrid.serve_worker import (
+    DEFAULT_HORIZON_H,
+    SOLVER_THREADS,
+    Planner,
+    example_request,
+    plan_request,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DAYS = 8

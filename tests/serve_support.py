@@ -12,10 +12,16 @@ from typing import Any
 from parkgrid.errors import SolverError
 from parkgrid.serve_worker import Planner, plan_request
 
-NO_SOLUTION, BUG, SLOW, HANG = 0.9, 0.8, 0.7, 0.6
-"""``mip_gap`` values: 409, a bug (500), a plan after 1 s, no answer for 60 s."""
+NO_SOLUTION, BUG, SLOW, HANG, HELD = 0.9, 0.8, 0.7, 0.6, 0.5
+"""``mip_gap`` values: 409, a bug (500), a plan after 1 s, no answer for 60 s, a plan once the
+test releases it (see ``HELD_FILE``)."""
+SCRIPTED = "serve_support:scripted"
+"""The plan function, as the service's ``plan`` option names it."""
 SPANS = "spans.txt"
-"""Where SLOW requests note when they ran (in the park's plan folder): ``start end`` lines."""
+"""Where SLOW requests note when they ran (in the park's plan folder): ``pid start end``."""
+HELD_FILE, RELEASE_FILE = "held", "release"
+"""A HELD request creates ``HELD_FILE`` in the park's plan folder, then waits (up to 60 s)
+until the test creates ``RELEASE_FILE`` there."""
 
 
 def scripted(planner: Planner, request: Any) -> Any:
@@ -26,6 +32,13 @@ def scripted(planner: Planner, request: Any) -> Any:
         raise RuntimeError("a bug")
     if gap == HANG:
         time.sleep(60)
+    if gap == HELD:
+        Path(planner.plan_dir, HELD_FILE).touch()
+        release = Path(planner.plan_dir, RELEASE_FILE)
+        for _ in range(6000):
+            if release.exists():
+                break
+            time.sleep(0.01)
     if gap == SLOW:
         started = time.time()
         time.sleep(1.0)

@@ -8,6 +8,8 @@ import logging
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,9 +19,12 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from parkgrid.cli import app as cli_app
+from parkgrid.config import load_park
 from parkgrid.errors import ConfigError
 from parkgrid.io.plan_document import PlanDocument
 from parkgrid.serve import (
@@ -27,16 +32,29 @@ from parkgrid.serve import (
     check_bind,
     close_parks,
     create_app,
-    example_request,
     is_loopback,
     load_parks,
     read_token,
 )
-from serve_support import BUG, HANG, NO_SOLUTION, SLOW, SPANS, scripted
+from parkgrid.serve_pool import PlannerPool
+from parkgrid.serve_worker import example_request
+from serve_support import (
+    BUG,
+    HANG,
+    HELD,
+    HELD_FILE,
+    NO_SOLUTION,
+    RELEASE_FILE,
+    SCRIPTED,
+    SLOW,
+    SPANS,
+)
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
+SRC = Path(__file__).resolve().parents[1] / "src"
 PARKS = [MODELS / "haiyan.yaml", MODELS / "dameisha.yaml"]
 START = "2025-07-15T00:00"
+HAIYAN = load_park(PARKS[0])
 
 
 @contextmanager
@@ -72,15 +90,15 @@ def parks(paths: list[Path], data_dir: Path, **options) -> Iterator[dict[str, Pa
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ParkService]]:
-    with parks(PARKS, tmp_path_factory.mktemp("plans")) as served:
+    with parks(PARKS, tmp_path_factory.mktemp("plans"), planners_per_park=1) as served:
         yield served
 
 
 @pytest.fixture(scope="module")
 def scripted_haiyan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ParkService]]:
-    """Haiyan with a planner whose behaviour the request picks (tests/serve_support.py)."""
-    with parks(PARKS[:1], tmp_path_factory.mktemp("scripted"), plan=scripted,
-               grace_s=3.0) as served:
+    """Haiyan with two planners whose behaviour the request picks (tests/serve_support.py)."""
+    with parks(PARKS[:1], tmp_path_factory.mktemp("scripted"), planners_per_park=2,
+               plan=SCRIPTED, grace_s=3.0) as served:
         yield served
 
 
@@ -227,11 +245,11 @@ def test_one_structured_log_line_per_request(url, bodies, caplog) -> None:
     lines = [json.loads(r.getMessage()) for r in caplog.records]
     assert [line["path"] for line in lines] == ["/v1/parks/dameisha/plan", "/v1/health"]
     plan = lines[0]
-    assert plan["park"] == "dameisha" and plan["status"] == 200
+    assert plan["park"] == "dameisha" and plan["status"] == 200 and plan["planner"] == 0
     assert plan["solver_status"] in ("optimal", "time_limit") and plan["duration_ms"] > 0
 
 
-def test_requests_for_one_park_are_serialised(scripted_haiyan, bodies) -> None:
+def test_requests_for_one_model_are_serialised(scripted_haiyan, bodies) -> None:
     service = scripted_haiyan["haiyan"]
     spans = service.plan_dir / SPANS
     spans.unlink(missing_ok=True)
@@ -241,20 +259,67 @@ def test_requests_for_one_park_are_serialised(scripted_haiyan, bodies) -> None:
             body = bodies["haiyan"] | {"mip_gap": SLOW}
             answers.append(client.post(f"{base}/v1/parks/haiyan/plan", json=body).status_code)
 
-        threads = [threading.Thread(target=post) for _ in range(3)]
+        threads = [threading.Thread(target=post) for _ in range(5)]
         for thread in threads:
             thread.start()
         health = client.get(f"{base}/v1/health")  # the service answers while plans run
         for thread in threads:
             thread.join()
-    assert health.status_code == 200 and answers == [200, 200, 200]
-    ran = sorted(tuple(map(float, line.split()[1:])) for line in spans.read_text().splitlines())
-    assert len(ran) == 3
-    assert all(end <= start for (_, end), (start, _) in itertools.pairwise(ran))
+    assert health.status_code == 200 and health.json()["planners"] == {"haiyan": 2}
+    assert answers == [200] * 5
+    by_planner: dict[str, list[tuple[float, float]]] = {}
+    for line in spans.read_text().splitlines():
+        pid, start, end = line.split()
+        by_planner.setdefault(pid, []).append((float(start), float(end)))
+    assert sum(map(len, by_planner.values())) == 5
+    for ran in by_planner.values():  # one request at a time in each planner's model
+        ran.sort()
+        assert all(end <= start for (_, end), (start, _) in itertools.pairwise(ran))
 
 
-def test_a_planner_that_dies_or_hangs_is_restarted(scripted_haiyan, bodies, caplog) -> None:
+def _wait_for(path: Path) -> None:
+    for _ in range(6000):  # a guard against a broken test, not a time limit on the service
+        if path.exists():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{path} never appeared")
+
+
+def test_a_pool_plans_in_parallel_and_latest_is_the_last_request(scripted_haiyan,
+                                                                   bodies) -> None:
     service = scripted_haiyan["haiyan"]
+    held, release = service.plan_dir / HELD_FILE, service.plan_dir / RELEASE_FILE
+    held.unlink(missing_ok=True)
+    release.unlink(missing_ok=True)
+    later = example_request(service.park, "2025-07-16T00:00")
+    answers: list[httpx.Response] = []
+    with running(scripted_haiyan) as base, httpx.Client(timeout=None) as client:
+        url = f"{base}/v1/parks/haiyan/plan"
+        first = threading.Thread(target=lambda: answers.append(
+            client.post(url, json=bodies["haiyan"] | {"mip_gap": HELD})))
+        first.start()
+        _wait_for(held)  # the first request is in one planner and stays there ...
+        second = client.post(url, json=later)  # ... while the second is planned by the other
+        assert second.status_code == 200
+        assert client.get(f"{url}/latest").json() == second.json()
+        release.touch()
+        first.join()
+        assert answers[0].status_code == 200  # answered after the later request's plan ...
+        assert answers[0].json()["metadata"]["horizon_start"].startswith(START)
+        latest = client.get(f"{url}/latest").json()  # ... which stays the latest
+        assert latest == second.json() != answers[0].json()
+        service.pool.write_latest()  # (what the answer's background task does)
+        assert json.loads((service.plan_dir / "latest.json").read_bytes()) == second.json()
+        third = client.post(url, json=bodies["haiyan"])  # a later request replaces it
+        assert client.get(f"{url}/latest").json() == third.json() != second.json()
+    release.unlink()
+
+
+def test_a_planner_of_a_pool_that_dies_or_hangs_is_restarted(scripted_haiyan, bodies,
+                                                              caplog) -> None:
+    service = scripted_haiyan["haiyan"]
+    planner, other = service.pool.planners  # an idle pool sends a request to the first
+    other_pid = other.pid
     with running(scripted_haiyan) as base, httpx.Client(timeout=None) as client:
         url = f"{base}/v1/parks/haiyan/plan"
         first = client.post(url, json=bodies["haiyan"])
@@ -264,17 +329,18 @@ def test_a_planner_that_dies_or_hangs_is_restarted(scripted_haiyan, bodies, capl
         slow = threading.Thread(target=lambda: answers.append(
             client.post(url, json=bodies["haiyan"] | {"mip_gap": SLOW})))
         slow.start()
-        time.sleep(0.5)
-        os.kill(service.planner.pid, signal.SIGKILL)  # dies while it holds the request
+        while planner.held == 0:
+            time.sleep(0.01)
+        os.kill(planner.pid, signal.SIGKILL)  # dies while it holds the request
         slow.join()
         answer = answers[0]
         assert answer.status_code == 503 and answer.headers["retry-after"]
         assert answer.json()["reason"] == "planner_restarted"
         assert "killed (SIGKILL)" in answer.json()["detail"]
-        assert client.post(url, json=bodies["haiyan"]).status_code == 200  # restarted
-        killed = service.planner.pid
+        assert client.post(url, json=bodies["haiyan"]).status_code == 200  # the pool serves
+        killed = planner.pid
         os.kill(killed, signal.SIGKILL)  # dies while idle: started again at once
-        while service.planner.pid in (killed, None):
+        while planner.pid in (killed, None):
             time.sleep(0.01)
         last = client.post(url, json=bodies["haiyan"])
         assert last.status_code == 200
@@ -285,8 +351,10 @@ def test_a_planner_that_dies_or_hangs_is_restarted(scripted_haiyan, bodies, capl
         assert any("did not answer" in r.getMessage() for r in caplog.records)
         health = client.get(f"{base}/v1/health").json()
         assert health["planner_restarts"]["haiyan"] == restarts + 3
+        assert other.pid == other_pid and other.restarts == 0  # the other planner untouched
         assert client.get(f"{base}/v1/parks/haiyan/plan/latest").json() == last.json()
-        assert client.post(url, json=bodies["haiyan"]).status_code == 200
+        for _ in range(3):  # both planners serve again
+            assert client.post(url, json=bodies["haiyan"]).status_code == 200
 
 
 def test_restart_serves_the_previous_latest_plan(tmp_path, bodies) -> None:
@@ -321,6 +389,8 @@ def test_binding_off_loopback_needs_a_token() -> None:
         check_bind("0.0.0.0", None)
     result = CliRunner().invoke(cli_app, ["serve", str(PARKS[0]), "--host", "0.0.0.0"])
     assert result.exit_code == 2 and "--token-file" in result.output
+    result = CliRunner().invoke(cli_app, ["serve", str(PARKS[0]), "--planners-per-park", "0"])
+    assert result.exit_code == 2 and "--planners-per-park" in result.output
 
 
 def test_token_file_must_exist_be_non_empty_and_private(tmp_path) -> None:
@@ -358,3 +428,34 @@ def test_time_limit_answers_the_best_plan_and_says_so(tmp_path) -> None:
     assert meta["time_limit_hit"] == (meta["termination"] == "time_limit")
     if meta["time_limit_hit"]:
         assert meta["status"] == "feasible" and meta["gap"] is not None
+
+
+def test_the_http_process_does_not_load_the_optimizer() -> None:
+    code = ("import sys, parkgrid.serve; print(sorted(m for m in ('pyomo', 'highspy', "
+            "'parkgrid.optimizer', 'parkgrid.serve_worker', 'pvlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=os.environ | {"PYTHONPATH": str(SRC)})
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+@settings(max_examples=50, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.permutations(range(1, 7)), writes=st.lists(st.booleans(), min_size=6,
+                                                          max_size=6))
+def test_the_latest_plan_is_the_last_arrived_whatever_the_finishing_order(
+        tmp_path, order, writes) -> None:
+    pool = PlannerPool("haiyan", HAIYAN, tmp_path, 1)  # its planner is never started
+    (tmp_path / "latest.json").unlink(missing_ok=True)
+    tickets = [pool.ticket() for _ in order]
+    assert tickets == [1, 2, 3, 4, 5, 6]
+    finished: list[int] = []
+    for ticket, write in zip(order, writes, strict=True):  # plans finish in ``order``
+        kept = pool.keep(ticket, f"plan {ticket}".encode())
+        assert kept == (ticket > max(finished, default=0))
+        finished.append(ticket)
+        assert pool.latest == f"plan {max(finished)}".encode()
+        if write:  # a background write may run after any answer, in any order
+            pool.write_latest()
+            assert (tmp_path / "latest.json").read_bytes() == pool.latest
+    pool.write_latest()
+    assert (tmp_path / "latest.json").read_bytes() == b"plan 6"

@@ -359,11 +359,15 @@ def serve(
         help="file holding the bearer token clients must send (chmod 600)")] = None,
     data_dir: Annotated[Path, typer.Option(
         help="folder of the latest plans (kept across restarts)")] = Path("parkgrid-serve"),
+    planners_per_park: Annotated[int | None, typer.Option(
+        min=1, max=64, help="planner processes per park, each with its own model (requests "
+                            "of a park solved in parallel); default: the usable cores, at "
+                            "most 4", show_default=False)] = None,
 ) -> None:
     """Serve plans over HTTP for the parks' EMS (docs/serve.md; OpenAPI docs at /docs)."""
     from parkgrid.serve import serve as run_service
 
-    run_service(parks, host, port, token_file, data_dir)
+    run_service(parks, host, port, token_file, data_dir, planners_per_park)
 
 
 @app.command()

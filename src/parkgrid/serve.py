@@ -1,30 +1,34 @@
 """``parkgrid serve``: the plan over HTTP for a park's EMS (FastAPI + uvicorn).
 
-Each park's model is built once, in a planner process of its own
-(:mod:`parkgrid.serve_worker`), and re-solved there per request; one ``asyncio.Lock`` per
-park serialises its requests (one solver per model), so different parks plan in parallel on
-their own cores while this process only speaks HTTP and validates requests. A request
+Each park has a pool of planner processes (:mod:`parkgrid.serve_pool`,
+:mod:`parkgrid.serve_worker`; ``--planners-per-park``), each with its own model built once
+and re-solved per request, one request at a time per model (one solver per model); a
+request goes to the least busy planner of its park, so a park plans as many requests in
+parallel as it has planners and different parks plan in parallel, on their own cores, while
+this process only speaks HTTP and validates requests (it never loads the optimizer). A request
 carries the state (the state file's JSON, :class:`parkgrid.io.state_file.StateDocument`) and
 the forecast series (the forecast file's columns, :mod:`parkgrid.forecasting.inputs`) and is
 answered with the plan document (:class:`parkgrid.io.plan_document.PlanDocument`, as
 ``parkgrid schedule --out plan.json`` writes it). The latest plan of each park is kept in
-memory and in ``DATA_DIR/<park>/latest.json`` (an atomic write by the planner after it
-answers; the CSV form is made from it on request), so a restart serves it again.
+memory and in ``DATA_DIR/<park>/latest.json`` (an atomic write after the answer is sent;
+the CSV form is made from it on request), so a restart serves it again; it is the plan of
+the request that arrived last, whichever planner finished first.
 docs/serve.md documents the API, its errors and how to run it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 import json
 import logging
 import stat
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
-from importlib.metadata import version
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,24 +38,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from parkgrid.commands.schedule import horizon_steps, step_start
 from parkgrid.config import Park, load_park
 from parkgrid.errors import ConfigError
-from parkgrid.forecasting.inputs import forecast_columns
-from parkgrid.inputs import build_inputs
 from parkgrid.io.export import csv_text
-from parkgrid.io.plan_document import PlanDocument, config_hash
+from parkgrid.io.plan_document import PlanDocument, config_hash, parkgrid_version
 from parkgrid.io.state_file import StateDocument
-from parkgrid.model.schedule import ParkState
-from parkgrid.serve_worker import (
+from parkgrid.serve_pool import (
     ANSWER_GRACE_S,
     DEFAULT_HORIZON_H,
-    PlanFunction,
+    PLAN_FUNCTION,
     PlannerDown,
-    PlannerProcess,
-    plan_request,
+    PlannerPool,
+    default_planners,
 )
 
 log = logging.getLogger("parkgrid.serve")
@@ -61,8 +62,10 @@ MAX_HORIZON_H = 168.0
 MAX_VALUES = int(MAX_HORIZON_H * 60)
 """Most values a forecast column may carry (the longest horizon at 1-min steps)."""
 PIPELINE_DEPTH = 2
-"""Requests of one park inside its planner at once: it solves one while it answers (and
-writes) the one before; the rest queue here."""
+"""Requests inside a park's only planner at once: it solves one while it answers the one
+before; the rest queue here. A park with several planners sends a request only to an idle
+one (its planners already keep the cores busy, and a request queued inside a planner could
+wait behind a slow solve while another planner is free)."""
 RETRY_AFTER_S = 10
 """Retry-After of a 503 while a planner restarts (est.: its start-up on a loaded machine)."""
 
@@ -91,24 +94,49 @@ class PlanRequest(BaseModel):
 
 @dataclass
 class ParkService:
-    """One served park: its config and its planner process."""
+    """One served park: its config and its pool of planner processes."""
 
     name: str
     park: Park
-    planner: PlannerProcess
+    pool: PlannerPool
     plan_dir: Path
     config_sha256: str
 
     @property
     def latest(self) -> bytes | None:
         """The latest plan (JSON bytes, also in ``plan_dir/latest.json``)."""
-        return self.planner.latest
+        return self.pool.latest
 
 
-def load_parks(paths: list[Path], data_dir: Path, plan: PlanFunction = plan_request,
-               grace_s: float = ANSWER_GRACE_S) -> dict[str, ParkService]:
-    """Each park config under its file stem, its planner process started (all in parallel)
-    and ready, its latest plan read back. ``plan``, ``grace_s``: see :class:`PlannerProcess`."""
+class Dispatch:
+    """Which planner of a park a request goes to: the least busy one, with at most
+    ``PIPELINE_DEPTH`` requests in a park's only planner and one in each of several; when
+    all are full, requests wait here in arrival order. One per app (asyncio objects belong
+    to its event loop)."""
+
+    def __init__(self, planners: int) -> None:
+        self.held = [0] * planners
+        self._room = asyncio.Semaphore(PIPELINE_DEPTH if planners == 1 else planners)
+
+    @contextlib.asynccontextmanager
+    async def planner(self) -> AsyncIterator[int]:
+        """The index of the planner to send a request to, while it holds it."""
+        async with self._room:  # with room left, the least busy planner has room
+            index = self.held.index(min(self.held))
+            self.held[index] += 1
+            try:
+                yield index
+            finally:
+                self.held[index] -= 1
+
+
+def load_parks(paths: list[Path], data_dir: Path, planners_per_park: int | None = None,
+               plan: str = PLAN_FUNCTION, grace_s: float = ANSWER_GRACE_S
+               ) -> dict[str, ParkService]:
+    """Each park config under its file stem, its planner processes started (all in parallel)
+    and ready, its latest plan read back. ``planners_per_park`` (default
+    :func:`default_planners`), ``plan`` and ``grace_s``: see :class:`PlannerPool`."""
+    size = planners_per_park or default_planners()
     services: dict[str, ParkService] = {}
     for path in paths:
         name = Path(path).stem
@@ -117,14 +145,13 @@ def load_parks(paths: list[Path], data_dir: Path, plan: PlanFunction = plan_requ
                                      "their file names)"])
         park = load_park(path)
         plan_dir = Path(data_dir) / name
-        services[name] = ParkService(name, park, PlannerProcess(name, park, plan_dir, plan,
-                                                                grace_s),
-                                     plan_dir, config_hash(park))
+        pool = PlannerPool(name, park, plan_dir, size, plan, grace_s)
+        services[name] = ParkService(name, park, pool, plan_dir, config_hash(park))
     try:
         for service in services.values():
-            service.planner.start()
+            service.pool.start()
         for service in services.values():
-            service.planner.wait_ready()
+            service.pool.wait_ready()
     except BaseException:
         close_parks(services)
         raise
@@ -132,9 +159,9 @@ def load_parks(paths: list[Path], data_dir: Path, plan: PlanFunction = plan_requ
 
 
 def close_parks(services: dict[str, ParkService]) -> None:
-    """Stop the parks' planner processes (each writes its last plan first)."""
+    """Stop the parks' planner processes (the latest plans are on disk)."""
     for service in services.values():
-        service.planner.close()
+        service.pool.close()
 
 
 def read_token(path: Path | str) -> str:
@@ -203,13 +230,12 @@ def _media_type(accept: str) -> str | None:
 
 def create_app(services: dict[str, ParkService], token: str | None = None) -> FastAPI:
     """The service's ASGI app for the parks ``services`` (bearer ``token`` if given)."""
-    __version__ = version("parkgrid")
+    __version__ = parkgrid_version()
     app = FastAPI(title="parkgrid EMS service", version=__version__,
                   description="Day-ahead and intraday plans of the served parks "
                               "(docs/serve.md).")
     guard = [Depends(token_guard(token))] if token is not None else []
-    # at most PIPELINE_DEPTH requests of a park inside its planner: one solved, one answered
-    slots = {name: asyncio.Semaphore(PIPELINE_DEPTH) for name in services}
+    dispatch = {name: Dispatch(len(s.pool.planners)) for name, s in services.items()}
 
     def service_of(name: str) -> ParkService:
         if name not in services:
@@ -226,7 +252,7 @@ def create_app(services: dict[str, ParkService], token: str | None = None) -> Fa
             response = JSONResponse({"detail": "internal error; see the service log"}, 500)
         solver = getattr(request.state, "solver", {})
         log.info(json.dumps({
-            "time": pd.Timestamp.now(tz="UTC").isoformat(timespec="milliseconds"),
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "method": request.method, "path": request.url.path,
             "park": request.scope.get("path_params", {}).get("name"),
             "status": response.status_code,
@@ -235,10 +261,11 @@ def create_app(services: dict[str, ParkService], token: str | None = None) -> Fa
 
     @app.get("/v1/health", dependencies=guard)
     async def health() -> dict[str, Any]:
-        """Liveness: the version, the parks served and how often each planner process was
-        restarted (after it died or hung)."""
+        """Liveness: the version, the parks served, their planners and how often the
+        planner processes were restarted (after one died or hung)."""
         return {"status": "ok", "parkgrid_version": __version__, "parks": list(services),
-                "planner_restarts": {n: s.planner.restarts for n, s in services.items()}}
+                "planners": {n: len(s.pool.planners) for n, s in services.items()},
+                "planner_restarts": {n: s.pool.restarts for n, s in services.items()}}
 
     @app.get("/v1/parks", dependencies=guard)
     async def parks() -> list[dict[str, Any]]:
@@ -246,7 +273,7 @@ def create_app(services: dict[str, ParkService], token: str | None = None) -> Fa
         return [{"name": s.name, "title": s.park.name, "park_config_sha256": s.config_sha256,
                  "parkgrid_version": __version__, "timezone": s.park.site.timezone,
                  "step_minutes": s.park.time_step_minutes,
-                 "forecast_columns": forecast_columns(s.park),
+                 "forecast_columns": s.pool.planners[0].facts["forecast_columns"],
                  "latest_plan": s.latest is not None} for s in services.values()]
 
     @app.post("/v1/parks/{name}/plan", dependencies=guard,
@@ -255,19 +282,23 @@ def create_app(services: dict[str, ParkService], token: str | None = None) -> Fa
                                               "within the time limit): the reason"},
                          422: {"description": "a field of the request is wrong: which, why"}})
     async def plan(name: str, body: PlanRequest, request: Request) -> Response:
-        """Plan the horizon from the given state on the given forecasts; kept as latest."""
+        """Plan the horizon from the given state on the given forecasts; kept as latest
+        unless a request that arrived later has its plan already."""
         service = service_of(name)
+        pool = service.pool
+        ticket = pool.ticket()
         limit_s = body.time_limit_s or service.park.objective.time_limit_s
-        async with slots[name]:
+        async with dispatch[name].planner() as index:
             try:
-                answer = await run_in_threadpool(service.planner.submit, body, limit_s)
+                answer = await run_in_threadpool(pool.planners[index].submit, body, limit_s)
                 reply = await asyncio.wrap_future(answer)
             except PlannerDown as exc:
                 log.error("%s", exc)
-                request.state.solver = {"solver_status": "planner restarted"}
+                request.state.solver = {"solver_status": "planner restarted",
+                                        "planner": index}
                 return JSONResponse({"detail": str(exc), "reason": "planner_restarted"}, 503,
                                     headers={"Retry-After": str(RETRY_AFTER_S)})
-        request.state.solver = reply.solver
+        request.state.solver = reply.solver | {"planner": index}
         if reply.kind == "invalid":
             raise RequestValidationError(reply.body)
         if reply.kind == "no_solution":
@@ -276,7 +307,9 @@ def create_app(services: dict[str, ParkService], token: str | None = None) -> Fa
             raise RuntimeError(f"the planner of {name!r} failed:\n{reply.body}")
         headers = {"X-Parkgrid-Solver-Status": reply.solver["solver_status"],
                    "X-Parkgrid-Time-Limit-Hit": str(reply.solver["time_limit_hit"]).lower()}
-        return Response(reply.body, media_type="application/json", headers=headers)
+        written = BackgroundTask(pool.write_latest) if pool.keep(ticket, reply.body) else None
+        return Response(reply.body, media_type="application/json", headers=headers,
+                        background=written)
 
     @app.get("/v1/parks/{name}/plan/latest", dependencies=guard,
              responses={200: {"model": PlanDocument,
@@ -303,34 +336,15 @@ def create_app(services: dict[str, ParkService], token: str | None = None) -> Fa
     return app
 
 
-def example_request(park: Park, start: str, horizon_hours: float = DEFAULT_HORIZON_H,
-                    state: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A plan request on the park's own year as the forecast (perfect foresight) from
-    ``start`` (naive = park local time), with ``state`` (default: the config's storage)."""
-    begin = step_start(start, park, "start")
-    n_steps = horizon_steps(horizon_hours, park)
-    window = build_inputs(park, begin.year).window(begin, n_steps)
-    if state is None:
-        state = {"month_peak_kw": 0.0, "evs": [],
-                 "batteries": {b.name: {"soc": b.soc_initial} for b in park.batteries},
-                 "chillers": {name: {"on": on} for name, on in
-                              ParkState.initial(park).chillers_on.items()}}
-        if park.cooling is not None and park.cooling.tank is not None:
-            state["tank"] = {"level": park.cooling.tank.level_initial}
-    columns = forecast_columns(park)
-    return {"start": start, "horizon_hours": horizon_hours, "state": state,
-            "forecast": {c: window.series[c].round(3).tolist() for c in columns}}
-
-
 def serve(parks: list[Path], host: str, port: int, token_file: Path | None,
-          data_dir: Path) -> None:
+          data_dir: Path, planners_per_park: int | None = None) -> None:
     """Check the bind, start the parks' planners (models built) and serve until
     interrupted."""
     import uvicorn
 
     token = read_token(token_file) if token_file is not None else None
     check_bind(host, token)
-    services = load_parks(parks, data_dir)
+    services = load_parks(parks, data_dir, planners_per_park)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     log.addHandler(handler)

@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from parkgrid.config import Park
 from parkgrid.errors import InputDataError
-from parkgrid.inputs.loads import EV_COLUMNS
 from parkgrid.model import registry
 from parkgrid.model.schedule import ParkState
 
@@ -191,6 +190,10 @@ def _local(stamp: datetime, park: Park) -> pd.Timestamp:
 def _ev_sessions(evs: list[EvState] | None, park: Park, start: pd.Timestamp,
                  fail) -> pd.DataFrame:
     """The plugged-in EVs as sessions from ``start`` (energy and power at the bus)."""
+    # imported here: the state document alone (the EMS service's HTTP process) needs none of
+    # parkgrid.inputs (pvlib, windpowerlib; ~80 MB)
+    from parkgrid.inputs.loads import EV_COLUMNS
+
     if not evs:
         return pd.DataFrame(columns=EV_COLUMNS)
     if park.ev is None:
