@@ -325,16 +325,16 @@ def _under_way(forecast: Inputs, at: pd.Timestamp,
     for the pro-rata share of their energy, as at any horizon's start); sessions already
     served are dropped."""
     ev = forecast.ev_sessions
-    if ev.empty or not (ev["arrival"] < at).any():
-        return forecast
-    ev = ev.copy()
-    keys = zip(ev["charger"], ev["pile"], ev["arrival"], strict=True)
-    done = np.array([delivered_kwh.get(key, 0.0) for key in keys])
     plugged = (ev["arrival"] < at).to_numpy()
-    ev.loc[plugged, "energy_kwh"] = np.maximum(ev["energy_kwh"].to_numpy() - done, 0.0)[plugged]
-    ev.loc[plugged, "arrival"] = at
-    ev = ev[~plugged | (ev["energy_kwh"] > 1e-9).to_numpy()].reset_index(drop=True)
-    return replace(forecast, ev_sessions=ev)
+    if not plugged.any():
+        return forecast
+    rows = ev[plugged]
+    keys = zip(rows["charger"], rows["pile"], rows["arrival"], strict=True)
+    done = np.fromiter((delivered_kwh.get(key, 0.0) for key in keys), float, len(rows))
+    energy = ev["energy_kwh"].to_numpy(dtype=float, copy=True)
+    energy[plugged] = np.maximum(energy[plugged] - done, 0.0)
+    ev = ev.assign(energy_kwh=energy, arrival=ev["arrival"].where(~plugged, at))
+    return replace(forecast, ev_sessions=ev[~plugged | (energy > 1e-9)].reset_index(drop=True))
 
 
 def _first_day(schedule: Schedule, park: Park) -> Schedule:
@@ -352,9 +352,8 @@ def _unusable(schedule: object, n_steps: int) -> str:
     frame = schedule.frame
     if len(frame) != n_steps:
         return f"{len(frame)} steps instead of {n_steps}"
-    cols = [c for c in frame.columns if c.startswith(SETPOINT_COLUMNS)]
-    values = frame[cols].to_numpy(dtype=float)
-    if not np.isfinite(values).all():
+    if not all(np.isfinite(frame[c].to_numpy(dtype=float)).all()
+               for c in frame.columns if c.startswith(SETPOINT_COLUMNS)):
         return "non-finite set-points"
     return ""
 
