@@ -121,6 +121,9 @@ class _Heater:
     def begin(self, plan, actual, state, absorb) -> None:
         self.kw = [0.0] * len(actual.index)
 
+    def follow(self, plan) -> None:
+        """Nothing: the heater reads no set-point."""
+
     def step(self, t: int) -> tuple[float, float]:
         self.kw[t] = 50.0
         return 50.0, 0.0

@@ -3,32 +3,19 @@ and the controller day after day; the hot-water tank's level carried from day to
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from parkgrid.model import registry
 from parkgrid.model.balance import check_schedule
 from parkgrid.simulate import kpi
 from parkgrid.simulate.rollout import simulate
-from simulate_fixtures import make_inputs, make_park
-
-HEATING = {
-    "load": {"peak_kw_th": 300},
-    "heat_pump": {"capacity_kw_th": 250, "carnot_fraction": 0.45, "ground_temp_c": 15},
-    "waste_heat": {"max_kw_th": 100, "chiller_fraction": 0.3},
-    "tank": {"capacity_kwh_th": 800, "max_charge_kw_th": 300, "max_discharge_kw_th": 300,
-             "standing_loss_pct_per_h": 0.5, "level_initial": 0.4},
-    "boiler": {"efficiency": 0.85, "diesel_price_yuan_per_t": 7500, "capacity_kw_th": 100},
-}
+from simulate_fixtures import HEATING, make_inputs, make_park
 
 
 @pytest.mark.parametrize("planner", ["milp", "rules"])
 def test_a_rollout_with_heating_balances_and_carries_the_tank(planner: str) -> None:
     park = make_park(heating=HEATING)
     inputs = make_inputs(park, start="2025-01-06", days=3)
-    hour = inputs.index.hour.to_numpy()
-    inputs.series["heating_load_kw_th"] = 150.0 + 120.0 * np.cos(hour / 24 * 2 * np.pi)
-    inputs.series["heat_pump_cop"] = 4.2
     result = simulate(park, "2025-01-06", "2025-01-09", "noisy", planner, inputs=inputs)
     ledger = result.ledger
     assert check_schedule(ledger, park, inputs) == []  # every bus, the heat bus included

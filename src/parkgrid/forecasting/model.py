@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -77,55 +78,84 @@ def seasonal_profile(history: pd.Series, index: pd.DatetimeIndex) -> np.ndarray:
     return np.nan_to_num(values, nan=float(history.mean()))
 
 
-def _learned_load(history: pd.Series, temp_hist: np.ndarray | None, index: pd.DatetimeIndex,
-                  temp_fc: np.ndarray | None) -> np.ndarray:
+def _fit_load(history: pd.Series, temp_hist: np.ndarray) -> Any:
     from sklearn.ensemble import HistGradientBoostingRegressor
     from threadpoolctl import threadpool_limits
 
     model = HistGradientBoostingRegressor(max_iter=100, categorical_features=[2],
                                           early_stopping=False, random_state=0)
     with threadpool_limits(1):  # OpenMP threads spin badly on a busy machine; one is plenty
-        model.fit(features(history.index, temp_hist),  # type: ignore[arg-type]
-                  history.to_numpy(dtype=float))
-        return np.clip(model.predict(features(index, temp_fc)), 0.0, None)
+        return model.fit(features(history.index, temp_hist),  # type: ignore[arg-type]
+                         history.to_numpy(dtype=float))
 
 
-def make_forecast(park: Park, history: pd.DataFrame, weather_fc: pd.DataFrame,
-                  issue: pd.Timestamp, scales: Mapping[str, float] | None = None) -> Forecast:
-    """Forecasts on ``weather_fc.index`` (the horizon, from ``issue``) for every column of
-    :func:`forecast_columns`, from ``history`` (park-step rows; the columns it has, and
-    optionally weather columns) cut strictly before ``issue``. ``scales``: the calibration
-    of the park's year (``Inputs.calibration``, :func:`year_scales`), applied to the forecast
-    weather of calibrated PV arrays and wind farms."""
+@dataclass
+class Trained:
+    """The forecaster fitted on the history before one issue time (``past``): the load
+    models (None: seasonal profiles), re-used by every :meth:`predict` from that issue on —
+    a rollout trains once a day and re-predicts at each intraday re-plan."""
+
+    park: Park
+    past: pd.DataFrame
+    load_models: dict[str, Any] | None
+    notes: list[str]
+
+    def predict(self, weather_fc: pd.DataFrame,
+                scales: Mapping[str, float] | None = None) -> Forecast:
+        """Forecasts on ``weather_fc.index`` for every column of :func:`forecast_columns`.
+        ``scales``: the calibration of the park's year (``Inputs.calibration``,
+        :func:`year_scales`), applied to the forecast weather of calibrated PV arrays and
+        wind farms."""
+        from threadpoolctl import threadpool_limits
+
+        park, past, index = self.park, self.past, weather_fc.index
+        frame, methods, notes = pd.DataFrame(index=index), {}, list(self.notes)
+        temp_fc = weather_fc["temp_air"].to_numpy(dtype=float)
+        for name in forecast_columns(park):
+            if name.startswith(("pv_kw_", "wind_kw_")):
+                frame[name], methods[name] = _renewable(park, name, past, weather_fc, notes,
+                                                        scales or {})
+            elif self.load_models is not None:
+                with threadpool_limits(1):
+                    predicted = self.load_models[name].predict(features(index, temp_fc))
+                frame[name] = np.clip(predicted, 0.0, None)
+                methods[name] = "gradient boosting (calendar + temperature)"
+            else:
+                frame[name] = seasonal_profile(past[name], index)
+                methods[name] = "seasonal profile"
+        return Forecast(frame, methods, past.index[-1], notes)
+
+
+def train(park: Park, history: pd.DataFrame, issue: pd.Timestamp) -> Trained:
+    """The forecaster fitted on ``history`` (park-step rows; the columns it has, and
+    optionally weather columns) cut strictly before ``issue``."""
     past = history[history.index < issue]
     if past.empty:
         raise InputDataError("history", f"no rows before the issue time {issue.isoformat()}")
     days = len(past) * park.step_h / 24.0
-    index = weather_fc.index
-    frame, methods, notes = pd.DataFrame(index=index), {}, []
+    notes: list[str] = []
     has_temp = "temp_air" in past and past["temp_air"].notna().all()
     learned = days >= MIN_TRAINING_DAYS and has_temp
     if not learned:
         why = (f"{days:.1f} days of history (< {MIN_TRAINING_DAYS})" if days < MIN_TRAINING_DAYS
                else "no temp_air in the history")
         notes.append(f"loads: {why}; seasonal profile per day type instead of the learned model")
-    temp_fc = weather_fc["temp_air"].to_numpy(dtype=float)
-    for name in forecast_columns(park):
-        if name.startswith(("pv_kw_", "wind_kw_")):
-            frame[name], methods[name] = _renewable(park, name, past, weather_fc, notes,
-                                                    scales or {})
-            continue
+    names = [n for n in forecast_columns(park) if not n.startswith(("pv_kw_", "wind_kw_"))]
+    for name in names:
         if name not in past:
             raise InputDataError("history", f"no column {name!r}; columns are "
                                  f"{list(history.columns)}")
-        if learned:
-            frame[name] = _learned_load(past[name], past["temp_air"].to_numpy(dtype=float),
-                                        index, temp_fc)
-            methods[name] = "gradient boosting (calendar + temperature)"
-        else:
-            frame[name] = seasonal_profile(past[name], index)
-            methods[name] = "seasonal profile"
-    return Forecast(frame, methods, past.index[-1], notes)
+    models = ({name: _fit_load(past[name], past["temp_air"].to_numpy(dtype=float))
+               for name in names} if learned else None)
+    return Trained(park, past, models, notes)
+
+
+def make_forecast(park: Park, history: pd.DataFrame, weather_fc: pd.DataFrame,
+                  issue: pd.Timestamp, scales: Mapping[str, float] | None = None) -> Forecast:
+    """Forecasts on ``weather_fc.index`` (the horizon, from ``issue``) for every column of
+    :func:`forecast_columns`, from ``history`` cut strictly before ``issue`` (:func:`train`,
+    then :meth:`Trained.predict`)."""
+    return train(park, history, issue).predict(weather_fc, scales)
 
 
 def year_scales(park: Park, year: int) -> dict[str, float]:

@@ -27,13 +27,18 @@ once per controller; each step it returns the electricity its assets draw, and a
 of the day the ledger columns and state of its kinds. Step 3 is the electrical settlement
 of every bus; a new kind on its own carrier (heat) is one more plant step.
 
+A day may be driven piecewise (intraday re-planning, :meth:`Controller.begin_day`): the
+steps run so far give the state reached, and a new plan's set-points are followed from a
+given step on while every running state (levels, EV energy delivered, deferrable windows,
+the month-to-date peak) carries on; a day run in pieces is the day run at once.
+
 The per-step loop is plain Python over one day (storage makes steps sequential); all
 per-day preparation is vectorised.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -92,14 +97,19 @@ class _Battery:
 
 class PlantStep(Protocol):
     """A kind's part of the controller (see the module docstring): ``__init__(ctl)`` once
-    per controller, then per day :meth:`begin`, :meth:`step` for every step, :meth:`columns`
-    and :meth:`end`."""
+    per controller, then per day :meth:`begin`, :meth:`step` for every step (with
+    :meth:`follow` between steps when the day is re-planned), :meth:`columns` and
+    :meth:`end` (also mid-day: the state reached so far)."""
 
     events: list[str]
 
     def begin(self, plan: Schedule, actual: Inputs, state: ParkState, absorb: bool) -> None:
         """Start a day: the plan's set-points, the actual inputs, the state at the start,
         and whether storage may absorb deviations."""
+
+    def follow(self, plan: Schedule) -> None:
+        """Take ``plan``'s set-points (a schedule of the whole day; the steps still to run
+        read them) and keep every running state: levels, energy delivered so far."""
 
     def step(self, t: int) -> tuple[float, float]:
         """Run step ``t``; returns the electricity drawn on the AC and the DC bus, kW."""
@@ -137,18 +147,20 @@ class Controller:
         Plan metadata read here: ``storage: "none"`` forbids using storage for deviations;
         ``ev: "asap"`` / ``deferrable: "asap"`` charge as soon as possible, whatever the
         planned power."""
+        return self.begin_day(plan, actual, state).finish(actual)
+
+    def begin_day(self, plan: Schedule, actual: Inputs, state: ParkState) -> _StepRunner:
+        """A day's step loop to drive piecewise (intraday re-planning): ``advance(t)`` runs
+        the steps up to ``t``, ``state_out()`` is the state reached, ``follow(plan, t)``
+        swaps in a new plan from step ``t``, ``finish(actual)`` runs the rest and gives the
+        day's result (:meth:`run_day`)."""
         n = len(actual.index)
         if len(plan.frame) != n:
             raise ValueError(f"plan has {len(plan.frame)} steps, the day has {n}")
         absorb = plan.metadata.get("storage") != "none"
         for plant in self.plants:
             plant.begin(plan, actual, state, absorb)
-        run = _StepRunner(self, _DayData.build(self, plan, actual), state, absorb)
-        for t in range(n):
-            run.step(t)
-        ledger = run.ledger(actual)
-        events = run.events + [e for plant in self.plants for e in plant.events]
-        return DayResult(ledger, run.state_out(), events)
+        return _StepRunner(self, _DayData.build(self, plan, actual), state, absorb)
 
 
 @dataclass
@@ -166,20 +178,24 @@ class _DayData:
     @classmethod
     def build(cls, ctl: Controller, schedule: Schedule, actual: Inputs) -> _DayData:
         park, s, n = ctl.park, actual.series, len(actual.index)
-        plan = schedule.frame
-        batt_sp = [(setpoint(park, plan, n, "batteries", BATTERY_DISCHARGE, b.name)
-                    - setpoint(park, plan, n, "batteries", BATTERY_CHARGE, b.name)).tolist()
-                   for b in park.batteries]
-        imports = plan_column(plan, n, GRID_IMPORT)
         return cls(
             pv_avail=[s[f"pv_kw_{a.name}"].to_numpy(float).tolist() for a in park.pv],
             pv_dc=[a.bus == "dc" for a in park.pv],
             wind_avail=[s[f"wind_kw_{w.name}"].to_numpy(float).tolist() for w in park.wind],
             load_ac=actual.bus_total_kw("load_kw_", park.loads, "ac").to_numpy(float).tolist(),
             load_dc=actual.bus_total_kw("load_kw_", park.loads, "dc").to_numpy(float).tolist(),
-            batt_sp=batt_sp,
-            plan_peak_kw=float(imports.max()) if n else 0.0,
+            **cls.setpoints(ctl, schedule, n),
         )
+
+    @staticmethod
+    def setpoints(ctl: Controller, schedule: Schedule, n: int) -> dict[str, Any]:
+        """The fields read from the plan: the batteries' set-points and its peak import."""
+        park, plan = ctl.park, schedule.frame
+        batt_sp = [(setpoint(park, plan, n, "batteries", BATTERY_DISCHARGE, b.name)
+                    - setpoint(park, plan, n, "batteries", BATTERY_CHARGE, b.name)).tolist()
+                   for b in park.batteries]
+        imports = plan_column(plan, n, GRID_IMPORT)
+        return {"batt_sp": batt_sp, "plan_peak_kw": float(imports.max()) if n else 0.0}
 
 
 def plan_column(plan: pd.DataFrame, n: int, column: str) -> np.ndarray:
@@ -208,19 +224,24 @@ class CoolingStep:
         self.events: list[str] = []
 
     def begin(self, plan: Schedule, actual: Inputs, state: ParkState, absorb: bool) -> None:
-        frame, n = plan.frame, len(actual.index)
+        n = self.n = len(actual.index)
         self.absorb = absorb
         self.demand = actual.series[COOLING_LOAD].to_numpy(float).tolist()
-        self.tes_sp = (plan_column(frame, n, TANK_CHARGE)
-                       - plan_column(frame, n, TANK_DISCHARGE)).tolist()
-        self.planned = (physics.total(frame, CHILLER_COOLING).tolist()
-                        if physics.columns_like(frame, CHILLER_COOLING) else None)
         self.level = state.tank_level_kwh_th
+        self.on = [state.chillers_on.get(c.name, False) for c in self.chillers]
         self.rec = {k: [0.0] * n for k in (TANK_CHARGE, TANK_DISCHARGE,
                                            TANK_LEVEL, COOLING_UNSERVED)}
         self.q = [[0.0] * n for _ in self.chillers]
         self.e = [[0.0] * n for _ in self.chillers]
         self.events = []
+        self.follow(plan)
+
+    def follow(self, plan: Schedule) -> None:
+        frame, n = plan.frame, self.n
+        self.tes_sp = (plan_column(frame, n, TANK_CHARGE)
+                       - plan_column(frame, n, TANK_DISCHARGE)).tolist()
+        self.planned = (physics.total(frame, CHILLER_COOLING).tolist()
+                        if physics.columns_like(frame, CHILLER_COOLING) else None)
 
     def step(self, t: int) -> tuple[float, float]:
         """Tank and chillers for step ``t``; returns chiller electricity on (AC, DC), kW."""
@@ -260,6 +281,7 @@ class CoolingStep:
         for i, (c, q) in enumerate(zip(self.chillers, outputs, strict=True)):
             e = float(np.interp(q, *self.curves[i])) if q > 0.0 else 0.0
             self.q[i][t], self.e[i][t] = q, e
+            self.on[i] = q > 0.0
             if c.bus == "dc":
                 e_dc += e
             else:
@@ -288,7 +310,7 @@ class CoolingStep:
 
     def end(self, state: ParkState) -> None:
         state.tank_level_kwh_th = self.level
-        state.chillers_on = {c.name: self.q[i][-1] > 0.0 for i, c in enumerate(self.chillers)}
+        state.chillers_on = {c.name: self.on[i] for i, c in enumerate(self.chillers)}
 
 
 class EVStep:
@@ -303,14 +325,19 @@ class EVStep:
         self.events: list[str] = []
 
     def begin(self, plan: Schedule, actual: Inputs, state: ParkState, absorb: bool) -> None:
-        park, n = self.ctl.park, len(actual.index)
-        self.sp = [[ASAP] * n if plan.metadata.get("ev") == "asap" else
-                   setpoint(park, plan.frame, n, "chargers", "ev_charge_kw", c.name).tolist()
-                   for c in self.chargers]
+        n = self.n = len(actual.index)
         self.sessions = _sessions(self.ctl, actual, [c.name for c in self.chargers])
         self.kw = [[0.0] * n for _ in self.chargers]
         self.unmet = [0.0] * n
         self.events = []
+        self.follow(plan)
+
+    def follow(self, plan: Schedule) -> None:
+        """The chargers' planned power; the sessions keep what they have received."""
+        park, n = self.ctl.park, self.n
+        self.sp = [[ASAP] * n if plan.metadata.get("ev") == "asap" else
+                   setpoint(park, plan.frame, n, "chargers", "ev_charge_kw", c.name).tolist()
+                   for c in self.chargers]
 
     def step(self, t: int) -> tuple[float, float]:
         dt = self.dt
@@ -364,14 +391,19 @@ class DeferrableStep:
         self.events: list[str] = []
 
     def begin(self, plan: Schedule, actual: Inputs, state: ParkState, absorb: bool) -> None:
-        park, n = self.ctl.park, len(actual.index)
-        sp = [setpoint(park, plan.frame, n, "deferrable", "deferrable_kw", d.name).tolist()
-              for d in self.loads]
-        self.sp = [[ASAP] * n for _ in sp] if plan.metadata.get("deferrable") == "asap" else sp
-        self.windows = _deferrable_windows(park, actual)
+        n = self.n = len(actual.index)
+        self.windows = _deferrable_windows(self.ctl.park, actual)
         self.done = [0.0] * len(self.windows)
         self.kw = [[0.0] * n for _ in self.windows]
         self.unmet = [0.0] * n
+        self.follow(plan)
+
+    def follow(self, plan: Schedule) -> None:
+        """The loads' planned power; the windows keep the energy done so far."""
+        park, n = self.ctl.park, self.n
+        sp = [setpoint(park, plan.frame, n, "deferrable", "deferrable_kw", d.name).tolist()
+              for d in self.loads]
+        self.sp = [[ASAP] * n for _ in sp] if plan.metadata.get("deferrable") == "asap" else sp
 
     def step(self, t: int) -> tuple[float, float]:
         dt = self.dt
@@ -448,6 +480,7 @@ class _StepRunner:
                     for b in ctl.batteries]
         self.peak = state.month_peak_kw
         self.threshold = max(state.month_peak_kw, day.plan_peak_kw)
+        self.t = 0  # the steps run so far
         self.events: list[str] = []
         nb = len(ctl.batteries)
         zeros = lambda k: [[0.0] * n for _ in range(k)]  # noqa: E731
@@ -456,6 +489,33 @@ class _StepRunner:
         self.b_ch, self.b_dis, self.b_soc = zeros(nb), zeros(nb), zeros(nb)
         self.pv_curt = zeros(len(day.pv_avail))
         self.wind_curt = zeros(len(day.wind_avail))
+
+    # -------------------------------------------------------------- piecewise
+    def advance(self, to: int) -> None:
+        """Run the steps from the last one run up to (not including) ``to``."""
+        for t in range(self.t, to):
+            self.step(t)
+        self.t = max(self.t, to)
+
+    def follow(self, plan: Schedule, start: int) -> None:
+        """Follow ``plan`` (a schedule of the whole day) from step ``start`` on: its
+        set-points replace the old plan's in the settlement and in every plant step, which
+        keep their running state; the peak threshold becomes the new plan's own peak from
+        ``start`` on (or the month-to-date peak if higher)."""
+        n = len(self.day.load_ac)
+        if len(plan.frame) != n:
+            raise ValueError(f"plan has {len(plan.frame)} steps, the day has {n}")
+        self.day = replace(self.day, **_DayData.setpoints(self.ctl, plan, n))
+        for plant in self.ctl.plants:
+            plant.follow(plan)
+        imports = plan_column(plan.frame, n, GRID_IMPORT)[start:]
+        self.threshold = max(self.peak, float(imports.max()) if imports.size else 0.0)
+
+    def finish(self, actual: Inputs) -> DayResult:
+        """Run the rest of the day; its ledger, the state at its end and its events."""
+        self.advance(len(self.day.load_ac))
+        events = self.events + [e for plant in self.ctl.plants for e in plant.events]
+        return DayResult(self.ledger(actual), self.state_out(), events)
 
     # -------------------------------------------------------------- one step
     def step(self, t: int) -> None:
@@ -624,6 +684,7 @@ class _StepRunner:
         return frame
 
     def state_out(self) -> ParkState:
+        """The state after the steps run so far (the day's end once it is finished)."""
         ctl = self.ctl
         state = ParkState({b.name: self.soc[i] for i, b in enumerate(ctl.batteries)},
                           self.start.tank_level_kwh_th, dict(self.start.chillers_on),

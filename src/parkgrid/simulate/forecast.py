@@ -29,6 +29,7 @@ noisy forecaster keeps the actual EV sessions (reservations) and the actual weat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -233,26 +234,41 @@ class Model:
 
     seed: int = 0
     name: str = "model"
+    _trained: tuple[Any, pd.Timestamp, Any] | None = field(default=None, repr=False)
 
     def __call__(self, actuals: Inputs, day_start: pd.Timestamp,
                  n_steps: int | None = None, issue: pd.Timestamp | None = None) -> Inputs:
         from parkgrid.forecasting.inputs import forecast_columns
-        from parkgrid.forecasting.model import make_forecast
 
         park = actuals.park
         n = n_steps or park.steps_per_day
-        issue = issue if issue is not None else day_start - pd.Timedelta(hours=24 - ISSUE_HOUR)
-        past = actuals.index < issue
-        if past.sum() < park.steps_per_day:
+        ahead = day_start.normalize() - pd.Timedelta(hours=24 - ISSUE_HOUR)
+        issue = ahead if issue is None else issue
+        trained_at = min(issue, ahead)
+        if (actuals.index < trained_at).sum() < park.steps_per_day:
             return Persistence()(actuals, day_start, n)
         window = actuals.window(day_start, n)
         weather = self.weather(window, day_start, issue)
         columns = forecast_columns(park)
-        history = actuals.series.loc[past, columns].join(actuals.weather.loc[past, ["temp_air"]])
-        made = make_forecast(park, history, weather, issue, actuals.calibration)
+        made = self.trained(actuals, trained_at).predict(weather, actuals.calibration)
         series = window.series.copy()
         series[columns] = made.frame[columns].to_numpy()
         return Inputs(park, series, weather, window.ev_sessions)
+
+    def trained(self, actuals: Inputs, issue: pd.Timestamp) -> Any:
+        """The forecaster trained on the actuals strictly before ``issue`` (the day-ahead
+        issue time of the day planned: an intraday re-plan of that day re-predicts with it
+        on its refreshed weather, never retrains); the latest one is kept (per actuals)."""
+        from parkgrid.forecasting.inputs import forecast_columns
+        from parkgrid.forecasting.model import train
+
+        kept = self._trained
+        if kept is None or kept[0] is not actuals.series or kept[1] != issue:
+            past = actuals.index < issue
+            history = actuals.series.loc[past, forecast_columns(actuals.park)].join(
+                actuals.weather.loc[past, ["temp_air"]])
+            kept = self._trained = (actuals.series, issue, train(actuals.park, history, issue))
+        return kept[2]
 
     def weather(self, window: Inputs, day_start: pd.Timestamp,
                 issue: pd.Timestamp) -> pd.DataFrame:

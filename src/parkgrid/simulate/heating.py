@@ -38,17 +38,14 @@ class HeatingStep:
         self.events: list[str] = []
 
     def begin(self, plan: Schedule, actual: Inputs, state: ParkState, absorb: bool) -> None:
-        frame, s, n = plan.frame, actual.series, len(actual.index)
-        self.absorb = absorb
+        s, n = actual.series, len(actual.index)
+        self.n, self.absorb = n, absorb
         self.counterfactual = bool(plan.metadata.get("before_projects"))
         self.load = s["heating_load_kw_th"].to_numpy(float).tolist()
         self.cop = (s["heat_pump_cop"].to_numpy(float).tolist() if "heat_pump_cop" in s
                     else [1.0] * n)
         self.price = s["price_import_yuan_per_kwh"].to_numpy(float).tolist()
-        self.tank_sp = (plan_column(frame, n, "hot_tank_charge_kw_th")
-                        - plan_column(frame, n, "hot_tank_discharge_kw_th")).tolist()
-        self.hp_sp = plan_column(frame, n, "heat_pump_heat_kw_th").tolist()
-        self.boiler_sp = plan_column(frame, n, "boiler_heat_kw_th").tolist()
+        self.follow(plan)
         self.level = state.levels(registry.KINDS[HOT_TANK]).get(
             HOT_TANK, self.plant.initial_level_kwh_th())
         waste = self.heating.waste_heat
@@ -57,6 +54,15 @@ class HeatingStep:
             self.cooling = next(p for p in self.ctl.plants if hasattr(p, "chillers"))
         self.steps: list[HeatStep] = []
         self.events = []
+
+    def follow(self, plan: Schedule) -> None:
+        """The plan's set-points of the tank, the heat pump and the boiler; the tank keeps
+        its level."""
+        frame, n = plan.frame, self.n
+        self.tank_sp = (plan_column(frame, n, "hot_tank_charge_kw_th")
+                        - plan_column(frame, n, "hot_tank_discharge_kw_th")).tolist()
+        self.hp_sp = plan_column(frame, n, "heat_pump_heat_kw_th").tolist()
+        self.boiler_sp = plan_column(frame, n, "boiler_heat_kw_th").tolist()
 
     def waste_kw_th(self, t: int) -> float:
         """Waste heat recoverable at step ``t``: the limit, and the share of the chillers'

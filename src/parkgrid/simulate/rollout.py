@@ -6,9 +6,10 @@ midnight (default: the park's ``objective.rollout_horizon_h``; beyond 24 h a loo
 into the next day, cut at the end of the inputs) and the plan's first 24 h are applied.
 With ``replan_every`` (steps) the day is re-planned intraday (MPC): at every multiple of it
 after midnight the state the controller has reached (SOC, tank, chillers, month-to-date
-peak) is the start of a new plan to the end of the day's horizon, on forecasts refreshed at
-that moment, and the rest of the day follows the newest plan. A failed re-plan keeps the
-previous one (recorded as an event).
+peak, the energy EV sessions under way still need) is the start of a new plan to the end of
+the day's horizon, on forecasts refreshed at that moment, and the controller continues the
+day on the newest plan (no step is run twice). A failed re-plan keeps the previous one
+(recorded as an event).
 A planner that raises (a solver failure, a time-out without an incumbent, any bug) or
 returns an unusable schedule is replaced for that day by the rule-based planner and the day
 is recorded as a fallback; the run never aborts on a bad day. Everything is seeded: the
@@ -33,7 +34,6 @@ from parkgrid.errors import ArgumentError, SolverError
 from parkgrid.inputs import Inputs, build_inputs
 from parkgrid.model import physics, registry
 from parkgrid.model.schedule import (
-    CHILLER_COOLING,
     GRID_EXPORT,
     GRID_IMPORT,
     UNSERVED,
@@ -41,7 +41,7 @@ from parkgrid.model.schedule import (
     Schedule,
     meta_float,
 )
-from parkgrid.simulate.controller import Controller
+from parkgrid.simulate.controller import Controller, DayResult
 from parkgrid.simulate.forecast import make_forecaster
 from parkgrid.simulate.rules import plan_none, plan_rules
 
@@ -184,9 +184,11 @@ def simulate(
         schedule, record = _plan_day(plan, fallback, fc, actuals, day, n, state, events)
         notices = session.replan_steps(day) if session is not None else []
         if (replan_every or notices) and not record.fallback:
-            schedule = _replan_day(plan, fc, actuals, controller, schedule, day, n, state,
-                                   replan_every, events, notices)
-        result = controller.run_day(schedule, actuals.window(day, park.steps_per_day), state)
+            schedule, result = _replan_day(plan, fc, actuals, controller, schedule, day, n,
+                                           state, replan_every, events, notices)
+        else:
+            result = controller.run_day(schedule, actuals.window(day, park.steps_per_day),
+                                        state)
         state = result.state
         _book_day(record, result.ledger, result.events, events, park)
         if session is not None:
@@ -272,26 +274,30 @@ def replan_steps(every: str, park: Park) -> int:
 def _replan_day(plan: PlannerFn, forecaster: Forecaster, actuals: Inputs,
                 controller: Controller, schedule: Schedule, day: pd.Timestamp, n_steps: int,
                 state: ParkState, every: int | None, events: list[str],
-                extra: list[int] | tuple[int, ...] = ()) -> Schedule:
-    """The day's schedule with its steps from each re-plan time on replaced by a plan from the
-    state reached there to the end of the day's horizon (``n_steps`` from ``day``), on
-    forecasts issued then: the tail of the day's problem, so with perfect forecasts a
-    re-plan can only confirm the plan (within the MIP gap). The optimizer keeps one model
-    per tail length, built on first use and re-solved on later days. ``extra``: more re-plan
-    steps (a demand-response event's notice)."""
+                extra: list[int] | tuple[int, ...] = ()) -> tuple[Schedule, DayResult]:
+    """Run the day re-planned (MPC) every ``every`` steps and at the ``extra`` steps (a
+    demand-response event's notice): the controller runs to each re-plan time, the state it
+    has reached there starts a plan to the end of the day's horizon (``n_steps`` from
+    ``day``) on forecasts issued then, and the controller continues on that plan. The tail
+    of the day's problem, so with perfect forecasts a re-plan can only confirm the plan
+    (within the MIP gap). Returns the plan followed (the day-ahead plan's steps before the
+    first re-plan, each re-plan's after it) and the controller's result of the day. The
+    optimizer keeps one model per tail length, built on first use and re-solved on later
+    days."""
     park = actuals.park
-    per_day, frame = park.steps_per_day, schedule.frame.copy()
+    per_day = park.steps_per_day
     actual_day = actuals.window(day, per_day)
+    followed = {c: schedule.frame[c].to_numpy(copy=True) for c in schedule.frame.columns}
+    run = controller.begin_day(schedule, actual_day, state)
     solve_s, replans = 0.0, 0
     for r in sorted(set(range(every, per_day, every) if every else ()) | set(extra)):
+        run.advance(r)
         at = day + pd.Timedelta(minutes=r * park.time_step_minutes)
-        delivered = dict(controller.ev_delivered_kwh)  # a trial run must not book EV energy
-        trial = controller.run_day(Schedule(frame, schedule.metadata), actual_day, state)
-        controller.ev_delivered_kwh = delivered
         n = n_steps - r
         try:
-            new = plan(forecaster(actuals, at, n, issue=at),
-                       state_at(trial.ledger, r, state, park))
+            forecast = _under_way(forecaster(actuals, at, n, issue=at), at,
+                                  controller.ev_delivered_kwh)
+            new = plan(forecast, run.state_out())
             problem = _unusable(new, n)
             if problem:
                 raise SolverError(f"unusable schedule: {problem}")
@@ -299,24 +305,36 @@ def _replan_day(plan: PlannerFn, forecaster: Forecaster, actuals: Inputs,
             events.append(f"{at:%Y-%m-%d %H:%M} re-plan failed, previous plan kept: "
                           f"{type(exc).__name__}: {exc}".replace("\n", " "))
             continue
-        for j, column in enumerate(frame.columns):
+        for column, values in followed.items():
             if column in new.frame.columns:
-                frame.iloc[r:, j] = new.frame[column].to_numpy()[:per_day - r]
+                values[r:] = new.frame[column].to_numpy()[:per_day - r]
+        run.follow(Schedule(pd.DataFrame(followed, index=schedule.frame.index, copy=False),
+                            schedule.metadata), r)
         solve_s += float(meta_float(new.metadata.get("solve_time_s")) or 0.0)
         replans += 1
-    return Schedule(frame, schedule.metadata | {"replans": replans, "replan_solve_s": solve_s},
-                    None)
+    frame = pd.DataFrame(followed, index=schedule.frame.index)
+    return (Schedule(frame, schedule.metadata | {"replans": replans,
+                                                 "replan_solve_s": solve_s}, None),
+            run.finish(actual_day))
 
 
-def state_at(ledger: pd.DataFrame, step: int, start: ParkState, park: Park) -> ParkState:
-    """The state after the first ``step`` steps of a day's ledger that began in ``start``."""
-    last = ledger.iloc[step - 1]
-    cooling = park.cooling.chillers if park.cooling else []
-    state = ParkState({}, 0.0, {c.name: float(last[physics.asset_column(
-        park, "chillers", CHILLER_COOLING, c.name)]) > 0.0 for c in cooling},
-        max(start.month_peak_kw, float(ledger[GRID_IMPORT].iloc[:step].max())),
-        start.month)
-    return state.set_levels_from(park, lambda kind, name, column: last[column])
+def _under_way(forecast: Inputs, at: pd.Timestamp,
+               delivered_kwh: dict[tuple, float]) -> Inputs:
+    """``forecast`` with the EV sessions plugged in before ``at`` owing what the controller
+    has not yet delivered to them, from ``at`` (a plan from ``at`` would otherwise ask them
+    for the pro-rata share of their energy, as at any horizon's start); sessions already
+    served are dropped."""
+    ev = forecast.ev_sessions
+    plugged = (ev["arrival"] < at).to_numpy()
+    if not plugged.any():
+        return forecast
+    rows = ev[plugged]
+    keys = zip(rows["charger"], rows["pile"], rows["arrival"], strict=True)
+    done = np.fromiter((delivered_kwh.get(key, 0.0) for key in keys), float, len(rows))
+    energy = ev["energy_kwh"].to_numpy(dtype=float, copy=True)
+    energy[plugged] = np.maximum(energy[plugged] - done, 0.0)
+    ev = ev.assign(energy_kwh=energy, arrival=ev["arrival"].where(~plugged, at))
+    return replace(forecast, ev_sessions=ev[~plugged | (energy > 1e-9)].reset_index(drop=True))
 
 
 def _first_day(schedule: Schedule, park: Park) -> Schedule:
@@ -334,9 +352,8 @@ def _unusable(schedule: object, n_steps: int) -> str:
     frame = schedule.frame
     if len(frame) != n_steps:
         return f"{len(frame)} steps instead of {n_steps}"
-    cols = [c for c in frame.columns if c.startswith(SETPOINT_COLUMNS)]
-    values = frame[cols].to_numpy(dtype=float)
-    if not np.isfinite(values).all():
+    if not all(np.isfinite(frame[c].to_numpy(dtype=float)).all()
+               for c in frame.columns if c.startswith(SETPOINT_COLUMNS)):
         return "non-finite set-points"
     return ""
 
