@@ -393,6 +393,16 @@ def test_binding_off_loopback_needs_a_token() -> None:
     assert result.exit_code == 2 and "--planners-per-park" in result.output
 
 
+def test_a_data_dir_the_service_cannot_make_exits_2(tmp_path) -> None:
+    # made at start-up, before any planner: not a traceback on the first plan
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    result = CliRunner().invoke(cli_app, ["serve", str(PARKS[0]), "--port", "1",
+                                          "--data-dir", str(blocker / "plans")])
+    assert result.exit_code == 2, result.output
+    assert "--data-dir" in result.output and "Not a directory" in result.output
+
+
 def test_token_file_must_exist_be_non_empty_and_private(tmp_path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         read_token(tmp_path / "missing")

@@ -42,7 +42,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from parkgrid.config import Park, load_park
-from parkgrid.errors import ConfigError
+from parkgrid.errors import ArgumentError, ConfigError
 from parkgrid.io.export import csv_text
 from parkgrid.io.plan_document import PlanDocument, config_hash, parkgrid_version
 from parkgrid.io.state_file import StateDocument
@@ -145,6 +145,11 @@ def load_parks(paths: list[Path], data_dir: Path, planners_per_park: int | None 
                                      "their file names)"])
         park = load_park(path)
         plan_dir = Path(data_dir) / name
+        try:  # made now: a planner may write beside the latest plan before the first answer
+            plan_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArgumentError("--data-dir", str(data_dir),
+                                f"a directory the service can write ({exc.strerror})") from exc
         pool = PlannerPool(name, park, plan_dir, size, plan, grace_s)
         services[name] = ParkService(name, park, pool, plan_dir, config_hash(park))
     try:
