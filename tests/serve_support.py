@@ -42,7 +42,6 @@ def scripted(planner: Planner, request: Any) -> Any:
     if gap == SLOW:
         started = time.time()
         time.sleep(1.0)
-        planner.plan_dir.mkdir(parents=True, exist_ok=True)
         with Path(planner.plan_dir, SPANS).open("a") as spans:
             spans.write(f"{os.getpid()} {started} {time.time()}\n")
     return plan_request(planner, request)

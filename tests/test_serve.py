@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -277,12 +277,13 @@ def test_requests_for_one_model_are_serialised(scripted_haiyan, bodies) -> None:
         assert all(end <= start for (_, end), (start, _) in itertools.pairwise(ran))
 
 
-def _wait_for(path: Path) -> None:
+def _wait_for(path: Path, holds: Callable[[bytes], bool] = lambda _: True) -> None:
+    """Until ``path`` exists (and its bytes satisfy ``holds``)."""
     for _ in range(6000):  # a guard against a broken test, not a time limit on the service
-        if path.exists():
+        if path.exists() and holds(path.read_bytes()):
             return
         time.sleep(0.01)
-    raise AssertionError(f"{path} never appeared")
+    raise AssertionError(f"{path} never appeared as expected")
 
 
 def test_a_pool_plans_in_parallel_and_latest_is_the_last_request(scripted_haiyan,
@@ -308,7 +309,8 @@ def test_a_pool_plans_in_parallel_and_latest_is_the_last_request(scripted_haiyan
         assert answers[0].json()["metadata"]["horizon_start"].startswith(START)
         latest = client.get(f"{url}/latest").json()  # ... which stays the latest
         assert latest == second.json() != answers[0].json()
-        service.pool.write_latest()  # (what the answer's background task does)
+        # written by the answer's background task, never replaced by the earlier request's
+        _wait_for(service.plan_dir / "latest.json", lambda b: json.loads(b) == second.json())
         assert json.loads((service.plan_dir / "latest.json").read_bytes()) == second.json()
         third = client.post(url, json=bodies["haiyan"])  # a later request replaces it
         assert client.get(f"{url}/latest").json() == third.json() != second.json()

@@ -99,8 +99,12 @@ class ParkService:
     name: str
     park: Park
     pool: PlannerPool
-    plan_dir: Path
     config_sha256: str
+
+    @property
+    def plan_dir(self) -> Path:
+        """Where the park's latest plan is kept."""
+        return self.pool.plan_dir
 
     @property
     def latest(self) -> bytes | None:
@@ -151,7 +155,7 @@ def load_parks(paths: list[Path], data_dir: Path, planners_per_park: int | None 
             raise ArgumentError("--data-dir", str(data_dir),
                                 f"a directory the service can write ({exc.strerror})") from exc
         pool = PlannerPool(name, park, plan_dir, size, plan, grace_s)
-        services[name] = ParkService(name, park, pool, plan_dir, config_hash(park))
+        services[name] = ParkService(name, park, pool, config_hash(park))
     try:
         for service in services.values():
             service.pool.start()

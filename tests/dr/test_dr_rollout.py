@@ -9,6 +9,8 @@ import pytest
 from parkgrid.config import parse_park
 from parkgrid.dr.baseline import net_import_kw
 from parkgrid.dr.events import read_calendar
+from parkgrid.dr.session import clock
+from parkgrid.simulate import kpi
 from parkgrid.simulate.rollout import simulate
 from simulate_fixtures import make_inputs, park_config
 
@@ -112,6 +114,17 @@ def test_a_run_reports_each_event_and_the_cost_of_delivering_it(tmp_path):
             e["day_cost_yuan"] - e["day_cost_without_event_yuan"])
     assert events[0]["offered_kwh"] == pytest.approx(200.0)
     assert result.without_events is not None
+    # the period's figures are the KPIs of the two runs' own ledgers
+    for ledger, suffix in ((result.strategy.ledger, "with"),
+                           (result.without_events.ledger, "without")):
+        assert period[f"total_cost_yuan_{suffix}_events"] == pytest.approx(
+            kpi.kpis(ledger, park)["total_cost_yuan"])
+
+
+def test_an_event_to_midnight_is_written_as_the_calendar_writes_it():
+    start = pd.Timestamp("2025-07-01 22:00")
+    assert clock(pd.Timestamp("2025-07-02 00:00"), start) == "24:00"
+    assert clock(pd.Timestamp("2025-07-01 23:30"), start) == "23:30"
 
 
 def test_a_declared_plan_baseline_is_the_plan_without_the_event(tmp_path):

@@ -34,7 +34,6 @@ def dr_kpis(park: Park, events: list[dict[str, Any]], ledger: pd.DataFrame,
     rows = []
     for event in events:
         row = dict(event)
-        row["offered_kwh"] = row.get("offered_kw", 0.0) * _hours(row)
         if plain is not None:
             cost, cool = day_cost_yuan(ledger, park, row["date"])
             base_cost, base_cool = day_cost_yuan(plain, park, row["date"])
@@ -61,8 +60,3 @@ def dr_kpis(park: Park, events: list[dict[str, Any]], ledger: pd.DataFrame,
             totals[f"{key}_without_events"] = without_k[key]
     return {"period": totals, "events": rows}
 
-
-def _hours(row: dict[str, Any]) -> float:
-    start, end = (pd.Timedelta(hours=int(t[:2]), minutes=int(t[3:])) for t in
-                  (row["start"], row["end"]))
-    return (end - start) / pd.Timedelta(hours=1)

@@ -149,12 +149,12 @@ class DRSession:
             row: dict[str, Any] = {
                 "event": event.key, "programme": event.programme.name,
                 "kind": event.programme.kind, "date": str(event.start.date()),
-                "start": f"{event.start:%H:%M}", "end": f"{event.end:%H:%M}",
+                "start": f"{event.start:%H:%M}", "end": clock(event.end, event.start),
                 "requested_kw": event.requested_kw,
                 "planned_response_kwh": self.planned.get(event.key, {}).get("response_kwh"),
             }
             if baseline is None:
-                rows.append(row | {"status": "no_baseline",
+                rows.append(row | {"status": "no_baseline", "offered_kwh": 0.0,
                                    "reason": self.skipped.get(event.key, "no baseline")})
                 continue
             actual_kwh = float(net.to_numpy(float)[steps].sum() * dt)
@@ -162,6 +162,12 @@ class DRSession:
             firm = event.programme.commitment == "firm"
             offered = self.offers.get(event.key, event.requested_kw if firm else 0.0)
             response = verified_response_kwh(event.sign, baseline_kwh, actual_kwh)
-            rows.append(row | {"baseline_kwh": baseline_kwh, "actual_kwh": actual_kwh}
+            rows.append(row | {"baseline_kwh": baseline_kwh, "actual_kwh": actual_kwh,
+                               "offered_kwh": offered * event.hours}
                         | settle(event.programme, offered, event.hours, response).to_dict())
         return rows
+
+
+def clock(end: pd.Timestamp, start: pd.Timestamp) -> str:
+    """``end`` as the calendar writes it: "24:00" for the midnight that ends ``start``'s day."""
+    return "24:00" if end == start.normalize() + pd.Timedelta(days=1) else f"{end:%H:%M}"

@@ -78,15 +78,13 @@ def seasonal_profile(history: pd.Series, index: pd.DatetimeIndex) -> np.ndarray:
     return np.nan_to_num(values, nan=float(history.mean()))
 
 
-def _fit_load(history: pd.Series, temp_hist: np.ndarray) -> Any:
+def _fit_load(history: pd.Series, x: np.ndarray) -> Any:
+    """A load model fitted on ``history`` with its feature matrix ``x`` (:func:`features`)."""
     from sklearn.ensemble import HistGradientBoostingRegressor
-    from threadpoolctl import threadpool_limits
 
     model = HistGradientBoostingRegressor(max_iter=100, categorical_features=[2],
                                           early_stopping=False, random_state=0)
-    with threadpool_limits(1):  # OpenMP threads spin badly on a busy machine; one is plenty
-        return model.fit(features(history.index, temp_hist),  # type: ignore[arg-type]
-                         history.to_numpy(dtype=float))
+    return model.fit(x, history.to_numpy(dtype=float))  # type: ignore[arg-type]
 
 
 @dataclass
@@ -110,14 +108,15 @@ class Trained:
 
         park, past, index = self.park, self.past, weather_fc.index
         frame, methods, notes = pd.DataFrame(index=index), {}, list(self.notes)
-        temp_fc = weather_fc["temp_air"].to_numpy(dtype=float)
+        x = (features(index, weather_fc["temp_air"].to_numpy(dtype=float))
+             if self.load_models is not None else None)  # one for all loads
         for name in forecast_columns(park):
             if name.startswith(("pv_kw_", "wind_kw_")):
                 frame[name], methods[name] = _renewable(park, name, past, weather_fc, notes,
                                                         scales or {})
             elif self.load_models is not None:
                 with threadpool_limits(1):
-                    predicted = self.load_models[name].predict(features(index, temp_fc))
+                    predicted = self.load_models[name].predict(x)
                 frame[name] = np.clip(predicted, 0.0, None)
                 methods[name] = "gradient boosting (calendar + temperature)"
             else:
@@ -145,8 +144,13 @@ def train(park: Park, history: pd.DataFrame, issue: pd.Timestamp) -> Trained:
         if name not in past:
             raise InputDataError("history", f"no column {name!r}; columns are "
                                  f"{list(history.columns)}")
-    models = ({name: _fit_load(past[name], past["temp_air"].to_numpy(dtype=float))
-               for name in names} if learned else None)
+    models = None
+    if learned:
+        from threadpoolctl import threadpool_limits
+
+        x = features(past.index, past["temp_air"].to_numpy(dtype=float))  # one for all loads
+        with threadpool_limits(1):  # OpenMP threads spin badly on a busy machine; one is plenty
+            models = {name: _fit_load(past[name], x) for name in names}
     return Trained(park, past, models, notes)
 
 

@@ -30,8 +30,7 @@ SETPOINT_DECIMALS = 1
 power registers of common PCS / BMS Modbus maps)."""
 
 STORAGE_FLOWS = tuple(
-    (next(c.base for c in k.columns if c.role == "sink"),
-     next(c.base for c in k.columns if c.role == "source"), k.state.setpoint)
+    (*registry.store_flows(k), k.state.setpoint)
     for k in registry.kinds_with("state") if k.state is not None and k.state.setpoint)
 """(charge, discharge, set-point) column bases of each store kind of the registry."""
 

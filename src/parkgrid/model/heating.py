@@ -222,7 +222,7 @@ def heating_kpis(ledger: pd.DataFrame, park: Park) -> dict[str, float]:
     The counterfactual is the diesel boiler: ``diesel_counterfactual_t`` is what it would
     have burnt for the heat served, ``diesel_avoided_t`` that less what it burnt;
     ``heating_co2_avoided_t`` the avoided diesel's CO2 less the grid CO2 of the heat pump's
-    electricity (as if all of it were imported); ``fuel_use_tce`` the diesel burnt in tce
+    electricity (as if all of it were imported); ``boiler_fuel_tce`` the diesel burnt in tce
     (GB/T 2589), part of the energy use."""
     heating = park.heating
     if heating is None:
@@ -244,7 +244,7 @@ def heating_kpis(ledger: pd.DataFrame, park: Park) -> dict[str, float]:
         "boiler_diesel_t": burnt,
         "diesel_counterfactual_t": without,
         "diesel_avoided_t": without - burnt,
-        "fuel_use_tce": burnt * DIESEL_TCE_PER_T,
+        "boiler_fuel_tce": burnt * DIESEL_TCE_PER_T,
         "diesel_co2_t": burnt * DIESEL_CO2_T_PER_T,
         "heating_co2_avoided_t": (without - burnt) * DIESEL_CO2_T_PER_T - hp_co2_t,
     }

@@ -170,8 +170,8 @@ class AssetKind:
     ``function(flows: costs.Flows, park) -> {key: value}``, lines the kind adds to the
     breakdown (keys ending in ``_fuel_yuan`` count in ``cost_yuan``; ``co2_t`` adds to the
     CO2); ``kpis``: ``"module:function"`` with ``function(ledger, park) -> {key: value}``,
-    the kind's own KPIs (:func:`parkgrid.simulate.kpi.energy_kpis` adds them; a
-    ``fuel_use_tce`` among them counts in ``energy_use_tce``); ``block``:
+    the kind's own KPIs (:func:`parkgrid.simulate.kpi.energy_kpis` adds them;
+    keys ending ``_fuel_tce`` among them count in ``energy_use_tce``); ``block``:
     ``"module:factory"`` with ``factory(park) -> {name: AssetBlock}`` (the optimizer's
     blocks, built in ``block_rank`` order: the order of the model's columns, which can steer
     which of equally cheap plans the solver returns); ``step``: ``"module:Class"`` of its
@@ -388,6 +388,12 @@ KINDS: dict[str, AssetKind] = {k.name: k for k in
 def kinds_with(attribute: str) -> list[AssetKind]:
     """The kinds whose ``attribute`` (e.g. 'state', 'step', 'block') is set, in order."""
     return [k for k in KINDS.values() if getattr(k, attribute) is not None]
+
+
+def store_flows(kind: AssetKind) -> tuple[str, str]:
+    """The (charge, discharge) column bases of a store kind: its sink and source columns."""
+    return (next(c.base for c in kind.columns if c.role == "sink"),
+            next(c.base for c in kind.columns if c.role == "source"))
 
 
 def hooks(attribute: str) -> list[Any]:

@@ -22,14 +22,19 @@ from parkgrid.optimizer.horizon import Horizon
 UNCAPPED = 1e15
 
 
+def fuel_co2_kg_per_kwh(park: Park) -> dict[str, float]:
+    """CO2 of what the plants burn (a boiler's diesel): optimizer output key -> kg per kWh
+    of that output (the kinds' ``co2`` hooks)."""
+    return {key: kg for emits in registry.hooks("co2") for key, kg in emits(park).items()}
+
+
 class EmissionsBlock(AssetBlock):
     def __init__(self, park: Park) -> None:
         self.park = park
 
     def build(self, b: pyo.Block, ctx: Build) -> None:
         imports = ctx.outputs["grid.import"]
-        burnt = [(kg * ctx.step_h, key) for emits in registry.hooks("co2")
-                 for key, kg in emits(self.park).items()]  # the plants' fuel (diesel)
+        burnt = [(kg * ctx.step_h, key) for key, kg in fuel_co2_kg_per_kwh(self.park).items()]
         b.co2 = pyo.Constraint(expr=sum(imports) + sum(
             kg * v for kg, key in burnt for v in ctx.outputs.get(key, [])) <= UNCAPPED)
         ctx.slot("co2.factor", "coef", [(b.co2, v) for v in imports])

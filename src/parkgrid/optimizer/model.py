@@ -14,7 +14,7 @@ from parkgrid.model.schedule import PER_ASSET_COLUMNS, SCHEDULE_COLUMNS
 from parkgrid.optimizer.buses import BusBalance
 from parkgrid.optimizer.core import AssetBlock, Build
 from parkgrid.optimizer.demand_response import DemandResponseBlock, Window
-from parkgrid.optimizer.emissions import EmissionsBlock
+from parkgrid.optimizer.emissions import EmissionsBlock, fuel_co2_kg_per_kwh
 from parkgrid.optimizer.highs import CompiledModel, SolveResult
 from parkgrid.optimizer.horizon import Horizon
 
@@ -69,10 +69,9 @@ class ParkModel:
         if h.options.minimize == "co2":
             co2 = np.zeros_like(compiled.cost)
             co2[compiled.outputs["grid.import"]] = h.column("co2_kg_per_kwh") * h.step_h
-            for emits in registry.hooks("co2"):  # what the plants burn (a boiler's diesel)
-                for key, kg in emits(self.park).items():
-                    if key in compiled.outputs:
-                        co2[compiled.outputs[key]] = kg * h.step_h
+            for key, kg in fuel_co2_kg_per_kwh(self.park).items():
+                if key in compiled.outputs:
+                    co2[compiled.outputs[key]] = kg * h.step_h
             compiled.set_costs(co2 + CO2_COST_WEIGHT * compiled.cost)
         return compiled.solve(time_limit_s, mip_gap,
                               self.park.objective.mip_max_nodes if h.options.node_limit else None)

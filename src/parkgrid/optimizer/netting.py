@@ -53,9 +53,7 @@ def _curtail(cols: dict[str, np.ndarray], kind: str, name: str, need: np.ndarray
     return need
 
 
-TANK_FLOWS = [tuple(next(c.base for c in k.columns if c.role == role)
-                    for role in ("sink", "source"))
-              for k in registry.kinds_with("state") if not k.per_asset]
+TANK_FLOWS = [registry.store_flows(k) for k in registry.kinds_with("state") if not k.per_asset]
 """(charge, discharge) of each thermal store kind (one column for the kind; zeros in a park
 without it, where netting changes nothing)."""
 

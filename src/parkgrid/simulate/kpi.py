@@ -19,7 +19,7 @@ Definitions (energies in kWh over the period; the ledger's power columns are ste
 - zero-carbon park indicators (reference/parks.md) with pass/fail.
 - kinds that burn fuel (the heating's diesel boiler, :mod:`parkgrid.model.heating`): its
   cost is in ``cost_yuan`` (``*_fuel_yuan``), its CO2 in ``co2_t``, its tce
-  (``fuel_use_tce``) in the energy use; the clean energy share is then RE used on site over
+  (``*_fuel_tce``) in the energy use; the clean energy share is then RE used on site over
   the energy use, in tce; the heat pump's electricity is consumption.
 """
 
@@ -108,9 +108,9 @@ def energy_kpis(ledger: pd.DataFrame, park: Park, stored_start_kwh: float) -> di
     out.update(costs.energy_lines(ledger_flows(ledger, park), park))
     for kind in registry.kinds_with("kpis"):
         out.update(registry.load(kind.kpis)(ledger, park))
-    out["energy_use_tce"] = (out["consumption_kwh"] * tce_per_kwh(park.emissions)
-                             + out.get("fuel_use_tce", 0.0))
-    if out.get("fuel_use_tce"):  # fuel burnt on site: clean energy is a share of it all
+    fuel_tce = sum(v for k, v in out.items() if k.endswith("_fuel_tce"))  # every plant's
+    out["energy_use_tce"] = out["consumption_kwh"] * tce_per_kwh(park.emissions) + fuel_tce
+    if fuel_tce:  # fuel burnt on site: clean energy is a share of it all
         out["clean_energy_share"] = ratio(used * tce_per_kwh(park.emissions),
                                           out["energy_use_tce"])
     out["co2_per_energy_t_per_tce"] = ratio(out["co2_t"], out["energy_use_tce"])
