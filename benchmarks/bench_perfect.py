@@ -16,12 +16,11 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from bench_rollout import ended_by  # a sibling script (run as a script, its folder is on the path)
+from bench_rollout import distance_pct, ended_by, perfect_run  # a sibling script (on the path)
 
 from parkgrid.config import load_park
 from parkgrid.inputs import build_inputs
 from parkgrid.simulate.bound import perfect_foresight_bound
-from parkgrid.simulate.run import run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,8 +41,7 @@ def main() -> int:
                                               ("mip_gap", args.mip_gap)) if value is not None}
     inputs = build_inputs(park, int(args.start[:4]) if args.start else park.year)
     wall, cpu = time.perf_counter(), time.process_time()
-    result = run(park, args.start, args.days, "perfect", "milp", inputs=inputs, baselines=(),
-                 perfect_foresight=False, keep_schedules=False, planner_options=options)
+    result = perfect_run(park, inputs, args.start, args.days, options, None)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     ledger = result.strategy.ledger
     end = ledger.index[-1] + pd.Timedelta(minutes=park.time_step_minutes)
@@ -57,7 +55,7 @@ def main() -> int:
           f"the solve ended: {ended_by(days)}")
     print(f"PERFECT FORECASTS cost {cost:,.1f} yuan; bound ({bound.method}) "
           f"{bound.total_cost_yuan:,.1f} yuan; distance "
-          f"{100.0 * (cost - bound.total_cost_yuan) / abs(bound.total_cost_yuan):.3f} %")
+          f"{distance_pct(cost, bound.total_cost_yuan):.3f} %")
     return 0
 
 

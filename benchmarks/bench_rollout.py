@@ -131,16 +131,27 @@ def ended_by(days) -> str:
     return ", ".join(f"{status} {count}" for status, count in counts.items())
 
 
+def perfect_run(park, inputs, start, days: int | None, options: dict, horizon_h: int | None):
+    """The strategy's rollout with perfect forecasts alone (no baselines, no bound)."""
+    return run(park, start, days, "perfect", "milp", inputs=inputs, baselines=(),
+               perfect_foresight=False, keep_schedules=False, planner_options=options,
+               horizon_h=horizon_h)
+
+
+def distance_pct(cost_yuan: float, bound_yuan: float) -> float:
+    """How far a cost is above the perfect-foresight bound, %."""
+    return 100.0 * (cost_yuan - bound_yuan) / abs(bound_yuan)
+
+
 def perfect_vs_bound(park, inputs, noisy_result, bound_yuan: float, options: dict,
                      horizon_h: int | None) -> bool:
     """Run 2: perfect forecasts, same period; cost within 2 % of the bound?"""
     t = time.perf_counter()
     ledger = noisy_result.strategy.ledger
-    r = run(park, ledger.index[0], len(ledger) // park.steps_per_day, "perfect", "milp",
-            inputs=inputs, baselines=(), perfect_foresight=False, keep_schedules=False,
-            planner_options=options, horizon_h=horizon_h)
+    r = perfect_run(park, inputs, ledger.index[0], len(ledger) // park.steps_per_day, options,
+                    horizon_h)
     cost = r.kpis["strategy"]["total_cost_yuan"]
-    gap = 100.0 * (cost - bound_yuan) / abs(bound_yuan)
+    gap = distance_pct(cost, bound_yuan)
     ok = gap <= REGRET_TARGET_PCT
     print(f"PERFECT FORECASTS cost {cost:,.0f} yuan vs bound {bound_yuan:,.0f}: "
           f"{gap:.2f} % (target ≤ {REGRET_TARGET_PCT:.0f} %) {'ok' if ok else 'MISSED'} "

@@ -69,15 +69,23 @@ def memory_mb(pid: int, pss: bool) -> tuple[float, float]:
     return rss / 2**20, shared / 2**20 if pss else float("nan")
 
 
+def process_kind(k: int, process: psutil.Process, pid: int) -> str:
+    """What the ``k``-th process of the service's tree (:func:`tree` of ``pid``) is: the
+    planners are forked from the fork server, so only the server is the service's child."""
+    command = " ".join(process.cmdline())
+    return ("HTTP process" if k == 0 else "resource tracker" if "resource_tracker" in command
+            else "fork server" if process.ppid() == pid and "forkserver" in command
+            else "planner")
+
+
 def memory_by_process(pid: int) -> list[str]:
     """Each of the service's processes: what it is, its RSS and PSS (MB)."""
     rows = []
     for k, process in enumerate(tree(pid)):
         with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-            info, command = process.memory_full_info(), " ".join(process.cmdline())
-            kind = ("HTTP" if k == 0 else "resource tracker" if "resource_tracker" in command
-                    else "forkserver" if "forkserver" in command else "planner")
-            rows.append(f"{kind} {info.rss / 2**20:.0f}/{info.pss / 2**20:.0f}")
+            info = process.memory_full_info()
+            rows.append(f"{process_kind(k, process, pid)} "
+                        f"{info.rss / 2**20:.0f}/{info.pss / 2**20:.0f}")
     return rows
 
 

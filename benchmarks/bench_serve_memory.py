@@ -14,6 +14,7 @@ shared pages in every process); USS is what a process alone holds.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import signal
 import subprocess
@@ -22,7 +23,7 @@ import tempfile
 import time
 
 import httpx
-from bench_serve import PARKS, ROOT, free_port, tree
+from bench_serve import PARKS, ROOT, free_port, process_kind, tree, wait_ready
 
 from parkgrid.config import load_park
 from parkgrid.serve_worker import example_request
@@ -47,7 +48,8 @@ def main() -> None:
             env=os.environ | {"PYTHONPATH": str(ROOT / "src")},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            ready_s = wait_ready(url, process, started)
+            asyncio.run(wait_ready(url, process))
+            ready_s = time.monotonic() - started
             for name, body in bodies.items():
                 for _ in range(args.plans):
                     answer = httpx.post(f"{url}/v1/parks/{name}/plan", json=body, timeout=None)
@@ -58,28 +60,13 @@ def main() -> None:
             process.wait()
 
 
-def wait_ready(url: str, process: subprocess.Popen, started: float) -> float:
-    """Seconds until the service answers /v1/health (its planners' models built)."""
-    while process.poll() is None:
-        try:
-            if httpx.get(f"{url}/v1/health").status_code == 200:
-                return time.monotonic() - started
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"service exited with {process.returncode}")
-
-
 def report(pid: int, ready_s: float, args: argparse.Namespace) -> None:
     totals = [0.0, 0.0, 0.0]
     print(f"both parks, planners per park {args.planners_per_park or 'default'}, "
           f"{args.plans} plans per park; ready in {ready_s:.1f} s "
           f"(load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)")
     for k, process in enumerate(tree(pid)):
-        info, command = process.memory_full_info(), " ".join(process.cmdline())
-        kind = ("HTTP process" if k == 0 else "resource tracker" if "resource_tracker"
-                in command else "fork server" if process.ppid() == pid and "forkserver"
-                in command else "planner")
+        info, kind = process.memory_full_info(), process_kind(k, process, pid)
         values = [info.rss / 2**20, info.pss / 2**20, info.uss / 2**20]
         totals = [t + v for t, v in zip(totals, values, strict=True)]
         print(f"  {kind:17s} RSS {values[0]:6.0f}  PSS {values[1]:6.0f}  USS {values[2]:6.0f} MB")

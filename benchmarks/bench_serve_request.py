@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from parkgrid.commands.schedule import horizon_steps
 from parkgrid.config import load_park
 from parkgrid.io.atomic import atomic_write
-from parkgrid.io.export import plan_document
 from parkgrid.optimizer.planner import DayAheadOptimizer
 from parkgrid.serve import PlanRequest
 from parkgrid.serve_worker import (
@@ -34,6 +34,7 @@ from parkgrid.serve_worker import (
     Planner,
     example_request,
     plan_request,
+    publish,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +56,7 @@ def text_writer(text: bytes):
 def run(planner: Planner, bodies: list[bytes], order: list[int], cold: bool,
         latest: Path) -> dict[str, list[tuple[float, float]]]:
     times: dict[str, list[tuple[float, float]]] = {}
-    model = planner.optimizer.model(round(DEFAULT_HORIZON_H / planner.park.step_h))[0]
+    model = planner.optimizer.model(horizon_steps(DEFAULT_HORIZON_H, planner.park))[0]
     for k in order:
         if cold:
             model.compiled.highs.clearSolver()
@@ -63,8 +64,7 @@ def run(planner: Planner, bodies: list[bytes], order: list[int], cold: bool,
         schedule = stage(times, "plan (inputs+solve+schedule)", plan_request, planner, request)
         solve_s = schedule.metadata["solve_time_s"]
         times.setdefault("  of which HiGHS solve", []).append((solve_s, float("nan")))
-        text = stage(times, "document + JSON text",
-                     lambda s: json.dumps(plan_document(s), allow_nan=False).encode(), schedule)
+        text = stage(times, "document + JSON text", publish, schedule).body
         stage(times, "write latest.json (after)", atomic_write, latest, text_writer(text))
     return times
 

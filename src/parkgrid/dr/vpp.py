@@ -27,6 +27,7 @@ more, or a scheduler is given.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import replace
 from itertools import pairwise
@@ -50,6 +51,7 @@ from parkgrid.config import (
 )
 from parkgrid.dr.baseline import net_import_kw
 from parkgrid.dr.events import Event, PlannedEvent, parse_calendar
+from parkgrid.dr.session import clock
 from parkgrid.errors import ConfigError
 
 PROBE_PENALTY_YUAN_PER_KWH = 100.0
@@ -79,7 +81,6 @@ class Portfolio(Strict):
         5, description="delivery levels solved per park for its cost curve")
     dask_from_parks: Annotated[Int, Field(ge=1, le=100_000)] = Field(
         4, description="portfolios of this many parks or more run on Dask")
-    source_file: Path | None = Field(None, exclude=True, description="set by load_portfolio")
 
 
 def load_portfolio(path: Path | str) -> tuple[Portfolio, list[Park]]:
@@ -93,7 +94,6 @@ def load_portfolio(path: Path | str) -> tuple[Portfolio, list[Park]]:
     except ValidationError as exc:
         raise ConfigError(path, [describe_error(e, "docs/demand_response.md")
                                  for e in exc.errors()]) from None
-    portfolio.source_file = path.resolve()
     files = [p if p.is_absolute() else path.resolve().parent / p for p in portfolio.parks]
     missing = [f"parks: file not found: {f}" for f in files if not f.is_file()]
     if missing:
@@ -223,16 +223,11 @@ def settle_share(park: Park, event: Event, share_kw: float, forecast: str,
     return {"park": park.name, **row}
 
 
-def run_tasks(fn: Any, args: list[tuple], dask: bool, workers: int | None,
-              scheduler: str | None) -> list[Any]:
-    """``fn(*a)`` for each ``a`` in ``args``: on Dask (the sweeps' cluster) or here."""
-    if not dask:
+def run_tasks(fn: Any, args: list[tuple], client: Any | None) -> list[Any]:
+    """``fn(*a)`` for each ``a`` in ``args``: on the Dask ``client`` or, without one, here."""
+    if client is None:
         return [fn(*a) for a in args]
-    from parkgrid.sweeps.run import dask_client
-
-    with dask_client(workers, scheduler) as client:
-        futures = [client.submit(fn, *a, pure=False) for a in args]
-        return client.gather(futures)
+    return client.gather([client.submit(fn, *a, pure=False) for a in args])
 
 
 def vpp(portfolio: Portfolio, parks: list[Park], events: list[Event], forecast: str = "noisy",
@@ -240,32 +235,38 @@ def vpp(portfolio: Portfolio, parks: list[Park], events: list[Event], forecast: 
         ) -> dict[str, Any]:
     """Split, deliver and settle each event across the portfolio (``vpp.json``'s content)."""
     dask = scheduler is not None or len(parks) >= portfolio.dask_from_parks
-    out = []
-    for event in events:
-        curves = run_tasks(cost_curve, [(p, event, portfolio.levels) for p in parks], dask,
-                           workers, scheduler)
-        shares = allocate(curves, event.requested_kw)
-        settled = run_tasks(settle_share, [(p, event, shares[p.name], forecast, seed)
-                                           for p in parks], dask, workers, scheduler)
-        rows = []
-        for curve, settlement in zip(curves, settled, strict=True):
-            kw = shares[curve["park"]]
-            rows.append({"park": curve["park"], "share_kw": kw,
-                         "planned_cost_yuan": interpolated_cost_yuan(curve, kw),
-                         "curve": {"kw": curve["kw"], "cost_yuan": curve["cost_yuan"]},
-                         "settlement": settlement})
-        allocated = sum(shares.values())
-        out.append({
-            "event": event.key, "date": str(event.start.date()),
-            "start": f"{event.start:%H:%M}", "end": f"{event.end:%H:%M}",
-            "requested_kw": event.requested_kw, "allocated_kw": allocated,
-            "unallocated_kw": max(0.0, event.requested_kw - allocated),
-            "planned_cost_yuan": sum(r["planned_cost_yuan"] for r in rows),
-            "settled_net_yuan": sum(float(r["settlement"].get("net_yuan", 0.0)) for r in rows),
-            "parks": rows,
-        })
+    if dask:
+        from parkgrid.sweeps.run import dask_client  # (Dask loads only when it is used)
+    with (dask_client(workers, scheduler) if dask else contextlib.nullcontext()) as client:
+        out = [_event(portfolio, parks, event, forecast, seed, client) for event in events]
     return {"portfolio": portfolio.name, "programme": portfolio.programme.name,
             "forecast": forecast, "seed": seed, "dask": dask, "events": out}
+
+
+def _event(portfolio: Portfolio, parks: list[Park], event: Event, forecast: str, seed: int,
+           client: Any | None) -> dict[str, Any]:
+    """One event split across the portfolio, delivered and settled (``client``: Dask's)."""
+    curves = run_tasks(cost_curve, [(p, event, portfolio.levels) for p in parks], client)
+    shares = allocate(curves, event.requested_kw)
+    settled = run_tasks(settle_share, [(p, event, shares[p.name], forecast, seed)
+                                       for p in parks], client)
+    rows = []
+    for curve, settlement in zip(curves, settled, strict=True):
+        kw = shares[curve["park"]]
+        rows.append({"park": curve["park"], "share_kw": kw,
+                     "planned_cost_yuan": interpolated_cost_yuan(curve, kw),
+                     "curve": {"kw": curve["kw"], "cost_yuan": curve["cost_yuan"]},
+                     "settlement": settlement})
+    allocated = sum(shares.values())
+    return {
+        "event": event.key, "date": str(event.start.date()),
+        "start": f"{event.start:%H:%M}", "end": clock(event.end, event.start),
+        "requested_kw": event.requested_kw, "allocated_kw": allocated,
+        "unallocated_kw": max(0.0, event.requested_kw - allocated),
+        "planned_cost_yuan": sum(r["planned_cost_yuan"] for r in rows),
+        "settled_net_yuan": sum(float(r["settlement"].get("net_yuan", 0.0)) for r in rows),
+        "parks": rows,
+    }
 
 
 def no_nan(value: Any) -> Any:

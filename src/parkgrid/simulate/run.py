@@ -118,18 +118,19 @@ def run(
             bound_variants)
     if parallel and (baselines or perfect_foresight):
         background = Background(refs, report)
+
+    def roll(events: list[Any] | None, task: str, name: str, keep: bool) -> Any:
+        """The strategy's rollout (with ``events``: the demand-response events)."""
+        return simulate(park, first, end, make_forecaster(forecast, seed),
+                        make_planner(planner, park, **rollout_options(park, planner_options)),
+                        inputs=inputs, seed=seed, keep_schedules=keep, progress=progress(task),
+                        name=name, horizon_h=horizon_h, replan_every=replan_every,
+                        dr_events=events)
+
     try:
-        strategy = simulate(park, first, end, make_forecaster(forecast, seed),
-                            make_planner(planner, park, **rollout_options(park, planner_options)),
-                            inputs=inputs, seed=seed,
-                            keep_schedules=keep_schedules, progress=progress(label),
-                            name=planner, horizon_h=horizon_h, replan_every=replan_every,
-                            dr_events=dr_events or None)
-        plain = simulate(park, first, end, make_forecaster(forecast, seed),
-                         make_planner(planner, park, **rollout_options(park, planner_options)),
-                         inputs=inputs, seed=seed, progress=progress(f"{label} · no DR events"),
-                         name=f"{planner} without events", horizon_h=horizon_h,
-                         replan_every=replan_every) if dr_events else None
+        strategy = roll(dr_events or None, label, planner, keep_schedules)
+        plain = (roll(None, f"{label} · no DR events", f"{planner} without events", False)
+                 if dr_events else None)
     except BaseException:
         if background is not None:
             background.cancel()
