@@ -32,6 +32,7 @@ import pyomo.environ as pyo
 
 from parkgrid.config import Park
 from parkgrid.errors import InputDataError
+from parkgrid.inputs import utc_values
 from parkgrid.optimizer.core import AssetBlock, Build
 from parkgrid.optimizer.horizon import Horizon
 
@@ -138,9 +139,9 @@ class FlexibleBlock(AssetBlock):
     @staticmethod
     def _sessions(ev: pd.DataFrame, start: pd.Timestamp
                   ) -> list[tuple[str, tuple[float, float, float, float]]]:
-        hour = pd.Timedelta(hours=1)
-        arrive_h = ((pd.to_datetime(ev["arrival"]) - start) / hour).to_numpy(float)
-        depart_h = ((pd.to_datetime(ev["departure"]) - start) / hour).to_numpy(float)
+        hour = np.timedelta64(1, "h")
+        arrive_h = (utc_values(ev["arrival"]) - start.asm8) / hour
+        depart_h = (utc_values(ev["departure"]) - start.asm8) / hour
         return [(f"ev.{charger}.{int(pile)}", (a, d, kwh, kw)) for charger, pile, a, d, kwh, kw
                 in zip(ev["charger"].tolist(), ev["pile"].tolist(), arrive_h.tolist(),
                        depart_h.tolist(), ev["energy_kwh"].tolist(), ev["max_kw"].tolist(),
@@ -148,11 +149,12 @@ class FlexibleBlock(AssetBlock):
 
     def _windows(self, h: Horizon) -> list[tuple[str, tuple[float, float, float, float]]]:
         start = h.index[0]
-        days = pd.date_range(start.normalize(), h.index[-1].normalize(), freq="D")
-        holiday = h.series["is_holiday"].groupby(h.index.normalize()).first()
+        midnights = h.index.normalize()
+        firsts = np.flatnonzero(np.append(True, midnights[1:] != midnights[:-1]))
+        holiday = h.series["is_holiday"].to_numpy(bool)[firsts]  # as of each day's first step
         out = []
-        for day in days:
-            workday = day.weekday() < 5 and not bool(holiday.get(day, False))
+        for day, is_holiday in zip(midnights[firsts], holiday.tolist(), strict=True):
+            workday = day.weekday() < 5 and not is_holiday
             offset_h = (day - start) / pd.Timedelta(hours=1)
             for d in self.park.deferrable:
                 if d.workdays_only and not workday:

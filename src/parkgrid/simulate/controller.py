@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from parkgrid.config import Park
-from parkgrid.inputs import Inputs
+from parkgrid.inputs import Inputs, utc_values
 from parkgrid.model import physics, registry
 from parkgrid.model.physics import Storage
 from parkgrid.model.schedule import (
@@ -131,6 +131,8 @@ class Controller:
         dt = self.dt
         self.batteries = [_Battery(b.name, b.bus == "dc", b.power_kw, Storage.battery(b, dt))
                           for b in park.batteries]
+        self.ac_batteries = [i for i, b in enumerate(self.batteries) if not b.dc]
+        self.dc_batteries = [i for i, b in enumerate(self.batteries) if b.dc]
         dc = park.buses.dc
         self.conv_kw = dc.converter_kw if dc else 0.0
         self.eta_conv = dc.converter_efficiency if dc else 1.0
@@ -170,6 +172,9 @@ class _DayData:
     pv_avail: list[list[float]]
     pv_dc: list[bool]
     wind_avail: list[list[float]]
+    pv_ac_kw: list[float]  # per step, summed as the settlement reads them
+    pv_dc_kw: list[float]
+    wind_kw: list[float]
     load_ac: list[float]
     load_dc: list[float]
     batt_sp: list[list[float]]
@@ -178,10 +183,20 @@ class _DayData:
     @classmethod
     def build(cls, ctl: Controller, schedule: Schedule, actual: Inputs) -> _DayData:
         park, s, n = ctl.park, actual.series, len(actual.index)
+        pv = [s[f"pv_kw_{a.name}"].to_numpy(float).tolist() for a in park.pv]
+        wind = [s[f"wind_kw_{w.name}"].to_numpy(float).tolist() for w in park.wind]
+
+        def per_step(columns: list[list[float]]) -> list[float]:
+            return [sum(values) for values in zip(*columns, strict=True)] if columns else \
+                [0.0] * n
+
         return cls(
-            pv_avail=[s[f"pv_kw_{a.name}"].to_numpy(float).tolist() for a in park.pv],
+            pv_avail=pv,
             pv_dc=[a.bus == "dc" for a in park.pv],
-            wind_avail=[s[f"wind_kw_{w.name}"].to_numpy(float).tolist() for w in park.wind],
+            wind_avail=wind,
+            pv_ac_kw=per_step([v for v, a in zip(pv, park.pv, strict=True) if a.bus != "dc"]),
+            pv_dc_kw=per_step([v for v, a in zip(pv, park.pv, strict=True) if a.bus == "dc"]),
+            wind_kw=per_step(wind),
             load_ac=actual.bus_total_kw("load_kw_", park.loads, "ac").to_numpy(float).tolist(),
             load_dc=actual.bus_total_kw("load_kw_", park.loads, "dc").to_numpy(float).tolist(),
             **cls.setpoints(ctl, schedule, n),
@@ -217,7 +232,8 @@ class CoolingStep:
         assert park.cooling is not None
         self.ctl, self.dt = ctl, ctl.dt
         self.chillers = list(park.cooling.chillers)
-        self.curves = [physics.chiller_curve(c) for c in self.chillers]
+        self.curves = [tuple(np.asarray(v, float) for v in physics.chiller_curve(c))
+                       for c in self.chillers]  # arrays: np.interp converts lists per call
         self.cap = sum(c.capacity_kw_th for c in self.chillers)
         self.tank = park.cooling.tank
         self.store = Storage.tank(self.tank, self.dt) if self.tank else None
@@ -455,16 +471,20 @@ def _sessions(ctl: Controller, actual: Inputs, chargers: list[str]) -> list[list
         return []
     day_start = actual.index[0]
     step_s = ctl.dt * 3600.0
-    first = np.ceil((ev["arrival"] - day_start).dt.total_seconds().to_numpy() / step_s - 1e-9)
-    dep = np.ceil((ev["departure"] - day_start).dt.total_seconds().to_numpy() / step_s - 1e-9)
+    second = np.timedelta64(1, "s")
+    first = np.ceil((utc_values(ev["arrival"]) - day_start.asm8) / second / step_s - 1e-9)
+    dep = np.ceil((utc_values(ev["departure"]) - day_start.asm8) / second / step_s - 1e-9)
     sessions = []
-    for i, row in enumerate(ev.itertuples(index=False)):
-        key = (row.charger, row.pile, row.arrival)
-        remaining = float(row.energy_kwh) - ctl.ev_delivered_kwh.get(key, 0.0)
-        if dep[i] <= 0 or remaining <= EPS:
+    rows = zip(ev["charger"].tolist(), ev["pile"].tolist(), ev["arrival"],
+               ev["energy_kwh"].tolist(), ev["max_kw"].tolist(), ev["bus"].tolist(),
+               first.tolist(), dep.tolist(), strict=True)
+    for charger, pile, arrival, energy_kwh, max_kw, bus, first_t, dep_t in rows:
+        key = (charger, pile, arrival)
+        remaining = float(energy_kwh) - ctl.ev_delivered_kwh.get(key, 0.0)
+        if dep_t <= 0 or remaining <= EPS:
             continue
-        sessions.append([key, max(int(first[i]), 0), int(dep[i]), remaining,
-                         float(row.max_kw), row.bus == "dc", chargers.index(row.charger)])
+        sessions.append([key, max(int(first_t), 0), int(dep_t), remaining, float(max_kw),
+                         bus == "dc", chargers.index(charger)])
     sessions.sort(key=lambda x: x[2])
     return sessions
 
@@ -525,9 +545,7 @@ class _StepRunner:
             on_ac, on_dc = plant.step(t)
             cons_ac += on_ac
             cons_dc += on_dc
-        pv_ac = sum(a[t] for a, dc in zip(d.pv_avail, d.pv_dc, strict=True) if not dc)
-        pv_dc = sum(a[t] for a, dc in zip(d.pv_avail, d.pv_dc, strict=True) if dc)
-        wind = sum(w[t] for w in d.wind_avail)
+        pv_ac, pv_dc, wind = d.pv_ac_kw[t], d.pv_dc_kw[t], d.wind_kw[t]
         nets, lims = self._battery_setpoints(t)
         flows = self._settle(pv_ac + wind, pv_dc, cons_ac, cons_dc, nets)
         for _ in range(3):
@@ -588,9 +606,7 @@ class _StepRunner:
         """Move battery outputs to remove excess and, when allowed, to absorb deviations.
         Returns True when anything moved (the caller settles again)."""
         imp, _, a2d, _, curt_ac, curt_dc, short_ac, short_dc, xs_ac, xs_dc = flows
-        bats = self.ctl.batteries
-        ac_idx = [i for i, b in enumerate(bats) if not b.dc]
-        dc_idx = [i for i, b in enumerate(bats) if b.dc]
+        ac_idx, dc_idx = self.ctl.ac_batteries, self.ctl.dc_batteries
         eta = self.ctl.eta_conv
         via = eta if a2d > 0.0 else 1.0 / eta  # DC-side kW per AC-side kW
         before = list(nets)
@@ -632,7 +648,7 @@ class _StepRunner:
         d = self.day
         re_ac = pv_ac + wind
         share_ac = curt_ac / re_ac if re_ac > EPS else 0.0
-        pv_dc = sum(a[t] for a, dc in zip(d.pv_avail, d.pv_dc, strict=True) if dc)
+        pv_dc = d.pv_dc_kw[t]
         share_dc = curt_dc / pv_dc if pv_dc > EPS else 0.0
         for i, (a, dc) in enumerate(zip(d.pv_avail, d.pv_dc, strict=True)):
             self.pv_curt[i][t] = a[t] * (share_dc if dc else share_ac)
@@ -674,13 +690,16 @@ class _StepRunner:
         cols["price_export"] = s["price_export_yuan_per_kwh"].to_numpy()
         cols["tou_period"] = s["tou_period"].to_numpy()
         cols["co2_kg_per_kwh"] = s["co2_kg_per_kwh"].to_numpy()
-        frame = pd.DataFrame(cols, index=actual.index)
         ctl = self.ctl
-        if ctl.absent_columns is None:  # the kinds of asset the park lacks: the same every day
+        absent = ctl.absent_columns
+        for c in absent or ():  # all zeros, in the frame as it is built
+            cols[c] = np.zeros(len(actual.index))
+        frame = pd.DataFrame(cols, index=actual.index)
+        if absent is None:  # the kinds of asset the park lacks: the same every day
             ctl.absent_columns = [c for c in SCHEDULE_COLUMNS + EXTRA_COLUMNS
                                   if not physics.columns_like(frame, c)]
-        for c in ctl.absent_columns:  # all zeros
-            frame[c] = 0.0
+            for c in ctl.absent_columns:
+                frame[c] = 0.0
         return frame
 
     def state_out(self) -> ParkState:

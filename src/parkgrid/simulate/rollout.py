@@ -31,7 +31,7 @@ from parkgrid.config import ROLLOUT_HORIZON_H, Park
 from parkgrid.dr.events import Event
 from parkgrid.dr.session import DRSession
 from parkgrid.errors import ArgumentError, SolverError
-from parkgrid.inputs import Inputs, build_inputs
+from parkgrid.inputs import Inputs, build_inputs, utc_values
 from parkgrid.model import physics, registry
 from parkgrid.model.schedule import (
     GRID_EXPORT,
@@ -325,11 +325,12 @@ def _under_way(forecast: Inputs, at: pd.Timestamp,
     for the pro-rata share of their energy, as at any horizon's start); sessions already
     served are dropped."""
     ev = forecast.ev_sessions
-    plugged = (ev["arrival"] < at).to_numpy()
+    plugged = utc_values(ev["arrival"]) < at.asm8
     if not plugged.any():
         return forecast
-    rows = ev[plugged]
-    keys = zip(rows["charger"], rows["pile"], rows["arrival"], strict=True)
+    rows = np.flatnonzero(plugged)
+    keys = zip(ev["charger"].take(rows), ev["pile"].take(rows), ev["arrival"].take(rows),
+               strict=True)
     done = np.fromiter((delivered_kwh.get(key, 0.0) for key in keys), float, len(rows))
     energy = ev["energy_kwh"].to_numpy(dtype=float, copy=True)
     energy[plugged] = np.maximum(energy[plugged] - done, 0.0)
@@ -352,8 +353,8 @@ def _unusable(schedule: object, n_steps: int) -> str:
     frame = schedule.frame
     if len(frame) != n_steps:
         return f"{len(frame)} steps instead of {n_steps}"
-    if not all(np.isfinite(frame[c].to_numpy(dtype=float)).all()
-               for c in frame.columns if c.startswith(SETPOINT_COLUMNS)):
+    setpoints = [c for c in frame.columns if c.startswith(SETPOINT_COLUMNS)]
+    if not np.isfinite(frame[setpoints].to_numpy(dtype=float)).all():
         return "non-finite set-points"
     return ""
 
