@@ -72,7 +72,7 @@ class Inputs:
 
     def columns(self, prefix: str | tuple[str, ...]) -> list[str]:
         """Columns whose name starts with ``prefix`` (e.g. 'pv_kw_'; or any of a tuple)."""
-        return [c for c in self.series.columns if c.startswith(prefix)]
+        return [c for c in self.series.columns.tolist() if c.startswith(prefix)]
 
     def bus_total_kw(self, prefix: str, assets: list, bus: str) -> pd.Series:
         """Sum of the ``prefix<name>`` columns of the assets on ``bus``, kW."""

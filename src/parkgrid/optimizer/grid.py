@@ -165,7 +165,7 @@ class GridBlock(AssetBlock):
         """Per demand row (month part × block): the billed threshold, or the import limit
         (a row that never binds) where the block is in the other month part."""
         k = self.block_steps
-        month = (h.index.year * 12 + h.index.month).to_numpy()[::k]
+        month = month_numbers(h.index[::k])
         first = month == month[0]
         own = demand_threshold_kw(self.park, h.state.month_peak_kw, True)
         fresh = demand_threshold_kw(self.park, 0.0, False)
@@ -185,6 +185,13 @@ class GridBlock(AssetBlock):
         }
 
 
+def month_numbers(index: pd.DatetimeIndex) -> np.ndarray:
+    """year × 12 + month of each local timestamp (numpy on the wall times: pandas' date
+    fields convert the time zone anew on each call)."""
+    local = index.tz_localize(None) if index.tz is not None else index
+    return local.to_numpy().astype("datetime64[M]").astype(np.int64) + 1970 * 12 + 1
+
+
 def demand_peaks_kw(imports: np.ndarray, index: pd.DatetimeIndex,
                     step_minutes: int) -> tuple[float, float | None]:
     """Highest 15-min average import in the horizon's start month, and in the next month
@@ -192,7 +199,7 @@ def demand_peaks_kw(imports: np.ndarray, index: pd.DatetimeIndex,
     k = demand_block_steps(step_minutes)
     starts = np.arange(0, len(imports), k)
     averages = np.add.reduceat(imports, starts) / np.diff(np.append(starts, len(imports)))
-    month = (index.year * 12 + index.month).to_numpy()[starts]
+    month = month_numbers(index[starts])
     first = month == month[0]
     this = float(averages[first].max()) if first.any() else 0.0
     return this, (float(averages[~first].max()) if (~first).any() else None)

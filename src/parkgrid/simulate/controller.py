@@ -694,7 +694,9 @@ class _StepRunner:
         absent = ctl.absent_columns
         for c in absent or ():  # all zeros, in the frame as it is built
             cols[c] = np.zeros(len(actual.index))
-        frame = pd.DataFrame(cols, index=actual.index)
+        arrays = {c: np.array(v, dtype=float) if isinstance(v, list) else v  # faster than
+                  for c, v in cols.items()}  # pandas' inference on lists (all floats)
+        frame = pd.DataFrame(arrays, index=actual.index)
         if absent is None:  # the kinds of asset the park lacks: the same every day
             ctl.absent_columns = [c for c in SCHEDULE_COLUMNS + EXTRA_COLUMNS
                                   if not physics.columns_like(frame, c)]

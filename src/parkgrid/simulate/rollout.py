@@ -353,8 +353,8 @@ def _unusable(schedule: object, n_steps: int) -> str:
     frame = schedule.frame
     if len(frame) != n_steps:
         return f"{len(frame)} steps instead of {n_steps}"
-    setpoints = [c for c in frame.columns if c.startswith(SETPOINT_COLUMNS)]
-    if not np.isfinite(frame[setpoints].to_numpy(dtype=float)).all():
+    if not all(np.isfinite(frame[c].to_numpy(dtype=float)).all()
+               for c in frame.columns.tolist() if c.startswith(SETPOINT_COLUMNS)):
         return "non-finite set-points"
     return ""
 
