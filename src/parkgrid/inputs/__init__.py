@@ -90,8 +90,8 @@ class Inputs:
             raise ValueError(f"window of {n_steps} steps from {start} runs past the inputs")
         end = series.index[-1] + pd.Timedelta(minutes=self.park.time_step_minutes)
         ev = self.ev_sessions
-        overlapping = ev[(utc_values(ev["arrival"]) < end.asm8)
-                         & (utc_values(ev["departure"]) > start.asm8)]
+        overlapping = ev.iloc[np.flatnonzero((utc_values(ev["arrival"]) < end.asm8)
+                                             & (utc_values(ev["departure"]) > start.asm8))]
         return Inputs(self.park, series, self.weather.iloc[pos : pos + n_steps],
                       overlapping.reset_index(drop=True), calibration=self.calibration)
 
