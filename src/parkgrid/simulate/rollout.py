@@ -287,7 +287,7 @@ def _replan_day(plan: PlannerFn, forecaster: Forecaster, actuals: Inputs,
     park = actuals.park
     per_day = park.steps_per_day
     actual_day = actuals.window(day, per_day)
-    followed = {c: schedule.frame[c].to_numpy(copy=True) for c in schedule.frame.columns}
+    followed = schedule.frame
     run = controller.begin_day(schedule, actual_day, state)
     solve_s, replans = 0.0, 0
     for r in sorted(set(range(every, per_day, every) if every else ()) | set(extra)):
@@ -305,17 +305,23 @@ def _replan_day(plan: PlannerFn, forecaster: Forecaster, actuals: Inputs,
             events.append(f"{at:%Y-%m-%d %H:%M} re-plan failed, previous plan kept: "
                           f"{type(exc).__name__}: {exc}".replace("\n", " "))
             continue
-        for column, values in followed.items():
-            if column in new.frame.columns:
-                values[r:] = new.frame[column].to_numpy()[:per_day - r]
-        run.follow(Schedule(pd.DataFrame(followed, index=schedule.frame.index, copy=False),
-                            schedule.metadata), r)
+        followed = _spliced(followed, new.frame, r)
+        run.follow(Schedule(followed, schedule.metadata), r)
         solve_s += float(meta_float(new.metadata.get("solve_time_s")) or 0.0)
         replans += 1
-    frame = pd.DataFrame(followed, index=schedule.frame.index)
-    return (Schedule(frame, schedule.metadata | {"replans": replans,
-                                                 "replan_solve_s": solve_s}, None),
+    return (Schedule(followed, schedule.metadata | {"replans": replans,
+                                                    "replan_solve_s": solve_s}, None),
             run.finish(actual_day))
+
+
+def _spliced(followed: pd.DataFrame, new: pd.DataFrame, r: int) -> pd.DataFrame:
+    """``followed``'s steps before ``r``, then ``new``'s first steps to the end of the day
+    (``followed``'s columns; those ``new`` lacks keep ``followed``'s values). Frame-wise: a
+    column-by-column splice costs several times more, at every re-plan."""
+    tail = new.iloc[:len(followed) - r].set_axis(followed.index[r:])
+    if not tail.columns.equals(followed.columns):
+        tail = tail.reindex(columns=followed.columns).fillna(followed.iloc[r:])
+    return pd.concat([followed.iloc[:r], tail])
 
 
 def _under_way(forecast: Inputs, at: pd.Timestamp,
