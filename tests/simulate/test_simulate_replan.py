@@ -12,7 +12,7 @@ from parkgrid.model.schedule import ParkState
 from parkgrid.simulate import kpi
 from parkgrid.simulate.controller import Controller
 from parkgrid.simulate.forecast import Noisy, spread_factor
-from parkgrid.simulate.rollout import _RunningCost, _under_way, replan_steps, simulate
+from parkgrid.simulate.rollout import _RunningCost, _spliced, _under_way, replan_steps, simulate
 from simulate_fixtures import HEATING, make_inputs, make_park
 
 PARK = make_park(cooling=None, ev=None, wind=[], loads=[
@@ -320,3 +320,23 @@ def test_each_tail_length_is_built_once_and_re_solved_on_later_days(monkeypatch)
                       replan_every=16, keep_schedules=True)
     assert sorted(built) == [16, 32, 48, 64, 80, 96]  # the day-ahead length and 5 tails
     assert all(s.metadata["replans"] == 5 for s in result.schedules.values())
+
+
+def test_a_replan_splices_the_new_plan_after_the_steps_run():
+    index = pd.date_range("2025-07-15", periods=8, freq="15min", tz="Asia/Shanghai",
+                          name="timestamp")
+    followed = pd.DataFrame({"a_kw": np.arange(8.0), "on": np.ones(8, dtype=np.int64),
+                             "tou_period": ["peak"] * 8}, index=index)
+    new = pd.DataFrame({"a_kw": 100.0 + np.arange(6.0), "on": np.zeros(6, dtype=np.int64),
+                        "tou_period": ["flat"] * 6})  # a plan beyond the day's end
+    got = _spliced(followed, new, 3)
+    assert got.index.equals(index) and list(got.columns) == list(followed.columns)
+    assert got["a_kw"].tolist() == [0.0, 1.0, 2.0, 100.0, 101.0, 102.0, 103.0, 104.0]
+    assert got["on"].tolist() == [1, 1, 1, 0, 0, 0, 0, 0] and got["on"].dtype == np.int64
+    assert got["tou_period"].tolist() == ["peak"] * 3 + ["flat"] * 5
+    # a column the new plan lacks keeps the followed values; one it adds is left out
+    other = new[["a_kw"]].assign(extra=1.0)
+    mixed = _spliced(followed, other, 6)
+    assert list(mixed.columns) == list(followed.columns)
+    assert mixed["a_kw"].tolist()[6:] == [100.0, 101.0]
+    assert mixed["on"].tolist() == [1] * 8
