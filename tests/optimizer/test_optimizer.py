@@ -12,7 +12,7 @@ from parkgrid.errors import SolverError
 from parkgrid.model.balance import check_schedule
 from parkgrid.model.schedule import SCHEDULE_COLUMNS, ParkState
 from parkgrid.optimizer import DayAheadOptimizer, PlanOptions, plan_day
-from parkgrid.optimizer.highs import _add_units, spread_count
+from parkgrid.optimizer.highs import _add_units, cycle_count, spread_count
 
 
 def plan_checked(inputs, state=None, **options):
@@ -462,6 +462,38 @@ def test_spread_count_is_whole_within_the_units_and_never_behind(values, units, 
     if np.all(scale * relaxed <= units):  # never capped: the count keeps ahead of the need
         assert np.all(np.cumsum(count) >= owed - 1e-6)
         assert np.cumsum(count)[-1] < owed[-1] + 1.0
+
+
+def test_cycle_count_runs_units_at_their_minimum_on_and_off_for_a_need_below_it():
+    # 50 kW_th per step from units of 150-600 kW_th: one unit at its minimum every third
+    # step (150 = 3 × 50), at once (late 0) or once a minimum's worth is owed (late 1)
+    need = np.full(6, 50.0)
+    assert cycle_count(need, 2, (150.0, 600.0), 0.0).tolist() == [1, 0, 0, 1, 0, 0]
+    assert cycle_count(need, 2, (150.0, 600.0), 1.0).tolist() == [0, 0, 1, 0, 0, 1]
+    assert cycle_count(need, 2, (150.0, 600.0), 0.5).tolist() == [0, 1, 0, 0, 1, 0]
+    # a need a whole number of units can make stays as it is: 700 needs two units (each
+    # ≥ 150), 300 one; nothing owed, nothing on
+    assert cycle_count(np.array([700.0, 300.0, 0.0]), 2, (150.0, 600.0), 0.0).tolist() == \
+        [2, 1, 0]
+    # 1300 is more than both units make: the rest is owed to the next step
+    assert cycle_count(np.array([1300.0, 0.0, 0.0]), 2, (150.0, 600.0), 0.0).tolist() == \
+        [2, 1, 0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.0, 1500.0), min_size=1, max_size=40), st.integers(1, 3),
+       st.floats(0.05, 1.0), st.sampled_from([0.0, 0.5, 1.0]))
+def test_cycle_count_is_whole_within_the_units_and_makes_what_is_owed(values, units, share,
+                                                                      late):
+    need = np.minimum(np.array(values), 600.0 * units)
+    lo, hi = share * 600.0, 600.0
+    count = cycle_count(need, units, (lo, hi), late)
+    assert np.all(count == np.round(count)) and count.min() >= 0 and count.max() <= units
+    # the units can make what is owed up to each step, less what waits for a start: never
+    # more than late × the minimum behind, never more than a minimum's worth per unit ahead
+    made_max = np.cumsum(count * hi)
+    assert np.all(made_max >= np.cumsum(need) - late * lo - 1e-6)
+    assert np.all(np.cumsum(count * lo) <= np.cumsum(need) + units * lo + 1e-6)
 
 
 def test_a_rounding_short_of_cooling_gets_one_unit_more_where_it_is_short():
