@@ -12,7 +12,7 @@ from parkgrid.errors import SolverError
 from parkgrid.model.balance import check_schedule
 from parkgrid.model.schedule import SCHEDULE_COLUMNS, ParkState
 from parkgrid.optimizer import DayAheadOptimizer, PlanOptions, plan_day
-from parkgrid.optimizer.highs import _add_units, cycle_count, spread_count
+from parkgrid.optimizer.highs import CompiledModel, _add_units, cycle_count, spread_count
 
 
 def plan_checked(inputs, state=None, **options):
@@ -543,6 +543,52 @@ def test_low_cooling_with_a_tank_and_a_demand_charge_is_planned_within_the_gap()
         q = plan.frame[f"chiller_cooling_kw_th_{name}"].to_numpy()
         assert np.all(q[on] >= 150.0 - 1e-6) and np.all(q[~on] <= 1e-6)
     assert plan.metadata["cooling_unserved_kwh_th"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_cover_rows_ask_for_whole_units_once_the_demand_passes_the_tank_level():
+    # tank at 200 kWh_th; 5 kW_th for 8 h (40 kWh_th), then 40 kW_th (10 kWh_th a step):
+    # the demand so far passes 200 at the end of step 48 (210 kWh_th): 10 / (600 × 0.25)
+    # = 1/15 of a unit-step, so a whole one (f = 1/15); by 18:00 (step 71) 440 kWh_th:
+    # 1.6 unit-steps, two whole ones (f = 0.6: 0.6 × 2); at midnight 470: 1.8 (0.8 × 2)
+    inputs = low_cooling_inputs()
+    optimizer = DayAheadOptimizer(inputs.park)
+    optimizer.plan(inputs)
+    compiled = optimizer.model(96)[0].compiled
+    lower, starts, index, value = compiled.cover_rows()
+    assert lower.size == 48
+    assert lower[[0, 71 - 48, -1]] == pytest.approx([1.0 / 15.0, 1.2, 1.6])
+    # the first row: both units' binaries of steps 0..48 at f, the unserved slack at 1/600
+    first = value[starts[0]:starts[1]]
+    assert first.size == 3 * 49
+    assert sorted(set(np.round(first, 9))) == pytest.approx([1.0 / 600.0, 1.0 / 15.0])
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.floats(0.0, 120.0), st.floats(0.0, 400.0), st.floats(0.0, 0.3))
+def test_cover_rows_hold_for_the_optimum_found_without_them(night_kw_th, day_kw_th, level):
+    # the cover inequalities are valid: the schedule proven optimal without them meets them
+    chiller = {"capacity_kw_th": 600, "cop": 5.5, "min_part_load": 0.25}
+    park = make_park(
+        tariff={"calendar": "zhejiang_2024",
+                "demand": {"kind": "max_demand", "rate_yuan_per_kw_month": 40}},
+        cooling={"profile": {"path": "cooling.csv"},
+                 "chillers": [{"name": "a"} | chiller, {"name": "b"} | chiller],
+                 "tank": {"capacity_kwh_th": 1000, "max_charge_kw_th": 600,
+                          "max_discharge_kw_th": 800, "standing_loss_pct_per_h": 0.1,
+                          "level_initial": level}})
+    h = hours(park, 32)
+    inputs = make_inputs(park, n=32, cooling_load_kw_th=np.where(h >= 4, day_kw_th, night_kw_th),
+                         load_kw_plant=100.0)
+    optimizer = DayAheadOptimizer(park)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CompiledModel, "_add_cover_rows", lambda self, relaxed: 0)
+        plan = optimizer.plan(inputs, options=PlanOptions(mip_gap=0.0, node_limit=False,
+                                                          time_limit_s=600.0))
+    assert plan.metadata["termination"] == "optimal"
+    compiled = optimizer.model(32)[0].compiled
+    lower, starts, index, value = compiled.cover_rows()
+    activity = [value[a:b] @ compiled.last[index[a:b]] for a, b in zip(starts, starts[1:])]
+    assert np.all(np.array(activity) >= lower - 1e-6)
 
 
 def test_branch_and_bound_ends_at_the_node_limit_with_the_best_plan_found():
