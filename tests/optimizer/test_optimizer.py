@@ -512,18 +512,23 @@ def test_a_rounding_short_of_cooling_gets_one_unit_more_where_it_is_short():
     assert not _add_units(counts, [first, second], None)
 
 
-def low_cooling_inputs():
-    """Two identical chillers with a 25 % minimum under a 40 kW_th load, a tank and a demand
-    charge: the relaxation runs them at fractions of their minimum."""
+def chillers_park(tank_kwh_th: float = 2000.0, level_initial: float = 0.1):
+    """Two identical 600 kW_th chillers with a 25 % minimum, a tank and a demand charge."""
     chiller = {"capacity_kw_th": 600, "cop": 5.5, "min_part_load": 0.25}
-    park = make_park(
+    return make_park(
         tariff={"calendar": "zhejiang_2024",
                 "demand": {"kind": "max_demand", "rate_yuan_per_kw_month": 40}},
         cooling={"profile": {"path": "cooling.csv"},
                  "chillers": [{"name": "a"} | chiller, {"name": "b"} | chiller],
-                 "tank": {"capacity_kwh_th": 2000, "max_charge_kw_th": 600,
+                 "tank": {"capacity_kwh_th": tank_kwh_th, "max_charge_kw_th": 600,
                           "max_discharge_kw_th": 800, "standing_loss_pct_per_h": 0.1,
-                          "level_initial": 0.1}})
+                          "level_initial": level_initial}})
+
+
+def low_cooling_inputs():
+    """The chillers under a 40 kW_th load: the relaxation runs them at fractions of their
+    minimum."""
+    park = chillers_park()
     h = hours(park)
     return make_inputs(park, cooling_load_kw_th=np.where((h >= 8) & (h < 18), 40.0, 5.0),
                        load_kw_plant=np.where((h >= 8) & (h < 18), 300.0, 100.0))
@@ -567,15 +572,7 @@ def test_cover_rows_ask_for_whole_units_once_the_demand_passes_the_tank_level():
 @given(st.floats(0.0, 120.0), st.floats(0.0, 400.0), st.floats(0.0, 0.3))
 def test_cover_rows_hold_for_the_optimum_found_without_them(night_kw_th, day_kw_th, level):
     # the cover inequalities are valid: the schedule proven optimal without them meets them
-    chiller = {"capacity_kw_th": 600, "cop": 5.5, "min_part_load": 0.25}
-    park = make_park(
-        tariff={"calendar": "zhejiang_2024",
-                "demand": {"kind": "max_demand", "rate_yuan_per_kw_month": 40}},
-        cooling={"profile": {"path": "cooling.csv"},
-                 "chillers": [{"name": "a"} | chiller, {"name": "b"} | chiller],
-                 "tank": {"capacity_kwh_th": 1000, "max_charge_kw_th": 600,
-                          "max_discharge_kw_th": 800, "standing_loss_pct_per_h": 0.1,
-                          "level_initial": level}})
+    park = chillers_park(1000.0, level)
     h = hours(park, 32)
     inputs = make_inputs(park, n=32, cooling_load_kw_th=np.where(h >= 4, day_kw_th, night_kw_th),
                          load_kw_plant=100.0)
