@@ -115,7 +115,8 @@ class CompiledModel:
                           np.array([col_of[id(v)] for v in shortfall], dtype=np.int64))
                          for units, shortfall in ctx.count_rounded]
         self.count_outputs = [(np.array([[col_of[id(v)] for v in unit] for unit in outputs],
-                                        dtype=np.int64).reshape(len(outputs), -1), lo_kw, hi_kw)
+                                        dtype=np.int64).reshape(len(outputs), -1)
+                               if outputs else np.zeros((0, 0), np.int64), lo_kw, hi_kw)
                               for outputs, lo_kw, hi_kw in ctx.count_outputs]
         self.step_h = ctx.step_h
         self.covers = [_Cover(np.array([[col_of[id(v)] for v in u] for u in units], np.int64),
