@@ -12,7 +12,7 @@ from parkgrid.errors import SolverError
 from parkgrid.model.balance import check_schedule
 from parkgrid.model.schedule import SCHEDULE_COLUMNS, ParkState
 from parkgrid.optimizer import DayAheadOptimizer, PlanOptions, plan_day
-from parkgrid.optimizer.highs import _add_units, spread_count
+from parkgrid.optimizer.highs import CompiledModel, _add_units, cycle_count, spread_count
 
 
 def plan_checked(inputs, state=None, **options):
@@ -464,6 +464,38 @@ def test_spread_count_is_whole_within_the_units_and_never_behind(values, units, 
         assert np.cumsum(count)[-1] < owed[-1] + 1.0
 
 
+def test_cycle_count_runs_units_at_their_minimum_on_and_off_for_a_need_below_it():
+    # 50 kW_th per step from units of 150-600 kW_th: one unit at its minimum every third
+    # step (150 = 3 × 50), at once (late 0) or once a minimum's worth is owed (late 1)
+    need = np.full(6, 50.0)
+    assert cycle_count(need, 2, (150.0, 600.0), 0.0).tolist() == [1, 0, 0, 1, 0, 0]
+    assert cycle_count(need, 2, (150.0, 600.0), 1.0).tolist() == [0, 0, 1, 0, 0, 1]
+    assert cycle_count(need, 2, (150.0, 600.0), 0.5).tolist() == [0, 1, 0, 0, 1, 0]
+    # a need a whole number of units can make stays as it is: 700 needs two units (each
+    # ≥ 150), 300 one; nothing owed, nothing on
+    assert cycle_count(np.array([700.0, 300.0, 0.0]), 2, (150.0, 600.0), 0.0).tolist() == \
+        [2, 1, 0]
+    # 1300 is more than both units make: the rest is owed to the next step
+    assert cycle_count(np.array([1300.0, 0.0, 0.0]), 2, (150.0, 600.0), 0.0).tolist() == \
+        [2, 1, 0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.0, 1500.0), min_size=1, max_size=40), st.integers(1, 3),
+       st.floats(0.05, 1.0), st.sampled_from([0.0, 0.5, 1.0]))
+def test_cycle_count_is_whole_within_the_units_and_makes_what_is_owed(values, units, share,
+                                                                      late):
+    need = np.minimum(np.array(values), 600.0 * units)
+    lo, hi = share * 600.0, 600.0
+    count = cycle_count(need, units, (lo, hi), late)
+    assert np.all(count == np.round(count)) and count.min() >= 0 and count.max() <= units
+    # the units can make what is owed up to each step, less what waits for a start: never
+    # more than late × the minimum behind, never more than a minimum's worth per unit ahead
+    made_max = np.cumsum(count * hi)
+    assert np.all(made_max >= np.cumsum(need) - late * lo - 1e-6)
+    assert np.all(np.cumsum(count * lo) <= np.cumsum(need) + units * lo + 1e-6)
+
+
 def test_a_rounding_short_of_cooling_gets_one_unit_more_where_it_is_short():
     # two groups of units serving one shortfall column (steps 0..3 at columns 10..13):
     # steps 1 and 3 are short; the first group has a unit left at step 1 only, so step 3's
@@ -480,18 +512,23 @@ def test_a_rounding_short_of_cooling_gets_one_unit_more_where_it_is_short():
     assert not _add_units(counts, [first, second], None)
 
 
-def low_cooling_inputs():
-    """Two identical chillers with a 25 % minimum under a 40 kW_th load, a tank and a demand
-    charge: the relaxation runs them at fractions of their minimum."""
+def chillers_park(tank_kwh_th: float = 2000.0, level_initial: float = 0.1):
+    """Two identical 600 kW_th chillers with a 25 % minimum, a tank and a demand charge."""
     chiller = {"capacity_kw_th": 600, "cop": 5.5, "min_part_load": 0.25}
-    park = make_park(
+    return make_park(
         tariff={"calendar": "zhejiang_2024",
                 "demand": {"kind": "max_demand", "rate_yuan_per_kw_month": 40}},
         cooling={"profile": {"path": "cooling.csv"},
                  "chillers": [{"name": "a"} | chiller, {"name": "b"} | chiller],
-                 "tank": {"capacity_kwh_th": 2000, "max_charge_kw_th": 600,
+                 "tank": {"capacity_kwh_th": tank_kwh_th, "max_charge_kw_th": 600,
                           "max_discharge_kw_th": 800, "standing_loss_pct_per_h": 0.1,
-                          "level_initial": 0.1}})
+                          "level_initial": level_initial}})
+
+
+def low_cooling_inputs():
+    """The chillers under a 40 kW_th load: the relaxation runs them at fractions of their
+    minimum."""
+    park = chillers_park()
     h = hours(park)
     return make_inputs(park, cooling_load_kw_th=np.where((h >= 8) & (h < 18), 40.0, 5.0),
                        load_kw_plant=np.where((h >= 8) & (h < 18), 300.0, 100.0))
@@ -511,6 +548,44 @@ def test_low_cooling_with_a_tank_and_a_demand_charge_is_planned_within_the_gap()
         q = plan.frame[f"chiller_cooling_kw_th_{name}"].to_numpy()
         assert np.all(q[on] >= 150.0 - 1e-6) and np.all(q[~on] <= 1e-6)
     assert plan.metadata["cooling_unserved_kwh_th"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_cover_rows_ask_for_whole_units_once_the_demand_passes_the_tank_level():
+    # tank at 200 kWh_th; 5 kW_th for 8 h (40 kWh_th), then 40 kW_th (10 kWh_th a step):
+    # the demand so far passes 200 at the end of step 48 (210 kWh_th): 10 / (600 × 0.25)
+    # = 1/15 of a unit-step, so a whole one (f = 1/15); by 18:00 (step 71) 440 kWh_th:
+    # 1.6 unit-steps, two whole ones (f = 0.6: 0.6 × 2); at midnight 470: 1.8 (0.8 × 2)
+    inputs = low_cooling_inputs()
+    optimizer = DayAheadOptimizer(inputs.park)
+    optimizer.plan(inputs)
+    compiled = optimizer.model(96)[0].compiled
+    lower, starts, _, value = compiled.cover_rows()
+    assert lower.size == 48
+    assert lower[[0, 71 - 48, -1]] == pytest.approx([1.0 / 15.0, 1.2, 1.6])
+    # the first row: both units' binaries of steps 0..48 at f, the unserved slack at 1/600
+    first = value[starts[0]:starts[1]]
+    assert first.size == 3 * 49
+    assert sorted(set(np.round(first, 9))) == pytest.approx([1.0 / 600.0, 1.0 / 15.0])
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.floats(0.0, 120.0), st.floats(0.0, 400.0), st.floats(0.0, 0.3))
+def test_cover_rows_hold_for_the_optimum_found_without_them(night_kw_th, day_kw_th, level):
+    # the cover inequalities are valid: the schedule proven optimal without them meets them
+    park = chillers_park(1000.0, level)
+    h = hours(park, 32)
+    inputs = make_inputs(park, n=32, cooling_load_kw_th=np.where(h >= 4, day_kw_th, night_kw_th),
+                         load_kw_plant=100.0)
+    optimizer = DayAheadOptimizer(park)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CompiledModel, "_add_cover_rows", lambda self, relaxed: 0)
+        plan = optimizer.plan(inputs, options=PlanOptions(mip_gap=0.0, node_limit=False,
+                                                          time_limit_s=600.0))
+    assert plan.metadata["termination"] == "optimal"
+    compiled = optimizer.model(32)[0].compiled
+    lower, starts, index, value = compiled.cover_rows()
+    activity = np.add.reduceat(value * compiled.last[index], starts[:-1])
+    assert np.all(activity >= lower - 1e-6)
 
 
 def test_branch_and_bound_ends_at_the_node_limit_with_the_best_plan_found():

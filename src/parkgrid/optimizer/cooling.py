@@ -110,29 +110,38 @@ class CoolingBlock(AssetBlock):
     def build(self, b: pyo.Block, ctx: Build) -> None:
         supply = [0.0 for _ in ctx.steps]
         previous: tuple[Chiller, pyo.Block] | None = None
-        groups: list[list[list]] = []  # identical chillers with binaries, in a row
+        groups: list[tuple[Chiller, list, list]] = []  # identical chillers with binaries
+        outputs: list[list] = []
         for chiller in self.cooling.chillers:
             c = pyo.Block()
             b.add_component(chiller.name, c)
             q = self._chiller(c, chiller, ctx)
+            outputs.append(q)
             supply = [s + x for s, x in zip(supply, q, strict=True)]
             if chiller.min_part_load > 0:
                 if previous and _identical(previous[0], chiller):
                     self._order(c, previous[1], ctx)
                 else:
-                    groups.append([])
-                groups[-1].append([c.on[t] for t in ctx.steps])
+                    groups.append((chiller, [], []))
+                groups[-1][1].append([c.on[t] for t in ctx.steps])
+                groups[-1][2].append(q)
             previous = (chiller, c)
         if self.tank is not None:
             supply = [s + d - ch for s, (ch, d) in zip(supply, self._tank(b, ctx), strict=True)]
         b.unserved = ctx.var(b, "unserved")
         unserved = [b.unserved[t] for t in ctx.steps]
-        for group in groups:  # one chiller is a count of one unit
-            ctx.round_as_count(group, unserved)
+        for chiller, on, q in groups:  # one chiller is a count of one unit
+            cap = chiller.capacity_kw_th
+            ctx.round_as_count(on, unserved, q, (chiller.min_part_load * cap, cap))
         ctx.output("cooling.unserved", unserved)
         ctx.cost(self.penalty * ctx.step_h * sum(unserved))
         rows = ctx.rows(b, "balance", [s + u >= 0 for s, u in zip(supply, unserved, strict=True)])
         ctx.slot("cooling.demand", "row_lower", rows)
+        for chiller, on, q in groups:  # the others' outputs and the slack are free supply
+            others = [x for x in outputs if all(x is not y for y in q)]
+            free = [[u, *(x[t] for x in others)] for t, u in enumerate(unserved)]
+            ctx.cover(on, chiller.capacity_kw_th, rows, free,
+                      b.start if self.tank is not None else None)
 
     def _chiller(self, c: pyo.Block, chiller: Chiller, ctx: Build) -> list:
         """Output and electricity variables and the curve; returns the outputs (kW_th)."""

@@ -54,6 +54,9 @@ class Build:
     tie_breaks: list = field(default_factory=list)
     sign_rounded: list[tuple[list, list, list]] = field(default_factory=list)
     count_rounded: list[tuple[list[list], list]] = field(default_factory=list)
+    count_outputs: list[tuple[list[list], float, float]] = field(default_factory=list)
+    covers: list[tuple[list[list], float, list, list[list], object]] = field(
+        default_factory=list)
 
     @property
     def steps(self) -> range:
@@ -83,12 +86,30 @@ class Build:
         default rounds every binary up)."""
         self.sign_rounded.append((list(binaries), list(positive), list(negative)))
 
-    def round_as_count(self, units: Sequence[Sequence], shortfall: Sequence) -> None:
+    def round_as_count(self, units: Sequence[Sequence], shortfall: Sequence,
+                       outputs: Sequence[Sequence] = (),
+                       output_kw: tuple[float, float] = (0.0, 0.0)) -> None:
         """In relax-and-round, treat interchangeable units' binaries (``units[i][t]``) as one
         count per step: the count rounded up, switched on in the given unit order.
         ``shortfall[t]``: the slack (≥ 0) of what the units serve at step t; a rounding that
-        leaves it positive is repaired with one unit more there."""
+        leaves it positive is repaired with one unit more there. ``outputs[i][t]``: the
+        units' outputs, each within ``output_kw`` (minimum, capacity) when on — given, the
+        relaxed output is also cycled into whole units (:func:`~parkgrid.optimizer.highs.
+        cycle_count`)."""
         self.count_rounded.append(([list(u) for u in units], list(shortfall)))
+        self.count_outputs.append(([list(u) for u in outputs], *output_kw))
+
+    def cover(self, units: Sequence[Sequence], unit_kw: float, rows: Sequence,
+              free: Sequence, start: object = None) -> None:
+        """Declare that the demand of ``rows`` (one per step, ``supply ≥ demand`` with the
+        demand as the row's lower bound) is met only by ``units`` (binaries ``units[i][t]``,
+        each unit making at most ``unit_kw`` when on), the ``free`` supply (``free[t]``: the
+        nonnegative variables of step t that supply 1:1 — slacks, other units) and a store whose
+        level starts at the variable ``start`` (fixed per horizon; None: no store). The
+        branch and bound then gets the cover inequalities of :meth:`.highs.CompiledModel.
+        cover_rows`."""
+        self.covers.append(([list(u) for u in units], unit_kw, list(rows),
+                            [list(f) for f in free], start))
 
     def cost(self, expr: object) -> None:
         """Add a constant-coefficient term to the objective (yuan)."""
