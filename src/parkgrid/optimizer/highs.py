@@ -166,6 +166,8 @@ class CompiledModel:
         missing = sorted(set(self.slots) - set(data))
         if missing:
             raise KeyError(f"no data for slots {missing}")
+        before = (self.col_lower.copy(), self.col_upper.copy(), self.row_lower.copy(),
+                  self.row_upper.copy(), self.active_cost.copy())
         self.cost[:] = self.base_cost if tie_break else self.base_cost - self.tie_cost
         integer = self.base_integer.copy()
         for key, (kind, idx) in self.slots.items():
@@ -176,7 +178,9 @@ class CompiledModel:
                 if values.shape != idx.shape[:1]:
                     raise ValueError(f"data slot {key!r}: {values.shape} values for "
                                      f"{len(idx)} coefficients")
-                for (row, col, _), value in zip(idx.tolist(), values.tolist(), strict=True):
+                changed = np.flatnonzero(self.matrix.data[idx[:, 2]] != values)
+                for (row, col, _), value in zip(idx[changed].tolist(),
+                                                values[changed].tolist(), strict=True):
                     self.highs.changeCoeff(row, col, value)
                 self.matrix.data[idx[:, 2]] = values
                 continue
@@ -194,14 +198,29 @@ class CompiledModel:
                 self.row_lower[idx] = self.row_upper[idx] = values
         if relax_integers:
             integer[:] = False
-        h, n, m = self.highs, self.n_cols, len(self.row_lower)
-        h.changeColsBounds(n, np.arange(n, dtype=np.int32), self.col_lower, self.col_upper)
-        h.changeRowsBounds(m, np.arange(m, dtype=np.int32), self.row_lower, self.row_upper)
-        h.changeColsCost(n, np.arange(n, dtype=np.int32), self.cost)
+        self._write_changes(*before)
         self.active_cost = self.cost
         if not np.array_equal(integer, self.integer):
-            self._apply_integrality(h, integer)
+            self._apply_integrality(self.highs, integer)
             self.integer = integer
+
+    def _write_changes(self, col_lower: np.ndarray, col_upper: np.ndarray,
+                       row_lower: np.ndarray, row_upper: np.ndarray, cost: np.ndarray) -> None:
+        """Write into HiGHS the bounds and costs that differ from the ones it has (given):
+        HiGHS's update calls cost time per entry (a large park's full-length calls took
+        more than the rest of ``push``)."""
+        h = self.highs
+        cols = np.flatnonzero((self.col_lower != col_lower) | (self.col_upper != col_upper))
+        if cols.size:
+            h.changeColsBounds(cols.size, cols.astype(np.int32), self.col_lower[cols],
+                               self.col_upper[cols])
+        rows = np.flatnonzero((self.row_lower != row_lower) | (self.row_upper != row_upper))
+        if rows.size:
+            h.changeRowsBounds(rows.size, rows.astype(np.int32), self.row_lower[rows],
+                               self.row_upper[rows])
+        cols = np.flatnonzero(self.cost != cost)
+        if cols.size:
+            h.changeColsCost(cols.size, cols.astype(np.int32), self.cost[cols])
 
     def set_costs(self, cost: np.ndarray) -> None:
         """Replace the whole objective (used by the Pareto front); ``push`` restores it."""
