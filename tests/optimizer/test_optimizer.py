@@ -12,7 +12,10 @@ from parkgrid.errors import SolverError
 from parkgrid.model.balance import check_schedule
 from parkgrid.model.schedule import SCHEDULE_COLUMNS, ParkState
 from parkgrid.optimizer import DayAheadOptimizer, PlanOptions, plan_day
+from parkgrid.optimizer.flexible import FlexibleBlock, plugged_kw
+from parkgrid.optimizer.grid import flow_bounds_kw
 from parkgrid.optimizer.highs import _add_units, spread_count
+from parkgrid.optimizer.horizon import Horizon
 
 
 def plan_checked(inputs, state=None, **options):
@@ -118,6 +121,26 @@ def test_ev_energy_beyond_the_chargers_reach_is_reported_unmet():
     penalty = park.objective.ev_unmet_penalty_yuan_per_kwh
     assert s.metadata["penalty_yuan"] == pytest.approx(100.0 * penalty, abs=1e-3)
     assert s.frame["ev_charge_kw"].sum() * 0.25 == pytest.approx(200.0, abs=1e-6)
+
+
+def test_the_direction_big_m_counts_a_pile_only_while_a_car_is_plugged_in():
+    # two 50 kW piles: a car 08:00–12:00 at 50 kW on pile 0, one 08:07–09:00 at 20 kW on
+    # pile 1 (8 of the 15 minutes of the 08:00 step); 100 kW of load
+    park = make_park(grid={"import_limit_kw": 1000, "export_limit_kw": 500},
+                     ev={"chargers": [{"name": "fast", "kind": "fast_dc", "count": 2,
+                                       "power_kw": 50, "efficiency": 1.0, "bus": "ac"}],
+                         "generator": {}})
+    late = session(30.0) | {"pile": 1, "arrival": "2025-07-01 08:07",
+                            "departure": "2025-07-01 09:00", "max_kw": 20.0}
+    inputs = make_inputs(park, sessions=[session(100.0), late], load_kw_plant=100.0)
+    h = Horizon(park, inputs, ParkState.initial(park), PlanOptions())
+    expected = np.zeros(96)
+    expected[32:48] = 50.0
+    expected[32:36] += 20.0 * np.array([8 / 15, 1, 1, 1])
+    np.testing.assert_allclose(plugged_kw(park, h)["ac"], expected, atol=1e-9)
+    np.testing.assert_allclose(flow_bounds_kw(h).draw_kw, 100.0 + expected, atol=1e-9)
+    data = FlexibleBlock(park).day_data(h)  # what the piles may draw in the model
+    assert np.all(expected >= data["ev.fast.0.power"] + data["ev.fast.1.power"] - 1e-9)
 
 
 def peak_park():

@@ -30,7 +30,7 @@ from parkgrid.config import Park
 from parkgrid.inputs.tariff import DECLARED_TOLERANCE
 from parkgrid.model.physics import chiller_electric_kw
 from parkgrid.optimizer.core import TIE_BREAK_YUAN_PER_KWH, AssetBlock, Build
-from parkgrid.optimizer.flexible import channels
+from parkgrid.optimizer.flexible import plugged_kw
 from parkgrid.optimizer.horizon import Horizon
 
 DEMAND_MINUTES = 15
@@ -228,19 +228,28 @@ def flow_bounds_kw(h: Horizon) -> FlowBounds:
     park = h.park
     dc = park.buses.dc
     eta = dc.converter_efficiency if dc is not None else 1.0
+    plugged = plugged_kw(park, h)
 
-    def on_bus(bus: str) -> tuple[np.ndarray, np.ndarray, float, float]:
-        """Renewables, inflexible load, storage power and flexible consumption on ``bus``."""
+    def on_bus(bus: str) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+        """Renewables, inflexible load, storage power and flexible consumption on ``bus``
+        (EV piles and deferrable loads only while plugged in or their window is open — the
+        tighter the bounds, the tighter the direction big-Ms and the LP relaxation; the heat
+        pump at its capacity over the step's COP)."""
         re = h.bus_total_kw("pv_kw_", park.pv, bus).clip(0.0)
         if bus == "ac":
             re = re + sum((h.column(f"wind_kw_{w.name}").clip(0.0) for w in park.wind),
                           np.zeros(h.n))
         load = h.bus_total_kw("load_kw_", park.loads, bus)
         storage = sum(b.power_kw for b in park.batteries if b.bus == bus)
-        flexible = storage + sum(ch.max_kw for ch in channels(park) if ch.bus == bus)
+        flexible = storage + plugged.get(bus, 0.0)
         if park.cooling is not None:
             flexible += sum(chiller_electric_kw(c, c.capacity_kw_th).item()
                             for c in park.cooling.chillers if c.bus == bus)
+        pump = park.heating.heat_pump if park.heating is not None else None
+        if pump is not None and pump.bus == bus:
+            cop = h.column("heat_pump_cop")
+            flexible = flexible + np.divide(pump.capacity_kw_th, cop, out=np.zeros(h.n),
+                                            where=cop > 0)
         return re, load, storage, flexible
 
     re_ac, load_ac, storage_ac, flex_ac = on_bus("ac")
