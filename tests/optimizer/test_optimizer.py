@@ -143,6 +143,37 @@ def test_the_direction_big_m_counts_a_pile_only_while_a_car_is_plugged_in():
     assert np.all(expected >= data["ev.fast.0.power"] + data["ev.fast.1.power"] - 1e-9)
 
 
+@settings(max_examples=8, deadline=None)
+@given(st.floats(0.0, 0.6), st.floats(0.0, 300.0), st.sampled_from(["ac", "dc"]))
+def test_the_storage_direction_rows_cut_no_plan_of_the_milp(spread, pv_kw, bus):
+    # export pays more than import by ``spread`` in the night; a lossy battery (on either
+    # bus) and PV: the MILP optimum with the rows imp − charge ≤ I'·y, exp − discharge ≤
+    # X'·(1 − y) must equal the one with those rows made slack (I', X' at the limits)
+    battery = IDEAL_BATTERY | {"bus": bus, "charge_efficiency": 0.95,
+                               "discharge_efficiency": 0.95, "soc_initial": 0.5}
+    park = make_park(batteries=[battery], grid={"import_limit_kw": 1000, "export_limit_kw": 800},
+                     pv=[{"name": "roof", "capacity_kwp": 300, "bus": bus}],
+                     buses={"dc": {"converter_kw": 600, "converter_efficiency": 0.97}})
+    h = hours(park)
+    price = np.where(h < 8, 0.3, 0.8)
+    inputs = make_inputs(park, load_kw_plant=np.where(h < 12, 100.0, 400.0),
+                         pv_kw_roof=np.where((h >= 8) & (h < 16), pv_kw, 0.0),
+                         price_import_yuan_per_kwh=price,
+                         price_export_yuan_per_kwh=np.where(h < 8, 0.3 + spread, 0.4))
+    optimizer = DayAheadOptimizer(park, options=PlanOptions(mip_gap=1e-9))
+    model, _ = optimizer.model(96)
+    horizon = Horizon(park, inputs, ParkState.initial(park), optimizer.options)
+    objectives = []
+    for slack in (False, True):
+        data = model.data(horizon)
+        if slack:
+            data["grid.import_m_storage"] = np.full(96, -1000.0)
+            data["grid.export_m_storage"] = data["grid.export_m_storage_rhs"] = np.full(96, 800.0)
+        model.compiled.push(data)
+        objectives.append(model.compiled.solve(60.0, 1e-9).objective)
+    assert objectives[0] == pytest.approx(objectives[1], rel=1e-7, abs=1e-4)
+
+
 def peak_park():
     battery = IDEAL_BATTERY | {"soc_initial": 0.5, "charge_efficiency": 0.95,
                                "discharge_efficiency": 0.95, "degradation_cost_yuan_per_kwh": 0.1}
