@@ -169,7 +169,8 @@ class GridBlock(AssetBlock):
         possible surplus the park imports; where the renewables alone cover every possible
         consumption, importing is dominated (it would displace renewables worth the export
         price) and the park exports."""
-        bounds = flow_bounds_kw(h)
+        plugged = plugged_kw(self.park, h)
+        bounds = flow_bounds_kw(h, plugged=plugged)
         send = np.minimum(bounds.surplus_kw, self.export_kw)
         draw = np.minimum(bounds.draw_kw, self.limit_kw)
         exports_only = bounds.renewable_surplus_kw >= bounds.flexible_kw
@@ -190,7 +191,7 @@ class GridBlock(AssetBlock):
             # rest of the park, what it gets beyond their discharging sent by the rest. The
             # batteries' power counts in I_t and X_t alike, so that the rows above alone let
             # the relaxation import and export at once at a step where that pays
-            own = flow_bounds_kw(h, storage=False)
+            own = flow_bounds_kw(h, storage=False, plugged=plugged)
             send_own = np.maximum(np.minimum(own.surplus_kw, self.export_kw), 1.0)
             data |= {"grid.import_m_storage":
                      -np.maximum(np.minimum(own.draw_kw, self.limit_kw), 1.0),
@@ -261,13 +262,15 @@ class FlowBounds:
     flexible_kw: np.ndarray
 
 
-def flow_bounds_kw(h: Horizon, storage: bool = True) -> FlowBounds:
+def flow_bounds_kw(h: Horizon, storage: bool = True,
+                   plugged: dict[str, np.ndarray] | None = None) -> FlowBounds:
     """The per-step bounds of :class:`FlowBounds` (``storage``: with the batteries' power
-    in what the park can draw and send)."""
+    in what the park can draw and send; ``plugged``: :func:`.flexible.plugged_kw` of ``h``
+    if known)."""
     park = h.park
     dc = park.buses.dc
     eta = dc.converter_efficiency if dc is not None else 1.0
-    plugged = plugged_kw(park, h)
+    plugged = plugged_kw(park, h) if plugged is None else plugged
 
     def on_bus(bus: str) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
         """Renewables, inflexible load, storage power and flexible consumption on ``bus``
