@@ -12,7 +12,10 @@ from parkgrid.errors import SolverError
 from parkgrid.model.balance import check_schedule
 from parkgrid.model.schedule import SCHEDULE_COLUMNS, ParkState
 from parkgrid.optimizer import DayAheadOptimizer, PlanOptions, plan_day
+from parkgrid.optimizer.flexible import FlexibleBlock, plugged_kw
+from parkgrid.optimizer.grid import flow_bounds_kw
 from parkgrid.optimizer.highs import CompiledModel, _add_units, cycle_count, spread_count
+from parkgrid.optimizer.horizon import Horizon
 
 
 def plan_checked(inputs, state=None, **options):
@@ -118,6 +121,57 @@ def test_ev_energy_beyond_the_chargers_reach_is_reported_unmet():
     penalty = park.objective.ev_unmet_penalty_yuan_per_kwh
     assert s.metadata["penalty_yuan"] == pytest.approx(100.0 * penalty, abs=1e-3)
     assert s.frame["ev_charge_kw"].sum() * 0.25 == pytest.approx(200.0, abs=1e-6)
+
+
+def test_the_direction_big_m_counts_a_pile_only_while_a_car_is_plugged_in():
+    # two 50 kW piles: a car 08:00–12:00 at 50 kW on pile 0, one 08:07–09:00 at 20 kW on
+    # pile 1 (8 of the 15 minutes of the 08:00 step); 100 kW of load
+    park = make_park(grid={"import_limit_kw": 1000, "export_limit_kw": 500},
+                     ev={"chargers": [{"name": "fast", "kind": "fast_dc", "count": 2,
+                                       "power_kw": 50, "efficiency": 1.0, "bus": "ac"}],
+                         "generator": {}})
+    late = session(30.0) | {"pile": 1, "arrival": "2025-07-01 08:07",
+                            "departure": "2025-07-01 09:00", "max_kw": 20.0}
+    inputs = make_inputs(park, sessions=[session(100.0), late], load_kw_plant=100.0)
+    h = Horizon(park, inputs, ParkState.initial(park), PlanOptions())
+    expected = np.zeros(96)
+    expected[32:48] = 50.0
+    expected[32:36] += 20.0 * np.array([8 / 15, 1, 1, 1])
+    np.testing.assert_allclose(plugged_kw(park, h)["ac"], expected, atol=1e-9)
+    np.testing.assert_allclose(flow_bounds_kw(h).draw_kw, 100.0 + expected, atol=1e-9)
+    data = FlexibleBlock(park).day_data(h)  # what the piles may draw in the model
+    assert np.all(expected >= data["ev.fast.0.power"] + data["ev.fast.1.power"] - 1e-9)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.floats(0.0, 0.6), st.floats(0.0, 300.0), st.sampled_from(["ac", "dc"]))
+def test_the_storage_direction_rows_cut_no_plan_of_the_milp(spread, pv_kw, bus):
+    # export pays more than import by ``spread`` in the night; a lossy battery (on either
+    # bus) and PV: the MILP optimum with the rows imp − charge ≤ I'·y, exp − discharge ≤
+    # X'·(1 − y) must equal the one with those rows made slack (I', X' at the limits)
+    battery = IDEAL_BATTERY | {"bus": bus, "charge_efficiency": 0.95,
+                               "discharge_efficiency": 0.95, "soc_initial": 0.5}
+    park = make_park(batteries=[battery], grid={"import_limit_kw": 1000, "export_limit_kw": 800},
+                     pv=[{"name": "roof", "capacity_kwp": 300, "bus": bus}],
+                     buses={"dc": {"converter_kw": 600, "converter_efficiency": 0.97}})
+    h = hours(park)
+    price = np.where(h < 8, 0.3, 0.8)
+    inputs = make_inputs(park, load_kw_plant=np.where(h < 12, 100.0, 400.0),
+                         pv_kw_roof=np.where((h >= 8) & (h < 16), pv_kw, 0.0),
+                         price_import_yuan_per_kwh=price,
+                         price_export_yuan_per_kwh=np.where(h < 8, 0.3 + spread, 0.4))
+    optimizer = DayAheadOptimizer(park, options=PlanOptions(mip_gap=1e-9))
+    model, _ = optimizer.model(96)
+    horizon = Horizon(park, inputs, ParkState.initial(park), optimizer.options)
+    objectives = []
+    for slack in (False, True):
+        data = model.data(horizon)
+        if slack:
+            data["grid.import_m_storage"] = np.full(96, -1000.0)
+            data["grid.export_m_storage"] = data["grid.export_m_storage_rhs"] = np.full(96, 800.0)
+        model.compiled.push(data)
+        objectives.append(model.compiled.solve(60.0, 1e-9).objective)
+    assert objectives[0] == pytest.approx(objectives[1], rel=1e-7, abs=1e-4)
 
 
 def peak_park():

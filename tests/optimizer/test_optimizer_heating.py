@@ -236,3 +236,17 @@ def test_the_rules_charge_the_hot_water_tank_in_the_valley() -> None:
     np.testing.assert_allclose(f["hot_tank_discharge_kw_th"].iloc[8:], 100.0, atol=1e-6)
     assert f["heat_pump_electric_kw"].iloc[8:].max() < 1e-6
     assert check_schedule(f, park, inputs) == []
+
+
+def test_the_heat_pump_s_draw_is_imported_under_the_direction_big_m() -> None:
+    # 100 kW of load and 400 kW_th of heat through a COP of 4: 200 kW imported all along
+    # (at 0.2 yuan/kWh the pump's heat costs 0.05, the boiler's 1.0); the import side of the
+    # direction rows must leave room for the pump's 100 kW beside the load
+    park = make_park(grid={"import_limit_kw": 1000, "export_limit_kw": 500},
+                     heating=heating(heat_pump={"capacity_kw_th": 500, "cop": 4.0},
+                                     boiler=boiler_at(1.0)))
+    schedule, _ = plan(park, price_import_yuan_per_kwh=0.2, price_export_yuan_per_kwh=0.1,
+                       load_kw_plant=100.0, heating_load_kw_th=400.0)
+    f = schedule.frame
+    np.testing.assert_allclose(f["heat_pump_heat_kw_th"], 400.0, atol=1e-6)
+    np.testing.assert_allclose(f["grid_import_kw"], 200.0, atol=1e-6)

@@ -282,7 +282,8 @@ _KINDS: list[AssetKind] = [
         state=State("battery_soc_kwh", "battery_soc_kwh", lambda b: b.energy_kwh,
                     lambda b: (b.soc_min, b.soc_max), lambda b: b.soc_initial,
                     setpoint="battery_setpoint_kw"),
-        cost_lines=("degradation_yuan",), block="parkgrid.optimizer.battery:blocks", block_rank=2),
+        cost_lines=("degradation_yuan",), block="parkgrid.optimizer.battery:blocks",
+        block_rank=0),  # before the grid, whose direction rows read the batteries' flows
     AssetKind("chillers", "chiller", Chiller, "cooling.chillers", "plant", (
         Column("chiller_electric_kw", "kW", "sink", "chillers", plot=(11, "#17becf"),
                kpi="chillers_kwh"),

@@ -79,6 +79,20 @@ def step_fractions(start_h: float, end_h: float, n: int, step_h: float) -> np.nd
     return np.clip(np.minimum(end_h, edges[1:]) - np.maximum(start_h, edges[:-1]), 0, None) / step_h
 
 
+def plugged_kw(park: Park, h: Horizon) -> dict[str, np.ndarray]:
+    """Per bus with EV piles or deferrable loads and per step of ``h``, the most they can
+    draw, kW: each job's power (at most its channel's) over the share of the step it is
+    plugged in or its window is open — at least what :class:`FlexibleBlock` lets them draw
+    (jobs that overlap on a pile are counted in full here)."""
+    of = {ch.key: ch for ch in channels(park)}
+    total = {ch.bus: np.zeros(h.n) for ch in of.values()}
+    for key, (start_h, end_h, _kwh, kw) in FlexibleBlock(park)._intervals(h) if of else ():
+        if key in of and end_h > start_h:
+            ch = of[key]
+            total[ch.bus] += min(kw, ch.max_kw) * step_fractions(start_h, end_h, h.n, h.step_h)
+    return total
+
+
 def blocks(park: Park) -> dict[str, AssetBlock]:
     """EV chargers and deferrable loads in one block (the registry's ``chargers`` and
     ``deferrable`` kinds)."""

@@ -30,7 +30,7 @@ from parkgrid.config import Park
 from parkgrid.inputs.tariff import DECLARED_TOLERANCE
 from parkgrid.model.physics import chiller_electric_kw
 from parkgrid.optimizer.core import TIE_BREAK_YUAN_PER_KWH, AssetBlock, Build
-from parkgrid.optimizer.flexible import channels
+from parkgrid.optimizer.flexible import plugged_kw
 from parkgrid.optimizer.horizon import Horizon
 
 DEMAND_MINUTES = 15
@@ -109,6 +109,30 @@ class GridBlock(AssetBlock):
                                            for e, y in zip(exp, side, strict=True)])
         ctx.slot("grid.export_m", "coef", list(zip(rows, side, strict=True)))
         ctx.slot("grid.export_m_rhs", "row_upper", rows)
+        charge, discharge = self._storage_ac(ctx)
+        if charge:  # the same with the batteries' own flows set apart (see _direction)
+            rows = ctx.rows(b, "import_side_storage", [
+                i - c - self.limit_kw * y <= 0 for i, c, y in zip(imp, charge, side, strict=True)])
+            ctx.slot("grid.import_m_storage", "coef", list(zip(rows, side, strict=True)))
+            rows = ctx.rows(b, "export_side_storage", [
+                e - d + self.export_kw * y <= self.export_kw
+                for e, d, y in zip(exp, discharge, side, strict=True)])
+            ctx.slot("grid.export_m_storage", "coef", list(zip(rows, side, strict=True)))
+            ctx.slot("grid.export_m_storage_rhs", "row_upper", rows)
+
+    def _storage_ac(self, ctx: Build) -> tuple[list, list]:
+        """Per step, the batteries' charging and discharging seen from the AC bus (through
+        the converter for those on the DC bus); empty lists without batteries."""
+        dc = self.park.buses.dc
+        eta = dc.converter_efficiency if dc is not None else 1.0
+        charge, discharge = [0.0 for _ in ctx.steps], [0.0 for _ in ctx.steps]
+        for bat in self.park.batteries:
+            into, out = (1.0, 1.0) if bat.bus == "ac" else (1.0 / eta, eta)
+            charge = [s + into * c for s, c in zip(
+                charge, ctx.outputs[f"battery.{bat.name}.charge"], strict=True)]
+            discharge = [s + out * d for s, d in zip(
+                discharge, ctx.outputs[f"battery.{bat.name}.discharge"], strict=True)]
+        return (charge, discharge) if self.park.batteries else ([], [])
 
     def _build_demand(self, b: pyo.Block, ctx: Build, imp: list) -> None:
         k = self.block_steps
@@ -145,14 +169,15 @@ class GridBlock(AssetBlock):
         possible surplus the park imports; where the renewables alone cover every possible
         consumption, importing is dominated (it would displace renewables worth the export
         price) and the park exports."""
-        bounds = flow_bounds_kw(h)
+        plugged = plugged_kw(self.park, h)
+        bounds = flow_bounds_kw(h, plugged=plugged)
         send = np.minimum(bounds.surplus_kw, self.export_kw)
         draw = np.minimum(bounds.draw_kw, self.limit_kw)
         exports_only = bounds.renewable_surplus_kw >= bounds.flexible_kw
         lo = np.where(send <= 0.0, 1.0, 0.0)
         hi = np.where(exports_only & (send > 0.0), 0.0, 1.0)
         pays = p_exp > p_imp + 2 * TIE_BREAK_YUAN_PER_KWH
-        return {
+        data = {
             "grid.export_max": send,
             "grid.side_lo": lo, "grid.side_hi": hi,
             "grid.exclusive": (pays & (lo < hi)).astype(float),
@@ -160,6 +185,19 @@ class GridBlock(AssetBlock):
             "grid.export_m": np.maximum(send, 1.0),
             "grid.export_m_rhs": np.maximum(send, 1.0),
         }
+        if self.park.batteries:
+            # imp − charge ≤ I'_t·y and exp − discharge ≤ X'_t·(1 − y), I' and X' without
+            # the batteries: what the grid takes beyond their charging must be drawn by the
+            # rest of the park, what it gets beyond their discharging sent by the rest. The
+            # batteries' power counts in I_t and X_t alike, so that the rows above alone let
+            # the relaxation import and export at once at a step where that pays
+            own = flow_bounds_kw(h, storage=False, plugged=plugged)
+            send_own = np.maximum(np.minimum(own.surplus_kw, self.export_kw), 1.0)
+            data |= {"grid.import_m_storage":
+                     -np.maximum(np.minimum(own.draw_kw, self.limit_kw), 1.0),
+                     "grid.export_m_storage": send_own,
+                     "grid.export_m_storage_rhs": send_own}
+        return data
 
     def _thresholds(self, h: Horizon) -> np.ndarray:
         """Per demand row (month part × block): the billed threshold, or the import limit
@@ -231,24 +269,37 @@ class FlowBounds:
     flexible_kw: np.ndarray
 
 
-def flow_bounds_kw(h: Horizon) -> FlowBounds:
+def flow_bounds_kw(h: Horizon, storage: bool = True,
+                   plugged: dict[str, np.ndarray] | None = None) -> FlowBounds:
+    """The per-step bounds of :class:`FlowBounds` (``storage``: with the batteries' power
+    in what the park can draw and send; ``plugged``: :func:`.flexible.plugged_kw` of ``h``
+    if known)."""
     park = h.park
     dc = park.buses.dc
     eta = dc.converter_efficiency if dc is not None else 1.0
+    plugged = plugged_kw(park, h) if plugged is None else plugged
 
-    def on_bus(bus: str) -> tuple[np.ndarray, np.ndarray, float, float]:
-        """Renewables, inflexible load, storage power and flexible consumption on ``bus``."""
+    def on_bus(bus: str) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+        """Renewables, inflexible load, storage power and flexible consumption on ``bus``
+        (EV piles and deferrable loads only while plugged in or their window is open — the
+        tighter the bounds, the tighter the direction big-Ms and the LP relaxation; the heat
+        pump at its capacity over the step's COP)."""
         re = h.bus_total_kw("pv_kw_", park.pv, bus).clip(0.0)
         if bus == "ac":
             re = re + sum((h.column(f"wind_kw_{w.name}").clip(0.0) for w in park.wind),
                           np.zeros(h.n))
         load = h.bus_total_kw("load_kw_", park.loads, bus)
-        storage = sum(b.power_kw for b in park.batteries if b.bus == bus)
-        flexible = storage + sum(ch.max_kw for ch in channels(park) if ch.bus == bus)
+        power = sum(b.power_kw for b in park.batteries if b.bus == bus) if storage else 0.0
+        flexible = power + plugged.get(bus, 0.0)
         if park.cooling is not None:
             flexible += sum(chiller_electric_kw(c, c.capacity_kw_th).item()
                             for c in park.cooling.chillers if c.bus == bus)
-        return re, load, storage, flexible
+        pump = park.heating.heat_pump if park.heating is not None else None
+        if pump is not None and pump.bus == bus:
+            cop = h.column("heat_pump_cop")
+            flexible = flexible + np.divide(pump.capacity_kw_th, cop, out=np.zeros(h.n),
+                                            where=cop > 0)
+        return re, load, power, flexible
 
     re_ac, load_ac, storage_ac, flex_ac = on_bus("ac")
     surplus, draw = re_ac + storage_ac - load_ac, load_ac + flex_ac
