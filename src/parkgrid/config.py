@@ -817,10 +817,12 @@ class Objective(Strict):
     bound_time_limit_s: TimeLimitS = Field(
         600.0, description="limit of each month's solve of the perfect-foresight bound "
         "(a Haiyan month's LP takes ~5 s)")
-    # 50 (est.): Dameisha 2025 horizons slower than 0.1 s replayed (#14): only 4 ever branch;
-    # at 50 nodes they cost as at 100 (Σ 10,248.8 yuan), at 20 nodes +0.1 %
+    # 20 (est.): all 365 Dameisha and Haiyan 2025 rollout horizons replayed (#14, with the
+    # cycle roundings and cover rows): the same Σ objective at 20 as at 50 nodes; only
+    # Dameisha's 2025-02-03 branches that far, and at 50 nodes it ran into the 10 s time
+    # limit (so depended on the machine) without improving its start
     mip_max_nodes: Annotated[Int, Field(ge=0)] | None = Field(
-        50, description="branch and bound of a plan ends after this many nodes with the best "
+        20, description="branch and bound of a plan ends after this many nodes with the best "
         "plan found (termination 'node_limit'): a limit of work, so that a plan does not "
         "depend on the machine's speed as one cut by time_limit_s does; null: no limit "
         "(the perfect-foresight bound never has one)")
