@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -67,3 +68,12 @@ def test_a_window_of_inputs_without_sessions_has_none():
     inputs = Inputs(PARK, pd.DataFrame({"x": np.zeros(len(INDEX))}, index=INDEX),
                     pd.DataFrame(index=INDEX))  # the default: an empty frame of objects
     assert inputs.window(INDEX[5], 96).ev_sessions.empty
+
+
+def test_utc_values_refuse_times_without_a_time_zone():
+    # wall-clock times would be compared with UTC ones, off by the zone's offset
+    naive = pd.Series(pd.date_range("2025-07-01", periods=3, freq="h"), name="arrival")
+    with pytest.raises(TypeError, match="arrival"):
+        utc_values(naive)
+    local = naive.dt.tz_localize("Asia/Shanghai")
+    assert utc_values(local)[0] == pd.Timestamp("2025-06-30 16:00").asm8

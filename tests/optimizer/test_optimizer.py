@@ -14,7 +14,13 @@ from parkgrid.model.schedule import SCHEDULE_COLUMNS, ParkState
 from parkgrid.optimizer import DayAheadOptimizer, PlanOptions, plan_day
 from parkgrid.optimizer.flexible import FlexibleBlock, plugged_kw
 from parkgrid.optimizer.grid import flow_bounds_kw
-from parkgrid.optimizer.highs import CompiledModel, _add_units, cycle_count, spread_count
+from parkgrid.optimizer.highs import (
+    CompiledModel,
+    _add_units,
+    _CountGroup,
+    cycle_count,
+    spread_count,
+)
 from parkgrid.optimizer.horizon import Horizon
 
 
@@ -141,6 +147,21 @@ def test_the_direction_big_m_counts_a_pile_only_while_a_car_is_plugged_in():
     np.testing.assert_allclose(flow_bounds_kw(h).draw_kw, 100.0 + expected, atol=1e-9)
     data = FlexibleBlock(park).day_data(h)  # what the piles may draw in the model
     assert np.all(expected >= data["ev.fast.0.power"] + data["ev.fast.1.power"] - 1e-9)
+
+
+def test_the_direction_big_m_bounds_a_car_faster_than_its_pile_for_part_of_a_step():
+    # a car asking 80 kW of a 50 kW pile, plugged in for 8 of the 15 minutes of a step: the
+    # model lets the pile draw min(80 × 8/15, 50) kW there, and the big-M must allow that
+    park = make_park(grid={"import_limit_kw": 1000, "export_limit_kw": 500},
+                     ev={"chargers": [{"name": "fast", "kind": "fast_dc", "count": 1,
+                                       "power_kw": 50, "efficiency": 1.0, "bus": "ac"}],
+                         "generator": {}})
+    car = session(30.0) | {"arrival": "2025-07-01 08:07", "departure": "2025-07-01 09:00",
+                           "max_kw": 80.0}
+    h = Horizon(park, make_inputs(park, sessions=[car]), ParkState.initial(park), PlanOptions())
+    power = FlexibleBlock(park).day_data(h)["ev.fast.0.power"]
+    assert power[32] == pytest.approx(80.0 * 8 / 15)
+    np.testing.assert_allclose(plugged_kw(park, h)["ac"], power, atol=1e-9)
 
 
 @settings(max_examples=8, deadline=None)
@@ -556,8 +577,10 @@ def test_a_rounding_short_of_cooling_gets_one_unit_more_where_it_is_short():
     # unit comes from the second group; no step is served twice
     values = np.zeros(14)
     values[[11, 13]] = [5.0, 0.5]
-    first = (np.array([[0, 1, 2, 3], [4, 5, 6, 7]]), np.arange(10, 14))
-    second = (np.array([[8, 9, 8, 9]]), np.arange(10, 14))
+    no_outputs = np.zeros((0, 0), np.int64)
+    first = _CountGroup(np.array([[0, 1, 2, 3], [4, 5, 6, 7]]), np.arange(10, 14), no_outputs,
+                        150.0, 600.0)
+    second = _CountGroup(np.array([[8, 9, 8, 9]]), np.arange(10, 14), no_outputs, 150.0, 600.0)
     counts = [np.array([0.0, 1.0, 0.0, 2.0]), np.array([0.0, 0.0, 0.0, 0.0])]
     assert _add_units(counts, [first, second], values)
     assert counts[0].tolist() == [0, 2, 0, 2] and counts[1].tolist() == [0, 0, 0, 1]
@@ -631,21 +654,31 @@ def cooling_kw_th(most: float):
 @settings(max_examples=8, deadline=None)
 @given(cooling_kw_th(120.0), cooling_kw_th(400.0), st.floats(0.0, 0.3))
 def test_cover_rows_hold_for_the_optimum_found_without_them(night_kw_th, day_kw_th, level):
-    # the cover inequalities are valid: the schedule proven optimal without them meets them
+    # the cover inequalities are valid: the schedule proven optimal without them meets them,
+    # and so does every rounding tried on the way
     park = chillers_park(1000.0, level)
     h = hours(park, 32)
     inputs = make_inputs(park, n=32, cooling_load_kw_th=np.where(h >= 4, day_kw_th, night_kw_th),
                          load_kw_plant=100.0)
     optimizer = DayAheadOptimizer(park)
+    roundings, fixed_run = [], CompiledModel._fixed_run
+
+    def collect(self, *args):  # every rounding's schedule: integer and feasible too
+        run = fixed_run(self, *args)
+        roundings.extend([] if run is None else [run.values])
+        return run
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(CompiledModel, "_add_cover_rows", lambda self, relaxed: 0)
+        patch.setattr(CompiledModel, "_fixed_run", collect)
         plan = optimizer.plan(inputs, options=PlanOptions(mip_gap=0.0, node_limit=False,
                                                           time_limit_s=600.0))
     assert plan.metadata["termination"] == "optimal"
     compiled = optimizer.model(32)[0].compiled
     lower, starts, index, value = compiled.cover_rows()
-    activity = np.add.reduceat(value * compiled.last[index], starts[:-1])
-    assert np.all(activity >= lower - 1e-6)
+    for values in [compiled.last, *roundings]:
+        activity = np.add.reduceat(value * values[index], starts[:-1])
+        assert np.all(activity >= lower - 1e-6)
 
 
 def test_branch_and_bound_ends_at_the_node_limit_with_the_best_plan_found():

@@ -340,3 +340,7 @@ def test_a_replan_splices_the_new_plan_after_the_steps_run():
     assert list(mixed.columns) == list(followed.columns)
     assert mixed["a_kw"].tolist()[6:] == [100.0, 101.0]
     assert mixed["on"].tolist() == [1] * 8
+    assert mixed["on"].dtype == np.int64
+    # a gap in a column the new plan has stays a gap (only missing columns are filled)
+    gap = new[["a_kw"]].assign(a_kw=np.nan)
+    assert _spliced(followed, gap, 6)["a_kw"].isna().tolist() == [False] * 6 + [True] * 2

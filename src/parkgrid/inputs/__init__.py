@@ -104,8 +104,12 @@ class Inputs:
 def utc_values(times: pd.Series) -> np.ndarray:
     """A datetime column (e.g. EV arrivals) as numpy UTC datetimes, to compare with a
     timestamp's ``asm8`` or subtract it from: numpy, where pandas' datetime arithmetic costs
-    ~50× more per call (the rollout does it several times a horizon)."""
-    return (times if times.dtype.kind == "M" else pd.to_datetime(times)).values
+    ~50× more per call (the rollout does it several times a horizon). The times must carry
+    their time zone (wall-clock times would be off by its offset)."""
+    times = times if times.dtype.kind == "M" else pd.to_datetime(times)
+    if len(times) and not isinstance(times.dtype, pd.DatetimeTZDtype):
+        raise TypeError(f"column {times.name!r}: times without a time zone")
+    return times.values
 
 
 def year_index(park: Park, year: int | None = None) -> pd.DatetimeIndex:

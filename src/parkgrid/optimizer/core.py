@@ -53,8 +53,8 @@ class Build:
     costs: list = field(default_factory=list)
     tie_breaks: list = field(default_factory=list)
     sign_rounded: list[tuple[list, list, list]] = field(default_factory=list)
-    count_rounded: list[tuple[list[list], list]] = field(default_factory=list)
-    count_outputs: list[tuple[list[list], float, float]] = field(default_factory=list)
+    count_rounded: list[tuple[list[list], list, list[list], tuple[float, float]]] = field(
+        default_factory=list)
     covers: list[tuple[list[list], float, list, list[list], object]] = field(
         default_factory=list)
 
@@ -96,8 +96,8 @@ class Build:
         units' outputs, each within ``output_kw`` (minimum, capacity) when on — given, the
         relaxed output is also cycled into whole units (:func:`~parkgrid.optimizer.highs.
         cycle_count`)."""
-        self.count_rounded.append(([list(u) for u in units], list(shortfall)))
-        self.count_outputs.append(([list(u) for u in outputs], *output_kw))
+        self.count_rounded.append(([list(u) for u in units], list(shortfall),
+                                   [list(u) for u in outputs], output_kw))
 
     def cover(self, units: Sequence[Sequence], unit_kw: float, rows: Sequence,
               free: Sequence, start: object = None) -> None:

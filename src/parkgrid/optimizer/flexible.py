@@ -81,15 +81,17 @@ def step_fractions(start_h: float, end_h: float, n: int, step_h: float) -> np.nd
 
 def plugged_kw(park: Park, h: Horizon) -> dict[str, np.ndarray]:
     """Per bus with EV piles or deferrable loads and per step of ``h``, the most they can
-    draw, kW: each job's power (at most its channel's) over the share of the step it is
-    plugged in or its window is open — at least what :class:`FlexibleBlock` lets them draw
-    (jobs that overlap on a pile are counted in full here)."""
+    draw, kW: per channel its jobs' power over the share of the step each is plugged in or
+    its window open, at most the channel's — at least what :class:`FlexibleBlock` lets them
+    draw (jobs that overlap on a pile are counted in full here)."""
     of = {ch.key: ch for ch in channels(park)}
-    total = {ch.bus: np.zeros(h.n) for ch in of.values()}
+    job_kw = {key: np.zeros(h.n) for key in of}
     for key, (start_h, end_h, _kwh, kw) in FlexibleBlock(park)._intervals(h) if of else ():
         if key in of and end_h > start_h:
-            ch = of[key]
-            total[ch.bus] += min(kw, ch.max_kw) * step_fractions(start_h, end_h, h.n, h.step_h)
+            job_kw[key] += kw * step_fractions(start_h, end_h, h.n, h.step_h)
+    total = {ch.bus: np.zeros(h.n) for ch in of.values()}
+    for key, ch in of.items():
+        total[ch.bus] += np.minimum(job_kw[key], ch.max_kw)  # as day_data's power
     return total
 
 

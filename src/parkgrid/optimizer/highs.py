@@ -131,20 +131,18 @@ class CompiledModel:
                         for key, items in ctx.outputs.items()}
         self.by_sign = [tuple(np.array([col_of[id(v)] for v in group], dtype=np.int64)
                               for group in groups) for groups in ctx.sign_rounded]
-        self.by_count = [(np.array([[col_of[id(v)] for v in unit] for unit in units],
-                                   dtype=np.int64),
-                          np.array([col_of[id(v)] for v in shortfall], dtype=np.int64))
-                         for units, shortfall in ctx.count_rounded]
-        self.count_outputs = [(np.array([[col_of[id(v)] for v in unit] for unit in outputs],
-                                        dtype=np.int64).reshape(len(outputs), -1)
-                               if outputs else np.zeros((0, 0), np.int64), lo_kw, hi_kw)
-                              for outputs, lo_kw, hi_kw in ctx.count_outputs]
+        self.by_count = [
+            _CountGroup(np.array([[col_of[id(v)] for v in unit] for unit in units], np.int64),
+                        np.array([col_of[id(v)] for v in shortfall], np.int64),
+                        np.array([[col_of[id(v)] for v in unit] for unit in outputs],
+                                 np.int64).reshape(len(outputs), -1), *output_kw)
+            for units, shortfall, outputs, output_kw in ctx.count_rounded]
         self.step_h = ctx.step_h
         self.covers = [_Cover(np.array([[col_of[id(v)] for v in u] for u in units], np.int64),
-                              unit_kw, np.array([row_of[id(r)] for r in rows], np.int64),
+                              capacity_kw, np.array([row_of[id(r)] for r in rows], np.int64),
                               np.array([[col_of[id(v)] for v in f] for f in free], np.int64),
                               -1 if start is None else col_of[id(start)])
-                       for units, unit_kw, rows, free, start in ctx.covers]
+                       for units, capacity_kw, rows, free, start in ctx.covers]
         self.integer = self.base_integer.copy()
         self.candidates = np.flatnonzero(self.base_integer | self._slot_mask("integer"))
         self.last: np.ndarray | None = None  # the values of the last solution returned
@@ -209,6 +207,7 @@ class CompiledModel:
         missing = sorted(set(self.slots) - set(data))
         if missing:
             raise KeyError(f"no data for slots {missing}")
+        self._check_shapes(data)  # before anything is written: the arrays mirror HiGHS
         before = (self.col_lower.copy(), self.col_upper.copy(), self.row_lower.copy(),
                   self.row_upper.copy(), self.active_cost.copy())
         self.cost[:] = self.base_cost if tie_break else self.base_cost - self.tie_cost
@@ -218,17 +217,12 @@ class CompiledModel:
             target = {"col_lower": self.col_lower, "col_upper": self.col_upper,
                       "cost": self.cost, "integer": None}.get(kind)
             if kind == "coef":
-                if values.shape != idx.shape[:1]:
-                    raise ValueError(f"data slot {key!r}: {values.shape} values for "
-                                     f"{len(idx)} coefficients")
                 changed = np.flatnonzero(self.matrix.data[idx[:, 2]] != values)
                 for (row, col, _), value in zip(idx[changed].tolist(),
                                                 values[changed].tolist(), strict=True):
                     self.highs.changeCoeff(row, col, value)
                 self.matrix.data[idx[:, 2]] = values
                 continue
-            if values.shape != idx.shape:
-                raise ValueError(f"data slot {key!r}: {values.shape} values for {idx.shape} items")
             if kind == "integer":
                 integer[idx] = values > 0.5
             elif target is not None:
@@ -246,6 +240,14 @@ class CompiledModel:
         if not np.array_equal(integer, self.integer):
             self._apply_integrality(self.highs, integer)
             self.integer = integer
+
+    def _check_shapes(self, data: dict[str, np.ndarray]) -> None:
+        """Raise ValueError naming the first slot whose values do not fit its items."""
+        for key, (kind, idx) in self.slots.items():
+            shape = np.shape(data[key])
+            expected = idx.shape[:1] if kind == "coef" else idx.shape
+            if shape != expected:
+                raise ValueError(f"data slot {key!r}: {shape} values for {expected} items")
 
     def _write_changes(self, col_lower: np.ndarray, col_upper: np.ndarray,
                        row_lower: np.ndarray, row_upper: np.ndarray, cost: np.ndarray) -> None:
@@ -281,7 +283,7 @@ class CompiledModel:
         re-solved with them fixed give schedules — always feasible thanks to over-cooling,
         curtailment and the slacks. When none is within ``mip_gap`` of the bound and the
         park has units with a minimum part load, their relaxed counts are spread into whole
-        units run ahead of the need (:data:`SPREAD_SCALES`, until one is within the gap),
+        units run ahead of the need (:data:`SPREAD_SCALES`, until one is close enough),
         then their relaxed outputs cycled into whole units at or above their minimum
         (:data:`CYCLE_LATE`): the relaxation runs such units at fractions of their minimum,
         which rounding up turns into units at their minimum all day long and rounding down
@@ -304,45 +306,55 @@ class CompiledModel:
             run = self._run(deadline)
             return self._result(run, run.status, run.objective, 0.0, clock, False)
         relaxed = self._relaxed_run(deadline)
+        if relaxed.status != "optimal":  # stopped short: its objective bounds nothing
+            relaxed = _Run(relaxed.status, False, None, None, 0)
         best: _Run | None = None
         gross = 0.0
         if relaxed.has_solution:
             gross = float(np.abs(self.active_cost * relaxed.values).sum())
-            seen: dict[bytes, _Run | None] = {}  # the LP of a rounding is solved once
-            best = self._previous()
-            for up_from in ROUND_UP_FROM:  # in turn, until one is close enough
-                if _within(best, relaxed, gross, mip_gap * UP_ENOUGH_SHARE):
-                    break
-                best = _best([best, self._rounded_run(relaxed, deadline, up_from, seen=seen)])
-            gap = _gap(best.objective if best else None, relaxed.objective, gross)
-            if best is not None and gap is not None and gap <= mip_gap * ACCEPT_GAP_SHARE:
-                return self._result(best, "optimal", relaxed.objective, gap, clock, True)
-            goal = mip_gap * ACCEPT_GAP_SHARE
-            best = self._spread_tries(relaxed, deadline, seen, best, goal, gross)
-            best = self._cycle_tries(relaxed, deadline, seen, best)
-            gap = _gap(best.objective if best else None, relaxed.objective, gross)
-            if best is not None and gap is not None and gap <= mip_gap * ACCEPT_GAP_SHARE:
+            best = self._relax_and_round(relaxed, deadline, mip_gap, gross)
+            if best is not None and _within(best, relaxed, gross, mip_gap * ACCEPT_GAP_SHARE):
+                gap = _gap(best.objective, relaxed.objective, gross)
                 return self._result(best, "optimal", relaxed.objective, gap, clock, True)
         # HiGHS stops at either gap: together, mip_gap × max(|objective|, gross)
         self.highs.setOptionValue("mip_rel_gap", mip_gap)
         self.highs.setOptionValue("mip_abs_gap", max(mip_gap * gross, 1e-6))
         self.highs.setOptionValue("mip_max_nodes", _NO_LIMIT if max_nodes is None else max_nodes)
         added = self._add_cover_rows(relaxed.values)  # first: it drops a start set
-        if best is not None:
-            self._set_start(best)
-        run = self._run(deadline)
-        bound: float | None = self.highs.getInfo().mip_dual_bound
-        if added:
-            first = len(self.row_lower)
-            self.highs.deleteRows(added, np.arange(first, first + added, dtype=np.int32))
+        try:
+            if best is not None:
+                self._set_start(best)
+            run = self._run(deadline)
+            bound: float | None = self.highs.getInfo().mip_dual_bound
+        finally:  # the cuts hold for this horizon's data only
+            if added:
+                first = len(self.row_lower)
+                self.highs.deleteRows(added, np.arange(first, first + added, dtype=np.int32))
         if relaxed.objective is not None:
             bound = max(bound, relaxed.objective) if np.isfinite(bound) else relaxed.objective
         elif not np.isfinite(bound):
             bound = None
         status = run.status
         if not run.has_solution and best is not None:
-            run, status = best, "time_limit"  # out of time before the start was used
+            run = best  # stopped (time or node limit) before the start was taken in
         return self._result(run, status, bound, _gap(run.objective, bound, gross), clock, True)
+
+    def _relax_and_round(self, relaxed: _Run, deadline: float, mip_gap: float,
+                         gross: float) -> _Run | None:
+        """The best rounding of the ``relaxed`` solution (or the last solution, if it fits):
+        the up-roundings (:data:`ROUND_UP_FROM`), then, unless one is within
+        :data:`ACCEPT_GAP_SHARE` of ``mip_gap``, the spreads and cycles."""
+        seen: dict[bytes, _Run | None] = {}  # the LP of a rounding is solved once
+        best = self._previous()
+        for up_from in ROUND_UP_FROM:  # in turn, until one is close enough
+            if _within(best, relaxed, gross, mip_gap * UP_ENOUGH_SHARE):
+                break
+            best = _best([best, self._rounded_run(relaxed, deadline, up_from, seen=seen)])
+        goal = mip_gap * ACCEPT_GAP_SHARE
+        if _within(best, relaxed, gross, goal):
+            return best
+        best = self._spread_tries(relaxed, deadline, seen, best, gross, goal)
+        return self._cycle_tries(relaxed, deadline, seen, best)
 
     def cover_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The cover inequalities of the pushed horizon (CSR: lower bounds, row starts,
@@ -358,16 +370,16 @@ class CompiledModel:
         part load, whatever the demand charge."""
         lower, starts, index, value = [], [0], [], []
         for c in self.covers:
-            demand_kwh = np.cumsum(np.maximum(self.row_lower[c.rows], 0.0)) * self.step_h
+            demand_kwh = np.cumsum(self.row_lower[c.rows]) * self.step_h
             stored_kwh = self.col_upper[c.start] if c.start >= 0 else 0.0
-            need = (demand_kwh - stored_kwh) / (c.unit_kw * self.step_h)
-            for t in np.flatnonzero(need > 1e-6).tolist():
-                whole = math.ceil(need[t] - 1e-9)
-                share = need[t] - whole + 1.0
+            need_unit_steps = (demand_kwh - stored_kwh) / (c.capacity_kw * self.step_h)
+            for t in np.flatnonzero(need_unit_steps > 1e-6).tolist():
+                whole = math.ceil(need_unit_steps[t] - 1e-9)
+                share = need_unit_steps[t] - whole + 1.0
                 units, free = c.units[:, :t + 1].ravel(), c.free[:t + 1].ravel()
                 lower.append(share * whole)
                 index += [units, free]
-                value += [np.full(units.size, share), np.full(free.size, 1.0 / c.unit_kw)]
+                value += [np.full(units.size, share), np.full(free.size, 1.0 / c.capacity_kw)]
                 starts.append(starts[-1] + units.size + free.size)
         if not lower:
             return np.zeros(0), np.zeros(1, np.int32), np.zeros(0, np.int32), np.zeros(0)
@@ -394,7 +406,7 @@ class CompiledModel:
         return int(lower.size)
 
     def _spread_tries(self, relaxed: _Run, deadline: float, seen: dict[bytes, _Run | None],
-                      best: _Run | None, goal: float, gross: float) -> _Run | None:
+                      best: _Run | None, gross: float, goal: float) -> _Run | None:
         """The best of ``best`` and the spread roundings (:data:`SPREAD_SCALES` in turn,
         until one is within ``goal`` of the relaxation or they get worse)."""
         previous: float | None = None  # the last spread's objective
@@ -413,9 +425,9 @@ class CompiledModel:
                      best: _Run | None) -> _Run | None:
         """The best of ``best`` and the cycled roundings (every one of :data:`CYCLE_LATE`),
         for units whose outputs are known."""
-        for late in CYCLE_LATE if any(o.size for o, _, _ in self.count_outputs) else ():
+        for late_share in CYCLE_LATE if any(g.outputs.size for g in self.by_count) else ():
             best = _best([best, self._rounded_run(relaxed, deadline, 1e-6, seen=seen,
-                                                  cycle=late)])
+                                                  cycle=late_share)])
         return best
 
     def _previous(self) -> _Run | None:
@@ -481,14 +493,13 @@ class CompiledModel:
         values = relaxed.values
         assert values is not None
         counts = []  # units × steps
-        for (units, _), (outputs, lo_kw, hi_kw) in zip(self.by_count, self.count_outputs,
-                                                      strict=True):
-            relaxed_count = values[units].sum(axis=0)
-            if cycle is not None and outputs.size:
-                counts.append(cycle_count(values[outputs].sum(axis=0), len(units),
-                                          (lo_kw, hi_kw), cycle))
+        for g in self.by_count:
+            relaxed_count = values[g.units].sum(axis=0)
+            if cycle is not None and g.outputs.size:
+                counts.append(cycle_count(values[g.outputs].sum(axis=0), len(g.units),
+                                          (g.min_kw, g.capacity_kw), cycle))
             elif spread is not None:
-                counts.append(spread_count(relaxed_count, len(units), spread))
+                counts.append(spread_count(relaxed_count, len(g.units), spread))
             else:
                 counts.append(np.floor(relaxed_count + 1.0 - up_from))
         run = self._fixed_run(relaxed, deadline, up_from, counts, seen)
@@ -510,13 +521,15 @@ class CompiledModel:
         rounded = np.floor(values + 1.0 - up_from)
         for binaries, positive, negative in self.by_sign:
             rounded[binaries] = values[positive] >= values[negative]
-        for (units, _), count in zip(self.by_count, counts, strict=True):
-            rounded[units] = np.arange(len(units))[:, None] < count[None, :]
+        for g, count in zip(self.by_count, counts, strict=True):
+            rounded[g.units] = np.arange(len(g.units))[:, None] < count[None, :]
         idx = np.flatnonzero(self.integer)
         fixed = rounded[idx].clip(self.col_lower[idx], self.col_upper[idx])
         key = fixed.tobytes()
         if seen is not None and key in seen:
             return seen[key]
+        if self.highs.getRunTime() >= deadline:
+            return None  # out of time: no more roundings
         h, cols = self.highs, idx.astype(np.int32)
         self._apply_integrality(h, np.zeros_like(self.integer))
         h.changeColsBounds(idx.size, cols, fixed, fixed)
@@ -547,13 +560,26 @@ class CompiledModel:
 
 
 @dataclass
-class _Cover:
-    """A :meth:`.core.Build.cover` resolved: unit binaries (units × steps), a unit's
-    capacity, the demand rows, the free supply columns (steps × k), the store's start column
-    (-1: none)."""
+class _CountGroup:
+    """A :meth:`.core.Build.round_as_count` resolved: the units' binaries and outputs (units ×
+    steps; outputs 0 × 0 when not given), the shortfall columns, a unit's minimum output and
+    capacity when on (kW, or kW_th for chillers)."""
 
     units: np.ndarray
-    unit_kw: float
+    shortfall: np.ndarray
+    outputs: np.ndarray
+    min_kw: float
+    capacity_kw: float
+
+
+@dataclass
+class _Cover:
+    """A :meth:`.core.Build.cover` resolved: unit binaries (units × steps), a unit's
+    capacity (kW, or kW_th for chillers), the demand rows, the free supply columns
+    (steps × k), the store's start column (-1: none)."""
+
+    units: np.ndarray
+    capacity_kw: float
     rows: np.ndarray
     free: np.ndarray
     start: int
@@ -585,41 +611,41 @@ def spread_count(relaxed: np.ndarray, units: int, scale: float) -> np.ndarray:
     return count
 
 
-def cycle_count(output_kw: np.ndarray, units: int, unit_kw: tuple[float, float],
-                late: float) -> np.ndarray:
+def cycle_count(output_kw: np.ndarray, units: int, unit_range_kw: tuple[float, float],
+                late_share: float) -> np.ndarray:
     """Whole numbers of units on per step that produce the relaxed ``output_kw`` over time,
-    each unit on between its minimum and its capacity (``unit_kw``): each step switches on
+    each unit on between its minimum and its capacity (``unit_range_kw``): each step switches on
     as many units (at most ``units``) as the output owed so far needs at capacity, and what
     they make above it (at least their minimum) is owed less later. A unit starts once
-    ``late`` × its minimum is owed (0: at once; 1: a whole minimum's worth, drawn from
+    ``late_share`` × its minimum is owed (0: at once; 1: a whole minimum's worth, drawn from
     storage meanwhile).
 
     A relaxation serves a need below a unit's minimum with a fraction of a unit; the whole
     units cycled on and off at or above their minimum store the surplus (the chilled-water
     tank) for the steps they are off."""
-    lo_kw, hi_kw = unit_kw
+    lo_kw, hi_kw = unit_range_kw
     count = np.zeros(len(output_kw))
     owed = 0.0
     for t, value in enumerate(output_kw.tolist()):
         owed += value
-        if owed <= 1e-6 or owed < late * lo_kw - 1e-6:
+        if owed <= 1e-6 or owed < late_share * lo_kw - 1e-6:
             continue
         count[t] = min(units, math.ceil(owed / hi_kw - 1e-9))
         owed -= min(max(owed, count[t] * lo_kw), count[t] * hi_kw)
     return count
 
 
-def _add_units(counts: list[np.ndarray], groups: list[tuple[np.ndarray, np.ndarray]],
+def _add_units(counts: list[np.ndarray], groups: list[_CountGroup],
                values: np.ndarray | None) -> bool:
     """One unit more (in the first group with one left) at every step whose shortfall in
     ``values`` is positive; whether any was added."""
     if values is None:
         return False
     added, values = False, values.copy()
-    for count, (units, shortfall) in zip(counts, groups, strict=True):
-        short = (values[shortfall] > SHORTFALL_KW) & (count < len(units))
+    for count, g in zip(counts, groups, strict=True):
+        short = (values[g.shortfall] > SHORTFALL_KW) & (count < len(g.units))
         count[short] += 1
-        values[shortfall[short]] = 0.0  # served now: not again by a later group
+        values[g.shortfall[short]] = 0.0  # served now: not again by a later group
         added |= bool(short.any())
     return added
 

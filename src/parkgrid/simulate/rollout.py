@@ -320,7 +320,9 @@ def _spliced(followed: pd.DataFrame, new: pd.DataFrame, r: int) -> pd.DataFrame:
     column-by-column splice costs several times more, at every re-plan."""
     tail = new.iloc[:len(followed) - r].set_axis(followed.index[r:])
     if not tail.columns.equals(followed.columns):
-        tail = tail.reindex(columns=followed.columns).fillna(followed.iloc[r:])
+        tail = tail.reindex(columns=followed.columns)
+        for column in followed.columns.difference(new.columns):
+            tail[column] = followed[column].iloc[r:].to_numpy()
     return pd.concat([followed.iloc[:r], tail])
 
 
