@@ -69,6 +69,11 @@ class DayRecord:
     reason: str = ""
     unserved_kwh: float = 0.0
     ev_unmet_kwh: float = 0.0
+    replans: int = 0
+    """Intraday re-plans followed that day; ``replans_failed``: those that failed (the
+    previous plan kept); ``replan_solve_s``: their solve time."""
+    replans_failed: int = 0
+    replan_solve_s: float = 0.0
 
 
 @dataclass
@@ -186,6 +191,9 @@ def simulate(
         if (replan_every or notices) and not record.fallback:
             schedule, result = _replan_day(plan, fc, actuals, controller, schedule, day, n,
                                            state, replan_every, events, notices)
+            meta = schedule.metadata
+            record.replans, record.replans_failed, record.replan_solve_s = (
+                meta["replans"], meta["replans_failed"], meta["replan_solve_s"])
         else:
             result = controller.run_day(schedule, actuals.window(day, park.steps_per_day),
                                         state)
@@ -289,7 +297,7 @@ def _replan_day(plan: PlannerFn, forecaster: Forecaster, actuals: Inputs,
     actual_day = actuals.window(day, per_day)
     followed = schedule.frame
     run = controller.begin_day(schedule, actual_day, state)
-    solve_s, replans = 0.0, 0
+    solve_s, replans, failed = 0.0, 0, 0
     for r in sorted(set(range(every, per_day, every) if every else ()) | set(extra)):
         run.advance(r)
         at = day + pd.Timedelta(minutes=r * park.time_step_minutes)
@@ -304,12 +312,13 @@ def _replan_day(plan: PlannerFn, forecaster: Forecaster, actuals: Inputs,
         except Exception as exc:  # keep following the previous plan
             events.append(f"{at:%Y-%m-%d %H:%M} re-plan failed, previous plan kept: "
                           f"{type(exc).__name__}: {exc}".replace("\n", " "))
+            failed += 1
             continue
         followed = _spliced(followed, new.frame, r)
         run.follow(Schedule(followed, schedule.metadata), r)
         solve_s += float(meta_float(new.metadata.get("solve_time_s")) or 0.0)
         replans += 1
-    return (Schedule(followed, schedule.metadata | {"replans": replans,
+    return (Schedule(followed, schedule.metadata | {"replans": replans, "replans_failed": failed,
                                                     "replan_solve_s": solve_s}, None),
             run.finish(actual_day))
 
