@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from parkgrid.errors import ArgumentError
 from parkgrid.inputs import Inputs
@@ -427,3 +431,30 @@ def test_after_a_replan_the_controller_shaves_only_above_the_month_to_date_peak(
 
     assert discharged_after_40(0.0) > 10.0  # the new plan's peak is 0: it shaves
     assert discharged_after_40(1e5) == 0.0  # a month-to-date peak above every import
+
+
+@functools.cache
+def _heated_day() -> tuple:
+    inputs = make_inputs(HEATED, days=1)
+    day = pd.Timestamp("2025-07-01", tz=HEATED.site.timezone)
+    plan = simulate(HEATED, day, "2025-07-02", "noisy", "milp", inputs=inputs,
+                    keep_schedules=True).schedules["2025-07-01"]
+    actual = inputs.window(day, 96)
+    start = ParkState.initial(HEATED).for_month(7)
+    return plan, actual, start, Controller(HEATED).run_day(plan, actual, start)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.integers(0, 96), max_size=8))
+def test_a_day_cut_anywhere_is_the_day_run_at_once(cuts):
+    """Any re-plan times, following the same plan: the ledger and the end state are
+    those of the day run at once (every store, the chillers, the peak, EV energy)."""
+    plan, actual, start, whole = _heated_day()
+    run = Controller(HEATED).begin_day(plan, actual, start)
+    for t in sorted(cuts):
+        run.advance(t)
+        run.state_out()
+        run.follow(plan, t)
+    pieces = run.finish(actual)
+    pd.testing.assert_frame_equal(pieces.ledger, whole.ledger)
+    assert pieces.state == whole.state
