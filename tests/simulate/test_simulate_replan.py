@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 import pandas as pd
@@ -164,6 +165,18 @@ def test_bad_replan_intervals_are_argument_errors(text):
     with pytest.raises(ArgumentError, match="--replan-every"):
         replan_steps(text, PARK)
     assert replan_steps("1h", PARK) == 4 and replan_steps("15min", PARK) == 1
+
+
+def test_a_bad_interval_on_an_hourly_park_suggests_intervals_it_takes():
+    hourly = make_park(time_step_minutes=60)
+    with pytest.raises(ArgumentError) as error:
+        replan_steps("15min", hourly)
+    message = str(error.value)
+    assert "got '15min'" in message and "60-min step" in message
+    suggested = re.search(r"such as (.*?):", message).group(1)
+    assert "15min" not in suggested and "1h" in suggested
+    assert all(replan_steps(s, hourly) for s in re.split(r", | or ", suggested))
+    assert replan_steps("2h", hourly) == 2
 
 
 def test_model_forecaster_never_trains_on_the_future():

@@ -273,10 +273,17 @@ def replan_steps(every: str, park: Park) -> int:
     step = pd.Timedelta(minutes=park.time_step_minutes)
     if pd.isna(length) or length <= pd.Timedelta(0) or length % step or length >= \
             pd.Timedelta(days=1):
-        raise ArgumentError("--replan-every", every, "a duration such as 1h, 15min or 4h: a "
-                            f"multiple of the park's {park.time_step_minutes}-min step, shorter "
-                            "than a day")
+        raise ArgumentError("--replan-every", every, f"a duration such as "
+                            f"{_intervals(park.time_step_minutes)}: a multiple of the park's "
+                            f"{park.time_step_minutes}-min step, shorter than a day")
     return int(length // step)
+
+
+def _intervals(step_min: int) -> str:
+    """Re-plan intervals a park with ``step_min``-minute steps takes, as examples."""
+    minutes = sorted({m for m in (15, 60, 240) if m % step_min == 0} | {step_min})
+    words = [f"{m // 60}h" if m % 60 == 0 else f"{m}min" for m in minutes]
+    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
 
 
 def _replan_day(plan: PlannerFn, forecaster: Forecaster, actuals: Inputs,
