@@ -96,8 +96,8 @@ def _files(tmp_path: Path, days: int = 30) -> tuple[Path, Path]:
     return history_path, weather_path
 
 
-def test_forecast_command_writes_a_file_schedule_can_read(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def _park_file(tmp_path: Path) -> Path:
+    """The park of :data:`PARK` as a config file (one load 'plant')."""
     (tmp_path / "park.yaml").write_text(
         "name: t\nsite: {latitude_deg: 30.5, longitude_deg: 120.9}\n"
         "weather: {source: synthetic, climate: climate.yaml}\n"
@@ -105,6 +105,12 @@ def test_forecast_command_writes_a_file_schedule_can_read(tmp_path, monkeypatch)
         "grid: {import_limit_kw: 10000, export_limit_kw: 0}\n"
         "tariff: {calendar: zhejiang_2024, demand: {kind: none}}\n"
         "emissions: {grid_factor_t_per_mwh: 0.5}\n", encoding="utf-8")
+    return tmp_path / "park.yaml"
+
+
+def test_forecast_command_writes_a_file_schedule_can_read(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _park_file(tmp_path)
     history, weather = _files(tmp_path)
     out = tmp_path / "fc.csv"
     result = forecast_command(tmp_path / "park.yaml", history, weather, "2025-05-25T12:00", 12,
@@ -146,3 +152,37 @@ def test_a_calibrated_asset_keeps_its_years_scale_on_forecast_weather(column, da
     made, _ = _renewable(park, column, pd.DataFrame(), window.weather, notes,
                          inputs.calibration)
     np.testing.assert_allclose(made, window.series[column].to_numpy(), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("backtest", [None, "2025-05-20:2025-05-21"])
+def test_out_never_replaces_an_input_and_names_a_table_format(tmp_path, backtest):
+    """--out onto the history, the weather forecast or the park config (or, for a backtest,
+    its plot <out>.png onto one of them) is refused before anything is written; so is an
+    --out that is neither .csv nor .parquet (a backtest used to write CSV into any name)."""
+    park = _park_file(tmp_path)
+    history, weather = _files(tmp_path, days=25)
+    issue = None if backtest else "2025-05-20T00:00"
+    before = {p: p.read_bytes() for p in (park, history, weather)}
+    png_of_history = tmp_path / "history.csv.png"
+    history.rename(png_of_history)
+    history.write_bytes(before[history])
+    for out in (history, weather, tmp_path / "sub" / ".." / "history.csv", tmp_path / "x.txt",
+                tmp_path / "skill.json", tmp_path):
+        with pytest.raises(ArgumentError, match="--out"):
+            forecast_command(park, history, weather, issue, 24, out, backtest=backtest)
+    if backtest:
+        with pytest.raises(ArgumentError, match="would replace"):
+            forecast_command(park, png_of_history, weather, None, 24, history,
+                             backtest=backtest)
+    assert {p: p.read_bytes() for p in before} == before
+    made = forecast_command(park, history, weather, issue, 24, tmp_path / "o.parquet",
+                            backtest=backtest)
+    back = pd.read_parquet(tmp_path / "o.parquet")
+    assert len(back) == (len(made.skill) if backtest else 96)
+
+
+def test_backtest_refuses_an_issue_time(tmp_path):
+    history, weather = _files(tmp_path, days=25)
+    with pytest.raises(ArgumentError, match="--issue"):
+        forecast_command(_park_file(tmp_path), history, weather, "2025-05-20T00:00", 24,
+                         backtest="2025-05-20:2025-05-21")

@@ -72,7 +72,12 @@ def forecast_command(park_path: Path | str, history: Path | str, weather_forecas
     park = load_park(park_path)
     n_steps = horizon_steps(horizon_h, park, "--horizon-h")
     history_path, weather_path = Path(history), Path(weather_forecast)
+    if out is not None:
+        _check_out(Path(out), [Path(park_path), history_path, weather_path], backtest is not None)
     if backtest is not None:
+        if issue is not None:
+            raise ArgumentError("--issue", issue, "no --issue with --backtest (a backtest issues "
+                                "a forecast at each midnight of its period)")
         result = ForecastResult(skill=backtest_skill(park, history_path, weather_path,
                                                      backtest, n_steps))
         if out is not None:
@@ -91,15 +96,44 @@ def forecast_command(park_path: Path | str, history: Path | str, weather_forecas
     return result
 
 
+OUT_SUFFIXES = (".csv", ".parquet")
+"""The formats ``--out`` may name (forecast file and skill table alike)."""
+
+
+def _check_out(out: Path, inputs: list[Path], backtest: bool) -> None:
+    """Refuse an ``--out`` that is not a .csv/.parquet file, or that would replace one of the
+    command's own inputs (the park config, the history or the weather forecast) — also
+    through the backtest's plot ``<out>.png`` — before any work is done."""
+    if out.suffix.lower() not in OUT_SUFFIXES or out.is_dir():
+        raise ArgumentError("--out", str(out), "a .csv or .parquet file")
+    written = [out, out.with_name(out.name + ".png")] if backtest else [out]
+    for target in written:
+        for source in inputs:
+            if _same_file(target, source):
+                raise ArgumentError("--out", str(out), f"a file other than the input {source} "
+                                    f"(writing {target} would replace it)")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        return a.samefile(b)
+    return a.resolve() == b.resolve()
+
+
+def _write_table(table: pd.DataFrame, path: Path) -> Path:
+    """``table`` (its columns; no index) as CSV or Parquet, atomically."""
+    if path.suffix.lower() == ".parquet":
+        return atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False))
+    if path.suffix.lower() != ".csv":
+        raise ArgumentError("--out", str(path), "a .csv or .parquet file")
+    return atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
+
+
 def write_forecast(frame: pd.DataFrame, path: Path) -> Path:
     """A forecast frame as CSV or Parquet (``timestamp`` = ISO 8601 step start)."""
     table = frame.copy()
     table.index = table.index.map(pd.Timestamp.isoformat).rename("timestamp")
-    if path.suffix.lower() == ".parquet":
-        return atomic_write(path, lambda tmp: table.reset_index().to_parquet(tmp, index=False))
-    if path.suffix.lower() != ".csv":
-        raise ArgumentError("--out", str(path), "a .csv or .parquet file")
-    return atomic_write(path, lambda tmp: table.to_csv(tmp))
+    return _write_table(table.reset_index(), path)
 
 
 def backtest_skill(park: Park, history_path: Path, weather_path: Path, period: str,
@@ -156,10 +190,10 @@ def _period(period: str, park: Park) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def write_skill(skill: pd.DataFrame, path: Path) -> list[Path]:
-    """The skill table as CSV at ``path`` and its plot at ``<path>.png``."""
+    """The skill table as CSV or Parquet at ``path`` and its plot at ``<path>.png``."""
     from matplotlib.figure import Figure
 
-    written = [atomic_write(path, lambda tmp: skill.to_csv(tmp, index=False))]
+    written = [_write_table(skill.astype({"lead": str}), path)]
     figure = Figure(figsize=(8, 4.5))
     ax = figure.add_subplot()
     for name, rows in skill.groupby("quantity"):
