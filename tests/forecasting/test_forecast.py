@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from optimizer_support import make_park
 from parkgrid.cli import app
+from parkgrid.commands import forecast as forecast_module
 from parkgrid.commands.forecast import forecast_command
 from parkgrid.errors import ArgumentError, InputDataError
 from parkgrid.forecasting.model import MIN_TRAINING_DAYS, make_forecast
@@ -186,3 +187,54 @@ def test_backtest_refuses_an_issue_time(tmp_path):
     with pytest.raises(ArgumentError, match="--issue"):
         forecast_command(_park_file(tmp_path), history, weather, "2025-05-20T00:00", 24,
                          backtest="2025-05-20:2025-05-21")
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    table = frame.copy()
+    table.index = table.index.map(pd.Timestamp.isoformat).rename("timestamp")
+    table.to_csv(path)
+    return path
+
+
+def test_a_gap_before_the_issue_is_never_filled_from_the_future(tmp_path):
+    """The meter's last hours before the issue are missing and the file goes on past the
+    issue with absurd values: the gap is filled from the past only (interpolating across it
+    used to pull the future into the training data), for the forecast and for each day of a
+    backtest."""
+    park = _park_file(tmp_path)
+    history = generated_history(30)
+    issue = pd.Timestamp("2025-05-25 00:00", tz=TZ)
+    gap = (history.index >= issue - pd.Timedelta(hours=3)) & (history.index < issue)
+    weather = _write(history.assign(ghi=0.0, wind_speed=3.0)[["ghi", "temp_air", "wind_speed"]],
+                     tmp_path / "wx.csv")
+    poisoned = history.copy()
+    poisoned.loc[poisoned.index >= issue, ["load_kw_plant", "temp_air"]] *= 50.0
+    clean = _write(history[~gap & (history.index < issue)], tmp_path / "clean.csv")
+    future = _write(poisoned[~gap], tmp_path / "future.csv")
+    made = [forecast_command(park, path, weather, issue.isoformat(), 24).forecast.frame
+            for path in (clean, future)]
+    pd.testing.assert_frame_equal(made[0], made[1])
+
+    seen: list[pd.DataFrame] = []
+    real = forecast_module.make_forecast
+    forecast_module_patch = pytest.MonkeyPatch()
+    forecast_module_patch.setattr(forecast_module, "make_forecast",
+                                  lambda p, h, *a: seen.append(h) or real(p, h, *a))
+    try:
+        forecast_command(park, future, weather, None, 24, backtest="2025-05-25:2025-05-26")
+    finally:
+        forecast_module_patch.undo()
+    trained_on = seen[0][seen[0].index < issue]
+    assert trained_on["load_kw_plant"].max() < 2 * history["load_kw_plant"].max()
+
+
+def test_gaps_in_the_history_weather_are_interpolated_like_the_loads(tmp_path):
+    park = _park_file(tmp_path)
+    history = generated_history(25).assign(ghi=0.0, wind_speed=3.0)
+    holey = history.copy()
+    holey.iloc[500:520, holey.columns.get_loc("temp_air")] = np.nan  # empty cells
+    holey = holey.drop(index=holey.index[900:1000])  # missing rows
+    path = _write(holey, tmp_path / "history.csv")
+    weather = _write(history[["ghi", "temp_air", "wind_speed"]], tmp_path / "wx.csv")
+    made = forecast_command(park, path, weather, "2025-05-20T00:00", 24).forecast
+    assert made.methods["load_kw_plant"].startswith("gradient boosting")

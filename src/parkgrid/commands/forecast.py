@@ -40,25 +40,25 @@ class ForecastResult:
 
 def read_history(path: Path, park: Park, until: pd.Timestamp | None = None) -> pd.DataFrame:
     """Every step of the history file up to (not including) ``until``, with its forecast and
-    weather columns."""
-    tz = park.site.timezone
-    first, last, names = file_span(path, tz, "history")
-    end = last + pd.Timedelta(minutes=park.time_step_minutes)
+    weather columns; gaps are interpolated from the rows before ``until`` only."""
+    first, last, names = file_span(path, park.site.timezone, "history", before=until)
+    end = last + pd.Timedelta(minutes=park.time_step_minutes)  # the meter's last step
     if until is not None:
         end = min(end, until)
-    if end <= first:
-        raise InputDataError(path, f"history: no rows before {until.isoformat() if until else ''}")
     index = pd.date_range(first.ceil(f"{park.time_step_minutes}min"), end, inclusive="left",
                           freq=f"{park.time_step_minutes}min")
+    if index.empty:
+        raise InputDataError(path, f"history: no whole {park.time_step_minutes}-min step from "
+                             f"{first:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}")
     wanted = [c for c in forecast_columns(park) if c in names]
     frame = read_frame(path, index, park.time_step_minutes, "history", columns=wanted,
-                       fill="interpolate")
+                       fill="interpolate", before=until)
     if {"ghi", "temp_air", "wind_speed"} <= set(names):
         frame = frame.join(read_weather_csv(path, park, index, "history weather",
-                                            split_ghi=True))
+                                            split_ghi=True, fill="interpolate", before=until))
     elif "temp_air" in names:
         frame = frame.join(read_frame(path, index, park.time_step_minutes, "history",
-                                      columns=["temp_air"], fill="interpolate"))
+                                      columns=["temp_air"], fill="interpolate", before=until))
     return frame
 
 
@@ -155,7 +155,7 @@ def backtest_skill(park: Park, history_path: Path, weather_path: Path, period: s
                                  f"{history.index[-1]}; the backtest needs the day before "
                                  f"{day:%Y-%m-%d} and {n_steps} steps from it")
         weather = weather_all.loc[index]
-        made = make_forecast(park, history, weather, day, scales)
+        made = make_forecast(park, read_history(history_path, park, day), weather, day, scales)
         actual = history.loc[index, made.frame.columns]
         before = history.loc[index - pd.Timedelta(days=1) * np.ceil(
             (index - day + pd.Timedelta(1)) / pd.Timedelta(days=1)), made.frame.columns]
