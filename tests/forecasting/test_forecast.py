@@ -238,3 +238,24 @@ def test_gaps_in_the_history_weather_are_interpolated_like_the_loads(tmp_path):
     weather = _write(history[["ghi", "temp_air", "wind_speed"]], tmp_path / "wx.csv")
     made = forecast_command(park, path, weather, "2025-05-20T00:00", 24).forecast
     assert made.methods["load_kw_plant"].startswith("gradient boosting")
+
+
+def test_an_hourly_weather_forecast_through_a_winter_sunset_is_read(tmp_path):
+    """An hourly GHI held over the 15-min steps of the hour of sunset (sun at 87° at 16:52)
+    made Erbs's DNI about 1,900 W/m² and the forecast was refused over a column the file does
+    not have; the split's DNI is bounded by the extraterrestrial irradiance and the diffuse
+    takes the rest of the GHI."""
+    from parkgrid.inputs.weather import read_weather_csv
+
+    hours = pd.date_range("2025-01-08", periods=48, freq="1h", tz=TZ)
+    ghi = np.clip(600 * np.sin((hours.hour.to_numpy() - 7) / 10 * np.pi), 0, None)
+    ghi[hours.hour == 16] = 150.0
+    path = _write(pd.DataFrame({"ghi": ghi, "temp_air": 8.0, "wind_speed": 3.0}, index=hours),
+                  tmp_path / "nwp.csv")
+    index = pd.date_range("2025-01-08 12:00", periods=96, freq="15min", tz=TZ)
+    weather = read_weather_csv(path, PARK, index, "weather forecast", split_ghi=True)
+    assert weather["dni"].max() <= 1415.0
+    cos_z = (weather["ghi"] - weather["dhi"]) / weather["dni"].where(weather["dni"] > 0)
+    assert (cos_z.dropna() <= 1.0).all() and (weather["dhi"] >= 0).all()
+    at = weather.index[(weather.index.hour == 16) & (weather.index.minute == 45)][0]
+    assert weather.loc[at, "ghi"] == 150.0 and 0 < weather.loc[at, "dhi"] < 150.0
