@@ -259,3 +259,24 @@ def test_an_hourly_weather_forecast_through_a_winter_sunset_is_read(tmp_path):
     assert (cos_z.dropna() <= 1.0).all() and (weather["dhi"] >= 0).all()
     at = weather.index[(weather.index.hour == 16) & (weather.index.minute == 45)][0]
     assert weather.loc[at, "ghi"] == 150.0 and 0 < weather.loc[at, "dhi"] < 150.0
+
+
+def test_a_bad_history_is_refused_naming_the_file_the_column_and_the_value(tmp_path):
+    """A missing or misspelled load column named the file as 'history' and listed columns
+    the file does not have (the split weather's); a negative load was learned silently."""
+    park = _park_file(tmp_path)
+    history = generated_history(20)
+    weather = _write(history.assign(ghi=0.0, wind_speed=3.0)[["ghi", "temp_air", "wind_speed"]],
+                     tmp_path / "wx.csv")
+    path = _write(history.rename(columns={"load_kw_plant": "load_kw_plnt"}).assign(
+        ghi=0.0, wind_speed=3.0), tmp_path / "misspelled.csv")
+    with pytest.raises(InputDataError) as info:
+        forecast_command(park, path, weather, "2025-05-19T00:00", 24)
+    assert str(info.value).startswith(str(path)) and "'load_kw_plant'" in str(info.value)
+    assert "load_kw_plnt" in str(info.value) and "dni" not in str(info.value)
+    negative = history.copy()
+    negative.iloc[700, 0] = -50.0
+    path = _write(negative, tmp_path / "negative.csv")
+    with pytest.raises(InputDataError, match=r"negative.csv: history: column 'load_kw_plant' "
+                       r"at 2025-05-08T07:00:00\+08:00: got -50, expected a finite number ≥ 0"):
+        forecast_command(park, path, weather, "2025-05-19T00:00", 24)

@@ -21,7 +21,7 @@ from parkgrid.commands.arguments import local_midnight
 from parkgrid.commands.schedule import horizon_steps, step_start
 from parkgrid.config import Park, load_park
 from parkgrid.errors import ArgumentError, InputDataError
-from parkgrid.forecasting.inputs import forecast_columns, horizon_index
+from parkgrid.forecasting.inputs import check_values, forecast_columns, horizon_index
 from parkgrid.forecasting.model import Forecast, make_forecast, year_scales
 from parkgrid.inputs.timeseries import file_span, read_frame
 from parkgrid.inputs.weather import read_weather_csv
@@ -50,6 +50,10 @@ def read_history(path: Path, park: Park, until: pd.Timestamp | None = None) -> p
     if index.empty:
         raise InputDataError(path, f"history: no whole {park.time_step_minutes}-min step from "
                              f"{first:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}")
+    loads = [c for c in forecast_columns(park) if not c.startswith(("pv_kw_", "wind_kw_"))]
+    if missing := [c for c in loads if c not in names]:
+        raise InputDataError(path, f"history: missing column(s) {missing} (every load of the "
+                             f"park is forecast from its history); columns are {names}")
     wanted = [c for c in forecast_columns(park) if c in names]
     frame = read_frame(path, index, park.time_step_minutes, "history", columns=wanted,
                        fill="interpolate", before=until)
@@ -59,6 +63,7 @@ def read_history(path: Path, park: Park, until: pd.Timestamp | None = None) -> p
     elif "temp_air" in names:
         frame = frame.join(read_frame(path, index, park.time_step_minutes, "history",
                                       columns=["temp_air"], fill="interpolate", before=until))
+    check_values(frame[wanted], str(path), "history")
     return frame
 
 
