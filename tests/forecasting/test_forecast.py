@@ -280,3 +280,24 @@ def test_a_bad_history_is_refused_naming_the_file_the_column_and_the_value(tmp_p
     with pytest.raises(InputDataError, match=r"negative.csv: history: column 'load_kw_plant' "
                        r"at 2025-05-08T07:00:00\+08:00: got -50, expected a finite number ≥ 0"):
         forecast_command(park, path, weather, "2025-05-19T00:00", 24)
+
+
+def test_the_fallback_profile_follows_the_season_and_a_stale_history_is_noted():
+    """Without temperature a long history falls back to the profile of its last four weeks:
+    over the whole history a load that grew by half since winter was forecast at its
+    average."""
+    history = generated_history(120, start="2025-02-03").drop(columns="temp_air")
+    history["load_kw_plant"] *= np.linspace(1.0, 1.5, len(history))
+    issue = history.index[-1] + pd.Timedelta(minutes=15)
+    made = make_forecast(PARK, history, weather_of(generated_history(130, "2025-02-03"), issue),
+                         issue)
+    assert made.methods["load_kw_plant"] == "seasonal profile"
+    assert issue.day_of_week < 5  # a workday, like the 20 of the last four weeks
+    recent = history[history.index >= issue - pd.Timedelta(days=28)]["load_kw_plant"]
+    workdays = recent[recent.index.day_of_week < 5]
+    assert made.frame["load_kw_plant"].mean() == pytest.approx(workdays.mean(), rel=0.02)
+    assert not any("history ends" in note for note in made.notes)
+    later = issue + pd.Timedelta(days=3)
+    stale = make_forecast(PARK, history, weather_of(generated_history(130, "2025-02-03"), later),
+                          later)
+    assert any("3.0 days before the issue time" in note for note in stale.notes)
