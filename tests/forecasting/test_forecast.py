@@ -301,3 +301,15 @@ def test_the_fallback_profile_follows_the_season_and_a_stale_history_is_noted():
     stale = make_forecast(PARK, history, weather_of(generated_history(130, "2025-02-03"), later),
                           later)
     assert any("3.0 days before the issue time" in note for note in stale.notes)
+
+
+@pytest.mark.parametrize("issue", ["2025-03-30T02:30", "2025-10-26T02:30"])
+def test_an_issue_time_daylight_saving_skips_or_repeats_is_an_argument_error(tmp_path, issue):
+    """In a park with daylight saving a naive --issue that does not exist or exists twice
+    exited 1 with pandas's ValueError ('unexpected ValueError')."""
+    park = _park_file(tmp_path)
+    park.write_text(park.read_text().replace("longitude_deg: 120.9}",
+                                             "longitude_deg: 8.9, timezone: Europe/Berlin}"))
+    history, weather = _files(tmp_path, days=3)
+    with pytest.raises(ArgumentError, match=r"--issue.*daylight saving"):
+        forecast_command(park, history, weather, issue, 24)
