@@ -168,7 +168,7 @@ def test_out_never_replaces_an_input_and_names_a_table_format(tmp_path, backtest
     history.rename(png_of_history)
     history.write_bytes(before[history])
     for out in (history, weather, tmp_path / "sub" / ".." / "history.csv", tmp_path / "x.txt",
-                tmp_path / "skill.json", tmp_path):
+                tmp_path / "skill.json", tmp_path, history / "o.csv", history / "a" / "o.csv"):
         with pytest.raises(ArgumentError, match="--out"):
             forecast_command(park, history, weather, issue, 24, out, backtest=backtest)
     if backtest:

@@ -10,6 +10,7 @@ The forecast file written has the columns ``parkgrid schedule --forecast`` reads
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -111,6 +112,11 @@ def _check_out(out: Path, inputs: list[Path], backtest: bool) -> None:
     through the backtest's plot ``<out>.png`` — before any work is done."""
     if out.suffix.lower() not in OUT_SUFFIXES or out.is_dir():
         raise ArgumentError("--out", str(out), "a .csv or .parquet file")
+    folder = next(p for p in out.absolute().parents if p.exists())  # made if missing
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        why = "read-only" if folder.is_dir() else "not a folder"
+        raise ArgumentError("--out", str(out), f"a file in a folder that can be written "
+                            f"({folder} is {why})")
     written = [out, out.with_name(out.name + ".png")] if backtest else [out]
     for target in written:
         for source in inputs:
