@@ -130,8 +130,10 @@ def test_forecast_command_writes_a_file_schedule_can_read(tmp_path, monkeypatch)
                                    str(weather), "--weather-forecast", str(weather),
                                    "--issue", "2025-05-25T12:00"])
     assert bad.exit_code == 2 and "load_kw_plant" in bad.output
-    for period in ("05/20/2025:2025-05-23", "2025-05-23:2025-05-20", "2025-05-20"):
-        with pytest.raises(ArgumentError, match="--backtest"):
+    for period, got in (("05/20/2025:2025-05-23", "05/20/2025"),
+                        ("2025-05-23:2025-05-20", "2025-05-23:2025-05-20"),
+                        ("2025-05-20", "2025-05-20")):  # got '' before
+        with pytest.raises(ArgumentError, match=f"--backtest: got '{got}'"):
             forecast_command(tmp_path / "park.yaml", history, weather, None, 24,
                              backtest=period)
     assert "Traceback" not in bad.output

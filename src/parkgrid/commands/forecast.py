@@ -192,7 +192,9 @@ def backtest_skill(park: Park, history_path: Path, weather_path: Path, period: s
 
 def _period(period: str, park: Park) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The START:END of ``--backtest`` as local midnights (ISO dates, END after START)."""
-    start, _, end = period.partition(":")
+    start, colon, end = period.partition(":")
+    if not colon:
+        raise ArgumentError("--backtest", period, "START:END dates YYYY-MM-DD, END after START")
     tz = park.site.timezone
     first, last = local_midnight("--backtest", start, tz), local_midnight("--backtest", end, tz)
     if last <= first:
