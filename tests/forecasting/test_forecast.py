@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from optimizer_support import make_park
 from parkgrid.cli import app
 from parkgrid.commands import forecast as forecast_module
-from parkgrid.commands.forecast import forecast_command
+from parkgrid.commands.forecast import backtest_skill, forecast_command
 from parkgrid.errors import ArgumentError, InputDataError
 from parkgrid.forecasting.model import MIN_TRAINING_DAYS, make_forecast
 
@@ -124,7 +124,7 @@ def test_forecast_command_writes_a_file_schedule_can_read(tmp_path, monkeypatch)
     bt = forecast_command(tmp_path / "park.yaml", history, weather, None, 24, skill_out,
                           backtest="2025-05-20:2025-05-23")
     assert set(bt.skill.columns) == {"quantity", "lead", "mae", "rmse", "persistence_rmse",
-                                     "skill"}
+                                     "skill", "n_steps"}
     assert skill_out.exists() and (tmp_path / "skill.csv.png").stat().st_size > 1000
     bad = CliRunner().invoke(app, ["forecast", str(tmp_path / "park.yaml"), "--history",
                                    str(weather), "--weather-forecast", str(weather),
@@ -315,3 +315,26 @@ def test_an_issue_time_daylight_saving_skips_or_repeats_is_an_argument_error(tmp
     history, weather = _files(tmp_path, days=3)
     with pytest.raises(ArgumentError, match=r"--issue.*daylight saving"):
         forecast_command(park, history, weather, issue, 24)
+
+
+def test_a_backtest_scores_what_the_history_measures_on_its_metered_steps(tmp_path):
+    """A history without PV or wind meters made the backtest exit 1 (KeyError on the PV
+    columns); a gap in the history was scored as if its interpolation had been metered."""
+    import parkgrid as pg
+
+    park = pg.load_park("haiyan")
+    inputs = pg.build_inputs(park)
+    days = slice("2025-05-01", "2025-05-21")
+    loads = [c for c in ("load_kw_plant", "load_kw_dc_drives", "cooling_load_kw_th",
+                         "heating_load_kw_th")]
+    frame = inputs.series.loc[days, loads].join(
+        inputs.weather.loc[days, ["ghi", "temp_air", "wind_speed"]])
+    gap = (frame.index >= pd.Timestamp("2025-05-20 06:00", tz=frame.index.tz)) & (
+        frame.index < pd.Timestamp("2025-05-20 12:00", tz=frame.index.tz))
+    history = _write(frame[~gap], tmp_path / "history.csv")
+    weather = _write(frame[["ghi", "temp_air", "wind_speed"]], tmp_path / "wx.csv")
+    skill = backtest_skill(park, history, weather, "2025-05-20:2025-05-21", 96)
+    assert set(skill["quantity"]) == set(loads)
+    plant = skill[skill["quantity"] == "load_kw_plant"]
+    assert plant["n_steps"].sum() == 96 - 24  # the 6 h gap is not scored
+    assert np.isfinite(plant["rmse"]).all()

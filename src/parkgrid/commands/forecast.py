@@ -149,11 +149,15 @@ def write_forecast(frame: pd.DataFrame, path: Path) -> Path:
 
 def backtest_skill(park: Park, history_path: Path, weather_path: Path, period: str,
                    n_steps: int) -> pd.DataFrame:
-    """MAE, RMSE and skill vs persistence per quantity and lead band over forecasts issued at
-    each local midnight of ``period`` (START:END, END exclusive). Persistence repeats the day
-    before the issue; skill = 1 − RMSE / RMSE of persistence."""
+    """MAE, RMSE and skill vs persistence per quantity the history measures and lead band over
+    forecasts issued at each local midnight of ``period`` (START:END, END exclusive), on the
+    metered steps only (a gap in the history is not scored). Persistence repeats the day
+    before the issue; skill = 1 − RMSE / RMSE of persistence; ``n_steps`` steps scored."""
     first_day, last_day = _period(period, park)
     history = read_history(history_path, park)
+    scored = [c for c in forecast_columns(park) if c in history.columns]
+    measured = read_frame(history_path, history.index, park.time_step_minutes, "history",
+                          columns=scored, fill="keep")
     scales = year_scales(park, first_day.year)
     days = pd.date_range(first_day, last_day, inclusive="left", freq="D")
     span = horizon_index(park, first_day, (len(days) - 1) * park.steps_per_day + n_steps)
@@ -167,15 +171,17 @@ def backtest_skill(park: Park, history_path: Path, weather_path: Path, period: s
                                  f"{day:%Y-%m-%d} and {n_steps} steps from it")
         weather = weather_all.loc[index]
         made = make_forecast(park, read_history(history_path, park, day), weather, day, scales)
-        actual = history.loc[index, made.frame.columns]
-        before = history.loc[index - pd.Timedelta(days=1) * np.ceil(
-            (index - day + pd.Timedelta(1)) / pd.Timedelta(days=1)), made.frame.columns]
+        actual = measured.loc[index]
+        before = measured.loc[index - pd.Timedelta(days=1) * np.ceil(
+            (index - day + pd.Timedelta(1)) / pd.Timedelta(days=1))]
         lead_h = (index - day) / pd.Timedelta(hours=1) + park.step_h
-        for name in made.frame.columns:
+        for name in scored:
             truth = actual[name].to_numpy()
+            metered = np.isfinite(truth) & np.isfinite(before[name].to_numpy())
             rows.append(pd.DataFrame({"quantity": name, "lead_h": lead_h,
                                       "error": made.frame[name].to_numpy() - truth,
-                                      "persistence_error": before[name].to_numpy() - truth}))
+                                      "persistence_error": before[name].to_numpy() - truth,
+                                      }).loc[metered])
     errors = pd.concat(rows, ignore_index=True)
     edges = [e for e in LEAD_BUCKETS_H if e < errors["lead_h"].max()] + [errors["lead_h"].max()]
     errors["lead"] = pd.cut(errors["lead_h"], edges, labels=[
@@ -187,6 +193,7 @@ def backtest_skill(park: Park, history_path: Path, weather_path: Path, period: s
         "persistence_rmse": grouped["persistence_error"].apply(lambda e: np.sqrt((e**2).mean())),
     })
     skill["skill"] = 1.0 - skill["rmse"] / skill["persistence_rmse"].replace(0.0, np.nan)
+    skill["n_steps"] = grouped["error"].size()
     return skill.reset_index()
 
 

@@ -95,7 +95,7 @@ def read_frame(
     """Columns of a CSV/Parquet file aligned to ``index`` (tz-aware, ``step_minutes`` apart).
 
     ``columns=None`` takes the only non-timestamp column; ``optional`` columns are read when
-    present. ``fill`` ('none', 'interpolate', 'zero') is the policy for missing steps.
+    present. ``fill`` ('none', 'interpolate', 'zero'; 'keep': NaN) is the policy for missing steps.
     ``not_before``: a row stamped earlier is an error (a forecast's rows are in the future).
     ``before``: rows stamped at or after it are dropped before gaps are filled (a history cut
     at an issue time: a gap is never filled from what came later).
@@ -332,6 +332,8 @@ def _fill_gaps(
         return
     if fill == "zero":
         grid[missing] = 0.0
+        return
+    if fill == "keep":  # left missing (NaN), e.g. not scored
         return
     if fill == "interpolate":
         x = np.arange(grid.shape[0])
