@@ -240,6 +240,10 @@ def test_gaps_in_the_history_weather_are_interpolated_like_the_loads(tmp_path):
     weather = _write(history[["ghi", "temp_air", "wind_speed"]], tmp_path / "wx.csv")
     made = forecast_command(park, path, weather, "2025-05-20T00:00", 24).forecast
     assert made.methods["load_kw_plant"].startswith("gradient boosting")
+    holey.iloc[1500:1510, holey.columns.get_loc("load_kw_plant")] = np.nan
+    made = forecast_command(park, _write(holey, path), weather, "2025-05-20T00:00", 24).forecast
+    assert "history: 110 of 1,824 steps had a value missing, filled by linear interpolation " \
+        "(longest gap 25 h)" in made.notes  # the user is told (the weather's are not counted)
 
 
 def test_an_hourly_weather_forecast_through_a_winter_sunset_is_read(tmp_path):

@@ -58,6 +58,8 @@ def read_history(path: Path, park: Park, until: pd.Timestamp | None = None) -> p
     wanted = [c for c in forecast_columns(park) if c in names]
     frame = read_frame(path, index, park.time_step_minutes, "history", columns=wanted,
                        fill="interpolate", before=until)
+    gaps = read_frame(path, index, park.time_step_minutes, "history", columns=wanted,
+                      fill="keep", before=until).isna().any(axis=1).to_numpy()
     if {"ghi", "temp_air", "wind_speed"} <= set(names):
         frame = frame.join(read_weather_csv(path, park, index, "history weather",
                                             split_ghi=True, fill="interpolate", before=until))
@@ -65,7 +67,16 @@ def read_history(path: Path, park: Park, until: pd.Timestamp | None = None) -> p
         frame = frame.join(read_frame(path, index, park.time_step_minutes, "history",
                                       columns=["temp_air"], fill="interpolate", before=until))
     check_values(frame[wanted], str(path), "history")
+    frame.attrs["notes"] = [_gap_note(gaps, park)] if gaps.any() else []
     return frame
+
+
+def _gap_note(gaps: np.ndarray, park: Park) -> str:
+    """What was interpolated in a history (``gaps``: steps with a value missing)."""
+    edges = np.diff(np.concatenate([[0], gaps.astype(int), [0]]))
+    longest_h = (np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max() * park.step_h
+    return (f"history: {gaps.sum():,} of {gaps.size:,} steps had a value missing, filled by "
+            f"linear interpolation (longest gap {longest_h:g} h)")
 
 
 def forecast_command(park_path: Path | str, history: Path | str, weather_forecast: Path | str,
@@ -94,8 +105,9 @@ def forecast_command(park_path: Path | str, history: Path | str, weather_forecas
     start = step_start(issue, park, "--issue")
     index = horizon_index(park, start, n_steps)
     weather = read_weather_csv(weather_path, park, index, "weather forecast", split_ghi=True)
-    made = make_forecast(park, read_history(history_path, park, start), weather, start,
-                         year_scales(park, start.year))
+    past = read_history(history_path, park, start)
+    made = make_forecast(park, past, weather, start, year_scales(park, start.year))
+    made.notes[:0] = past.attrs["notes"]
     result = ForecastResult(made)
     if out is not None:
         result.written.append(write_forecast(made.frame, Path(out)))
