@@ -159,7 +159,11 @@ def step_start(text: str, park: Park, option: str) -> pd.Timestamp:
     if not YEARS[0] <= stamp.year <= YEARS[1]:
         raise ArgumentError(option, text, f"{expected}, in {YEARS[0]}-{YEARS[1]}")
     tz = park.site.timezone
-    stamp = stamp.tz_localize(tz) if stamp.tzinfo is None else stamp.tz_convert(tz)
+    try:
+        stamp = stamp.tz_localize(tz) if stamp.tzinfo is None else stamp.tz_convert(tz)
+    except ValueError:  # a local time skipped or repeated by daylight saving
+        raise ArgumentError(option, text, f"a local time that exists once in {tz} (daylight "
+                            "saving skips or repeats it); give a UTC offset") from None
     midnight = stamp.normalize()
     if (stamp - midnight) % pd.Timedelta(minutes=park.time_step_minutes):
         raise ArgumentError(option, text, f"a time on the park's {park.time_step_minutes}-min "

@@ -80,11 +80,12 @@ def forecast_inputs(park: Park, forecast: pd.DataFrame, ev_sessions: pd.DataFram
         given = prices.combine_first(given)  # the prices file wins
     for name in calendar.columns:
         series[name] = given[name] if name in given.columns else calendar[name]
-    _check_values(series, source)
+    check_values(series, source)
     return Inputs(park, series, pd.DataFrame(index=index), ev_sessions)
 
 
-def _check_values(series: pd.DataFrame, source: str) -> None:
+def check_values(series: pd.DataFrame, source: str, what: str = "forecast") -> None:
+    """Refuse a value that is not finite, or negative outside the ``price_`` columns."""
     numbers = series.drop(columns=["tou_period", "is_holiday"], errors="ignore")
     for name in numbers.columns:
         values = numbers[name].to_numpy(dtype=float)
@@ -94,7 +95,7 @@ def _check_values(series: pd.DataFrame, source: str) -> None:
         if bad.any():
             at = numbers.index[bad.argmax()]
             expected = "a finite number" + ("" if name.startswith("price_") else " ≥ 0")
-            raise InputDataError(source, f"forecast: column {name!r} at {at.isoformat()}: got "
+            raise InputDataError(source, f"{what}: column {name!r} at {at.isoformat()}: got "
                                  f"{values[bad.argmax()]:g}, expected {expected}")
 
 
@@ -115,5 +116,5 @@ def read_prices(path: Path | str, park: Park, index: pd.DatetimeIndex) -> pd.Dat
     prices = read_forecast(path, park, index, [], PRICE_COLUMNS)
     if prices.columns.empty:
         raise InputDataError(path, f"prices: none of the columns {', '.join(PRICE_COLUMNS)}")
-    _check_values(prices, str(path))
+    check_values(prices, str(path))
     return prices

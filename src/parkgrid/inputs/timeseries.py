@@ -90,12 +90,15 @@ def read_frame(
     optional: tuple[str, ...] = (),
     fill: str = "none",
     not_before: pd.Timestamp | None = None,
+    before: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Columns of a CSV/Parquet file aligned to ``index`` (tz-aware, ``step_minutes`` apart).
 
     ``columns=None`` takes the only non-timestamp column; ``optional`` columns are read when
-    present. ``fill`` ('none', 'interpolate', 'zero') is the policy for missing steps.
+    present. ``fill`` ('none', 'interpolate', 'zero'; 'keep': NaN) is the policy for missing steps.
     ``not_before``: a row stamped earlier is an error (a forecast's rows are in the future).
+    ``before``: rows stamped at or after it are dropped before gaps are filled (a history cut
+    at an issue time: a gap is never filled from what came later).
     """
     if index.tz is None or index.empty:
         raise ValueError("the index must be a non-empty tz-aware DatetimeIndex")
@@ -106,6 +109,10 @@ def read_frame(
     table.times_ns = _parse_times(raw[timestamp_column], table, timestamp_column)
     table.values = _parse_values(raw, table)
     _sort_and_check_duplicates(table)
+    if before is not None:
+        keep = table.times_ns < before.value
+        table.times_ns, table.values, table.rows = (
+            table.times_ns[keep], table.values[keep], table.rows[keep])
     if not_before is not None and table.times_ns.size and table.times_ns[0] < not_before.value:
         raise table.fail(f"row {table.rows[0]}: timestamp {_local(table, table.times_ns[0])} "
                          f"is before the start {_local(table, not_before.value)}")
@@ -114,16 +121,19 @@ def read_frame(
     return pd.DataFrame(values, index=index, columns=wanted)
 
 
-def file_span(path: Path, tz: str, what: str,
-              timestamp_column: str = "timestamp") -> tuple[pd.Timestamp, pd.Timestamp, list[str]]:
-    """The first and last timestamp of a CSV/Parquet file (local time in ``tz``) and its
-    value columns."""
+def file_span(path: Path, tz: str, what: str, timestamp_column: str = "timestamp",
+              before: pd.Timestamp | None = None,
+              ) -> tuple[pd.Timestamp, pd.Timestamp, list[str]]:
+    """The first and last timestamp of a CSV/Parquet file (local time in ``tz``; of the rows
+    stamped before ``before`` if given) and its value columns."""
     raw, rows = _read_raw(path, what)
     names = _pick_columns(raw, path, what, timestamp_column, [], tuple(raw.columns))
     table = Table(path, what, np.empty(0, np.int64), np.empty((0, 0)), rows, names, tz)
     times = _parse_times(raw[timestamp_column], table, timestamp_column)
+    if before is not None:
+        times = times[times < before.value]
     if times.size == 0:
-        raise table.fail("no rows")
+        raise table.fail("no rows" + (f" before {before:%Y-%m-%d %H:%M}" if before else ""))
     first, last = (pd.Timestamp(int(t), tz="UTC").tz_convert(tz) for t in (times.min(),
                                                                            times.max()))
     return first, last, [c for c in names if c != timestamp_column]
@@ -322,6 +332,8 @@ def _fill_gaps(
         return
     if fill == "zero":
         grid[missing] = 0.0
+        return
+    if fill == "keep":  # left missing (NaN), e.g. not scored
         return
     if fill == "interpolate":
         x = np.arange(grid.shape[0])
