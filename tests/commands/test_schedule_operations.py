@@ -84,6 +84,29 @@ def test_missing_state_parts_fall_back_to_the_config_with_warnings(tmp_path):
     warnings = "\n".join(result.schedule.metadata["warnings"])
     assert "no batteries.lfp; using the config's soc_initial" in warnings
     assert "no tank" in warnings and "no chillers.maglev_1" in warnings
+    assert "no stores.hot_tank; using the config's initial level" in warnings
+
+
+def test_a_month_peak_read_in_another_month_is_not_applied(tmp_path):
+    """A state read on 30 June carries June's peak: a plan in July pays its own peak."""
+    state = write_state(tmp_path / "s.json", timestamp="2025-06-30T23:00",
+                        month_peak_kw=5000.0)
+    result = schedule_command(HAIYAN, start=START, horizon_hours=2, state_file=state)
+    warnings = "\n".join(result.schedule.metadata["warnings"])
+    assert "month_peak_kw was read on 2025-06-30, in another month" in warnings
+    assert "h before the plan start" in warnings
+    assert result.schedule.state_out.month_peak_kw < 5000.0
+
+
+def test_state_file_encodings(tmp_path):
+    """UTF-16 is refused naming the file; a UTF-8 byte-order mark is read."""
+    path = tmp_path / "s.json"
+    path.write_bytes(json.dumps({"month_peak_kw": 10.0}).encode("utf-16"))
+    with pytest.raises(InputDataError, match=r"s\.json: state file: not UTF-8 text"):
+        schedule_command(HAIYAN, start=START, horizon_hours=1, state_file=path)
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"month_peak_kw": 10.0}).encode())
+    result = schedule_command(HAIYAN, start=START, horizon_hours=1, state_file=path)
+    assert not any("month_peak_kw" in w for w in result.schedule.metadata["warnings"])
 
 
 def test_forecast_needs_only_the_horizon_and_prices_may_be_a_series(haiyan, tmp_path):
@@ -142,6 +165,15 @@ def test_bad_forecast_files_name_file_and_field(haiyan, tmp_path, case, message)
                "departure": "2025-07-15T18:00"}]}, "evs[0].pile: got 9"),
     ({"timestamp": "2025-07-15T14:00"}, "timestamp: got 2025-07-15T14:00:00, after the plan"),
     ({"month_peak_kw": "lots"}, "month_peak_kw: Input should be a valid number"),
+    ({"month_peak_kw": "1500"}, "month_peak_kw: Input should be a valid number"),
+    ({"month_peak_kw": float("inf")}, "month_peak_kw: Input should be a finite number"),
+    ({"batteries": {"lfp": {"soc": float("nan")}}}, "lfp.soc: Input should be a finite number"),
+    ({"batteries": {"lfp": {"soc": True}}}, "batteries.lfp.soc: Input should be a valid number"),
+    ({"chillers": {"maglev_1": {"on": "yes"}}}, "maglev_1.on: Input should be a valid boolean"),
+    ({"chillers": {"maglev_1": {"on": True, "run_time_h": float("inf")}}},
+     "maglev_1.run_time_h: Input should be a finite number"),
+    ({"evs": [{"charger": "fast", "energy_due_kwh": float("inf"),
+               "departure": "2025-07-15T18:00"}]}, "energy_due_kwh: Input should be a finite"),
     ({"soc": 0.5}, "soc: Extra inputs are not permitted"),
     ({"stores": {"hot_water": {"level": 0.5}}},
      "stores.hot_water: no such store (known: hot_tank)"),
