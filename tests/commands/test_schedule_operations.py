@@ -113,6 +113,7 @@ def test_forecast_needs_only_the_horizon_and_prices_may_be_a_series(haiyan, tmp_
     forecast = write_forecast(tmp_path / "f.csv", haiyan, hours=6)
     flat = schedule_command(HAIYAN, start=START, horizon_hours=6, forecast=forecast)
     assert flat.schedule.metadata["forecast_source"] == str(forecast)
+    assert flat.schedule.metadata["price_source"] == "tariff calendar"  # none in the forecast
     # a spot price: negative at 14:00–15:00, far above the calendar at 17:00–19:00
     index = flat.schedule.frame.index
     spot = pd.Series(0.4, index=index)
@@ -124,6 +125,9 @@ def test_forecast_needs_only_the_horizon_and_prices_may_be_a_series(haiyan, tmp_
     spot_plan = schedule_command(HAIYAN, start=START, horizon_hours=6, forecast=forecast,
                                  prices=tmp_path / "p.csv").schedule
     frame = spot_plan.frame
+    assert spot_plan.metadata["price_source"] == (
+        f"{tmp_path / 'p.csv'} (price_import_yuan_per_kwh); tariff calendar "
+        "(price_export_yuan_per_kwh); configured CO2 factor (co2_kg_per_kwh)")
     assert frame["price_import"].to_numpy() == pytest.approx(spot.to_numpy())
     assert frame["price_export"].to_numpy() == pytest.approx(
         flat.schedule.frame["price_export"].to_numpy())  # not given: the calendar's
@@ -136,6 +140,7 @@ def test_forecast_needs_only_the_horizon_and_prices_may_be_a_series(haiyan, tmp_
     ("past", "timestamp 2025-07-15 12:00 is before the start 2025-07-15 13:00"),
     ("column", "missing column(s) ['load_kw_plant']"),
     ("negative", "column 'pv_kw_roof_steel' at 2025-07-15T13:00:00+08:00: got -5,"),
+    ("foreign", "column(s) ['load_kw_office'] name no input of the park; expected the park's"),
 ])
 def test_bad_forecast_files_name_file_and_field(haiyan, tmp_path, case, message):
     path = tmp_path / "f.csv"
@@ -143,10 +148,12 @@ def test_bad_forecast_files_name_file_and_field(haiyan, tmp_path, case, message)
         write_forecast(path, haiyan, start="2025-07-15T12:00", hours=13)
     else:
         write_forecast(path, haiyan, hours=6 if case == "short" else 12)
-    if case in ("column", "negative"):
+    if case in ("column", "negative", "foreign"):
         frame = pd.read_csv(path)
         if case == "column":
             frame = frame.drop(columns="load_kw_plant")
+        elif case == "foreign":  # a load the park does not have: its forecast would be lost
+            frame["load_kw_office"] = 120.0
         else:
             frame.loc[0, "pv_kw_roof_steel"] = -5.0
         frame.to_csv(path, index=False)

@@ -13,7 +13,7 @@ import pandas as pd
 from parkgrid.commands.arguments import local_midnight, number, soc_pairs
 from parkgrid.config import MAX_KW, MIP_GAP, TIME_LIMIT_S, YEARS, Park, load_park
 from parkgrid.errors import ArgumentError
-from parkgrid.forecasting.inputs import read_forecast_inputs, read_prices
+from parkgrid.forecasting.inputs import price_source, read_forecast_inputs, read_prices
 from parkgrid.inputs import EV_COLUMNS, Inputs, build_inputs
 from parkgrid.io.atomic import atomic_write
 from parkgrid.io.export import write_schedule
@@ -85,14 +85,16 @@ def schedule_command(park_path: Path | str, date: str | None = None,
         state = initial_state(park, soc_overrides, month_peak_kw, begin.month)
         plugged, warnings = pd.DataFrame(columns=EV_COLUMNS), []
     if forecast is not None:
-        inputs = read_forecast_inputs(park, begin, n_steps, forecast, plugged, prices)
+        inputs, prices_from = read_forecast_inputs(park, begin, n_steps, forecast, plugged,
+                                                   prices)
     else:
-        inputs = _with_sessions(_inputs(park, begin, n_steps, prices), plugged)
+        inputs, prices_from = _inputs(park, begin, n_steps, prices)
+        inputs = _with_sessions(inputs, plugged)
     options = {k: v for k, v in (("time_limit_s", time_limit_s), ("mip_gap", mip_gap))
                if v is not None}
     plan = issue_plan(optimizer_for(park), inputs, state, warnings,
-                      _source(forecast, "park model (perfect forecast)"),
-                      _source(prices or forecast, "tariff calendar"), **options)
+                      _source(forecast, "park model (perfect forecast)"), prices_from,
+                      **options)
     result = ScheduleResult(plan)
     if pareto_points:
         result.front = pareto_front(inputs, state, pareto_points, park, **options)
@@ -190,9 +192,9 @@ def horizon_steps(horizon_hours: float, park: Park, option: str = "--horizon-hou
 
 
 def _inputs(park: Park, start: pd.Timestamp, n_steps: int,
-            prices: Path | str | None = None) -> Inputs:
+            prices: Path | str | None = None) -> tuple[Inputs, str]:
     """The inputs of the horizon, building every calendar year it touches; prices and CO2
-    factors from the ``prices`` file where given."""
+    factors from the ``prices`` file where given; and where the prices came from."""
     end = start + pd.Timedelta(hours=n_steps * park.step_h)
     years = [build_inputs(park, y) for y in range(start.year, (end - pd.Timedelta(1)).year + 1)]
     whole = years[0] if len(years) == 1 else Inputs(
@@ -200,11 +202,12 @@ def _inputs(park: Park, start: pd.Timestamp, n_steps: int,
         pd.concat([y.ev_sessions for y in years], ignore_index=True))
     window = whole.window(start, n_steps)
     if prices is None:
-        return window
+        return window, price_source({})
     series = window.series.copy()
     given = read_prices(prices, park, window.index)
     series[list(given.columns)] = given
-    return dataclasses.replace(window, series=series)
+    return (dataclasses.replace(window, series=series),
+            price_source({str(prices): list(given.columns)}))
 
 
 def summary(schedule: Schedule) -> dict[str, str]:

@@ -43,11 +43,29 @@ def forecast_columns(park: Park) -> list[str]:
             + (["heating_load_kw_th"] if park.heating is not None else []))
 
 
+SERIES_NAMES = ("pv_kw_", "wind_kw_", "load_kw_", "cooling_load_kw_th", "heating_load_kw_th")
+"""Beginnings of the names of a forecast's series: a column so named must be one of the
+park's (:func:`forecast_columns`), else the user's forecast of it would be dropped unseen."""
+
+
+def foreign_columns(park: Park, names: list[str]) -> str | None:
+    """The problem with ``names`` (a forecast's columns) that name a series of no asset of
+    ``park`` (``load_kw_office`` in a park without that load), or None."""
+    known = forecast_columns(park)
+    foreign = [n for n in names if n.startswith(SERIES_NAMES) and n not in known]
+    if not foreign:
+        return None
+    return (f"column(s) {foreign} name no input of the park; expected the park's "
+            f"{', '.join(known)} (and optionally {', '.join(PRICE_COLUMNS)})")
+
+
 def read_forecast(path: Path | str, park: Park, index: pd.DatetimeIndex,
                   columns: list[str], optional: tuple[str, ...] = ()) -> pd.DataFrame:
-    """``columns`` (and ``optional`` ones present) of the file at ``path`` on ``index``."""
+    """``columns`` (and ``optional`` ones present) of the file at ``path`` on ``index``;
+    a column naming a series of no asset of the park is refused."""
     return read_frame(Path(path), index, park.time_step_minutes, "forecast", columns=columns,
-                      optional=optional, not_before=index[0])
+                      optional=optional, not_before=index[0],
+                      refuse=lambda names: foreign_columns(park, names))
 
 
 def calendar_prices(park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:
@@ -100,13 +118,33 @@ def _check_values(series: pd.DataFrame, source: str) -> None:
 
 def read_forecast_inputs(park: Park, start: pd.Timestamp, n_steps: int, path: Path | str,
                          ev_sessions: pd.DataFrame,
-                         prices_path: Path | str | None = None) -> Inputs:
-    """The inputs of ``n_steps`` from ``start`` out of the forecast file (and prices file)."""
+                         prices_path: Path | str | None = None) -> tuple[Inputs, str]:
+    """The inputs of ``n_steps`` from ``start`` out of the forecast file (and prices file),
+    and where their prices came from (:func:`price_source`)."""
     index = horizon_index(park, start, n_steps)
     forecast = read_forecast(path, park, index, forecast_columns(park),
                              (*PRICE_COLUMNS, *registry.parameter_columns()))
     prices = read_prices(prices_path, park, index) if prices_path is not None else None
-    return forecast_inputs(park, forecast, ev_sessions, prices, str(path))
+    given = {str(path): list(forecast.columns)}
+    if prices is not None:
+        given[str(prices_path)] = list(prices.columns)
+    return forecast_inputs(park, forecast, ev_sessions, prices, str(path)), price_source(given)
+
+
+def price_source(given: dict[str, list[str]]) -> str:
+    """Where a plan's prices and CO2 factors came from, for its metadata: each source (in
+    ``given``, later ones winning) with the ``PRICE_COLUMNS`` it gave; the tariff calendar
+    and the configured CO2 factor for the rest."""
+    taken = {column: source for source, columns in given.items() for column in columns
+             if column in PRICE_COLUMNS}
+    if not taken:
+        return "tariff calendar"
+    defaults = {"price_import_yuan_per_kwh": "tariff calendar",
+                "price_export_yuan_per_kwh": "tariff calendar",
+                "co2_kg_per_kwh": "configured CO2 factor"}
+    sources = {c: taken.get(c, defaults[c]) for c in PRICE_COLUMNS}
+    return "; ".join(f"{source} ({', '.join(c for c in PRICE_COLUMNS if sources[c] == source)})"
+                     for source in dict.fromkeys(sources.values()))
 
 
 def read_prices(path: Path | str, park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:

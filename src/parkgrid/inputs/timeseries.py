@@ -11,6 +11,7 @@ CSV file (the header is line 1) or the 1-based record of a Parquet file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,17 +91,23 @@ def read_frame(
     optional: tuple[str, ...] = (),
     fill: str = "none",
     not_before: pd.Timestamp | None = None,
+    refuse: Callable[[list[str]], str | None] | None = None,
 ) -> pd.DataFrame:
     """Columns of a CSV/Parquet file aligned to ``index`` (tz-aware, ``step_minutes`` apart).
 
     ``columns=None`` takes the only non-timestamp column; ``optional`` columns are read when
     present. ``fill`` ('none', 'interpolate', 'zero') is the policy for missing steps.
     ``not_before``: a row stamped earlier is an error (a forecast's rows are in the future).
+    ``refuse``: given the file's value columns, the problem with them (e.g. one naming no
+    asset of the park), or None.
     """
     if index.tz is None or index.empty:
         raise ValueError("the index must be a non-empty tz-aware DatetimeIndex")
     raw, rows = _read_raw(path, what)
     wanted = _pick_columns(raw, path, what, timestamp_column, columns, optional)
+    if refuse is not None and (problem := refuse(
+            [c for c in raw.columns if c != timestamp_column])):
+        raise InputDataError(path, f"{what}: {problem}")
     tz = str(index.tz)
     table = Table(path, what, np.empty(0, np.int64), np.empty((0, 0)), rows, wanted, tz)
     table.times_ns = _parse_times(raw[timestamp_column], table, timestamp_column)
