@@ -216,6 +216,13 @@ def test_bad_start_is_an_argument_error(kwargs, message):
         schedule_command(HAIYAN, horizon_hours=1, **kwargs)
 
 
+@pytest.mark.parametrize("start", ["2025-07-15T05:00Z", "2025-07-15T13:00+08",
+                                   "2025-07-15T07:00+02:00", "2025-07-15 13:00"])
+def test_start_in_any_iso_form_and_zone_is_the_same_step(start):
+    plan = schedule_command(HAIYAN, start=start, horizon_hours=1).schedule
+    assert plan.frame.index[0] == pd.Timestamp("2025-07-15T13:00+08:00")
+
+
 def test_cli_exits_2_on_a_bad_state_file(tmp_path):
     path = write_state(tmp_path / "s.json", batteries={"lfp": {"soc": 0.02}})
     result = CliRunner().invoke(app, ["schedule", str(HAIYAN), "--start", START,

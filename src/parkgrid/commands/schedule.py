@@ -27,7 +27,7 @@ from parkgrid.optimizer.planner import DayAheadOptimizer, optimizer_for
 from parkgrid.reporting.display import label, value
 
 ISO_TIMESTAMP = re.compile(
-    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$")
 """``--start``: ISO 8601 date (local midnight) or date and time, optionally with a UTC offset."""
 MAX_PARETO_POINTS = 50
 """Most points of a cost/CO2 front (each is a MILP solve)."""

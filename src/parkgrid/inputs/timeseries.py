@@ -22,8 +22,9 @@ from parkgrid.config import DataFile, Park
 from parkgrid.errors import InputDataError, not_utf8
 
 _NS_PER_MIN = 60_000_000_000
-TZ_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})\s*$"
-"""A timestamp that ends in a UTC offset ('Z', '+08:00', '+0800')."""
+TZ_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{1,2}(?::?\d{2})?)\s*$"
+"""A timestamp whose time ends in a UTC offset ('Z', '+08:00', '+0800', '+08', '+8:00'; a
+date alone as '2025-07-15' has none)."""
 _FILL_HINT = "set 'fill: interpolate' or 'fill: zero' on the data file to fill gaps"
 
 
@@ -223,7 +224,9 @@ def _parse_times(cells: pd.Series, table: Table, column: str) -> np.ndarray:
             f"{column!r} (expected ISO 8601, e.g. '2025-01-01 00:15' or "
             "'2025-01-01T00:15:00+08:00')"
         )
-    return _utc_ns(stamps if aware.all() else _localize(stamps, table))
+    # an offset pandas reads but TZ_OFFSET does not know is still an offset, not local time
+    return _utc_ns(stamps if aware.all() or stamps.tz is not None
+                   else _localize(stamps, table))
 
 
 def _to_datetime(text: pd.Series, utc: bool) -> pd.DatetimeIndex:
