@@ -141,6 +141,8 @@ def test_forecast_needs_only_the_horizon_and_prices_may_be_a_series(haiyan, tmp_
     ("column", "missing column(s) ['load_kw_plant']"),
     ("negative", "column 'pv_kw_roof_steel' at 2025-07-15T13:00:00+08:00: got -5,"),
     ("foreign", "column(s) ['load_kw_office'] name no input of the park; expected the park's"),
+    ("watts", "column 'pv_kw_roof_steel': got 2.03073e+06 kW at 2025-07-15 13:00; expected 0 to "
+              "4079.25 kW (1.5 × the rating 2719.5 kW)"),
 ])
 def test_bad_forecast_files_name_file_and_field(haiyan, tmp_path, case, message):
     path = tmp_path / "f.csv"
@@ -148,12 +150,14 @@ def test_bad_forecast_files_name_file_and_field(haiyan, tmp_path, case, message)
         write_forecast(path, haiyan, start="2025-07-15T12:00", hours=13)
     else:
         write_forecast(path, haiyan, hours=6 if case == "short" else 12)
-    if case in ("column", "negative", "foreign"):
+    if case in ("column", "negative", "foreign", "watts"):
         frame = pd.read_csv(path)
         if case == "column":
             frame = frame.drop(columns="load_kw_plant")
         elif case == "foreign":  # a load the park does not have: its forecast would be lost
             frame["load_kw_office"] = 120.0
+        elif case == "watts":  # a series in W, not kW, as a measured one is checked
+            frame["pv_kw_roof_steel"] *= 1000.0
         else:
             frame.loc[0, "pv_kw_roof_steel"] = -5.0
         frame.to_csv(path, index=False)

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from parkgrid.config import Park
+from parkgrid.config import MAX_GRID_FACTOR_T_PER_MWH, Park
 from parkgrid.errors import InputDataError
 from parkgrid.inputs import Inputs, emissions, tariff
-from parkgrid.inputs.timeseries import read_frame
+from parkgrid.inputs.timeseries import check_plausible, read_frame
 from parkgrid.model import registry
 
 PRICE_COLUMNS = ("price_import_yuan_per_kwh", "price_export_yuan_per_kwh", "co2_kg_per_kwh")
@@ -98,11 +98,29 @@ def forecast_inputs(park: Park, forecast: pd.DataFrame, ev_sessions: pd.DataFram
         given = prices.combine_first(given)  # the prices file wins
     for name in calendar.columns:
         series[name] = given[name] if name in given.columns else calendar[name]
-    _check_values(series, source)
+    _check_values(series, source, park)
     return Inputs(park, series, pd.DataFrame(index=index), ev_sessions)
 
 
-def _check_values(series: pd.DataFrame, source: str) -> None:
+def ratings(park: Park) -> dict[str, tuple[str, float]]:
+    """Unit and rating of each forecast column with one, as a measured series of it is
+    checked (:func:`parkgrid.inputs.timeseries.check_plausible`): PV kWp, wind farm capacity,
+    the park's supply for a load, the cooling plant, the heating plant, the highest grid CO2
+    factor."""
+    from parkgrid.inputs.loads import cooling_rating_kw_th, supply_kw
+    from parkgrid.inputs.wind import farm_capacity_kw
+
+    rated = {f"pv_kw_{a.name}": ("kW", a.capacity_kwp) for a in park.pv}
+    rated |= {f"wind_kw_{w.name}": ("kW", farm_capacity_kw(w, park)) for w in park.wind}
+    rated |= {f"load_kw_{ld.name}": ("kW", supply_kw(park)) for ld in park.loads}
+    if park.cooling is not None:
+        rated["cooling_load_kw_th"] = ("kW_th", cooling_rating_kw_th(park.cooling))
+    if park.heating is not None:
+        rated["heating_load_kw_th"] = ("kW_th", park.heating.capacity_kw_th)
+    return rated | {"co2_kg_per_kwh": ("kg/kWh", MAX_GRID_FACTOR_T_PER_MWH)}
+
+
+def _check_values(series: pd.DataFrame, source: str, park: Park) -> None:
     numbers = series.drop(columns=["tou_period", "is_holiday"], errors="ignore")
     for name in numbers.columns:
         values = numbers[name].to_numpy(dtype=float)
@@ -114,6 +132,9 @@ def _check_values(series: pd.DataFrame, source: str) -> None:
             expected = "a finite number" + ("" if name.startswith("price_") else " ≥ 0")
             raise InputDataError(source, f"forecast: column {name!r} at {at.isoformat()}: got "
                                  f"{values[bad.argmax()]:g}, expected {expected}")
+    for name, (unit, rating) in ratings(park).items():
+        if name in numbers.columns:
+            check_plausible(numbers[name], source, f"forecast: column {name!r}", unit, rating)
 
 
 def read_forecast_inputs(park: Park, start: pd.Timestamp, n_steps: int, path: Path | str,
@@ -153,5 +174,5 @@ def read_prices(path: Path | str, park: Park, index: pd.DatetimeIndex) -> pd.Dat
     prices = read_forecast(path, park, index, [], PRICE_COLUMNS)
     if prices.columns.empty:
         raise InputDataError(path, f"prices: none of the columns {', '.join(PRICE_COLUMNS)}")
-    _check_values(prices, str(path))
+    _check_values(prices, str(path), park)
     return prices

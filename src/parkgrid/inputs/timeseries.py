@@ -69,16 +69,22 @@ def read_profile(
         fill=datafile.fill,
     )
     series = frame.iloc[:, 0] * datafile.scale
+    check_plausible(series, path, what, unit, rating, f" (after scale {datafile.scale:g})")
+    return series
+
+
+def check_plausible(series: pd.Series, source: Path | str, what: str, unit: str,
+                    rating: float, note: str = "") -> None:
+    """Refuse a value of ``series`` outside 0 to :data:`PLAUSIBLE_MULTIPLE` × ``rating``
+    (a wrong unit or a corrupt row), naming ``source``, ``what`` and the first such step."""
     values = series.to_numpy(dtype=float)
     limit = PLAUSIBLE_MULTIPLE * rating
     bad = np.flatnonzero(~((values >= 0) & (values <= limit)))
     if bad.size:
         at = series.index[bad[0]]
-        raise InputDataError(path, (
-            f"{what}: got {values[bad[0]]:g} {unit} at {at:%Y-%m-%d %H:%M} (after scale "
-            f"{datafile.scale:g}); expected 0 to {limit:g} {unit} ({PLAUSIBLE_MULTIPLE:g} × the "
-            f"rating {rating:g} {unit})"))
-    return series
+        raise InputDataError(source, (
+            f"{what}: got {values[bad[0]]:g} {unit} at {at:%Y-%m-%d %H:%M}{note}; expected 0 "
+            f"to {limit:g} {unit} ({PLAUSIBLE_MULTIPLE:g} × the rating {rating:g} {unit})"))
 
 
 def read_frame(
