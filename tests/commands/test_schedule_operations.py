@@ -245,3 +245,31 @@ def test_a_bad_prices_file_is_refused_without_a_forecast_too(tmp_path, column, v
     frame.to_csv(tmp_path / "p.csv", index=False)
     with pytest.raises(InputDataError, match=column):
         schedule_command(HAIYAN, start=START, horizon_hours=1, prices=tmp_path / "p.csv")
+
+
+@pytest.mark.parametrize("target", ["forecast", "state", "notes", "folder"])
+def test_out_never_replaces_a_file_parkgrid_did_not_write(haiyan, tmp_path, target):
+    """``--out`` onto the forecast or state file it reads, or onto any file that is not a plan,
+    used to replace it with the plan: refused (exit 2), the file intact."""
+    forecast = write_forecast(tmp_path / "f.csv", haiyan, hours=1)
+    state = write_state(tmp_path / "s.json", **STATE)
+    notes = tmp_path / "notes.csv"
+    notes.write_text("my notes\n", encoding="utf-8")
+    (tmp_path / "folder.json").mkdir()
+    out = {"forecast": forecast, "state": state, "notes": notes,
+           "folder": tmp_path / "folder.json"}[target]
+    before = out.read_bytes() if out.is_file() else None
+    result = CliRunner().invoke(app, ["schedule", str(HAIYAN), "--start", START,
+                                      "--horizon-hours", "1", "--forecast", str(forecast),
+                                      "--state", str(state), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "parkgrid never replaces files it did not write" in result.output
+    assert (out.read_bytes() if out.is_file() else None) == before
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".parquet"])
+def test_out_replaces_a_plan_parkgrid_wrote(tmp_path, suffix):
+    out = tmp_path / f"plan{suffix}"
+    for _ in range(2):
+        schedule_command(HAIYAN, start=START, horizon_hours=1, out=out)
+    assert out.is_file()

@@ -16,7 +16,7 @@ from parkgrid.errors import ArgumentError
 from parkgrid.forecasting.inputs import price_source, read_forecast_inputs, read_prices
 from parkgrid.inputs import EV_COLUMNS, Inputs, build_inputs
 from parkgrid.io.atomic import atomic_write
-from parkgrid.io.export import write_schedule
+from parkgrid.io.export import check_plan_target, write_schedule
 from parkgrid.io.plan_document import issue_metadata
 from parkgrid.io.state_file import read_state
 from parkgrid.model import registry
@@ -72,6 +72,9 @@ def schedule_command(park_path: Path | str, date: str | None = None,
     number("--month-peak-kw", month_peak_kw, 0.0, MAX_KW)
     if pareto_points != 0:
         number("--pareto", pareto_points, 2, MAX_PARETO_POINTS)
+    if out is not None:
+        check_plan_target(out, {"park": park_path, "--forecast": forecast,
+                                "--state": state_file, "--prices": prices})
     park = load_park(park_path)
     begin = _begin(date, start, park)
     n_steps = horizon_steps(horizon_hours, park)
