@@ -273,3 +273,14 @@ def test_out_replaces_a_plan_parkgrid_wrote(tmp_path, suffix):
     for _ in range(2):
         schedule_command(HAIYAN, start=START, horizon_hours=1, out=out)
     assert out.is_file()
+
+
+def test_an_ev_owed_more_than_its_pile_can_give_is_warned_about(tmp_path):
+    state = write_state(tmp_path / "s.json", evs=[
+        {"charger": "slow", "energy_due_kwh": 20.0, "departure": "2025-07-15T14:00"},
+        {"charger": "slow", "energy_due_kwh": 5.0, "departure": "2025-07-15T14:00"}])
+    plan = schedule_command(HAIYAN, start=START, horizon_hours=2, state_file=state).schedule
+    short = [w for w in plan.metadata["warnings"] if "energy_due_kwh" in w]
+    assert len(short) == 1 and "evs[0].energy_due_kwh: 20 kWh by 2025-07-15T14:00:00+08:00, " \
+        "but a 'slow' pile charges at most 7 kWh by then" in short[0]
+    assert plan.metadata["ev_unmet_kwh"] > 0

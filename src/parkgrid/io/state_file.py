@@ -182,7 +182,7 @@ def resolve_state(document: StateDocument, park: Park, start: pd.Timestamp,
                         "charge starts afresh each month)")
     else:
         state.month_peak_kw = document.month_peak_kw
-    sessions = _ev_sessions(document.evs, park, start, fail)
+    sessions = _ev_sessions(document.evs, park, start, fail, warnings, source)
     if document.evs is None and park.ev is not None:
         warnings.append(f"{source}: no evs; no EV taken as plugged in at the start")
     return StartState(state, sessions, warnings)
@@ -225,9 +225,10 @@ def _local(stamp: datetime, park: Park) -> pd.Timestamp:
     return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
 
 
-def _ev_sessions(evs: list[EvState] | None, park: Park, start: pd.Timestamp,
-                 fail) -> pd.DataFrame:
-    """The plugged-in EVs as sessions from ``start`` (energy and power at the bus)."""
+def _ev_sessions(evs: list[EvState] | None, park: Park, start: pd.Timestamp, fail,
+                 warnings: list[str], source: str) -> pd.DataFrame:
+    """The plugged-in EVs as sessions from ``start`` (energy and power at the bus); a
+    warning for each owed more than its pile can give by its departure."""
     # imported here: the state document alone (the EMS service's HTTP process) needs none of
     # parkgrid.inputs (pvlib, windpowerlib; ~80 MB)
     from parkgrid.inputs.loads import EV_COLUMNS
@@ -255,6 +256,11 @@ def _ev_sessions(evs: list[EvState] | None, park: Park, start: pd.Timestamp,
             raise fail(f"{where}.pile", f"got {pile}: {ev.charger!r} has {charger.count} "
                        "pile(s), each holding one car")
         used[ev.charger].add(pile)
+        reach_kwh = charger.power_kw * (departure - start) / pd.Timedelta(hours=1)
+        if ev.energy_due_kwh > reach_kwh + 1e-9:
+            warnings.append(f"{source}: {where}.energy_due_kwh: {ev.energy_due_kwh:g} kWh by "
+                            f"{departure.isoformat()}, but a {ev.charger!r} pile charges at "
+                            f"most {reach_kwh:g} kWh by then; the rest is planned as unmet")
         rows.append({"charger": ev.charger, "pile": pile, "bus": charger.bus,
                      "arrival": start, "departure": departure,
                      "energy_kwh": ev.energy_due_kwh / charger.efficiency,
