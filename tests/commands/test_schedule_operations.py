@@ -284,3 +284,20 @@ def test_an_ev_owed_more_than_its_pile_can_give_is_warned_about(tmp_path):
     assert len(short) == 1 and "evs[0].energy_due_kwh: 20 kWh by 2025-07-15T14:00:00+08:00, " \
         "but a 'slow' pile charges at most 7 kWh by then" in short[0]
     assert plan.metadata["ev_unmet_kwh"] > 0
+
+
+@pytest.mark.parametrize("spoil", ["gap", "empty", "no timestamp"])
+def test_forecast_errors_do_not_point_at_config_settings(haiyan, tmp_path, spoil):
+    """A forecast file is no data file of the config: no 'set fill:' / 'timestamp_column'."""
+    path = write_forecast(tmp_path / "f.csv", haiyan, hours=2)
+    frame = pd.read_csv(path)
+    if spoil == "gap":
+        frame = frame.drop(index=3)
+    elif spoil == "empty":
+        frame.loc[3, "load_kw_plant"] = None
+    else:
+        frame = frame.rename(columns={"timestamp": "time"})
+    frame.to_csv(path, index=False)
+    with pytest.raises(InputDataError, match="forecast: ") as err:
+        schedule_command(HAIYAN, start=START, horizon_hours=2, forecast=path)
+    assert "set '" not in str(err.value) and "fill:" not in str(err.value)

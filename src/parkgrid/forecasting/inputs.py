@@ -65,7 +65,7 @@ def read_forecast(path: Path | str, park: Park, index: pd.DatetimeIndex,
     a column naming a series of no asset of the park is refused."""
     return read_frame(Path(path), index, park.time_step_minutes, "forecast", columns=columns,
                       optional=optional, not_before=index[0],
-                      refuse=lambda names: foreign_columns(park, names))
+                      refuse=lambda names: foreign_columns(park, names), hints=False)
 
 
 def calendar_prices(park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:

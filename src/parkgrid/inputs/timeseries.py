@@ -39,6 +39,8 @@ class Table:
     rows: np.ndarray
     columns: list[str]
     tz: str
+    hints: bool = True
+    """Whether messages tell how to fix the file's entry in the config (``fill``, ...)."""
 
     def fail(self, message: str) -> InputDataError:
         return InputDataError(self.path, f"{self.what}: {message}")
@@ -99,6 +101,7 @@ def read_frame(
     fill: str = "none",
     not_before: pd.Timestamp | None = None,
     refuse: Callable[[list[str]], str | None] | None = None,
+    hints: bool = True,
 ) -> pd.DataFrame:
     """Columns of a CSV/Parquet file aligned to ``index`` (tz-aware, ``step_minutes`` apart).
 
@@ -106,17 +109,18 @@ def read_frame(
     present. ``fill`` ('none', 'interpolate', 'zero') is the policy for missing steps.
     ``not_before``: a row stamped earlier is an error (a forecast's rows are in the future).
     ``refuse``: given the file's value columns, the problem with them (e.g. one naming no
-    asset of the park), or None.
+    asset of the park), or None. ``hints=False``: the file is no data file of the config
+    (a command-line file), so errors do not suggest the config's ``fill`` or ``column``.
     """
     if index.tz is None or index.empty:
         raise ValueError("the index must be a non-empty tz-aware DatetimeIndex")
     raw, rows = _read_raw(path, what)
-    wanted = _pick_columns(raw, path, what, timestamp_column, columns, optional)
+    wanted = _pick_columns(raw, path, what, timestamp_column, columns, optional, hints)
     if refuse is not None and (problem := refuse(
             [c for c in raw.columns if c != timestamp_column])):
         raise InputDataError(path, f"{what}: {problem}")
     tz = str(index.tz)
-    table = Table(path, what, np.empty(0, np.int64), np.empty((0, 0)), rows, wanted, tz)
+    table = Table(path, what, np.empty(0, np.int64), np.empty((0, 0)), rows, wanted, tz, hints)
     table.times_ns = _parse_times(raw[timestamp_column], table, timestamp_column)
     table.values = _parse_values(raw, table)
     _sort_and_check_duplicates(table)
@@ -178,13 +182,13 @@ def read_cells(path: Path, what: str, csv: bool = True) -> tuple[pd.DataFrame, n
 
 def _pick_columns(
     raw: pd.DataFrame, path: Path, what: str, timestamp_column: str,
-    columns: list[str] | None, optional: tuple[str, ...],
+    columns: list[str] | None, optional: tuple[str, ...], hints: bool = True,
 ) -> list[str]:
     names = list(raw.columns)
     if timestamp_column not in names:
         raise InputDataError(
-            path, f"{what}: no timestamp column {timestamp_column!r}; columns are {names} "
-            "(set 'timestamp_column')"
+            path, f"{what}: no timestamp column {timestamp_column!r}; columns are {names}"
+            + (" (set 'timestamp_column')" if hints else "")
         )
     others = [c for c in names if c != timestamp_column]
     if columns is None:
@@ -367,7 +371,8 @@ def _gap_message(
             f"step{'s' * (n > 1)} from {_local(table, start)}"
         )
     total = int(missing_slots.sum())
-    return f"{where}; {total} step{'s' * (total > 1)} missing in all; {_FILL_HINT}"
+    hint = _FILL_HINT if table.hints else "give every step a value"
+    return f"{where}; {total} step{'s' * (total > 1)} missing in all; {hint}"
 
 
 def _align(
