@@ -301,3 +301,13 @@ def test_forecast_errors_do_not_point_at_config_settings(haiyan, tmp_path, spoil
     with pytest.raises(InputDataError, match="forecast: ") as err:
         schedule_command(HAIYAN, start=START, horizon_hours=2, forecast=path)
     assert "set '" not in str(err.value) and "fill:" not in str(err.value)
+
+
+def test_a_prices_file_is_named_as_prices_not_as_the_forecast(haiyan, tmp_path):
+    forecast = write_forecast(tmp_path / "f.csv", haiyan, hours=2)
+    index = pd.date_range(pd.Timestamp(START, tz="Asia/Shanghai"), periods=4, freq="15min")
+    pd.DataFrame({"timestamp": index.map(pd.Timestamp.isoformat),
+                  "price_import_yuan_per_kwh": 0.5}).to_csv(tmp_path / "p.csv", index=False)
+    with pytest.raises(InputDataError, match=r"p\.csv: prices: covers 2025-07-15 13:00 to "):
+        schedule_command(HAIYAN, start=START, horizon_hours=2, forecast=forecast,
+                         prices=tmp_path / "p.csv")

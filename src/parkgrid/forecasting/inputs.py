@@ -60,10 +60,11 @@ def foreign_columns(park: Park, names: list[str]) -> str | None:
 
 
 def read_forecast(path: Path | str, park: Park, index: pd.DatetimeIndex,
-                  columns: list[str], optional: tuple[str, ...] = ()) -> pd.DataFrame:
+                  columns: list[str], optional: tuple[str, ...] = (),
+                  what: str = "forecast") -> pd.DataFrame:
     """``columns`` (and ``optional`` ones present) of the file at ``path`` on ``index``;
     a column naming a series of no asset of the park is refused."""
-    return read_frame(Path(path), index, park.time_step_minutes, "forecast", columns=columns,
+    return read_frame(Path(path), index, park.time_step_minutes, what, columns=columns,
                       optional=optional, not_before=index[0],
                       refuse=lambda names: foreign_columns(park, names), hints=False)
 
@@ -120,7 +121,8 @@ def ratings(park: Park) -> dict[str, tuple[str, float]]:
     return rated | {"co2_kg_per_kwh": ("kg/kWh", MAX_GRID_FACTOR_T_PER_MWH)}
 
 
-def _check_values(series: pd.DataFrame, source: str, park: Park) -> None:
+def _check_values(series: pd.DataFrame, source: str, park: Park,
+                  what: str = "forecast") -> None:
     numbers = series.drop(columns=["tou_period", "is_holiday"], errors="ignore")
     for name in numbers.columns:
         values = numbers[name].to_numpy(dtype=float)
@@ -130,11 +132,11 @@ def _check_values(series: pd.DataFrame, source: str, park: Park) -> None:
         if bad.any():
             at = numbers.index[bad.argmax()]
             expected = "a finite number" + ("" if name.startswith("price_") else " ≥ 0")
-            raise InputDataError(source, f"forecast: column {name!r} at {at.isoformat()}: got "
+            raise InputDataError(source, f"{what}: column {name!r} at {at.isoformat()}: got "
                                  f"{values[bad.argmax()]:g}, expected {expected}")
     for name, (unit, rating) in ratings(park).items():
         if name in numbers.columns:
-            check_plausible(numbers[name], source, f"forecast: column {name!r}", unit, rating)
+            check_plausible(numbers[name], source, f"{what}: column {name!r}", unit, rating)
 
 
 def read_forecast_inputs(park: Park, start: pd.Timestamp, n_steps: int, path: Path | str,
@@ -171,8 +173,8 @@ def price_source(given: dict[str, list[str]]) -> str:
 def read_prices(path: Path | str, park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:
     """The ``PRICE_COLUMNS`` a prices file has (at least one) on ``index``, checked as a
     forecast's (finite; the CO2 factor ≥ 0)."""
-    prices = read_forecast(path, park, index, [], PRICE_COLUMNS)
+    prices = read_forecast(path, park, index, [], PRICE_COLUMNS, "prices")
     if prices.columns.empty:
         raise InputDataError(path, f"prices: none of the columns {', '.join(PRICE_COLUMNS)}")
-    _check_values(prices, str(path), park)
+    _check_values(prices, str(path), park, "prices")
     return prices
