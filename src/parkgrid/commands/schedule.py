@@ -91,7 +91,7 @@ def schedule_command(park_path: Path | str, date: str | None = None,
         inputs, prices_from = read_forecast_inputs(park, begin, n_steps, forecast, plugged,
                                                    prices)
     else:
-        inputs, prices_from = _inputs(park, begin, n_steps, prices)
+        inputs, prices_from = _with_prices(_inputs(park, begin, n_steps), prices)
         inputs = _with_sessions(inputs, plugged)
     options = {k: v for k, v in (("time_limit_s", time_limit_s), ("mip_gap", mip_gap))
                if v is not None}
@@ -194,22 +194,25 @@ def horizon_steps(horizon_hours: float, park: Park, option: str = "--horizon-hou
     return round(steps)
 
 
-def _inputs(park: Park, start: pd.Timestamp, n_steps: int,
-            prices: Path | str | None = None) -> tuple[Inputs, str]:
-    """The inputs of the horizon, building every calendar year it touches; prices and CO2
-    factors from the ``prices`` file where given; and where the prices came from."""
+def _inputs(park: Park, start: pd.Timestamp, n_steps: int) -> Inputs:
+    """The inputs of the horizon, building every calendar year it touches."""
     end = start + pd.Timedelta(hours=n_steps * park.step_h)
     years = [build_inputs(park, y) for y in range(start.year, (end - pd.Timedelta(1)).year + 1)]
     whole = years[0] if len(years) == 1 else Inputs(
         park, pd.concat([y.series for y in years]), pd.concat([y.weather for y in years]),
         pd.concat([y.ev_sessions for y in years], ignore_index=True))
-    window = whole.window(start, n_steps)
+    return whole.window(start, n_steps)
+
+
+def _with_prices(inputs: Inputs, prices: Path | str | None) -> tuple[Inputs, str]:
+    """``inputs`` with the prices and CO2 factors of the ``prices`` file where given, and
+    where the prices came from."""
     if prices is None:
-        return window, price_source({})
-    series = window.series.copy()
-    given = read_prices(prices, park, window.index)
+        return inputs, price_source({})
+    series = inputs.series.copy()
+    given = read_prices(prices, inputs.park, inputs.index)
     series[list(given.columns)] = given
-    return (dataclasses.replace(window, series=series),
+    return (dataclasses.replace(inputs, series=series),
             price_source({str(prices): list(given.columns)}))
 
 

@@ -62,7 +62,8 @@ class StoreState(_Strict):
 
 
 class ChillerState(_Strict):
-    """One chiller (carried into the plan's end state; the model has no minimum run time)."""
+    """One chiller: checked, but no change to the plan (the model has no minimum run time or
+    start cost; the end state's status is the plan's last step)."""
 
     on: bool
     run_time_h: float = Field(0.0, ge=0.0, description="hours since it last started")
