@@ -57,16 +57,17 @@ def read_history(path: Path, park: Park, until: pd.Timestamp | None = None) -> p
                              f"park is forecast from its history); columns are {names}")
     wanted = [c for c in forecast_columns(park) if c in names]
     frame = read_frame(path, index, park.time_step_minutes, "history", columns=wanted,
-                       fill="interpolate", before=until)
+                       fill="interpolate", before=until, hints=False)
     gaps = read_frame(path, index, park.time_step_minutes, "history", columns=wanted,
                       fill="keep", before=until).isna().any(axis=1).to_numpy()
     if {"ghi", "temp_air", "wind_speed"} <= set(names):
-        frame = frame.join(read_weather_csv(path, park, index, "history weather",
-                                            split_ghi=True, fill="interpolate", before=until))
+        frame = frame.join(read_weather_csv(path, park, index, "history weather", split_ghi=True,
+                                            fill="interpolate", before=until, hints=False))
     elif "temp_air" in names:
         frame = frame.join(read_frame(path, index, park.time_step_minutes, "history",
-                                      columns=["temp_air"], fill="interpolate", before=until))
-    check_values(frame[wanted], str(path), "history")
+                                      columns=["temp_air"], fill="interpolate", before=until,
+                                      hints=False))
+    check_values(frame[wanted], str(path), park, "history")
     frame.attrs["notes"] = [_gap_note(gaps, park)] if gaps.any() else []
     return frame
 
@@ -104,7 +105,8 @@ def forecast_command(park_path: Path | str, history: Path | str, weather_forecas
         raise ArgumentError("--issue", None, "the issue time (or --backtest START:END)")
     start = step_start(issue, park, "--issue")
     index = horizon_index(park, start, n_steps)
-    weather = read_weather_csv(weather_path, park, index, "weather forecast", split_ghi=True)
+    weather = read_weather_csv(weather_path, park, index, "weather forecast", split_ghi=True,
+                               hints=False)
     past = read_history(history_path, park, start)
     made = make_forecast(park, past, weather, start, year_scales(park, start.year))
     made.notes[:0] = past.attrs["notes"]
@@ -173,7 +175,8 @@ def backtest_skill(park: Park, history_path: Path, weather_path: Path, period: s
     scales = year_scales(park, first_day.year)
     days = pd.date_range(first_day, last_day, inclusive="left", freq="D")
     span = horizon_index(park, first_day, (len(days) - 1) * park.steps_per_day + n_steps)
-    weather_all = read_weather_csv(weather_path, park, span, "weather forecast", split_ghi=True)
+    weather_all = read_weather_csv(weather_path, park, span, "weather forecast", split_ghi=True,
+                                   hints=False)
     rows = []
     for day in days:
         index = horizon_index(park, day, n_steps)

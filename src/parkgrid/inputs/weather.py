@@ -245,15 +245,16 @@ def _read_csv(park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:
 
 def read_weather_csv(path: Path, park: Park, index: pd.DatetimeIndex, what: str = "weather",
                      split_ghi: bool = False, fill: str = "none",
-                     before: pd.Timestamp | None = None) -> pd.DataFrame:
+                     before: pd.Timestamp | None = None, hints: bool = True) -> pd.DataFrame:
     """The weather columns of a CSV/Parquet file on ``index``. ``split_ghi``: dni and dhi may
     be absent and are then split from ghi by pvlib's Erbs model (a weather forecast often
-    gives only GHI). ``fill`` and ``before``: as :func:`parkgrid.inputs.timeseries.read_frame`'s
-    (a metered history's gaps)."""
+    gives only GHI). ``fill``, ``before`` and ``hints``: as
+    :func:`parkgrid.inputs.timeseries.read_frame`'s (a metered history's gaps; a command-line
+    file)."""
     optional = ("pressure", "relative_humidity") + (("dni", "dhi") if split_ghi else ())
     required = [c for c in COLUMNS[:5] if c not in optional]
     frame = read_frame(path, index, park.time_step_minutes, what, columns=required,
-                       optional=optional, fill=fill, before=before)
+                       optional=optional, fill=fill, before=before, hints=hints)
     _check_ranges(path, frame, lambda i: f"step {index[i]:%Y-%m-%d %H:%M}")
     if "dni" not in frame or "dhi" not in frame:
         frame["dni"], frame["dhi"] = _split_ghi(park, index, frame["ghi"].to_numpy())
