@@ -200,7 +200,7 @@ def _write(frame: pd.DataFrame, path: Path) -> Path:
 
 def test_a_gap_before_the_issue_is_never_filled_from_the_future(tmp_path):
     """The meter's last hours before the issue are missing and the file goes on past the
-    issue with absurd values: the gap is filled from the past only (interpolating across it
+    issue with values far off: the gap is filled from the past only (interpolating across it
     used to pull the future into the training data), for the forecast and for each day of a
     backtest."""
     park = _park_file(tmp_path)
@@ -210,7 +210,9 @@ def test_a_gap_before_the_issue_is_never_filled_from_the_future(tmp_path):
     weather = _write(history.assign(ghi=0.0, wind_speed=3.0)[["ghi", "temp_air", "wind_speed"]],
                      tmp_path / "wx.csv")
     poisoned = history.copy()
-    poisoned.loc[poisoned.index >= issue, ["load_kw_plant", "temp_air"]] *= 50.0
+    future_rows = poisoned.index >= issue  # 8 × the load and 15 °C more: within the
+    poisoned.loc[future_rows, "load_kw_plant"] *= 8.0  # ratings, so read, but far off
+    poisoned.loc[future_rows, "temp_air"] += 15.0
     clean = _write(history[~gap & (history.index < issue)], tmp_path / "clean.csv")
     future = _write(poisoned[~gap], tmp_path / "future.csv")
     made = [forecast_command(park, path, weather, issue.isoformat(), 24).forecast.frame
