@@ -166,22 +166,45 @@ def test_out_never_replaces_an_input_and_names_a_table_format(tmp_path, backtest
     history, weather = _files(tmp_path, days=25)
     issue = None if backtest else "2025-05-20T00:00"
     before = {p: p.read_bytes() for p in (park, history, weather)}
-    png_of_history = tmp_path / "history.csv.png"
-    history.rename(png_of_history)
-    history.write_bytes(before[history])
+    png_of_history = tmp_path / "fresh.csv.png"  # a history named as the plot of fresh.csv
+    png_of_history.write_bytes(before[history])
     for out in (history, weather, tmp_path / "sub" / ".." / "history.csv", tmp_path / "x.txt",
                 tmp_path / "skill.json", tmp_path, history / "o.csv", history / "a" / "o.csv"):
         with pytest.raises(ArgumentError, match="--out"):
             forecast_command(park, history, weather, issue, 24, out, backtest=backtest)
     if backtest:
-        with pytest.raises(ArgumentError, match="would replace"):
-            forecast_command(park, png_of_history, weather, None, 24, history,
+        with pytest.raises(ArgumentError, match="the --history file the command reads"):
+            forecast_command(park, png_of_history, weather, None, 24, tmp_path / "fresh.csv",
                              backtest=backtest)
     assert {p: p.read_bytes() for p in before} == before
     made = forecast_command(park, history, weather, issue, 24, tmp_path / "o.parquet",
                             backtest=backtest)
     back = pd.read_parquet(tmp_path / "o.parquet")
     assert len(back) == (len(made.skill) if backtest else 96)
+
+
+@pytest.mark.parametrize("backtest", [None, "2025-05-20:2025-05-21"])
+def test_out_replaces_its_own_table_and_no_other_file(tmp_path, backtest):
+    """A forecast (skill table) written before is replaced by the next run; a user's file of
+    the same format that is not one — a budget table, a table with other columns — is refused
+    and left as it was (it used to be replaced)."""
+    park = _park_file(tmp_path)
+    history, weather = _files(tmp_path, days=25)
+    issue = None if backtest else "2025-05-20T00:00"
+    for out in (tmp_path / "o.csv", tmp_path / "o.parquet"):
+        for _ in range(2):
+            forecast_command(park, history, weather, issue, 24, out, backtest=backtest)
+    budget = tmp_path / "budget.csv"
+    budget.write_text("timestamp,load_kw_plant,comment\n2025-05-20T00:00,1,mine\n")
+    notes = tmp_path / "notes.parquet"
+    pd.DataFrame({"note": ["mine"]}).to_parquet(notes)
+    plot = tmp_path / "mine.csv.png"
+    plot.write_text("not a plot")
+    for out in (budget, notes) + ((tmp_path / "mine.csv",) if backtest else ()):
+        before = {p: p.read_bytes() for p in (budget, notes, plot)}
+        with pytest.raises(ArgumentError, match="parkgrid never replaces files it did not"):
+            forecast_command(park, history, weather, issue, 24, out, backtest=backtest)
+        assert {p: p.read_bytes() for p in before} == before
 
 
 def test_backtest_refuses_an_issue_time(tmp_path):

@@ -10,7 +10,6 @@ The forecast file written has the columns ``parkgrid schedule --forecast`` reads
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -27,6 +26,7 @@ from parkgrid.forecasting.model import Forecast, make_forecast, year_scales
 from parkgrid.inputs.timeseries import file_span, read_frame
 from parkgrid.inputs.weather import read_weather_csv
 from parkgrid.io.atomic import atomic_write
+from parkgrid.io.targets import check_target, has_columns, is_png
 
 LEAD_BUCKETS_H = (0, 6, 12, 24, 48, 72, 168)
 """Edges of the lead-time bands of a backtest, h (a step of lead h is in (edge, next])."""
@@ -91,7 +91,8 @@ def forecast_command(park_path: Path | str, history: Path | str, weather_forecas
     n_steps = horizon_steps(horizon_h, park, "--horizon-h")
     history_path, weather_path = Path(history), Path(weather_forecast)
     if out is not None:
-        _check_out(Path(out), [Path(park_path), history_path, weather_path], backtest is not None)
+        _check_out(Path(out), park, {"park": park_path, "--history": history_path,
+                                     "--weather-forecast": weather_path}, backtest is not None)
     if backtest is not None:
         if issue is not None:
             raise ArgumentError("--issue", issue, "no --issue with --backtest (a backtest issues "
@@ -120,36 +121,31 @@ OUT_SUFFIXES = (".csv", ".parquet")
 """The formats ``--out`` may name (forecast file and skill table alike)."""
 
 
-def _check_out(out: Path, inputs: list[Path], backtest: bool) -> None:
-    """Refuse an ``--out`` that is not a .csv/.parquet file, or that would replace one of the
-    command's own inputs (the park config, the history or the weather forecast) — also
-    through the backtest's plot ``<out>.png`` — before any work is done."""
-    if out.suffix.lower() not in OUT_SUFFIXES or out.is_dir():
-        raise ArgumentError("--out", str(out), "a .csv or .parquet file")
-    folder = next(p for p in out.absolute().parents if p.exists())  # made if missing
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        why = "read-only" if folder.is_dir() else "not a folder"
-        raise ArgumentError("--out", str(out), f"a file in a folder that can be written "
-                            f"({folder} is {why})")
-    written = [out, out.with_name(out.name + ".png")] if backtest else [out]
-    for target in written:
-        for source in inputs:
-            if _same_file(target, source):
-                raise ArgumentError("--out", str(out), f"a file other than the input {source} "
-                                    f"(writing {target} would replace it)")
+SKILL_COLUMNS = ["quantity", "lead", "mae", "rmse", "persistence_rmse", "skill", "n_steps"]
+"""The backtest's skill table (:func:`backtest_skill`)."""
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    if a.exists() and b.exists():
-        return a.samefile(b)
-    return a.resolve() == b.resolve()
+def _check_out(out: Path, park: Park, reads: dict[str, Path | str], backtest: bool) -> None:
+    """Refuse, before any work is done, an ``--out`` (and a backtest's plot ``<out>.png``)
+    that would replace one of the command's inputs or a file that is not a forecast (skill)
+    table parkgrid wrote (:func:`parkgrid.io.targets.check_target`)."""
+    if backtest:
+        check_target(out, "--out", OUT_SUFFIXES, reads,
+                     has_columns(lambda names: names == SKILL_COLUMNS), "skill table")
+        check_target(out.with_name(out.name + ".png"), "--out", (".png",), reads, is_png,
+                     "skill plot")
+        return
+    known = {"timestamp", *forecast_columns(park)}
+    check_target(out, "--out", OUT_SUFFIXES, reads,
+                 has_columns(lambda names: names[:1] == ["timestamp"] and set(names) <= known),
+                 "forecast table")
 
 
 def _write_table(table: pd.DataFrame, path: Path) -> Path:
     """``table`` (its columns; no index) as CSV or Parquet, atomically."""
     if path.suffix.lower() == ".parquet":
         return atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False))
-    if path.suffix.lower() != ".csv":
+    if path.suffix.lower() != ".csv":  # for callers of the API; the command checked it
         raise ArgumentError("--out", str(path), "a .csv or .parquet file")
     return atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
 

@@ -19,10 +19,11 @@ from parkgrid.io.atomic import atomic_write
 from parkgrid.io.export import check_plan_target, write_schedule
 from parkgrid.io.plan_document import issue_metadata
 from parkgrid.io.state_file import read_state
+from parkgrid.io.targets import check_target, has_columns
 from parkgrid.model import registry
 from parkgrid.model.schedule import ParkState, Schedule
 from parkgrid.optimizer.horizon import PlanOptions
-from parkgrid.optimizer.pareto import pareto_front
+from parkgrid.optimizer.pareto import FRONT_COLUMNS, pareto_front
 from parkgrid.optimizer.planner import DayAheadOptimizer, optimizer_for
 from parkgrid.reporting.display import label, value
 
@@ -73,8 +74,12 @@ def schedule_command(park_path: Path | str, date: str | None = None,
     if pareto_points != 0:
         number("--pareto", pareto_points, 2, MAX_PARETO_POINTS)
     if out is not None:
-        check_plan_target(out, {"park": park_path, "--forecast": forecast,
-                                "--state": state_file, "--prices": prices})
+        reads = {"park": park_path, "--forecast": forecast, "--state": state_file,
+                 "--prices": prices}
+        check_plan_target(out, reads)
+        if pareto_points:
+            check_target(_pareto_path(out), "--out", (".csv",), reads,
+                         has_columns(lambda names: names == FRONT_COLUMNS), "Pareto table")
     park = load_park(park_path)
     begin = _begin(date, start, park)
     n_steps = horizon_steps(horizon_hours, park)
@@ -104,10 +109,15 @@ def schedule_command(park_path: Path | str, date: str | None = None,
     if out is not None:
         result.written.append(write_schedule(result.schedule, out))
         if result.front is not None:
-            front_path = Path(out).with_name(Path(out).name + ".pareto.csv")
             front = result.front
-            result.written.append(atomic_write(front_path, lambda t: front.to_csv(t, index=False)))
+            result.written.append(atomic_write(_pareto_path(out),
+                                               lambda t: front.to_csv(t, index=False)))
     return result
+
+
+def _pareto_path(out: Path | str) -> Path:
+    """Where ``--pareto``'s table goes beside the plan at ``out``."""
+    return Path(out).with_name(Path(out).name + ".pareto.csv")
 
 
 def issue_plan(optimizer: DayAheadOptimizer, inputs: Inputs, state: ParkState,

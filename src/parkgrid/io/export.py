@@ -31,6 +31,7 @@ import pandas as pd
 from parkgrid.errors import InputDataError, ParkgridError
 from parkgrid.io.atomic import atomic_write
 from parkgrid.io.plan_document import is_setpoint, issue_metadata, setpoints
+from parkgrid.io.targets import check_target
 from parkgrid.model.schedule import ParkState, Schedule
 
 FORMATS = (".csv", ".json", ".parquet")
@@ -64,18 +65,10 @@ def write_plan(metadata: dict[str, Any], table: pd.DataFrame, path: Path | str) 
 
 
 def check_plan_target(path: Path | str, reads: Mapping[str, Path | str | None]) -> None:
-    """Refuse to write a plan to ``path`` when that would lose a file parkgrid did not write:
-    one of the files the command ``reads`` (option → path), a folder, or a file that is not a
-    plan (:func:`is_plan_file`); a plan parkgrid wrote is replaced."""
-    path = Path(path)
-    _format(path)
-    for option, given in reads.items():
-        if given is not None and path.resolve() == Path(given).resolve():
-            raise ParkgridError(f"{path}: is the {option} file this plan reads; parkgrid never "
-                                "replaces files it did not write: choose another --out")
-    if path.is_dir() or (path.exists() and not is_plan_file(path)):
-        raise ParkgridError(f"{path}: exists and is not a parkgrid plan; parkgrid never "
-                            "replaces files it did not write: choose another --out")
+    """Refuse to write a plan to ``path`` when that would lose a file parkgrid did not write
+    (:func:`parkgrid.io.targets.check_target`); a plan parkgrid wrote (:func:`is_plan_file`)
+    is replaced."""
+    check_target(path, "--out", FORMATS, reads, is_plan_file, "plan")
 
 
 def is_plan_file(path: Path) -> bool:
