@@ -21,8 +21,10 @@ from parkgrid.commands.arguments import local_midnight
 from parkgrid.commands.schedule import horizon_steps, step_start
 from parkgrid.config import Park, load_park
 from parkgrid.errors import ArgumentError, InputDataError
+from parkgrid.forecasting.ev import forecast_sessions, write_sessions
 from parkgrid.forecasting.inputs import forecast_columns, horizon_index
 from parkgrid.forecasting.model import Forecast, make_forecast, year_scales
+from parkgrid.inputs.loads import session_table
 from parkgrid.inputs.timeseries import file_span, read_frame
 from parkgrid.inputs.weather import read_weather_csv
 from parkgrid.io.atomic import atomic_write
@@ -36,6 +38,8 @@ class ForecastResult:
     forecast: Forecast | None = None
     skill: pd.DataFrame | None = None
     written: list[Path] = field(default_factory=list)
+    ev_sessions: pd.DataFrame | None = None
+    """The EV sessions forecast to arrive in the horizon (``--ev-history``)."""
 
 
 def read_history(path: Path, park: Park, until: pd.Timestamp | None = None) -> pd.DataFrame:
@@ -65,13 +69,21 @@ def read_history(path: Path, park: Park, until: pd.Timestamp | None = None) -> p
 def forecast_command(park_path: Path | str, history: Path | str, weather_forecast: Path | str,
                      issue: str | None = None, horizon_h: float = 24.0,
                      out: Path | str | None = None,
-                     backtest: str | None = None) -> ForecastResult:
+                     backtest: str | None = None,
+                     ev_history: Path | str | None = None) -> ForecastResult:
     """Forecast ``horizon_h`` from ``issue`` and write it to ``out`` (CSV/Parquet), or with
     ``backtest`` START:END score day-ahead forecasts issued at each local midnight of the
-    period against the history (``out``: the skill table as CSV, and ``<out>.png``)."""
+    period against the history (``out``: the skill table as CSV, and ``<out>.png``).
+    ``ev_history``: the park's EV session CSV; the arrivals of the horizon are forecast from
+    it (:mod:`parkgrid.forecasting.ev`) and written to ``<out stem>.ev_sessions.csv``."""
     park = load_park(park_path)
     n_steps = horizon_steps(horizon_h, park, "--horizon-h")
     history_path, weather_path = Path(history), Path(weather_forecast)
+    if ev_history is not None and (backtest is not None or park.ev is None):
+        raise ArgumentError("--ev-history", str(ev_history),
+                            "a park with EV chargers, and no --backtest (EV arrivals are not "
+                            "scored)" if park.ev is None else "no --backtest (EV arrivals are "
+                            "not scored)")
     if backtest is not None:
         result = ForecastResult(skill=backtest_skill(park, history_path, weather_path,
                                                      backtest, n_steps))
@@ -86,9 +98,38 @@ def forecast_command(park_path: Path | str, history: Path | str, weather_forecas
     made = make_forecast(park, read_history(history_path, park, start), weather, start,
                          year_scales(park, start.year))
     result = ForecastResult(made)
+    if park.ev is not None:
+        _forecast_ev(result, park, ev_history, start, index)
     if out is not None:
+        ev_path = None if result.ev_sessions is None else _ev_path(
+            Path(out), [park_path, history_path, weather_path, ev_history])
         result.written.append(write_forecast(made.frame, Path(out)))
+        if ev_path is not None:
+            result.written.append(write_sessions(result.ev_sessions, ev_path))
     return result
+
+
+def _forecast_ev(result: ForecastResult, park: Park, ev_history: Path | str | None,
+                 start: pd.Timestamp, index: pd.DatetimeIndex) -> None:
+    """The EV arrivals of the horizon from ``ev_history`` into ``result``, or a note that
+    there are none."""
+    assert park.ev is not None and result.forecast is not None
+    if ev_history is None:
+        result.forecast.notes.append("EV: no --ev-history; no EV arrivals forecast")
+        return
+    history = session_table(Path(ev_history), park.ev.chargers, park.site.timezone)
+    end = index[-1] + pd.Timedelta(minutes=park.time_step_minutes)
+    result.ev_sessions, notes = forecast_sessions(history, park, start, end)
+    result.forecast.notes.extend(notes)
+
+
+def _ev_path(out: Path, inputs: list[Path | str | None]) -> Path:
+    """``<out stem>.ev_sessions.csv``, refused if it is one of the input files."""
+    path = out.with_name(out.stem + ".ev_sessions.csv")
+    if any(p is not None and path.resolve() == Path(p).resolve() for p in inputs):
+        raise ArgumentError("--out", str(out), f"a name whose EV sessions file {path.name} is "
+                            "not one of the input files")
+    return path
 
 
 def write_forecast(frame: pd.DataFrame, path: Path) -> Path:
