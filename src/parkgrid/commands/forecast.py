@@ -94,12 +94,14 @@ def forecast_command(park_path: Path | str, history: Path | str, weather_forecas
         raise ArgumentError("--issue", None, "the issue time (or --backtest START:END)")
     start = step_start(issue, park, "--issue")
     index = horizon_index(park, start, n_steps)
+    ev_table = None if ev_history is None or park.ev is None else session_table(
+        Path(ev_history), park.ev.chargers, park.site.timezone)  # read first: fail fast
     weather = read_weather_csv(weather_path, park, index, "weather forecast", split_ghi=True)
     made = make_forecast(park, read_history(history_path, park, start), weather, start,
                          year_scales(park, start.year))
     result = ForecastResult(made)
     if park.ev is not None:
-        _forecast_ev(result, park, ev_history, start, index)
+        _forecast_ev(result, park, ev_table, start, index)
     if out is not None:
         ev_path = None if result.ev_sessions is None else _ev_path(
             Path(out), [park_path, history_path, weather_path, ev_history])
@@ -109,15 +111,15 @@ def forecast_command(park_path: Path | str, history: Path | str, weather_forecas
     return result
 
 
-def _forecast_ev(result: ForecastResult, park: Park, ev_history: Path | str | None,
+def _forecast_ev(result: ForecastResult, park: Park, history: pd.DataFrame | None,
                  start: pd.Timestamp, index: pd.DatetimeIndex) -> None:
-    """The EV arrivals of the horizon from ``ev_history`` into ``result``, or a note that
-    there are none."""
-    assert park.ev is not None and result.forecast is not None
-    if ev_history is None:
+    """The EV arrivals of the horizon from the session ``history``
+    (:func:`~parkgrid.inputs.loads.session_table`) into ``result``, or a note that there are
+    none."""
+    assert result.forecast is not None
+    if history is None:
         result.forecast.notes.append("EV: no --ev-history; no EV arrivals forecast")
         return
-    history = session_table(Path(ev_history), park.ev.chargers, park.site.timezone)
     end = index[-1] + pd.Timedelta(minutes=park.time_step_minutes)
     result.ev_sessions, notes = forecast_sessions(history, park, start, end)
     result.forecast.notes.extend(notes)
