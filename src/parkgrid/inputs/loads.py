@@ -501,11 +501,13 @@ def _assign_piles(
             continue
         if not free[name]:
             at = index[0] + pd.Timedelta(int(start[i]) * step_ns, "ns")
-            others = sorted(int(r) for _, _, r in busy[name])
+            others = sorted(int(r) for _, _, r in busy[name] if r)
+            plugged = len(busy[name]) - len(others)  # held piles carry row 0
             raise InputDataError(path, (
                 f"EV sessions: row {rows[i]}: charger {name!r} has {chargers[name].count} "
-                f"pile(s), all in use at {at:%Y-%m-%d %H:%M} (rows {others}); times are "
-                "rounded to the park's step"
+                f"pile(s), all in use at {at:%Y-%m-%d %H:%M} (rows {others}"
+                f"{f' and {plugged} EV(s) plugged in at the start' if plugged else ''}); times "
+                "are rounded to the park's step"
             ))
         piles[i] = heapq.heappop(free[name])
         heapq.heappush(busy[name], (int(end[i]), int(piles[i]), int(rows[i])))
