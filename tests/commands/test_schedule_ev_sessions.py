@@ -126,7 +126,7 @@ def test_without_a_forecast_the_file_replaces_the_parks_own_sessions(files, tmp_
         ("2025-07-14T10:00", "2025-07-14T18:00", 30.0, "slow")])
     plan = schedule_command(HAIYAN, start=ISSUE, state_file=folder / "state.json",
                             ev_sessions=path).schedule
-    assert any("1 EV session(s) arriving before the start" in w and "rows [2]" in w
+    assert any("1 EV session(s) arriving before the start" in w and "(rows 2)" in w
                for w in plan.metadata["warnings"])
     frame = plan.frame
     assert frame["ev_charge_kw_slow"].sum() * park.step_h == pytest.approx(30.0 / 0.95, rel=1e-4)

@@ -130,3 +130,16 @@ def test_a_bad_history_row_exits_2_naming_file_and_row(tmp_path, row, message):
         "--issue", "2025-07-02T00:00", "--ev-history", str(path)])
     assert result.exit_code == 2, result.output
     assert "ev.csv" in result.output and message in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(("park", "extra", "message"), [
+    ("dameisha.yaml", [], "a park with EV chargers"),
+    ("haiyan.yaml", ["--backtest", "2025-07-02:2025-07-03"], "no --ev-history with --backtest"),
+])
+def test_ev_history_is_refused_where_it_cannot_be_used(tmp_path, park, extra, message):
+    path = write_history(tmp_path / "ev.csv", "2025-06-30", "2025-07-01")
+    result = CliRunner().invoke(app, [
+        "forecast", str(HAIYAN.parent / park), "--history", str(path), "--weather-forecast",
+        str(path), "--issue", "2025-07-02T00:00", "--ev-history", str(path), *extra])
+    assert result.exit_code == 2, result.output
+    assert "--ev-history" in result.output and message in " ".join(result.output.split())

@@ -79,11 +79,11 @@ def forecast_command(park_path: Path | str, history: Path | str, weather_forecas
     park = load_park(park_path)
     n_steps = horizon_steps(horizon_h, park, "--horizon-h")
     history_path, weather_path = Path(history), Path(weather_forecast)
-    if ev_history is not None and (backtest is not None or park.ev is None):
+    if ev_history is not None and park.ev is None:
+        raise ArgumentError("--ev-history", str(ev_history), "a park with EV chargers")
+    if ev_history is not None and backtest is not None:
         raise ArgumentError("--ev-history", str(ev_history),
-                            "a park with EV chargers, and no --backtest (EV arrivals are not "
-                            "scored)" if park.ev is None else "no --backtest (EV arrivals are "
-                            "not scored)")
+                            "no --ev-history with --backtest (EV arrivals are not scored)")
     if backtest is not None:
         result = ForecastResult(skill=backtest_skill(park, history_path, weather_path,
                                                      backtest, n_steps))

@@ -201,9 +201,11 @@ def expected_sessions(path: Path | str, park: Park, index: pd.DatetimeIndex,
     early = pd.DatetimeIndex(table["arrival"]) < index[0]
     warnings = []
     if early.any():
-        warnings.append(f"{path}: {int(early.sum())} EV session(s) arriving before the start "
-                        f"{index[0].isoformat()} left out (rows {table['row'][early].tolist()}); "
-                        "EVs already plugged in come from --state")
+        rows = table["row"][early].tolist()
+        listed = ", ".join(map(str, rows[:10])) + (", …" if len(rows) > 10 else "")
+        warnings.append(f"{path}: {len(rows)} EV session(s) arriving before the start "
+                        f"{index[0].isoformat()} left out (rows {listed}); EVs already plugged "
+                        "in come from --state")
     return planned_sessions(table[~early], park.ev.chargers, Path(path), index, plugged), warnings
 
 
