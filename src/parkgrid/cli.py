@@ -205,7 +205,7 @@ def forecast(
     horizon_h: Annotated[float, typer.Option(help="forecast horizon, h")] = 24.0,
     out: Annotated[Path | None, typer.Option(
         help="forecast file (.csv/.parquet, readable by schedule --forecast); with --backtest "
-             "the skill table (.csv) and its plot (<out>.png)")] = None,
+             "the skill table (.csv/.parquet) and its plot (<out>.png)")] = None,
     backtest: Annotated[str | None, typer.Option(
         help="START:END (dates): score forecasts issued at each midnight against history")] = None,
     ev_history: Annotated[Path | None, typer.Option(

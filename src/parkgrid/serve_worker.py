@@ -42,7 +42,7 @@ from parkgrid.forecasting.inputs import (
 )
 from parkgrid.inputs import build_inputs
 from parkgrid.io.export import plan_document
-from parkgrid.io.state_file import resolve_state
+from parkgrid.io.state_file import other_stores, resolve_state
 from parkgrid.model.schedule import ParkState, Schedule
 from parkgrid.optimizer.planner import DayAheadOptimizer
 from parkgrid.serve_pool import DEFAULT_HORIZON_H, Answer
@@ -215,6 +215,9 @@ def example_request(park: Park, start: str, horizon_hours: float = DEFAULT_HORIZ
                               ParkState.initial(park).chillers_on.items()}}
         if park.cooling is not None and park.cooling.tank is not None:
             state["tank"] = {"level": park.cooling.tank.level_initial}
+        if stores := other_stores(park):
+            state["stores"] = {name: {"level": kind.state.initial(asset)}
+                               for name, (kind, asset) in stores.items()}
     columns = forecast_columns(park)
     return {"start": start, "horizon_hours": horizon_hours, "state": state,
             "forecast": {c: window.series[c].round(3).tolist() for c in columns}}

@@ -83,7 +83,7 @@ def test_forecast_then_schedule_plans_the_expected_cars(files):
         assert power.sum() * park.step_h == pytest.approx(due_kwh, rel=1e-4)
     assert frame["ev_charge_kw_slow"][frame.index < arrivals[sessions["charger"] == "slow"]
                                       .min()].sum() == 0  # nothing plugged in there before
-    inputs = read_forecast_inputs(park, start, len(frame), out,
+    inputs, _ = read_forecast_inputs(park, start, len(frame), out,
                                   pd.concat([state.ev_sessions, expected], ignore_index=True))
     assert check_schedule(frame, park, inputs) == []
     # without the file only the car plugged in is planned

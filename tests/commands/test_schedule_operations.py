@@ -84,12 +84,36 @@ def test_missing_state_parts_fall_back_to_the_config_with_warnings(tmp_path):
     warnings = "\n".join(result.schedule.metadata["warnings"])
     assert "no batteries.lfp; using the config's soc_initial" in warnings
     assert "no tank" in warnings and "no chillers.maglev_1" in warnings
+    assert "no stores.hot_tank; using the config's initial level" in warnings
+
+
+def test_a_month_peak_read_in_another_month_is_not_applied(tmp_path):
+    """A state read on 30 June carries June's peak: a plan in July pays its own peak."""
+    state = write_state(tmp_path / "s.json", timestamp="2025-06-30T23:00",
+                        month_peak_kw=5000.0)
+    result = schedule_command(HAIYAN, start=START, horizon_hours=2, state_file=state)
+    warnings = "\n".join(result.schedule.metadata["warnings"])
+    assert "month_peak_kw was read on 2025-06-30, in another month" in warnings
+    assert "h before the plan start" in warnings
+    assert result.schedule.state_out.month_peak_kw < 5000.0
+
+
+def test_state_file_encodings(tmp_path):
+    """UTF-16 is refused naming the file; a UTF-8 byte-order mark is read."""
+    path = tmp_path / "s.json"
+    path.write_bytes(json.dumps({"month_peak_kw": 10.0}).encode("utf-16"))
+    with pytest.raises(InputDataError, match=r"s\.json: state file: not UTF-8 text"):
+        schedule_command(HAIYAN, start=START, horizon_hours=1, state_file=path)
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"month_peak_kw": 10.0}).encode())
+    result = schedule_command(HAIYAN, start=START, horizon_hours=1, state_file=path)
+    assert not any("month_peak_kw" in w for w in result.schedule.metadata["warnings"])
 
 
 def test_forecast_needs_only_the_horizon_and_prices_may_be_a_series(haiyan, tmp_path):
     forecast = write_forecast(tmp_path / "f.csv", haiyan, hours=6)
     flat = schedule_command(HAIYAN, start=START, horizon_hours=6, forecast=forecast)
     assert flat.schedule.metadata["forecast_source"] == str(forecast)
+    assert flat.schedule.metadata["price_source"] == "tariff calendar"  # none in the forecast
     # a spot price: negative at 14:00–15:00, far above the calendar at 17:00–19:00
     index = flat.schedule.frame.index
     spot = pd.Series(0.4, index=index)
@@ -101,6 +125,9 @@ def test_forecast_needs_only_the_horizon_and_prices_may_be_a_series(haiyan, tmp_
     spot_plan = schedule_command(HAIYAN, start=START, horizon_hours=6, forecast=forecast,
                                  prices=tmp_path / "p.csv").schedule
     frame = spot_plan.frame
+    assert spot_plan.metadata["price_source"] == (
+        f"{tmp_path / 'p.csv'} (price_import_yuan_per_kwh); tariff calendar "
+        "(price_export_yuan_per_kwh); configured CO2 factor (co2_kg_per_kwh)")
     assert frame["price_import"].to_numpy() == pytest.approx(spot.to_numpy())
     assert frame["price_export"].to_numpy() == pytest.approx(
         flat.schedule.frame["price_export"].to_numpy())  # not given: the calendar's
@@ -113,6 +140,9 @@ def test_forecast_needs_only_the_horizon_and_prices_may_be_a_series(haiyan, tmp_
     ("past", "timestamp 2025-07-15 12:00 is before the start 2025-07-15 13:00"),
     ("column", "missing column(s) ['load_kw_plant']"),
     ("negative", "column 'pv_kw_roof_steel' at 2025-07-15T13:00:00+08:00: got -5,"),
+    ("foreign", "column(s) ['load_kw_office'] name no input of the park; expected the park's"),
+    ("watts", "column 'pv_kw_roof_steel': got 2.03073e+06 kW at 2025-07-15 13:00; expected 0 to "
+              "4079.25 kW (1.5 × the rating 2719.5 kW)"),
 ])
 def test_bad_forecast_files_name_file_and_field(haiyan, tmp_path, case, message):
     path = tmp_path / "f.csv"
@@ -120,10 +150,14 @@ def test_bad_forecast_files_name_file_and_field(haiyan, tmp_path, case, message)
         write_forecast(path, haiyan, start="2025-07-15T12:00", hours=13)
     else:
         write_forecast(path, haiyan, hours=6 if case == "short" else 12)
-    if case in ("column", "negative"):
+    if case in ("column", "negative", "foreign", "watts"):
         frame = pd.read_csv(path)
         if case == "column":
             frame = frame.drop(columns="load_kw_plant")
+        elif case == "foreign":  # a load the park does not have: its forecast would be lost
+            frame["load_kw_office"] = 120.0
+        elif case == "watts":  # a series in W, not kW, as a measured one is checked
+            frame["pv_kw_roof_steel"] *= 1000.0
         else:
             frame.loc[0, "pv_kw_roof_steel"] = -5.0
         frame.to_csv(path, index=False)
@@ -142,6 +176,15 @@ def test_bad_forecast_files_name_file_and_field(haiyan, tmp_path, case, message)
                "departure": "2025-07-15T18:00"}]}, "evs[0].pile: got 9"),
     ({"timestamp": "2025-07-15T14:00"}, "timestamp: got 2025-07-15T14:00:00, after the plan"),
     ({"month_peak_kw": "lots"}, "month_peak_kw: Input should be a valid number"),
+    ({"month_peak_kw": "1500"}, "month_peak_kw: Input should be a valid number"),
+    ({"month_peak_kw": float("inf")}, "month_peak_kw: Input should be a finite number"),
+    ({"batteries": {"lfp": {"soc": float("nan")}}}, "lfp.soc: Input should be a finite number"),
+    ({"batteries": {"lfp": {"soc": True}}}, "batteries.lfp.soc: Input should be a valid number"),
+    ({"chillers": {"maglev_1": {"on": "yes"}}}, "maglev_1.on: Input should be a valid boolean"),
+    ({"chillers": {"maglev_1": {"on": True, "run_time_h": float("inf")}}},
+     "maglev_1.run_time_h: Input should be a finite number"),
+    ({"evs": [{"charger": "fast", "energy_due_kwh": float("inf"),
+               "departure": "2025-07-15T18:00"}]}, "energy_due_kwh: Input should be a finite"),
     ({"soc": 0.5}, "soc: Extra inputs are not permitted"),
     ({"stores": {"hot_water": {"level": 0.5}}},
      "stores.hot_water: no such store (known: hot_tank)"),
@@ -177,6 +220,13 @@ def test_bad_start_is_an_argument_error(kwargs, message):
         schedule_command(HAIYAN, horizon_hours=1, **kwargs)
 
 
+@pytest.mark.parametrize("start", ["2025-07-15T05:00Z", "2025-07-15T13:00+08",
+                                   "2025-07-15T07:00+02:00", "2025-07-15 13:00"])
+def test_start_in_any_iso_form_and_zone_is_the_same_step(start):
+    plan = schedule_command(HAIYAN, start=start, horizon_hours=1).schedule
+    assert plan.frame.index[0] == pd.Timestamp("2025-07-15T13:00+08:00")
+
+
 def test_cli_exits_2_on_a_bad_state_file(tmp_path):
     path = write_state(tmp_path / "s.json", batteries={"lfp": {"soc": 0.02}})
     result = CliRunner().invoke(app, ["schedule", str(HAIYAN), "--start", START,
@@ -195,3 +245,69 @@ def test_a_bad_prices_file_is_refused_without_a_forecast_too(tmp_path, column, v
     frame.to_csv(tmp_path / "p.csv", index=False)
     with pytest.raises(InputDataError, match=column):
         schedule_command(HAIYAN, start=START, horizon_hours=1, prices=tmp_path / "p.csv")
+
+
+@pytest.mark.parametrize("target", ["forecast", "state", "notes", "folder"])
+def test_out_never_replaces_a_file_parkgrid_did_not_write(haiyan, tmp_path, target):
+    """``--out`` onto the forecast or state file it reads, or onto any file that is not a plan,
+    used to replace it with the plan: refused (exit 2), the file intact."""
+    forecast = write_forecast(tmp_path / "f.csv", haiyan, hours=1)
+    state = write_state(tmp_path / "s.json", **STATE)
+    notes = tmp_path / "notes.csv"
+    notes.write_text("my notes\n", encoding="utf-8")
+    (tmp_path / "folder.json").mkdir()
+    out = {"forecast": forecast, "state": state, "notes": notes,
+           "folder": tmp_path / "folder.json"}[target]
+    before = out.read_bytes() if out.is_file() else None
+    result = CliRunner().invoke(app, ["schedule", str(HAIYAN), "--start", START,
+                                      "--horizon-hours", "1", "--forecast", str(forecast),
+                                      "--state", str(state), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "parkgrid never replaces files it did not write" in result.output
+    assert (out.read_bytes() if out.is_file() else None) == before
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".parquet"])
+def test_out_replaces_a_plan_parkgrid_wrote(tmp_path, suffix):
+    out = tmp_path / f"plan{suffix}"
+    for _ in range(2):
+        schedule_command(HAIYAN, start=START, horizon_hours=1, out=out)
+    assert out.is_file()
+
+
+def test_an_ev_owed_more_than_its_pile_can_give_is_warned_about(tmp_path):
+    state = write_state(tmp_path / "s.json", evs=[
+        {"charger": "slow", "energy_due_kwh": 20.0, "departure": "2025-07-15T14:00"},
+        {"charger": "slow", "energy_due_kwh": 5.0, "departure": "2025-07-15T14:00"}])
+    plan = schedule_command(HAIYAN, start=START, horizon_hours=2, state_file=state).schedule
+    short = [w for w in plan.metadata["warnings"] if "energy_due_kwh" in w]
+    assert len(short) == 1 and "evs[0].energy_due_kwh: 20 kWh by 2025-07-15T14:00:00+08:00, " \
+        "but a 'slow' pile charges at most 7 kWh by then" in short[0]
+    assert plan.metadata["ev_unmet_kwh"] > 0
+
+
+@pytest.mark.parametrize("spoil", ["gap", "empty", "no timestamp"])
+def test_forecast_errors_do_not_point_at_config_settings(haiyan, tmp_path, spoil):
+    """A forecast file is no data file of the config: no 'set fill:' / 'timestamp_column'."""
+    path = write_forecast(tmp_path / "f.csv", haiyan, hours=2)
+    frame = pd.read_csv(path)
+    if spoil == "gap":
+        frame = frame.drop(index=3)
+    elif spoil == "empty":
+        frame.loc[3, "load_kw_plant"] = None
+    else:
+        frame = frame.rename(columns={"timestamp": "time"})
+    frame.to_csv(path, index=False)
+    with pytest.raises(InputDataError, match="forecast: ") as err:
+        schedule_command(HAIYAN, start=START, horizon_hours=2, forecast=path)
+    assert "set '" not in str(err.value) and "fill:" not in str(err.value)
+
+
+def test_a_prices_file_is_named_as_prices_not_as_the_forecast(haiyan, tmp_path):
+    forecast = write_forecast(tmp_path / "f.csv", haiyan, hours=2)
+    index = pd.date_range(pd.Timestamp(START, tz="Asia/Shanghai"), periods=4, freq="15min")
+    pd.DataFrame({"timestamp": index.map(pd.Timestamp.isoformat),
+                  "price_import_yuan_per_kwh": 0.5}).to_csv(tmp_path / "p.csv", index=False)
+    with pytest.raises(InputDataError, match=r"p\.csv: prices: covers 2025-07-15 13:00 to "):
+        schedule_command(HAIYAN, start=START, horizon_hours=2, forecast=forecast,
+                         prices=tmp_path / "p.csv")

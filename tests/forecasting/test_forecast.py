@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from optimizer_support import make_park
 from parkgrid.cli import app
-from parkgrid.commands.forecast import forecast_command
+from parkgrid.commands import forecast as forecast_module
+from parkgrid.commands.forecast import backtest_skill, forecast_command
 from parkgrid.errors import ArgumentError, InputDataError
 from parkgrid.forecasting.model import MIN_TRAINING_DAYS, make_forecast
 
@@ -96,8 +97,8 @@ def _files(tmp_path: Path, days: int = 30) -> tuple[Path, Path]:
     return history_path, weather_path
 
 
-def test_forecast_command_writes_a_file_schedule_can_read(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def _park_file(tmp_path: Path) -> Path:
+    """The park of :data:`PARK` as a config file (one load 'plant')."""
     (tmp_path / "park.yaml").write_text(
         "name: t\nsite: {latitude_deg: 30.5, longitude_deg: 120.9}\n"
         "weather: {source: synthetic, climate: climate.yaml}\n"
@@ -105,6 +106,12 @@ def test_forecast_command_writes_a_file_schedule_can_read(tmp_path, monkeypatch)
         "grid: {import_limit_kw: 10000, export_limit_kw: 0}\n"
         "tariff: {calendar: zhejiang_2024, demand: {kind: none}}\n"
         "emissions: {grid_factor_t_per_mwh: 0.5}\n", encoding="utf-8")
+    return tmp_path / "park.yaml"
+
+
+def test_forecast_command_writes_a_file_schedule_can_read(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _park_file(tmp_path)
     history, weather = _files(tmp_path)
     out = tmp_path / "fc.csv"
     result = forecast_command(tmp_path / "park.yaml", history, weather, "2025-05-25T12:00", 12,
@@ -117,14 +124,16 @@ def test_forecast_command_writes_a_file_schedule_can_read(tmp_path, monkeypatch)
     bt = forecast_command(tmp_path / "park.yaml", history, weather, None, 24, skill_out,
                           backtest="2025-05-20:2025-05-23")
     assert set(bt.skill.columns) == {"quantity", "lead", "mae", "rmse", "persistence_rmse",
-                                     "skill"}
+                                     "skill", "n_steps"}
     assert skill_out.exists() and (tmp_path / "skill.csv.png").stat().st_size > 1000
     bad = CliRunner().invoke(app, ["forecast", str(tmp_path / "park.yaml"), "--history",
                                    str(weather), "--weather-forecast", str(weather),
                                    "--issue", "2025-05-25T12:00"])
     assert bad.exit_code == 2 and "load_kw_plant" in bad.output
-    for period in ("05/20/2025:2025-05-23", "2025-05-23:2025-05-20", "2025-05-20"):
-        with pytest.raises(ArgumentError, match="--backtest"):
+    for period, got in (("05/20/2025:2025-05-23", "05/20/2025"),
+                        ("2025-05-23:2025-05-20", "2025-05-23:2025-05-20"),
+                        ("2025-05-20", "2025-05-20")):  # got '' before
+        with pytest.raises(ArgumentError, match=f"--backtest: got '{got}'"):
             forecast_command(tmp_path / "park.yaml", history, weather, None, 24,
                              backtest=period)
     assert "Traceback" not in bad.output
@@ -146,3 +155,192 @@ def test_a_calibrated_asset_keeps_its_years_scale_on_forecast_weather(column, da
     made, _ = _renewable(park, column, pd.DataFrame(), window.weather, notes,
                          inputs.calibration)
     np.testing.assert_allclose(made, window.series[column].to_numpy(), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("backtest", [None, "2025-05-20:2025-05-21"])
+def test_out_never_replaces_an_input_and_names_a_table_format(tmp_path, backtest):
+    """--out onto the history, the weather forecast or the park config (or, for a backtest,
+    its plot <out>.png onto one of them) is refused before anything is written; so is an
+    --out that is neither .csv nor .parquet (a backtest used to write CSV into any name)."""
+    park = _park_file(tmp_path)
+    history, weather = _files(tmp_path, days=25)
+    issue = None if backtest else "2025-05-20T00:00"
+    before = {p: p.read_bytes() for p in (park, history, weather)}
+    png_of_history = tmp_path / "history.csv.png"
+    history.rename(png_of_history)
+    history.write_bytes(before[history])
+    for out in (history, weather, tmp_path / "sub" / ".." / "history.csv", tmp_path / "x.txt",
+                tmp_path / "skill.json", tmp_path, history / "o.csv", history / "a" / "o.csv"):
+        with pytest.raises(ArgumentError, match="--out"):
+            forecast_command(park, history, weather, issue, 24, out, backtest=backtest)
+    if backtest:
+        with pytest.raises(ArgumentError, match="would replace"):
+            forecast_command(park, png_of_history, weather, None, 24, history,
+                             backtest=backtest)
+    assert {p: p.read_bytes() for p in before} == before
+    made = forecast_command(park, history, weather, issue, 24, tmp_path / "o.parquet",
+                            backtest=backtest)
+    back = pd.read_parquet(tmp_path / "o.parquet")
+    assert len(back) == (len(made.skill) if backtest else 96)
+
+
+def test_backtest_refuses_an_issue_time(tmp_path):
+    history, weather = _files(tmp_path, days=25)
+    with pytest.raises(ArgumentError, match="--issue"):
+        forecast_command(_park_file(tmp_path), history, weather, "2025-05-20T00:00", 24,
+                         backtest="2025-05-20:2025-05-21")
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    table = frame.copy()
+    table.index = table.index.map(pd.Timestamp.isoformat).rename("timestamp")
+    table.to_csv(path)
+    return path
+
+
+def test_a_gap_before_the_issue_is_never_filled_from_the_future(tmp_path):
+    """The meter's last hours before the issue are missing and the file goes on past the
+    issue with values far off: the gap is filled from the past only (interpolating across it
+    used to pull the future into the training data), for the forecast and for each day of a
+    backtest."""
+    park = _park_file(tmp_path)
+    history = generated_history(30)
+    issue = pd.Timestamp("2025-05-25 00:00", tz=TZ)
+    gap = (history.index >= issue - pd.Timedelta(hours=3)) & (history.index < issue)
+    weather = _write(history.assign(ghi=0.0, wind_speed=3.0)[["ghi", "temp_air", "wind_speed"]],
+                     tmp_path / "wx.csv")
+    poisoned = history.copy()
+    future_rows = poisoned.index >= issue  # 8 × the load and 15 °C more: within the
+    poisoned.loc[future_rows, "load_kw_plant"] *= 8.0  # ratings, so read, but far off
+    poisoned.loc[future_rows, "temp_air"] += 15.0
+    clean = _write(history[~gap & (history.index < issue)], tmp_path / "clean.csv")
+    future = _write(poisoned[~gap], tmp_path / "future.csv")
+    made = [forecast_command(park, path, weather, issue.isoformat(), 24).forecast.frame
+            for path in (clean, future)]
+    pd.testing.assert_frame_equal(made[0], made[1])
+
+    seen: list[pd.DataFrame] = []
+    real = forecast_module.make_forecast
+    forecast_module_patch = pytest.MonkeyPatch()
+    forecast_module_patch.setattr(forecast_module, "make_forecast",
+                                  lambda p, h, *a: seen.append(h) or real(p, h, *a))
+    try:
+        forecast_command(park, future, weather, None, 24, backtest="2025-05-25:2025-05-26")
+    finally:
+        forecast_module_patch.undo()
+    trained_on = seen[0][seen[0].index < issue]
+    assert trained_on["load_kw_plant"].max() < 2 * history["load_kw_plant"].max()
+
+
+def test_gaps_in_the_history_weather_are_interpolated_like_the_loads(tmp_path):
+    park = _park_file(tmp_path)
+    history = generated_history(25).assign(ghi=0.0, wind_speed=3.0)
+    holey = history.copy()
+    holey.iloc[500:520, holey.columns.get_loc("temp_air")] = np.nan  # empty cells
+    holey = holey.drop(index=holey.index[900:1000])  # missing rows
+    path = _write(holey, tmp_path / "history.csv")
+    weather = _write(history[["ghi", "temp_air", "wind_speed"]], tmp_path / "wx.csv")
+    made = forecast_command(park, path, weather, "2025-05-20T00:00", 24).forecast
+    assert made.methods["load_kw_plant"].startswith("gradient boosting")
+    holey.iloc[1500:1510, holey.columns.get_loc("load_kw_plant")] = np.nan
+    made = forecast_command(park, _write(holey, path), weather, "2025-05-20T00:00", 24).forecast
+    assert "history: 110 of 1,824 steps had a value missing, filled by linear interpolation " \
+        "(longest gap 25 h)" in made.notes  # the user is told (the weather's are not counted)
+
+
+def test_an_hourly_weather_forecast_through_a_winter_sunset_is_read(tmp_path):
+    """An hourly GHI held over the 15-min steps of the hour of sunset (sun at 87° at 16:52)
+    made Erbs's DNI about 1,900 W/m² and the forecast was refused over a column the file does
+    not have; the split's DNI is bounded by the extraterrestrial irradiance and the diffuse
+    takes the rest of the GHI."""
+    from parkgrid.inputs.weather import read_weather_csv
+
+    hours = pd.date_range("2025-01-08", periods=48, freq="1h", tz=TZ)
+    ghi = np.clip(600 * np.sin((hours.hour.to_numpy() - 7) / 10 * np.pi), 0, None)
+    ghi[hours.hour == 16] = 150.0
+    path = _write(pd.DataFrame({"ghi": ghi, "temp_air": 8.0, "wind_speed": 3.0}, index=hours),
+                  tmp_path / "nwp.csv")
+    index = pd.date_range("2025-01-08 12:00", periods=96, freq="15min", tz=TZ)
+    weather = read_weather_csv(path, PARK, index, "weather forecast", split_ghi=True)
+    assert weather["dni"].max() <= 1415.0
+    cos_z = (weather["ghi"] - weather["dhi"]) / weather["dni"].where(weather["dni"] > 0)
+    assert (cos_z.dropna() <= 1.0).all() and (weather["dhi"] >= 0).all()
+    at = weather.index[(weather.index.hour == 16) & (weather.index.minute == 45)][0]
+    assert weather.loc[at, "ghi"] == 150.0 and 0 < weather.loc[at, "dhi"] < 150.0
+
+
+def test_a_bad_history_is_refused_naming_the_file_the_column_and_the_value(tmp_path):
+    """A missing or misspelled load column named the file as 'history' and listed columns
+    the file does not have (the split weather's); a negative load was learned silently."""
+    park = _park_file(tmp_path)
+    history = generated_history(20)
+    weather = _write(history.assign(ghi=0.0, wind_speed=3.0)[["ghi", "temp_air", "wind_speed"]],
+                     tmp_path / "wx.csv")
+    path = _write(history.rename(columns={"load_kw_plant": "load_kw_plnt"}).assign(
+        ghi=0.0, wind_speed=3.0), tmp_path / "misspelled.csv")
+    with pytest.raises(InputDataError) as info:
+        forecast_command(park, path, weather, "2025-05-19T00:00", 24)
+    assert str(info.value).startswith(str(path)) and "'load_kw_plant'" in str(info.value)
+    assert "load_kw_plnt" in str(info.value) and "dni" not in str(info.value)
+    negative = history.copy()
+    negative.iloc[700, 0] = -50.0
+    path = _write(negative, tmp_path / "negative.csv")
+    with pytest.raises(InputDataError, match=r"negative.csv: history: column 'load_kw_plant' "
+                       r"at 2025-05-08T07:00:00\+08:00: got -50, expected a finite number ≥ 0"):
+        forecast_command(park, path, weather, "2025-05-19T00:00", 24)
+
+
+def test_the_fallback_profile_follows_the_season_and_a_stale_history_is_noted():
+    """Without temperature a long history falls back to the profile of its last four weeks:
+    over the whole history a load that grew by half since winter was forecast at its
+    average."""
+    history = generated_history(120, start="2025-02-03").drop(columns="temp_air")
+    history["load_kw_plant"] *= np.linspace(1.0, 1.5, len(history))
+    issue = history.index[-1] + pd.Timedelta(minutes=15)
+    made = make_forecast(PARK, history, weather_of(generated_history(130, "2025-02-03"), issue),
+                         issue)
+    assert made.methods["load_kw_plant"] == "seasonal profile"
+    assert issue.day_of_week < 5  # a workday, like the 20 of the last four weeks
+    recent = history[history.index >= issue - pd.Timedelta(days=28)]["load_kw_plant"]
+    workdays = recent[recent.index.day_of_week < 5]
+    assert made.frame["load_kw_plant"].mean() == pytest.approx(workdays.mean(), rel=0.02)
+    assert not any("history ends" in note for note in made.notes)
+    later = issue + pd.Timedelta(days=3)
+    stale = make_forecast(PARK, history, weather_of(generated_history(130, "2025-02-03"), later),
+                          later)
+    assert any("3.0 days before the issue time" in note for note in stale.notes)
+
+
+@pytest.mark.parametrize("issue", ["2025-03-30T02:30", "2025-10-26T02:30"])
+def test_an_issue_time_daylight_saving_skips_or_repeats_is_an_argument_error(tmp_path, issue):
+    """In a park with daylight saving a naive --issue that does not exist or exists twice
+    exited 1 with pandas's ValueError ('unexpected ValueError')."""
+    park = _park_file(tmp_path)
+    park.write_text(park.read_text().replace("longitude_deg: 120.9}",
+                                             "longitude_deg: 8.9, timezone: Europe/Berlin}"))
+    history, weather = _files(tmp_path, days=3)
+    with pytest.raises(ArgumentError, match=r"--issue.*daylight saving"):
+        forecast_command(park, history, weather, issue, 24)
+
+
+def test_a_backtest_scores_what_the_history_measures_on_its_metered_steps(tmp_path):
+    """A history without PV or wind meters made the backtest exit 1 (KeyError on the PV
+    columns); a gap in the history was scored as if its interpolation had been metered."""
+    import parkgrid as pg
+
+    park = pg.load_park("haiyan")
+    inputs = pg.build_inputs(park)
+    days = slice("2025-05-01", "2025-05-21")
+    loads = [c for c in ("load_kw_plant", "load_kw_dc_drives", "cooling_load_kw_th",
+                         "heating_load_kw_th")]
+    frame = inputs.series.loc[days, loads].join(
+        inputs.weather.loc[days, ["ghi", "temp_air", "wind_speed"]])
+    gap = (frame.index >= pd.Timestamp("2025-05-20 06:00", tz=frame.index.tz)) & (
+        frame.index < pd.Timestamp("2025-05-20 12:00", tz=frame.index.tz))
+    history = _write(frame[~gap], tmp_path / "history.csv")
+    weather = _write(frame[["ghi", "temp_air", "wind_speed"]], tmp_path / "wx.csv")
+    skill = backtest_skill(park, history, weather, "2025-05-20:2025-05-21", 96)
+    assert set(skill["quantity"]) == set(loads)
+    plant = skill[skill["quantity"] == "load_kw_plant"]
+    assert plant["n_steps"].sum() == 96 - 24  # the 6 h gap is not scored
+    assert np.isfinite(plant["rmse"]).all()

@@ -94,6 +94,21 @@ def test_timestamps_with_utc_offset_are_converted_to_local_time(make_park, tmp_p
     assert read(make_park, write_csv(tmp_path, rows)).tolist() == list(range(96))
 
 
+@pytest.mark.parametrize("offset", ["+08", "+8:00", "+0800", " +08:00"])
+def test_every_iso_form_of_an_offset_is_an_offset(make_park, tmp_path, offset):
+    """'+08' and '+8:00' were taken for local time and pandas' aware result then failed
+    (exit 1, 'Already tz-aware'); a date alone is no offset."""
+    rows = file_rows()
+    rows["timestamp"] = day_index().tz_convert("Asia/Tokyo").strftime("%Y-%m-%dT%H:%M") + (
+        offset.replace("8", "9"))
+    assert read(make_park, write_csv(tmp_path, rows)).tolist() == list(range(96))
+    daily = pd.DataFrame({"timestamp": day_index(24 * 60, days=3).strftime("%Y-%m-%d"),
+                          "load_kw": ["1", "2", "3"]})
+    index = day_index(60, days=3)
+    assert read(make_park, write_csv(tmp_path, daily), index=index, step_min=60
+                ).tolist() == [1] * 24 + [2] * 24 + [3] * 24
+
+
 def test_parquet_file_is_read_like_csv(make_park, tmp_path):
     rows = file_rows().assign(
         timestamp=day_index().tz_localize(None), load_kw=np.arange(96.0)

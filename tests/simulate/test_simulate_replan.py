@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from parkgrid.errors import ArgumentError
 from parkgrid.inputs import Inputs
@@ -162,6 +167,18 @@ def test_bad_replan_intervals_are_argument_errors(text):
     assert replan_steps("1h", PARK) == 4 and replan_steps("15min", PARK) == 1
 
 
+def test_a_bad_interval_on_an_hourly_park_suggests_intervals_it_takes():
+    hourly = make_park(time_step_minutes=60)
+    with pytest.raises(ArgumentError) as error:
+        replan_steps("15min", hourly)
+    message = str(error.value)
+    assert "got '15min'" in message and "60-min step" in message
+    suggested = re.search(r"such as (.*?):", message).group(1)
+    assert "15min" not in suggested and "1h" in suggested
+    assert all(replan_steps(s, hourly) for s in re.split(r", | or ", suggested))
+    assert replan_steps("2h", hourly) == 2
+
+
 def test_model_forecaster_never_trains_on_the_future():
     from parkgrid.simulate.forecast import Model
 
@@ -300,8 +317,23 @@ def test_run_command_replans_and_says_so_in_the_kpis(tmp_path):
                                  str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     kpis = json.loads((tmp_path / "out" / "kpis.json").read_text())
-    assert kpis["replan_every_min"] == 240
+    assert kpis["replan_every_min"] == kpis["run"]["replan_every_min"] == 240
     assert kpis["comparison"]["regret_pct"] > -1e-6  # never below the bound
+    solver = kpis["solver"]
+    assert (solver["replans"], solver["replans_failed"]) == (5, 0)  # at 4, 8, 12, 16, 20 h
+    assert solver["per_day"][0]["replans"] == 5
+    assert solver["replan_solve_s_total"] > 0
+    assert "re-planned intraday every 240 min: 5 re-plans, 0 failed" in \
+        " ".join(result.output.split())
+    report = runner.invoke(app, ["report", str(tmp_path / "out")])
+    assert report.exit_code == 0, report.output
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "re-planned intraday every 240 min" in html and "intraday re-plans" in html
+    # the folder holds a re-planned run: a day-ahead run is another run (--force to replace)
+    again = runner.invoke(app, ["run", str(park), "--start", "2025-07-01", "--days", "1",
+                                "--no-report", "--out", str(tmp_path / "out")])
+    assert again.exit_code == 2 and "holds another run" in again.output
+    assert json.loads((tmp_path / "out" / "kpis.json").read_text()) == kpis
 
 
 def test_each_tail_length_is_built_once_and_re_solved_on_later_days(monkeypatch):
@@ -344,3 +376,98 @@ def test_a_replan_splices_the_new_plan_after_the_steps_run():
     # a gap in a column the new plan has stays a gap (only missing columns are filled)
     gap = new[["a_kw"]].assign(a_kw=np.nan)
     assert _spliced(followed, gap, 6)["a_kw"].isna().tolist() == [False] * 6 + [True] * 2
+
+
+@pytest.mark.parametrize("park", [FULL, HEATED], ids=["full", "heating"])
+def test_a_replanned_rollout_balances_and_each_plan_starts_from_the_ledgers_state(park):
+    """Re-planned every 4 h on noisy forecasts over three days across a month's end: every
+    step balances every bus, and every plan (day-ahead or re-plan) starts from the state the
+    ledger has reached: each store's level after the last step run, the chillers' status,
+    the month-to-date peak import (reset on the 1st)."""
+    import copy
+
+    from parkgrid.model.balance import check_schedule
+    from parkgrid.simulate.rollout import make_planner, rollout_options
+
+    inputs = make_inputs(park, start="2025-06-29", days=3)
+    milp, given = make_planner("milp", park, **rollout_options(park, None)), []
+
+    def recording(forecast: Inputs, state: ParkState):
+        given.append((forecast.index[0], copy.deepcopy(state)))
+        return milp(forecast, state)
+
+    result = simulate(park, "2025-06-29", "2025-07-02", "noisy", recording, inputs=inputs,
+                      replan_every=16, keep_schedules=True)
+    ledger = result.ledger
+    assert check_schedule(ledger, park, inputs.window(ledger.index[0], len(ledger))) == []
+    assert [s.metadata["replans"] for s in result.schedules.values()] == [5, 5, 5]
+    assert len(given) == 3 * 6
+    initial = ParkState.initial(park)
+    for at, state in given:
+        run = ledger[ledger.index < at]
+        if run.empty:
+            assert state.battery_soc_kwh == initial.battery_soc_kwh
+            continue
+        last = run.iloc[-1]
+        expected = ParkState({}, 0.0, {}, 0.0).set_levels_from(
+            park, lambda k, n, c, row=last: row[c])
+        assert state.battery_soc_kwh == pytest.approx(expected.battery_soc_kwh, abs=1e-9)
+        assert state.tank_level_kwh_th == pytest.approx(expected.tank_level_kwh_th, abs=1e-9)
+        for key, levels in expected.stored.items():
+            assert state.stored[key] == pytest.approx(levels, abs=1e-9)
+        month = run[run.index.month == at.month]["grid_import_kw"]
+        assert state.month_peak_kw == pytest.approx(month.max() if len(month) else 0.0)
+        assert state.chillers_on == {c.name: bool(last[f"chiller_cooling_kw_th_{c.name}"] > 0)
+                                     for c in park.cooling.chillers}
+
+
+def test_after_a_replan_the_controller_shaves_only_above_the_month_to_date_peak():
+    """The demand-charge state carries into a re-plan: from the step a new plan is followed,
+    the batteries absorb imports above the new plan's peak or the month-to-date peak, the
+    higher: below a month-to-date peak already paid for, nothing is discharged."""
+    inputs = make_inputs(PARK, days=1)
+    day = pd.Timestamp("2025-07-01", tz=PARK.site.timezone)
+    plan = simulate(PARK, day, "2025-07-02", "perfect", "milp", inputs=inputs,
+                    keep_schedules=True).schedules["2025-07-01"]
+    actual = inputs.window(day, 96)
+    low = plan.frame.copy()
+    low[["battery_charge_kw", "battery_discharge_kw", "grid_import_kw"]] = 0.0
+
+    def discharged_after_40(month_peak_kw: float) -> float:
+        start = ParkState.initial(PARK).for_month(7)
+        start.battery_soc_kwh = {"bat": 300.0}
+        start.month_peak_kw = month_peak_kw
+        run = Controller(PARK).begin_day(plan, actual, start)
+        run.advance(40)
+        run.follow(type(plan)(low, plan.metadata), 40)
+        return float(run.finish(actual).ledger["battery_discharge_kw"].iloc[40:].sum())
+
+    assert discharged_after_40(0.0) > 10.0  # the new plan's peak is 0: it shaves
+    assert discharged_after_40(1e5) == 0.0  # a month-to-date peak above every import
+
+
+@functools.cache
+def _heated_day() -> tuple:
+    inputs = make_inputs(HEATED, days=1)
+    day = pd.Timestamp("2025-07-01", tz=HEATED.site.timezone)
+    plan = simulate(HEATED, day, "2025-07-02", "noisy", "milp", inputs=inputs,
+                    keep_schedules=True).schedules["2025-07-01"]
+    actual = inputs.window(day, 96)
+    start = ParkState.initial(HEATED).for_month(7)
+    return plan, actual, start, Controller(HEATED).run_day(plan, actual, start)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.integers(0, 96), max_size=8))
+def test_a_day_cut_anywhere_is_the_day_run_at_once(cuts):
+    """Any re-plan times, following the same plan: the ledger and the end state are
+    those of the day run at once (every store, the chillers, the peak, EV energy)."""
+    plan, actual, start, whole = _heated_day()
+    run = Controller(HEATED).begin_day(plan, actual, start)
+    for t in sorted(cuts):
+        run.advance(t)
+        run.state_out()
+        run.follow(plan, t)
+    pieces = run.finish(actual)
+    pd.testing.assert_frame_equal(pieces.ledger, whole.ledger)
+    assert pieces.state == whole.state

@@ -197,6 +197,24 @@ def test_another_run_is_replaced_only_with_force(tmp_path, result):
     assert (out / results.EVENTS_FILE).read_text() == "other\n"
 
 
+def test_a_replanned_run_is_another_run_than_the_day_ahead_one(tmp_path, result):
+    """The re-plan interval is part of the run a folder holds: a day-ahead folder is not
+    replaced by a re-planned run (or one re-planned at another interval) without force; a
+    folder written before the interval was recorded holds the day-ahead run."""
+    out = tmp_path / "run"
+    write_results(out, result.kpis, result.strategy.ledger, {}, ["day-ahead"])
+    hourly = {**result.kpis, "run": {**result.kpis["run"], "replan_every_min": 60}}
+    with pytest.raises(results.ResultsFolderError, match="holds another run"):
+        write_results(out, hourly, result.strategy.ledger, {}, ["hourly"])
+    write_results(out, hourly, result.strategy.ledger, {}, ["hourly"], force=True)
+    write_results(out, hourly, result.strategy.ledger, {}, ["hourly again"])  # the same run
+    for other in ({**hourly, "run": {**hourly["run"], "replan_every_min": 15}}, result.kpis):
+        with pytest.raises(results.ResultsFolderError, match="replan_every_min 60"):
+            write_results(out, other, result.strategy.ledger, {}, ["other"])
+    assert (out / results.EVENTS_FILE).read_text() == "hourly again\n"
+    assert "replan_every_min" not in results.run_identity(result.kpis)
+
+
 def test_results_folder_follows_the_umask(tmp_path, result):
     out = write_results(tmp_path / "run", result.kpis, result.strategy.ledger, {}, [])
     expected = 0o777 & ~results.UMASK

@@ -10,6 +10,7 @@ The forecast file written has the columns ``parkgrid schedule --forecast`` reads
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -22,7 +23,7 @@ from parkgrid.commands.schedule import horizon_steps, step_start
 from parkgrid.config import Park, load_park
 from parkgrid.errors import ArgumentError, InputDataError
 from parkgrid.forecasting.ev import forecast_sessions, write_sessions
-from parkgrid.forecasting.inputs import forecast_columns, horizon_index
+from parkgrid.forecasting.inputs import check_values, forecast_columns, horizon_index
 from parkgrid.forecasting.model import Forecast, make_forecast, year_scales
 from parkgrid.inputs.loads import session_table
 from parkgrid.inputs.timeseries import file_span, read_frame
@@ -44,26 +45,43 @@ class ForecastResult:
 
 def read_history(path: Path, park: Park, until: pd.Timestamp | None = None) -> pd.DataFrame:
     """Every step of the history file up to (not including) ``until``, with its forecast and
-    weather columns."""
-    tz = park.site.timezone
-    first, last, names = file_span(path, tz, "history")
-    end = last + pd.Timedelta(minutes=park.time_step_minutes)
+    weather columns; gaps are interpolated from the rows before ``until`` only."""
+    first, last, names = file_span(path, park.site.timezone, "history", before=until)
+    end = last + pd.Timedelta(minutes=park.time_step_minutes)  # the meter's last step
     if until is not None:
         end = min(end, until)
-    if end <= first:
-        raise InputDataError(path, f"history: no rows before {until.isoformat() if until else ''}")
     index = pd.date_range(first.ceil(f"{park.time_step_minutes}min"), end, inclusive="left",
                           freq=f"{park.time_step_minutes}min")
+    if index.empty:
+        raise InputDataError(path, f"history: no whole {park.time_step_minutes}-min step from "
+                             f"{first:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}")
+    loads = [c for c in forecast_columns(park) if not c.startswith(("pv_kw_", "wind_kw_"))]
+    if missing := [c for c in loads if c not in names]:
+        raise InputDataError(path, f"history: missing column(s) {missing} (every load of the "
+                             f"park is forecast from its history); columns are {names}")
     wanted = [c for c in forecast_columns(park) if c in names]
     frame = read_frame(path, index, park.time_step_minutes, "history", columns=wanted,
-                       fill="interpolate")
+                       fill="interpolate", before=until, hints=False)
+    gaps = read_frame(path, index, park.time_step_minutes, "history", columns=wanted,
+                      fill="keep", before=until).isna().any(axis=1).to_numpy()
     if {"ghi", "temp_air", "wind_speed"} <= set(names):
-        frame = frame.join(read_weather_csv(path, park, index, "history weather",
-                                            split_ghi=True))
+        frame = frame.join(read_weather_csv(path, park, index, "history weather", split_ghi=True,
+                                            fill="interpolate", before=until, hints=False))
     elif "temp_air" in names:
         frame = frame.join(read_frame(path, index, park.time_step_minutes, "history",
-                                      columns=["temp_air"], fill="interpolate"))
+                                      columns=["temp_air"], fill="interpolate", before=until,
+                                      hints=False))
+    check_values(frame[wanted], str(path), park, "history")
+    frame.attrs["notes"] = [_gap_note(gaps, park)] if gaps.any() else []
     return frame
+
+
+def _gap_note(gaps: np.ndarray, park: Park) -> str:
+    """What was interpolated in a history (``gaps``: steps with a value missing)."""
+    edges = np.diff(np.concatenate([[0], gaps.astype(int), [0]]))
+    longest_h = (np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max() * park.step_h
+    return (f"history: {gaps.sum():,} of {gaps.size:,} steps had a value missing, filled by "
+            f"linear interpolation (longest gap {longest_h:g} h)")
 
 
 def forecast_command(park_path: Path | str, history: Path | str, weather_forecast: Path | str,
@@ -84,7 +102,17 @@ def forecast_command(park_path: Path | str, history: Path | str, weather_forecas
     if ev_history is not None and backtest is not None:
         raise ArgumentError("--ev-history", str(ev_history),
                             "no --ev-history with --backtest (EV arrivals are not scored)")
+    inputs = [Path(park_path), history_path, weather_path,
+              *([Path(ev_history)] if ev_history is not None else [])]
+    ev_path = None
+    if out is not None:
+        _check_out(Path(out), inputs, backtest is not None)
+        if ev_history is not None:
+            ev_path = _ev_path(Path(out), inputs)
     if backtest is not None:
+        if issue is not None:
+            raise ArgumentError("--issue", issue, "no --issue with --backtest (a backtest issues "
+                                "a forecast at each midnight of its period)")
         result = ForecastResult(skill=backtest_skill(park, history_path, weather_path,
                                                      backtest, n_steps))
         if out is not None:
@@ -96,19 +124,57 @@ def forecast_command(park_path: Path | str, history: Path | str, weather_forecas
     index = horizon_index(park, start, n_steps)
     ev_table = None if ev_history is None or park.ev is None else session_table(
         Path(ev_history), park.ev.chargers, park.site.timezone)  # read first: fail fast
-    weather = read_weather_csv(weather_path, park, index, "weather forecast", split_ghi=True)
-    made = make_forecast(park, read_history(history_path, park, start), weather, start,
-                         year_scales(park, start.year))
+    weather = read_weather_csv(weather_path, park, index, "weather forecast", split_ghi=True,
+                               hints=False)
+    past = read_history(history_path, park, start)
+    made = make_forecast(park, past, weather, start, year_scales(park, start.year))
+    made.notes[:0] = past.attrs["notes"]
     result = ForecastResult(made)
     if park.ev is not None:
         _forecast_ev(result, park, ev_table, start, index)
     if out is not None:
-        ev_path = None if result.ev_sessions is None else _ev_path(
-            Path(out), [park_path, history_path, weather_path, ev_history])
         result.written.append(write_forecast(made.frame, Path(out)))
-        if ev_path is not None:
+        if ev_path is not None and result.ev_sessions is not None:
             result.written.append(write_sessions(result.ev_sessions, ev_path))
     return result
+
+
+OUT_SUFFIXES = (".csv", ".parquet")
+"""The formats ``--out`` may name (forecast file and skill table alike)."""
+
+
+def _check_out(out: Path, inputs: list[Path], backtest: bool) -> None:
+    """Refuse an ``--out`` that is not a .csv/.parquet file, or that would replace one of the
+    command's own inputs (the park config, the history or the weather forecast) — also
+    through the backtest's plot ``<out>.png`` — before any work is done."""
+    if out.suffix.lower() not in OUT_SUFFIXES or out.is_dir():
+        raise ArgumentError("--out", str(out), "a .csv or .parquet file")
+    folder = next(p for p in out.absolute().parents if p.exists())  # made if missing
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        why = "read-only" if folder.is_dir() else "not a folder"
+        raise ArgumentError("--out", str(out), f"a file in a folder that can be written "
+                            f"({folder} is {why})")
+    written = [out, out.with_name(out.name + ".png")] if backtest else [out]
+    for target in written:
+        for source in inputs:
+            if _same_file(target, source):
+                raise ArgumentError("--out", str(out), f"a file other than the input {source} "
+                                    f"(writing {target} would replace it)")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        return a.samefile(b)
+    return a.resolve() == b.resolve()
+
+
+def _write_table(table: pd.DataFrame, path: Path) -> Path:
+    """``table`` (its columns; no index) as CSV or Parquet, atomically."""
+    if path.suffix.lower() == ".parquet":
+        return atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False))
+    if path.suffix.lower() != ".csv":
+        raise ArgumentError("--out", str(path), "a .csv or .parquet file")
+    return atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
 
 
 def _forecast_ev(result: ForecastResult, park: Park, history: pd.DataFrame | None,
@@ -125,12 +191,13 @@ def _forecast_ev(result: ForecastResult, park: Park, history: pd.DataFrame | Non
     result.forecast.notes.extend(notes)
 
 
-def _ev_path(out: Path, inputs: list[Path | str | None]) -> Path:
+def _ev_path(out: Path, inputs: list[Path]) -> Path:
     """``<out stem>.ev_sessions.csv``, refused if it is one of the input files."""
     path = out.with_name(out.stem + ".ev_sessions.csv")
-    if any(p is not None and path.resolve() == Path(p).resolve() for p in inputs):
-        raise ArgumentError("--out", str(out), f"a name whose EV sessions file {path.name} is "
-                            "not one of the input files")
+    for source in inputs:
+        if _same_file(path, source):
+            raise ArgumentError("--out", str(out), f"a name whose EV sessions file {path} is "
+                                f"not the input {source}")
     return path
 
 
@@ -138,24 +205,25 @@ def write_forecast(frame: pd.DataFrame, path: Path) -> Path:
     """A forecast frame as CSV or Parquet (``timestamp`` = ISO 8601 step start)."""
     table = frame.copy()
     table.index = table.index.map(pd.Timestamp.isoformat).rename("timestamp")
-    if path.suffix.lower() == ".parquet":
-        return atomic_write(path, lambda tmp: table.reset_index().to_parquet(tmp, index=False))
-    if path.suffix.lower() != ".csv":
-        raise ArgumentError("--out", str(path), "a .csv or .parquet file")
-    return atomic_write(path, lambda tmp: table.to_csv(tmp))
+    return _write_table(table.reset_index(), path)
 
 
 def backtest_skill(park: Park, history_path: Path, weather_path: Path, period: str,
                    n_steps: int) -> pd.DataFrame:
-    """MAE, RMSE and skill vs persistence per quantity and lead band over forecasts issued at
-    each local midnight of ``period`` (START:END, END exclusive). Persistence repeats the day
-    before the issue; skill = 1 − RMSE / RMSE of persistence."""
+    """MAE, RMSE and skill vs persistence per quantity the history measures and lead band over
+    forecasts issued at each local midnight of ``period`` (START:END, END exclusive), on the
+    metered steps only (a gap in the history is not scored). Persistence repeats the day
+    before the issue; skill = 1 − RMSE / RMSE of persistence; ``n_steps`` steps scored."""
     first_day, last_day = _period(period, park)
     history = read_history(history_path, park)
+    scored = [c for c in forecast_columns(park) if c in history.columns]
+    measured = read_frame(history_path, history.index, park.time_step_minutes, "history",
+                          columns=scored, fill="keep")
     scales = year_scales(park, first_day.year)
     days = pd.date_range(first_day, last_day, inclusive="left", freq="D")
     span = horizon_index(park, first_day, (len(days) - 1) * park.steps_per_day + n_steps)
-    weather_all = read_weather_csv(weather_path, park, span, "weather forecast", split_ghi=True)
+    weather_all = read_weather_csv(weather_path, park, span, "weather forecast", split_ghi=True,
+                                   hints=False)
     rows = []
     for day in days:
         index = horizon_index(park, day, n_steps)
@@ -164,16 +232,18 @@ def backtest_skill(park: Park, history_path: Path, weather_path: Path, period: s
                                  f"{history.index[-1]}; the backtest needs the day before "
                                  f"{day:%Y-%m-%d} and {n_steps} steps from it")
         weather = weather_all.loc[index]
-        made = make_forecast(park, history, weather, day, scales)
-        actual = history.loc[index, made.frame.columns]
-        before = history.loc[index - pd.Timedelta(days=1) * np.ceil(
-            (index - day + pd.Timedelta(1)) / pd.Timedelta(days=1)), made.frame.columns]
+        made = make_forecast(park, read_history(history_path, park, day), weather, day, scales)
+        actual = measured.loc[index]
+        before = measured.loc[index - pd.Timedelta(days=1) * np.ceil(
+            (index - day + pd.Timedelta(1)) / pd.Timedelta(days=1))]
         lead_h = (index - day) / pd.Timedelta(hours=1) + park.step_h
-        for name in made.frame.columns:
+        for name in scored:
             truth = actual[name].to_numpy()
+            metered = np.isfinite(truth) & np.isfinite(before[name].to_numpy())
             rows.append(pd.DataFrame({"quantity": name, "lead_h": lead_h,
                                       "error": made.frame[name].to_numpy() - truth,
-                                      "persistence_error": before[name].to_numpy() - truth}))
+                                      "persistence_error": before[name].to_numpy() - truth,
+                                      }).loc[metered])
     errors = pd.concat(rows, ignore_index=True)
     edges = [e for e in LEAD_BUCKETS_H if e < errors["lead_h"].max()] + [errors["lead_h"].max()]
     errors["lead"] = pd.cut(errors["lead_h"], edges, labels=[
@@ -185,12 +255,15 @@ def backtest_skill(park: Park, history_path: Path, weather_path: Path, period: s
         "persistence_rmse": grouped["persistence_error"].apply(lambda e: np.sqrt((e**2).mean())),
     })
     skill["skill"] = 1.0 - skill["rmse"] / skill["persistence_rmse"].replace(0.0, np.nan)
+    skill["n_steps"] = grouped["error"].size()
     return skill.reset_index()
 
 
 def _period(period: str, park: Park) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The START:END of ``--backtest`` as local midnights (ISO dates, END after START)."""
-    start, _, end = period.partition(":")
+    start, colon, end = period.partition(":")
+    if not colon:
+        raise ArgumentError("--backtest", period, "START:END dates YYYY-MM-DD, END after START")
     tz = park.site.timezone
     first, last = local_midnight("--backtest", start, tz), local_midnight("--backtest", end, tz)
     if last <= first:
@@ -199,10 +272,10 @@ def _period(period: str, park: Park) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def write_skill(skill: pd.DataFrame, path: Path) -> list[Path]:
-    """The skill table as CSV at ``path`` and its plot at ``<path>.png``."""
+    """The skill table as CSV or Parquet at ``path`` and its plot at ``<path>.png``."""
     from matplotlib.figure import Figure
 
-    written = [atomic_write(path, lambda tmp: skill.to_csv(tmp, index=False))]
+    written = [_write_table(skill.astype({"lead": str}), path)]
     figure = Figure(figsize=(8, 4.5))
     ax = figure.add_subplot()
     for name, rows in skill.groupby("quantity"):

@@ -58,7 +58,8 @@ def run_command(park_path: Path | str, start: str | None = None, days: int | Non
     park = load_park(park_path)
     every = replan_steps(replan_every, park) if replan_every is not None else None
     out = Path(out) if out is not None else Path("results") / Path(park_path).stem
-    check_target(out, _identity(park, start, days, forecast, planner, seed, horizon_h), force)
+    check_target(out, _identity(park, start, days, forecast, planner, seed, horizon_h, every),
+                 force)
     with console.status(f"building the inputs of {park.name}"):
         year = int(str(start)[:4]) if start else park.year
         inputs = build_inputs(park, year)
@@ -83,15 +84,18 @@ def run_command(park_path: Path | str, start: str | None = None, days: int | Non
 
 
 def _identity(park: Park, start: str | None, days: int | None, forecast: str, planner: str,
-              seed: int, horizon_h: int | None) -> dict[str, Any]:
-    """The run a results folder will hold (as :func:`parkgrid.io.results.run_identity`)."""
+              seed: int, horizon_h: int | None, replan_every: int | None) -> dict[str, Any]:
+    """The run a results folder will hold (as :func:`parkgrid.io.results.run_identity`;
+    ``replan_every`` in steps)."""
     first = pd.Timestamp(start or f"{park.year}-01-01")
     end = first + pd.Timedelta(days=days) if days else pd.Timestamp(f"{first.year + 1}-01-01")
     return run_identity({
         "park": park.name, "period": {"start": str(first.date()), "days": (end - first).days},
         "run": {"forecast": forecast, "planner": planner, "seed": seed,
                 "horizon_h": park.objective.rollout_horizon_h if horizon_h is None
-                else horizon_h}})
+                else horizon_h,
+                "replan_every_min": replan_every * park.time_step_minutes if replan_every
+                else None}})
 
 
 def _check_options(start: str | None, days: int | None, forecast: str, planner: str,
@@ -193,6 +197,8 @@ def summary_lines(doc: dict[str, Any], out: Path) -> str:
         lines.append(f"planner: {solver['days']} days, solve median "
                      f"{solver['solve_s_median']:.3f} s, p95 {solver['solve_s_p95']:.3f} s, "
                      f"{fallback} fallback day(s)")
+    if "replans" in solver:
+        lines.append(replan_line(doc))
     eco = doc.get("economics")
     if eco:
         lines.append(economics_line(eco))
@@ -207,6 +213,15 @@ def summary_lines(doc: dict[str, Any], out: Path) -> str:
               for name, v in zc.items() if not v["pass"]]
     lines.append(f"results: {out}")
     return "\n".join(lines)
+
+
+def replan_line(doc: dict[str, Any]) -> str:
+    """How the run re-planned intraday: interval, re-plans made and failed, solve time."""
+    solver, every = doc["solver"], (doc.get("run") or {}).get("replan_every_min")
+    when = f"every {every:g} min" if every else "at demand-response notices"
+    return (f"re-planned intraday {when}: {solver['replans']:,} re-plans, "
+            f"{solver['replans_failed']} failed (previous plan kept), solve "
+            f"{solver['replan_solve_s_total']:.1f} s in all")
 
 
 def economics_line(eco: dict[str, Any]) -> str:

@@ -13,11 +13,16 @@ import pandas as pd
 from parkgrid.commands.arguments import local_midnight, number, soc_pairs
 from parkgrid.config import MAX_KW, MIP_GAP, TIME_LIMIT_S, YEARS, Park, load_park
 from parkgrid.errors import ArgumentError
-from parkgrid.forecasting.inputs import horizon_index, read_forecast_inputs, read_prices
+from parkgrid.forecasting.inputs import (
+    horizon_index,
+    price_source,
+    read_forecast_inputs,
+    read_prices,
+)
 from parkgrid.inputs import EV_COLUMNS, Inputs, build_inputs
 from parkgrid.inputs.loads import planned_sessions, session_table
 from parkgrid.io.atomic import atomic_write
-from parkgrid.io.export import write_schedule
+from parkgrid.io.export import check_plan_target, write_schedule
 from parkgrid.io.plan_document import issue_metadata
 from parkgrid.io.state_file import read_state
 from parkgrid.model import registry
@@ -28,7 +33,7 @@ from parkgrid.optimizer.planner import DayAheadOptimizer, optimizer_for
 from parkgrid.reporting.display import label, value
 
 ISO_TIMESTAMP = re.compile(
-    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$")
 """``--start``: ISO 8601 date (local midnight) or date and time, optionally with a UTC offset."""
 MAX_PARETO_POINTS = 50
 """Most points of a cost/CO2 front (each is a MILP solve)."""
@@ -77,6 +82,10 @@ def schedule_command(park_path: Path | str, date: str | None = None,
     number("--month-peak-kw", month_peak_kw, 0.0, MAX_KW)
     if pareto_points != 0:
         number("--pareto", pareto_points, 2, MAX_PARETO_POINTS)
+    if out is not None:
+        check_plan_target(out, {"park": park_path, "--forecast": forecast,
+                                "--state": state_file, "--prices": prices,
+                                "--ev-sessions": ev_sessions})
     park = load_park(park_path)
     begin = _begin(date, start, park)
     n_steps = horizon_steps(horizon_hours, park)
@@ -94,17 +103,19 @@ def schedule_command(park_path: Path | str, date: str | None = None,
                                            horizon_index(park, begin, n_steps), plugged)
         plugged, warnings = pd.concat([plugged, expected], ignore_index=True), warnings + more
     if forecast is not None:
-        inputs = read_forecast_inputs(park, begin, n_steps, forecast, plugged, prices)
+        inputs, prices_from = read_forecast_inputs(park, begin, n_steps, forecast, plugged,
+                                                   prices)
     elif ev_sessions is not None:  # the file's sessions replace the park's own
-        inputs = _inputs(park, begin, n_steps, prices)
+        inputs, prices_from = _with_prices(_inputs(park, begin, n_steps), prices)
         inputs = dataclasses.replace(inputs, ev_sessions=plugged)
     else:
-        inputs = _with_sessions(_inputs(park, begin, n_steps, prices), plugged)
+        inputs, prices_from = _with_prices(_inputs(park, begin, n_steps), prices)
+        inputs = _with_sessions(inputs, plugged)
     options = {k: v for k, v in (("time_limit_s", time_limit_s), ("mip_gap", mip_gap))
                if v is not None}
     plan = issue_plan(optimizer_for(park), inputs, state, warnings,
-                      _source(forecast, "park model (perfect forecast)"),
-                      _source(prices or forecast, "tariff calendar"), **options)
+                      _source(forecast, "park model (perfect forecast)"), prices_from,
+                      **options)
     if ev_sessions is not None:
         plan.metadata["ev_sessions_source"] = str(ev_sessions)
     result = ScheduleResult(plan)
@@ -173,7 +184,11 @@ def step_start(text: str, park: Park, option: str) -> pd.Timestamp:
     if not YEARS[0] <= stamp.year <= YEARS[1]:
         raise ArgumentError(option, text, f"{expected}, in {YEARS[0]}-{YEARS[1]}")
     tz = park.site.timezone
-    stamp = stamp.tz_localize(tz) if stamp.tzinfo is None else stamp.tz_convert(tz)
+    try:
+        stamp = stamp.tz_localize(tz) if stamp.tzinfo is None else stamp.tz_convert(tz)
+    except ValueError:  # a local time skipped or repeated by daylight saving
+        raise ArgumentError(option, text, f"a local time that exists once in {tz} (daylight "
+                            "saving skips or repeats it); give a UTC offset") from None
     midnight = stamp.normalize()
     if (stamp - midnight) % pd.Timedelta(minutes=park.time_step_minutes):
         raise ArgumentError(option, text, f"a time on the park's {park.time_step_minutes}-min "
@@ -223,22 +238,26 @@ def horizon_steps(horizon_hours: float, park: Park, option: str = "--horizon-hou
     return round(steps)
 
 
-def _inputs(park: Park, start: pd.Timestamp, n_steps: int,
-            prices: Path | str | None = None) -> Inputs:
-    """The inputs of the horizon, building every calendar year it touches; prices and CO2
-    factors from the ``prices`` file where given."""
+def _inputs(park: Park, start: pd.Timestamp, n_steps: int) -> Inputs:
+    """The inputs of the horizon, building every calendar year it touches."""
     end = start + pd.Timedelta(hours=n_steps * park.step_h)
     years = [build_inputs(park, y) for y in range(start.year, (end - pd.Timedelta(1)).year + 1)]
     whole = years[0] if len(years) == 1 else Inputs(
         park, pd.concat([y.series for y in years]), pd.concat([y.weather for y in years]),
         pd.concat([y.ev_sessions for y in years], ignore_index=True))
-    window = whole.window(start, n_steps)
+    return whole.window(start, n_steps)
+
+
+def _with_prices(inputs: Inputs, prices: Path | str | None) -> tuple[Inputs, str]:
+    """``inputs`` with the prices and CO2 factors of the ``prices`` file where given, and
+    where the prices came from."""
     if prices is None:
-        return window
-    series = window.series.copy()
-    given = read_prices(prices, park, window.index)
+        return inputs, price_source({})
+    series = inputs.series.copy()
+    given = read_prices(prices, inputs.park, inputs.index)
     series[list(given.columns)] = given
-    return dataclasses.replace(window, series=series)
+    return (dataclasses.replace(inputs, series=series),
+            price_source({str(prices): list(given.columns)}))
 
 
 def summary(schedule: Schedule) -> dict[str, str]:

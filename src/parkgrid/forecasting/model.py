@@ -7,7 +7,8 @@
   hand-made interactions, and train on a year of 15-min steps in about a second; scikit-learn
   is the best-kept library offering them. With less than ``MIN_TRAINING_DAYS`` of history
   (or no temperature in the history) the load falls back to a seasonal profile: the mean of
-  each step of the day per day type over the history, and the forecast says so.
+  each step of the day per day type over the last ``PROFILE_DAYS`` of history, and the
+  forecast says so.
 - PV and wind: the park's own pvlib / windpowerlib chains (:mod:`parkgrid.inputs.pv`,
   :mod:`parkgrid.inputs.wind`) on the forecast weather, times a bias factor learned from history
   where it has the measured output and the weather: Σ measured / Σ modelled over the
@@ -33,6 +34,9 @@ from parkgrid.inputs.calibration import calibration_key
 
 MIN_TRAINING_DAYS = 14
 """(est.) Two weeks hold every weekday twice; below that the learned model is not trusted."""
+PROFILE_DAYS = 28
+"""(est.) The seasonal profile's window: the last four weeks hold every weekday four times and
+follow the season (a profile over a long history forecast June's cooling from winter days)."""
 BIAS_LIMITS = (0.5, 1.5)
 """(est.) A bias factor outside this range points at a metering or config error, not at
 weather: it is clipped and reported."""
@@ -60,21 +64,22 @@ def features(index: pd.DatetimeIndex, temp_air: np.ndarray | None) -> np.ndarray
 
 
 def seasonal_profile(history: pd.Series, index: pd.DatetimeIndex) -> np.ndarray:
-    """The mean of each step of the day per day type over ``history`` (any day type absent
-    from it takes the mean over all days at that step)."""
+    """The mean of each step of the day per day type over the last ``PROFILE_DAYS`` of
+    ``history`` (a day type absent from them: its mean over the whole history, else the
+    recent mean over all days at that step)."""
     def keys(ix: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
         step = (ix.hour.to_numpy() * 60 + ix.minute.to_numpy())
         return loads.day_types(ix, tariff.holiday_mask(ix)), step
 
     kind, step = keys(history.index)  # type: ignore[arg-type]
     frame = pd.DataFrame({"kind": kind, "step": step, "v": history.to_numpy(dtype=float)})
-    by_kind = frame.groupby(["kind", "step"])["v"].mean()
-    by_step = frame.groupby("step")["v"].mean()
+    recent = frame[history.index > history.index[-1] - pd.Timedelta(days=PROFILE_DAYS)]
     want_kind, want_step = keys(index)
     pairs = pd.MultiIndex.from_arrays([want_kind, want_step])
-    values = by_kind.reindex(pairs).to_numpy()
-    fallback = by_step.reindex(want_step).to_numpy()
-    values = np.where(np.isnan(values), fallback, values)
+    values = recent.groupby(["kind", "step"])["v"].mean().reindex(pairs).to_numpy()
+    for fallback in (frame.groupby(["kind", "step"])["v"].mean().reindex(pairs),
+                     recent.groupby("step")["v"].mean().reindex(want_step)):
+        values = np.where(np.isnan(values), fallback.to_numpy(), values)
     return np.nan_to_num(values, nan=float(history.mean()))
 
 
@@ -133,6 +138,9 @@ def train(park: Park, history: pd.DataFrame, issue: pd.Timestamp) -> Trained:
         raise InputDataError("history", f"no rows before the issue time {issue.isoformat()}")
     days = len(past) * park.step_h / 24.0
     notes: list[str] = []
+    if (stale := (issue - past.index[-1]) / pd.Timedelta(days=1)) > 1.0:
+        notes.append(f"history ends {past.index[-1]:%Y-%m-%d %H:%M}, {stale:.1f} days before "
+                     "the issue time: nothing after it is known to the forecast")
     has_temp = "temp_air" in past and past["temp_air"].notna().all()
     learned = days >= MIN_TRAINING_DAYS and has_temp
     if not learned:

@@ -126,7 +126,7 @@ def electric_load_kw(
         from parkgrid.inputs.timeseries import read_profile
 
         return read_profile(load_cfg.profile, park, index, f"load '{load_cfg.name}'", "kW",
-                            _supply_kw(park)).rename(name)
+                            supply_kw(park)).rename(name)
     full = _whole_years(index, park.time_step_minutes)
     full_holidays = _holidays_on(full, index, holidays)
     values = _synthetic_load_kw(load_cfg.synthetic, load_cfg.name, full, full_holidays,
@@ -191,7 +191,7 @@ def _noise(seed: int, name: str, index: pd.DatetimeIndex, step_h: float) -> np.n
 # --- cooling -----------------------------------------------------------------------------------
 
 
-def _supply_kw(park: Park) -> float:
+def supply_kw(park: Park) -> float:
     """The most power the park could ever deliver to its loads: grid import, PV and wind
     nameplate and battery power, kW (the rating a measured load is checked against)."""
     from parkgrid.inputs.wind import farm_capacity_kw
@@ -199,6 +199,14 @@ def _supply_kw(park: Park) -> float:
     return (park.grid.import_limit_kw + sum(a.capacity_kwp for a in park.pv)
             + sum(farm_capacity_kw(f, park) for f in park.wind)
             + sum(b.power_kw for b in park.batteries))
+
+
+def cooling_rating_kw_th(cooling_cfg: Cooling) -> float:
+    """The most cooling the plant can deliver: chillers and tank discharge, kW_th (the rating
+    a measured or forecast cooling load is checked against)."""
+    tank = cooling_cfg.tank
+    return (sum(c.capacity_kw_th for c in cooling_cfg.chillers)
+            + (tank.max_discharge_kw_th if tank is not None else 0.0))
 
 
 def cooling_load_kw_th(
@@ -209,11 +217,8 @@ def cooling_load_kw_th(
     if cooling_cfg.profile is not None:
         from parkgrid.inputs.timeseries import read_profile
 
-        tank = cooling_cfg.tank
-        rating = (sum(c.capacity_kw_th for c in cooling_cfg.chillers)
-                  + (tank.max_discharge_kw_th if tank is not None else 0.0))
         return read_profile(cooling_cfg.profile, park, weather.index, "cooling load", "kW_th",
-                            rating).rename(name)
+                            cooling_rating_kw_th(cooling_cfg)).rename(name)
     model = cooling_cfg.load
     assert model is not None
     kw_th = model.peak_kw_th * degree_share(model, weather, holidays)

@@ -11,6 +11,7 @@ CSV file (the header is line 1) or the 1-based record of a Parquet file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +22,9 @@ from parkgrid.config import DataFile, Park
 from parkgrid.errors import InputDataError, not_utf8
 
 _NS_PER_MIN = 60_000_000_000
-TZ_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})\s*$"
-"""A timestamp that ends in a UTC offset ('Z', '+08:00', '+0800')."""
+TZ_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{1,2}(?::?\d{2})?)\s*$"
+"""A timestamp whose time ends in a UTC offset ('Z', '+08:00', '+0800', '+08', '+8:00'; a
+date alone as '2025-07-15' has none)."""
 _FILL_HINT = "set 'fill: interpolate' or 'fill: zero' on the data file to fill gaps"
 
 
@@ -37,6 +39,8 @@ class Table:
     rows: np.ndarray
     columns: list[str]
     tz: str
+    hints: bool = True
+    """Whether messages tell how to fix the file's entry in the config (``fill``, ...)."""
 
     def fail(self, message: str) -> InputDataError:
         return InputDataError(self.path, f"{self.what}: {message}")
@@ -67,16 +71,22 @@ def read_profile(
         fill=datafile.fill,
     )
     series = frame.iloc[:, 0] * datafile.scale
+    check_plausible(series, path, what, unit, rating, f" (after scale {datafile.scale:g})")
+    return series
+
+
+def check_plausible(series: pd.Series, source: Path | str, what: str, unit: str,
+                    rating: float, note: str = "") -> None:
+    """Refuse a value of ``series`` outside 0 to :data:`PLAUSIBLE_MULTIPLE` × ``rating``
+    (a wrong unit or a corrupt row), naming ``source``, ``what`` and the first such step."""
     values = series.to_numpy(dtype=float)
     limit = PLAUSIBLE_MULTIPLE * rating
     bad = np.flatnonzero(~((values >= 0) & (values <= limit)))
     if bad.size:
         at = series.index[bad[0]]
-        raise InputDataError(path, (
-            f"{what}: got {values[bad[0]]:g} {unit} at {at:%Y-%m-%d %H:%M} (after scale "
-            f"{datafile.scale:g}); expected 0 to {limit:g} {unit} ({PLAUSIBLE_MULTIPLE:g} × the "
-            f"rating {rating:g} {unit})"))
-    return series
+        raise InputDataError(source, (
+            f"{what}: got {values[bad[0]]:g} {unit} at {at:%Y-%m-%d %H:%M}{note}; expected 0 "
+            f"to {limit:g} {unit} ({PLAUSIBLE_MULTIPLE:g} × the rating {rating:g} {unit})"))
 
 
 def read_frame(
@@ -90,22 +100,37 @@ def read_frame(
     optional: tuple[str, ...] = (),
     fill: str = "none",
     not_before: pd.Timestamp | None = None,
+    before: pd.Timestamp | None = None,
+    refuse: Callable[[list[str]], str | None] | None = None,
+    hints: bool = True,
 ) -> pd.DataFrame:
     """Columns of a CSV/Parquet file aligned to ``index`` (tz-aware, ``step_minutes`` apart).
 
     ``columns=None`` takes the only non-timestamp column; ``optional`` columns are read when
-    present. ``fill`` ('none', 'interpolate', 'zero') is the policy for missing steps.
+    present. ``fill`` ('none', 'interpolate', 'zero'; 'keep': NaN) is the policy for missing steps.
     ``not_before``: a row stamped earlier is an error (a forecast's rows are in the future).
+    ``before``: rows stamped at or after it are dropped before gaps are filled (a history cut
+    at an issue time: a gap is never filled from what came later).
+    ``refuse``: given the file's value columns, the problem with them (e.g. one naming no
+    asset of the park), or None. ``hints=False``: the file is no data file of the config
+    (a command-line file), so errors do not suggest the config's ``fill`` or ``column``.
     """
     if index.tz is None or index.empty:
         raise ValueError("the index must be a non-empty tz-aware DatetimeIndex")
     raw, rows = _read_raw(path, what)
-    wanted = _pick_columns(raw, path, what, timestamp_column, columns, optional)
+    wanted = _pick_columns(raw, path, what, timestamp_column, columns, optional, hints)
+    if refuse is not None and (problem := refuse(
+            [c for c in raw.columns if c != timestamp_column])):
+        raise InputDataError(path, f"{what}: {problem}")
     tz = str(index.tz)
-    table = Table(path, what, np.empty(0, np.int64), np.empty((0, 0)), rows, wanted, tz)
+    table = Table(path, what, np.empty(0, np.int64), np.empty((0, 0)), rows, wanted, tz, hints)
     table.times_ns = _parse_times(raw[timestamp_column], table, timestamp_column)
     table.values = _parse_values(raw, table)
     _sort_and_check_duplicates(table)
+    if before is not None:
+        keep = table.times_ns < before.value
+        table.times_ns, table.values, table.rows = (
+            table.times_ns[keep], table.values[keep], table.rows[keep])
     if not_before is not None and table.times_ns.size and table.times_ns[0] < not_before.value:
         raise table.fail(f"row {table.rows[0]}: timestamp {_local(table, table.times_ns[0])} "
                          f"is before the start {_local(table, not_before.value)}")
@@ -114,16 +139,19 @@ def read_frame(
     return pd.DataFrame(values, index=index, columns=wanted)
 
 
-def file_span(path: Path, tz: str, what: str,
-              timestamp_column: str = "timestamp") -> tuple[pd.Timestamp, pd.Timestamp, list[str]]:
-    """The first and last timestamp of a CSV/Parquet file (local time in ``tz``) and its
-    value columns."""
+def file_span(path: Path, tz: str, what: str, timestamp_column: str = "timestamp",
+              before: pd.Timestamp | None = None,
+              ) -> tuple[pd.Timestamp, pd.Timestamp, list[str]]:
+    """The first and last timestamp of a CSV/Parquet file (local time in ``tz``; of the rows
+    stamped before ``before`` if given) and its value columns."""
     raw, rows = _read_raw(path, what)
     names = _pick_columns(raw, path, what, timestamp_column, [], tuple(raw.columns))
     table = Table(path, what, np.empty(0, np.int64), np.empty((0, 0)), rows, names, tz)
     times = _parse_times(raw[timestamp_column], table, timestamp_column)
+    if before is not None:
+        times = times[times < before.value]
     if times.size == 0:
-        raise table.fail("no rows")
+        raise table.fail("no rows" + (f" before {before:%Y-%m-%d %H:%M}" if before else ""))
     first, last = (pd.Timestamp(int(t), tz="UTC").tz_convert(tz) for t in (times.min(),
                                                                            times.max()))
     return first, last, [c for c in names if c != timestamp_column]
@@ -164,13 +192,13 @@ def read_cells(path: Path, what: str, csv: bool = True) -> tuple[pd.DataFrame, n
 
 def _pick_columns(
     raw: pd.DataFrame, path: Path, what: str, timestamp_column: str,
-    columns: list[str] | None, optional: tuple[str, ...],
+    columns: list[str] | None, optional: tuple[str, ...], hints: bool = True,
 ) -> list[str]:
     names = list(raw.columns)
     if timestamp_column not in names:
         raise InputDataError(
-            path, f"{what}: no timestamp column {timestamp_column!r}; columns are {names} "
-            "(set 'timestamp_column')"
+            path, f"{what}: no timestamp column {timestamp_column!r}; columns are {names}"
+            + (" (set 'timestamp_column')" if hints else "")
         )
     others = [c for c in names if c != timestamp_column]
     if columns is None:
@@ -216,7 +244,9 @@ def _parse_times(cells: pd.Series, table: Table, column: str) -> np.ndarray:
             f"{column!r} (expected ISO 8601, e.g. '2025-01-01 00:15' or "
             "'2025-01-01T00:15:00+08:00')"
         )
-    return _utc_ns(stamps if aware.all() else _localize(stamps, table))
+    # an offset pandas reads but TZ_OFFSET does not know is still an offset, not local time
+    return _utc_ns(stamps if aware.all() or stamps.tz is not None
+                   else _localize(stamps, table))
 
 
 def _to_datetime(text: pd.Series, utc: bool) -> pd.DatetimeIndex:
@@ -323,6 +353,8 @@ def _fill_gaps(
     if fill == "zero":
         grid[missing] = 0.0
         return
+    if fill == "keep":  # left missing (NaN), e.g. not scored
+        return
     if fill == "interpolate":
         x = np.arange(grid.shape[0])
         for j in range(grid.shape[1]):
@@ -351,7 +383,8 @@ def _gap_message(
             f"step{'s' * (n > 1)} from {_local(table, start)}"
         )
     total = int(missing_slots.sum())
-    return f"{where}; {total} step{'s' * (total > 1)} missing in all; {_FILL_HINT}"
+    hint = _FILL_HINT if table.hints else "give every step a value"
+    return f"{where}; {total} step{'s' * (total > 1)} missing in all; {hint}"
 
 
 def _align(

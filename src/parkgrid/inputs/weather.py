@@ -244,24 +244,38 @@ def _read_csv(park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:
 
 
 def read_weather_csv(path: Path, park: Park, index: pd.DatetimeIndex, what: str = "weather",
-                     split_ghi: bool = False) -> pd.DataFrame:
+                     split_ghi: bool = False, fill: str = "none",
+                     before: pd.Timestamp | None = None, hints: bool = True) -> pd.DataFrame:
     """The weather columns of a CSV/Parquet file on ``index``. ``split_ghi``: dni and dhi may
     be absent and are then split from ghi by pvlib's Erbs model (a weather forecast often
-    gives only GHI)."""
+    gives only GHI). ``fill``, ``before`` and ``hints``: as
+    :func:`parkgrid.inputs.timeseries.read_frame`'s (a metered history's gaps; a command-line
+    file)."""
     optional = ("pressure", "relative_humidity") + (("dni", "dhi") if split_ghi else ())
     required = [c for c in COLUMNS[:5] if c not in optional]
     frame = read_frame(path, index, park.time_step_minutes, what, columns=required,
-                       optional=optional)
-    if "dni" not in frame or "dhi" not in frame:
-        zenith = _solar_position(park, _centres(park, index))["apparent_zenith"].to_numpy()
-        split = pvlib.irradiance.erbs(frame["ghi"].to_numpy(), zenith, index.dayofyear)
-        frame["dni"], frame["dhi"] = np.asarray(split["dni"]), np.asarray(split["dhi"])
+                       optional=optional, fill=fill, before=before, hints=hints)
     _check_ranges(path, frame, lambda i: f"step {index[i]:%Y-%m-%d %H:%M}")
+    if "dni" not in frame or "dhi" not in frame:
+        frame["dni"], frame["dhi"] = _split_ghi(park, index, frame["ghi"].to_numpy())
     if "pressure" not in frame:
         frame["pressure"] = pvlib.atmosphere.alt2pres(park.site.altitude_m)
     if "relative_humidity" not in frame:
         frame["relative_humidity"] = np.nan  # not measured: left unknown, never invented
     return frame[COLUMNS]
+
+
+def _split_ghi(park: Park, index: pd.DatetimeIndex,
+               ghi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """DNI and DHI from GHI by pvlib's Erbs model, the DNI at most the extraterrestrial
+    irradiance and the DHI the rest of the GHI (an hourly GHI repeated on a step at low sun
+    made Erbs's DNI 2,000 W/m² and more)."""
+    centres = _centres(park, index)
+    zenith = _solar_position(park, centres)["apparent_zenith"].to_numpy()
+    split = pvlib.irradiance.erbs(ghi, zenith, index.dayofyear)
+    dni = np.minimum(np.asarray(split["dni"]),
+                     np.asarray(pvlib.irradiance.get_extra_radiation(centres)))
+    return dni, ghi - dni * np.clip(np.cos(np.radians(zenith)), 0.0, None)
 
 
 # --- climate statistics ------------------------------------------------------------------

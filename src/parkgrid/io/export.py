@@ -35,6 +35,8 @@ from parkgrid.model.schedule import ParkState, Schedule
 
 FORMATS = (".csv", ".json", ".parquet")
 PARQUET_KEY = b"parkgrid"
+CSV_BANNER = "# parkgrid plan"
+"""The start of a CSV plan's first line."""
 
 
 def meta_path(path: Path | str) -> Path:
@@ -59,6 +61,43 @@ def write_plan(metadata: dict[str, Any], table: pd.DataFrame, path: Path | str) 
         text = csv_text(metadata, table, meta_path(path).name)
         return _write_csv_pair(text.encode("utf-8"), metadata, Path(path))
     return atomic_write(path, lambda tmp: _write_parquet(table, metadata, tmp))
+
+
+def check_plan_target(path: Path | str, reads: Mapping[str, Path | str | None]) -> None:
+    """Refuse to write a plan to ``path`` when that would lose a file parkgrid did not write:
+    one of the files the command ``reads`` (option → path), a folder, or a file that is not a
+    plan (:func:`is_plan_file`); a plan parkgrid wrote is replaced."""
+    path = Path(path)
+    _format(path)
+    for option, given in reads.items():
+        if given is not None and path.resolve() == Path(given).resolve():
+            raise ParkgridError(f"{path}: is the {option} file this plan reads; parkgrid never "
+                                "replaces files it did not write: choose another --out")
+    if path.is_dir() or (path.exists() and not is_plan_file(path)):
+        raise ParkgridError(f"{path}: exists and is not a parkgrid plan; parkgrid never "
+                            "replaces files it did not write: choose another --out")
+
+
+def is_plan_file(path: Path) -> bool:
+    """Whether the file at ``path`` is a plan parkgrid wrote: a JSON document with its
+    metadata, a CSV whose first line is the plan banner (or with a plan's sidecar), a Parquet
+    file with the metadata key."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":  # before the banner (schema 1.0): its sidecar says so
+            with path.open("rb") as file:
+                return (file.readline().startswith(CSV_BANNER.encode())
+                        or "schema_version" in (_sidecar(path) or {}))
+        if suffix == ".json":
+            document = json.loads(path.read_text(encoding="utf-8"))
+            return (isinstance(document, dict) and "schedule" in document
+                    and isinstance(document.get("metadata"), dict)
+                    and "schema_version" in document["metadata"])
+        import pyarrow.parquet as pq
+
+        return PARQUET_KEY in (pq.read_schema(path).metadata or {})
+    except (OSError, ValueError):
+        return False
 
 
 def plan_document(schedule: Schedule) -> dict[str, Any]:
@@ -123,7 +162,7 @@ def plan_parts(schedule: Schedule) -> tuple[dict[str, Any], pd.DataFrame]:
 def csv_text(metadata: dict[str, Any], table: pd.DataFrame, metadata_at: str) -> str:
     """A CSV plan: a first line saying where its metadata is (``metadata_at``), then the
     table."""
-    banner = (f"# parkgrid plan, schema {metadata['schema_version']}; metadata: {metadata_at} "
+    banner = (f"{CSV_BANNER}, schema {metadata['schema_version']}; metadata: {metadata_at} "
               "(JSON, docs/plan.schema.json); rows: timestamp = step start, powers = step means")
     return banner + "\n" + table.to_csv(index=False)
 

@@ -15,7 +15,7 @@ Layout of ``DIR``:
   curve and monthly bill without the system; absent when the run had no baselines.
 - ``events.log`` — fallbacks to the rule-based planner, unserved energy, warnings.
 - ``parkgrid-results.json`` — the marker: this folder was written by parkgrid, and which run
-  it holds (park, start, days, forecast, planner, seed, horizon).
+  it holds (park, start, days, forecast, planner, seed, horizon, re-plan interval).
 
 Never losing data: parkgrid writes ``DIR`` only if it is absent, an empty folder, or a results
 folder of its own (the marker, or — from versions without it — nothing but results files).
@@ -61,6 +61,9 @@ REPORT_FILE = "report.html"
 _RESULT_NAMES = {KPIS_FILE, TIMESERIES_FILE, SCHEDULES_DIR, EVENTS_FILE, REPORT_FILE,
                  CASHFLOW_FILE, BASELINES_FILE}
 _RUN_KEYS = ("forecast", "planner", "seed", "horizon_h")
+_OPTIONAL_RUN_KEYS = ("replan_every_min",)
+"""Run options in the identity only when set (a folder written before them stays the same
+run)."""
 
 
 class ResultsFolderError(ParkgridError):
@@ -72,7 +75,8 @@ def run_identity(kpis: Mapping[str, Any]) -> dict[str, Any]:
     period = kpis.get("period") if isinstance(kpis.get("period"), Mapping) else {}
     run = kpis.get("run") if isinstance(kpis.get("run"), Mapping) else {}
     return jsonable({"park": kpis.get("park"), "start": period.get("start"),
-                     "days": period.get("days"), **{k: run.get(k) for k in _RUN_KEYS}})
+                     "days": period.get("days"), **{k: run.get(k) for k in _RUN_KEYS},
+                     **{k: run[k] for k in _OPTIONAL_RUN_KEYS if run.get(k) is not None}})
 
 
 def check_target(out: Path | str, identity: Mapping[str, Any], force: bool = False) -> None:

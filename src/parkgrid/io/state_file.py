@@ -14,14 +14,14 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from parkgrid.config import Park
-from parkgrid.errors import InputDataError
+from parkgrid.config import MAX_KW, Park
+from parkgrid.errors import InputDataError, not_utf8
 from parkgrid.model import registry
 from parkgrid.model.schedule import ParkState
 
@@ -29,7 +29,18 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """No unknown keys, no coercion (``"0.5"`` is not a number, ``1`` not a boolean), no
+    NaN or infinity; timestamps are ISO 8601 strings (:data:`Stamp`)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+Stamp = Annotated[datetime, Field(strict=False)]
+"""A timestamp: JSON has none, so an ISO 8601 string (naive = park local time)."""
+STALE_H = 1.0
+"""A state read longer than this before the plan start is warned about, hours (est.: an EMS
+reads the state for a plan minutes before it; an hour-old SOC may be off by the battery's
+full power for an hour)."""
 
 
 class BatteryState(_Strict):
@@ -51,7 +62,8 @@ class StoreState(_Strict):
 
 
 class ChillerState(_Strict):
-    """One chiller (carried into the plan's end state; the model has no minimum run time)."""
+    """One chiller: checked, but no change to the plan (the model has no minimum run time or
+    start cost; the end state's status is the plan's last step)."""
 
     on: bool
     run_time_h: float = Field(0.0, ge=0.0, description="hours since it last started")
@@ -63,19 +75,19 @@ class EvState(_Strict):
     charger: str = Field(description="charger group name from the config")
     pile: int | None = Field(None, ge=0, description="pile of the group (default: next free)")
     energy_due_kwh: float = Field(ge=0.0, description="energy still owed to the car, kWh")
-    departure: datetime = Field(description="ISO 8601; naive = park local time")
+    departure: Stamp = Field(description="ISO 8601; naive = park local time")
 
 
 class StateDocument(_Strict):
     """The park's state at the start of a plan (all parts optional)."""
 
-    timestamp: datetime | None = Field(None, description="when the state was read")
+    timestamp: Stamp | None = Field(None, description="when the state was read")
     batteries: dict[str, BatteryState] | None = None
     tank: TankState | None = None
     stores: dict[str, StoreState] | None = Field(
         None, description="other stores by name (the asset registry's kinds with a level)")
     chillers: dict[str, ChillerState] | None = None
-    month_peak_kw: float | None = Field(None, ge=0.0,
+    month_peak_kw: float | None = Field(None, ge=0.0, le=MAX_KW,
                                         description="highest 15-min import of the month so far")
     evs: list[EvState] | None = Field(None, description="EVs plugged in at the start")
 
@@ -92,9 +104,13 @@ class StartState:
 def read_state(path: Path | str, park: Park, start: pd.Timestamp) -> StartState:
     """The state file at ``path`` for ``park`` planned from ``start``."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise InputDataError(path, f"state file: cannot read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Windows editors) is no error
+    except UnicodeDecodeError:
+        raise InputDataError(path, f"state file: {not_utf8(raw, 'state file')}") from None
     try:
         document = StateDocument.model_validate_json(text)
     except ValidationError as exc:
@@ -119,9 +135,14 @@ def resolve_state(document: StateDocument, park: Park, start: pd.Timestamp,
     def fail(where: str, problem: str) -> InputDataError:
         return InputDataError(source, f"state file: {where}: {problem}")
 
-    if document.timestamp is not None and _local(document.timestamp, park) > start:
+    read = _local(document.timestamp, park) if document.timestamp is not None else None
+    if read is not None and read > start:
         raise fail("timestamp", f"got {document.timestamp.isoformat()}, after the plan start "
                    f"{start.isoformat()}")
+    if read is not None and start - read > pd.Timedelta(hours=STALE_H):
+        warnings.append(f"{source}: timestamp {read.isoformat()} is "
+                        f"{(start - read) / pd.Timedelta(hours=1):.3g} h before the plan start "
+                        f"{start.isoformat()}; levels may have moved since")
     given = document.batteries or {}
     for name in given.keys() - {b.name for b in park.batteries}:
         raise fail(f"batteries.{name}", f"no such battery (known: "
@@ -144,7 +165,7 @@ def resolve_state(document: StateDocument, park: Park, start: pd.Timestamp,
                         f"{tank.level_initial:g}")
     elif tank is not None and document.tank is not None:
         state.tank_level_kwh_th = document.tank.level * tank.capacity_kwh_th
-    _other_stores(document, park, state, fail)
+    warnings += _other_stores(document, park, state, fail, source)
     chillers = document.chillers or {}
     for name in chillers.keys() - state.chillers_on.keys():
         raise fail(f"chillers.{name}", f"no such chiller (known: "
@@ -156,29 +177,47 @@ def resolve_state(document: StateDocument, park: Park, start: pd.Timestamp,
             warnings.append(f"{source}: no chillers.{name}; taken as off")
     if document.month_peak_kw is None:
         warnings.append(f"{source}: no month_peak_kw; taken as 0 kW")
+    elif read is not None and (read.year, read.month) != (start.year, start.month):
+        warnings.append(f"{source}: month_peak_kw was read on {read:%Y-%m-%d}, in another month "
+                        f"than the plan start {start:%Y-%m-%d}; taken as 0 kW (the demand "
+                        "charge starts afresh each month)")
     else:
         state.month_peak_kw = document.month_peak_kw
-    sessions = _ev_sessions(document.evs, park, start, fail)
+    sessions = _ev_sessions(document.evs, park, start, fail, warnings, source)
     if document.evs is None and park.ev is not None:
         warnings.append(f"{source}: no evs; no EV taken as plugged in at the start")
     return StartState(state, sessions, warnings)
 
 
-def _other_stores(document: StateDocument, park: Park, state: ParkState, fail) -> None:
+def other_stores(park: Park) -> dict[str, tuple[registry.AssetKind, Any]]:
+    """The stores of the state's ``stores`` section by name: the registry's stores but the
+    batteries and the tank (which have their own sections)."""
+    return {name: item for name, item in registry.stores(park).items()
+            if item[0].name not in ("batteries", registry.TANK)}
+
+
+def _other_stores(document: StateDocument, park: Park, state: ParkState, fail,
+                  source: str) -> list[str]:
     """The levels of ``stores``: any registry store but the batteries and the tank, which
-    have their own sections."""
-    known = {name: item for name, item in registry.stores(park).items()
-             if item[0].name not in ("batteries", registry.TANK)}
-    for name, given in (document.stores or {}).items():
-        if name not in known:
-            raise fail(f"stores.{name}", f"no such store (known: {', '.join(known) or 'none'})")
-        kind, asset = known[name]
+    have their own sections; a warning for each store of the park not given."""
+    known = other_stores(park)
+    given_stores = document.stores or {}
+    for name in given_stores.keys() - known.keys():
+        raise fail(f"stores.{name}", f"no such store (known: {', '.join(known) or 'none'})")
+    warnings = []
+    for name, (kind, asset) in known.items():
         assert kind.state is not None
+        if name not in given_stores:
+            warnings.append(f"{source}: no stores.{name}; using the config's initial level "
+                            f"{kind.state.initial(asset):g}")
+            continue
+        given = given_stores[name]
         low, high = kind.state.window(asset)
         if not low - 1e-9 <= given.level <= high + 1e-9:
             raise fail(f"stores.{name}.level", f"got {given.level:g}, expected within "
                        f"[{low:g}, {high:g}]")
         state.set_level(kind, name, given.level * kind.state.capacity(asset))
+    return warnings
 
 
 def _local(stamp: datetime, park: Park) -> pd.Timestamp:
@@ -187,9 +226,10 @@ def _local(stamp: datetime, park: Park) -> pd.Timestamp:
     return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
 
 
-def _ev_sessions(evs: list[EvState] | None, park: Park, start: pd.Timestamp,
-                 fail) -> pd.DataFrame:
-    """The plugged-in EVs as sessions from ``start`` (energy and power at the bus)."""
+def _ev_sessions(evs: list[EvState] | None, park: Park, start: pd.Timestamp, fail,
+                 warnings: list[str], source: str) -> pd.DataFrame:
+    """The plugged-in EVs as sessions from ``start`` (energy and power at the bus); a
+    warning for each owed more than its pile can give by its departure."""
     # imported here: the state document alone (the EMS service's HTTP process) needs none of
     # parkgrid.inputs (pvlib, windpowerlib; ~80 MB)
     from parkgrid.inputs.loads import EV_COLUMNS
@@ -217,6 +257,11 @@ def _ev_sessions(evs: list[EvState] | None, park: Park, start: pd.Timestamp,
             raise fail(f"{where}.pile", f"got {pile}: {ev.charger!r} has {charger.count} "
                        "pile(s), each holding one car")
         used[ev.charger].add(pile)
+        reach_kwh = charger.power_kw * (departure - start) / pd.Timedelta(hours=1)
+        if ev.energy_due_kwh > reach_kwh + 1e-9:
+            warnings.append(f"{source}: {where}.energy_due_kwh: {ev.energy_due_kwh:g} kWh by "
+                            f"{departure.isoformat()}, but a {ev.charger!r} pile charges at "
+                            f"most {reach_kwh:g} kWh by then; the rest is planned as unmet")
         rows.append({"charger": ev.charger, "pile": pile, "bus": charger.bus,
                      "arrival": start, "departure": departure,
                      "energy_kwh": ev.energy_due_kwh / charger.efficiency,

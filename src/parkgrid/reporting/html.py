@@ -377,8 +377,10 @@ def system_html(doc: dict[str, Any]) -> str:
     """What the system is (sizes, tariff, weather source) and what was simulated."""
     system = doc.get("system") or {}
     run = doc.get("run") or {}
+    every = run.get("replan_every_min") or doc.get("replan_every_min")
     how = (f"Run with {PLANNER_WORDS.get(run.get('planner'), run.get('planner'))} and "
-           f"{FORECAST_WORDS.get(run.get('forecast'), run.get('forecast'))}.")
+           f"{FORECAST_WORDS.get(run.get('forecast'), run.get('forecast'))}"
+           + (f", re-planned intraday every {every:g} min" if every else "") + ".")
     if not system:
         return f'<div class="system"><p>{_e(how)}</p></div>'
     sizes = " · ".join(f"{_e(name)} <b>{_e(size)}</b>"
@@ -667,6 +669,10 @@ def solver_html(doc: dict[str, Any]) -> str:
                  ("solve time, total", "solve_s_total", "s", "{:.1f}"),
                  ("MIP gap, median", "gap_median", "", "{:.2e}"),
                  ("MIP gap, max", "gap_max", "", "{:.2e}")]
+        if "replans" in solver:  # intraday re-planning
+            stats += [("intraday re-plans", "replans", "", "{:,.0f}"),
+                      ("re-plans failed (previous plan kept)", "replans_failed", "", "{:,.0f}"),
+                      ("re-plan solve time, total", "replan_solve_s_total", "s", "{:.1f}")]
         rows = [f'<tr><td>{_e(label)}</td><td class="unit">{_e(unit)}</td>'
                 + _cell(f"solver.{key}", solver.get(key), 1.0, fmt) + "</tr>"
                 for label, key, unit, fmt in stats]

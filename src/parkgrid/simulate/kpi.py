@@ -227,7 +227,8 @@ def compare(strategy: dict[str, Any], baselines: dict[str, dict[str, Any]],
 
 
 def solver_stats(days: pd.DataFrame) -> dict[str, Any]:
-    """Per-day planner statistics: status counts, solve times, gaps, fallback days."""
+    """Per-day planner statistics: status counts, solve times (of the day-ahead plans), gaps,
+    fallback days, and the intraday re-plans when there were any."""
     if days.empty:
         return {"days": 0}
     solve = days["solve_s"].to_numpy(float)
@@ -244,4 +245,14 @@ def solver_stats(days: pd.DataFrame) -> dict[str, Any]:
         "gap_max": float(gaps.max()) if len(gaps) else None,
         "fallback_days": [{"date": r.date, "reason": r.reason} for r in fallback.itertuples()],
         "per_day": days.to_dict(orient="records"),
-    }
+    } | _replan_stats(days)
+
+
+def _replan_stats(days: pd.DataFrame) -> dict[str, Any]:
+    """Intraday re-plans of the period (none without re-planning): made, failed (the
+    previous plan kept), solve time."""
+    if "replans" not in days or not (days["replans"].any() or days["replans_failed"].any()):
+        return {}
+    return {"replans": int(days["replans"].sum()),
+            "replans_failed": int(days["replans_failed"].sum()),
+            "replan_solve_s_total": float(days["replan_solve_s"].sum())}

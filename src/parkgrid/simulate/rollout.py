@@ -69,6 +69,11 @@ class DayRecord:
     reason: str = ""
     unserved_kwh: float = 0.0
     ev_unmet_kwh: float = 0.0
+    replans: int = 0
+    """Intraday re-plans followed that day; ``replans_failed``: those that failed (the
+    previous plan kept); ``replan_solve_s``: their solve time."""
+    replans_failed: int = 0
+    replan_solve_s: float = 0.0
 
 
 @dataclass
@@ -186,6 +191,9 @@ def simulate(
         if (replan_every or notices) and not record.fallback:
             schedule, result = _replan_day(plan, fc, actuals, controller, schedule, day, n,
                                            state, replan_every, events, notices)
+            meta = schedule.metadata
+            record.replans, record.replans_failed, record.replan_solve_s = (
+                meta["replans"], meta["replans_failed"], meta["replan_solve_s"])
         else:
             result = controller.run_day(schedule, actuals.window(day, park.steps_per_day),
                                         state)
@@ -265,10 +273,17 @@ def replan_steps(every: str, park: Park) -> int:
     step = pd.Timedelta(minutes=park.time_step_minutes)
     if pd.isna(length) or length <= pd.Timedelta(0) or length % step or length >= \
             pd.Timedelta(days=1):
-        raise ArgumentError("--replan-every", every, "a duration such as 1h, 15min or 4h: a "
-                            f"multiple of the park's {park.time_step_minutes}-min step, shorter "
-                            "than a day")
+        raise ArgumentError("--replan-every", every, f"a duration such as "
+                            f"{_intervals(park.time_step_minutes)}: a multiple of the park's "
+                            f"{park.time_step_minutes}-min step, shorter than a day")
     return int(length // step)
+
+
+def _intervals(step_min: int) -> str:
+    """Re-plan intervals a park with ``step_min``-minute steps takes, as examples."""
+    minutes = sorted({m for m in (15, 60, 240) if m % step_min == 0} | {step_min})
+    words = [f"{m // 60}h" if m % 60 == 0 else f"{m}min" for m in minutes]
+    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
 
 
 def _replan_day(plan: PlannerFn, forecaster: Forecaster, actuals: Inputs,
@@ -289,7 +304,7 @@ def _replan_day(plan: PlannerFn, forecaster: Forecaster, actuals: Inputs,
     actual_day = actuals.window(day, per_day)
     followed = schedule.frame
     run = controller.begin_day(schedule, actual_day, state)
-    solve_s, replans = 0.0, 0
+    solve_s, replans, failed = 0.0, 0, 0
     for r in sorted(set(range(every, per_day, every) if every else ()) | set(extra)):
         run.advance(r)
         at = day + pd.Timedelta(minutes=r * park.time_step_minutes)
@@ -304,12 +319,13 @@ def _replan_day(plan: PlannerFn, forecaster: Forecaster, actuals: Inputs,
         except Exception as exc:  # keep following the previous plan
             events.append(f"{at:%Y-%m-%d %H:%M} re-plan failed, previous plan kept: "
                           f"{type(exc).__name__}: {exc}".replace("\n", " "))
+            failed += 1
             continue
         followed = _spliced(followed, new.frame, r)
         run.follow(Schedule(followed, schedule.metadata), r)
         solve_s += float(meta_float(new.metadata.get("solve_time_s")) or 0.0)
         replans += 1
-    return (Schedule(followed, schedule.metadata | {"replans": replans,
+    return (Schedule(followed, schedule.metadata | {"replans": replans, "replans_failed": failed,
                                                     "replan_solve_s": solve_s}, None),
             run.finish(actual_day))
 

@@ -150,7 +150,8 @@ def run(
     if bound_error:
         result.kpis["perfect_foresight"] = {"error": bound_error}
     if replan_every:
-        result.kpis["replan_every_min"] = replan_every * park.time_step_minutes
+        minutes = replan_every * park.time_step_minutes
+        result.kpis["replan_every_min"] = result.kpis["run"]["replan_every_min"] = minutes
     return result
 
 
