@@ -159,6 +159,9 @@ def schedule(
     prices: Annotated[Path | None, typer.Option(
         help="price / CO2 series file: price_import_yuan_per_kwh, price_export_yuan_per_kwh, "
              "co2_kg_per_kwh (default: the tariff calendar)")] = None,
+    ev_sessions: Annotated[Path | None, typer.Option(
+        help="expected EV sessions (CSV: arrival, departure, energy_kwh, charger), e.g. "
+             "forecast's <out stem>.ev_sessions.csv: planned beside the state's EVs")] = None,
     soc: Annotated[list[str] | None, typer.Option(
         help="starting storage NAME=FRACTION (battery name or 'tank'); repeatable")] = None,
     month_peak_kw: Annotated[float, typer.Option(help="month-to-date peak import, kW")] = 0.0,
@@ -171,7 +174,8 @@ def schedule(
     from parkgrid.commands.schedule import schedule_command, summary
 
     result = schedule_command(park, date, horizon_hours, soc or [], out, month_peak_kw,
-                              pareto, time_limit, mip_gap, start, forecast, state, prices)
+                              pareto, time_limit, mip_gap, start, forecast, state, prices,
+                              ev_sessions)
     for warning in result.schedule.metadata.get("warnings", []):
         err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     table = Table(title=f"schedule from {result.schedule.metadata['horizon_start']}",
@@ -204,11 +208,15 @@ def forecast(
              "the skill table (.csv/.parquet) and its plot (<out>.png)")] = None,
     backtest: Annotated[str | None, typer.Option(
         help="START:END (dates): score forecasts issued at each midnight against history")] = None,
+    ev_history: Annotated[Path | None, typer.Option(
+        help="EV session history (CSV: arrival, departure, energy_kwh, charger): forecast the "
+             "horizon's arrivals to <out stem>.ev_sessions.csv")] = None,
 ) -> None:
     """Forecast loads, PV and wind from the park's history and a weather forecast."""
     from parkgrid.commands.forecast import forecast_command
 
-    result = forecast_command(park, history, weather_forecast, issue, horizon_h, out, backtest)
+    result = forecast_command(park, history, weather_forecast, issue, horizon_h, out, backtest,
+                              ev_history)
     if result.forecast is not None:
         table = Table(title=f"forecast from {issue} ({horizon_h:g} h)", title_justify="left")
         for column in ("quantity", "method", "mean", "max"):
@@ -220,6 +228,9 @@ def forecast(
         console.print(table)
         for note in result.forecast.notes:
             err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+    if result.ev_sessions is not None:
+        console.print(f"forecast {len(result.ev_sessions)} EV session(s) arriving in the "
+                      "horizon (the last history day of each day type, moved)")
     if result.skill is not None:
         table = Table(title=f"backtest {backtest}", title_justify="left")
         for column in result.skill.columns:

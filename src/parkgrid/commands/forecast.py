@@ -21,10 +21,13 @@ from parkgrid.commands.arguments import local_midnight
 from parkgrid.commands.schedule import horizon_steps, step_start
 from parkgrid.config import Park, load_park
 from parkgrid.errors import ArgumentError, InputDataError
+from parkgrid.forecasting.ev import forecast_sessions, write_sessions
 from parkgrid.forecasting.inputs import check_values, forecast_columns, horizon_index
 from parkgrid.forecasting.model import Forecast, make_forecast, year_scales
+from parkgrid.inputs.loads import session_table
 from parkgrid.inputs.timeseries import file_span, read_frame
 from parkgrid.inputs.weather import read_weather_csv
+from parkgrid.inputs.loads import SESSION_CSV_COLUMNS
 from parkgrid.io.atomic import atomic_write
 from parkgrid.io.targets import check_target, has_columns, is_png
 
@@ -37,6 +40,8 @@ class ForecastResult:
     forecast: Forecast | None = None
     skill: pd.DataFrame | None = None
     written: list[Path] = field(default_factory=list)
+    ev_sessions: pd.DataFrame | None = None
+    """The EV sessions forecast to arrive in the horizon (``--ev-history``)."""
 
 
 def read_history(path: Path, park: Park, until: pd.Timestamp | None = None) -> pd.DataFrame:
@@ -83,16 +88,28 @@ def _gap_note(gaps: np.ndarray, park: Park) -> str:
 def forecast_command(park_path: Path | str, history: Path | str, weather_forecast: Path | str,
                      issue: str | None = None, horizon_h: float = 24.0,
                      out: Path | str | None = None,
-                     backtest: str | None = None) -> ForecastResult:
+                     backtest: str | None = None,
+                     ev_history: Path | str | None = None) -> ForecastResult:
     """Forecast ``horizon_h`` from ``issue`` and write it to ``out`` (CSV/Parquet), or with
     ``backtest`` START:END score day-ahead forecasts issued at each local midnight of the
-    period against the history (``out``: the skill table as CSV, and ``<out>.png``)."""
+    period against the history (``out``: the skill table as CSV, and ``<out>.png``).
+    ``ev_history``: the park's EV session CSV; the arrivals of the horizon are forecast from
+    it (:mod:`parkgrid.forecasting.ev`) and written to ``<out stem>.ev_sessions.csv``."""
     park = load_park(park_path)
     n_steps = horizon_steps(horizon_h, park, "--horizon-h")
     history_path, weather_path = Path(history), Path(weather_forecast)
+    if ev_history is not None and park.ev is None:
+        raise ArgumentError("--ev-history", str(ev_history), "a park with EV chargers")
+    if ev_history is not None and backtest is not None:
+        raise ArgumentError("--ev-history", str(ev_history),
+                            "no --ev-history with --backtest (EV arrivals are not scored)")
+    reads = {"park": park_path, "--history": history_path, "--weather-forecast": weather_path,
+             "--ev-history": ev_history}
+    ev_path = None
     if out is not None:
-        _check_out(Path(out), park, {"park": park_path, "--history": history_path,
-                                     "--weather-forecast": weather_path}, backtest is not None)
+        _check_out(Path(out), park, reads, backtest is not None)
+        if ev_history is not None:
+            ev_path = _ev_path(Path(out), reads)
     if backtest is not None:
         if issue is not None:
             raise ArgumentError("--issue", issue, "no --issue with --backtest (a backtest issues "
@@ -106,14 +123,20 @@ def forecast_command(park_path: Path | str, history: Path | str, weather_forecas
         raise ArgumentError("--issue", None, "the issue time (or --backtest START:END)")
     start = step_start(issue, park, "--issue")
     index = horizon_index(park, start, n_steps)
+    ev_table = None if ev_history is None or park.ev is None else session_table(
+        Path(ev_history), park.ev.chargers, park.site.timezone)  # read first: fail fast
     weather = read_weather_csv(weather_path, park, index, "weather forecast", split_ghi=True,
                                hints=False)
     past = read_history(history_path, park, start)
     made = make_forecast(park, past, weather, start, year_scales(park, start.year))
     made.notes[:0] = past.attrs["notes"]
     result = ForecastResult(made)
+    if park.ev is not None:
+        _forecast_ev(result, park, ev_table, start, index)
     if out is not None:
         result.written.append(write_forecast(made.frame, Path(out)))
+        if ev_path is not None and result.ev_sessions is not None:
+            result.written.append(write_sessions(result.ev_sessions, ev_path))
     return result
 
 
@@ -125,7 +148,8 @@ SKILL_COLUMNS = ["quantity", "lead", "mae", "rmse", "persistence_rmse", "skill",
 """The backtest's skill table (:func:`backtest_skill`)."""
 
 
-def _check_out(out: Path, park: Park, reads: dict[str, Path | str], backtest: bool) -> None:
+def _check_out(out: Path, park: Park, reads: dict[str, Path | str | None],
+               backtest: bool) -> None:
     """Refuse, before any work is done, an ``--out`` (and a backtest's plot ``<out>.png``)
     that would replace one of the command's inputs or a file that is not a forecast (skill)
     table parkgrid wrote (:func:`parkgrid.io.targets.check_target`)."""
@@ -148,6 +172,28 @@ def _write_table(table: pd.DataFrame, path: Path) -> Path:
     if path.suffix.lower() != ".csv":  # for callers of the API; the command checked it
         raise ArgumentError("--out", str(path), "a .csv or .parquet file")
     return atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
+
+
+def _forecast_ev(result: ForecastResult, park: Park, history: pd.DataFrame | None,
+                 start: pd.Timestamp, index: pd.DatetimeIndex) -> None:
+    """The EV arrivals of the horizon from the session ``history``
+    (:func:`~parkgrid.inputs.loads.session_table`) into ``result``, or a note that there are
+    none."""
+    assert result.forecast is not None
+    if history is None:
+        result.forecast.notes.append("EV: no --ev-history; no EV arrivals forecast")
+        return
+    end = index[-1] + pd.Timedelta(minutes=park.time_step_minutes)
+    result.ev_sessions, notes = forecast_sessions(history, park, start, end)
+    result.forecast.notes.extend(notes)
+
+
+def _ev_path(out: Path, reads: dict[str, Path | str | None]) -> Path:
+    """``<out stem>.ev_sessions.csv``, checked as ``--out`` is (an EV session table parkgrid
+    wrote is replaced, no other file)."""
+    return check_target(out.with_name(out.stem + ".ev_sessions.csv"), "--out", (".csv",), reads,
+                        has_columns(lambda names: names == SESSION_CSV_COLUMNS),
+                        "EV session table")
 
 
 def write_forecast(frame: pd.DataFrame, path: Path) -> Path:

@@ -13,8 +13,14 @@ import pandas as pd
 from parkgrid.commands.arguments import local_midnight, number, soc_pairs
 from parkgrid.config import MAX_KW, MIP_GAP, TIME_LIMIT_S, YEARS, Park, load_park
 from parkgrid.errors import ArgumentError
-from parkgrid.forecasting.inputs import price_source, read_forecast_inputs, read_prices
+from parkgrid.forecasting.inputs import (
+    horizon_index,
+    price_source,
+    read_forecast_inputs,
+    read_prices,
+)
 from parkgrid.inputs import EV_COLUMNS, Inputs, build_inputs
+from parkgrid.inputs.loads import planned_sessions, session_table
 from parkgrid.io.atomic import atomic_write
 from parkgrid.io.export import check_plan_target, write_schedule
 from parkgrid.io.plan_document import issue_metadata
@@ -56,7 +62,8 @@ def schedule_command(park_path: Path | str, date: str | None = None,
                      pareto_points: int = 0, time_limit_s: float | None = None,
                      mip_gap: float | None = None, start: str | None = None,
                      forecast: Path | str | None = None, state_file: Path | str | None = None,
-                     prices: Path | str | None = None) -> ScheduleResult:
+                     prices: Path | str | None = None,
+                     ev_sessions: Path | str | None = None) -> ScheduleResult:
     """Plan ``horizon_hours`` from local midnight of ``date`` (YYYY-MM-DD), or from the step
     boundary ``start`` (ISO 8601; naive = park local time), for the park.
 
@@ -68,6 +75,9 @@ def schedule_command(park_path: Path | str, date: str | None = None,
     year (:mod:`parkgrid.forecasting.inputs`); ``prices``: a price / CO2 series file. ``out``:
     .csv / .json / .parquet (metadata beside, inside or in the file). ``pareto_points`` ≥ 2
     also traces the cost/CO2 front and writes it to ``<out>.pareto.csv``.
+    ``ev_sessions``: a session CSV (``parkgrid forecast --ev-history``'s
+    ``*.ev_sessions.csv``, or the user's own) whose arrivals in the horizon are planned beside
+    the EVs plugged in, instead of the park's own sessions (:func:`expected_sessions`).
     """
     check_plan_options(time_limit_s, mip_gap)
     number("--month-peak-kw", month_peak_kw, 0.0, MAX_KW)
@@ -75,7 +85,7 @@ def schedule_command(park_path: Path | str, date: str | None = None,
         number("--pareto", pareto_points, 2, MAX_PARETO_POINTS)
     if out is not None:
         reads = {"park": park_path, "--forecast": forecast, "--state": state_file,
-                 "--prices": prices}
+                 "--prices": prices, "--ev-sessions": ev_sessions}
         check_plan_target(out, reads)
         if pareto_points:
             check_target(_pareto_path(out), "--out", (".csv",), reads,
@@ -92,9 +102,16 @@ def schedule_command(park_path: Path | str, date: str | None = None,
     else:
         state = initial_state(park, soc_overrides, month_peak_kw, begin.month)
         plugged, warnings = pd.DataFrame(columns=EV_COLUMNS), []
+    if ev_sessions is not None:
+        expected, more = expected_sessions(ev_sessions, park,
+                                           horizon_index(park, begin, n_steps), plugged)
+        plugged, warnings = pd.concat([plugged, expected], ignore_index=True), warnings + more
     if forecast is not None:
         inputs, prices_from = read_forecast_inputs(park, begin, n_steps, forecast, plugged,
                                                    prices)
+    elif ev_sessions is not None:  # the file's sessions replace the park's own
+        inputs, prices_from = _with_prices(_inputs(park, begin, n_steps), prices)
+        inputs = dataclasses.replace(inputs, ev_sessions=plugged)
     else:
         inputs, prices_from = _with_prices(_inputs(park, begin, n_steps), prices)
         inputs = _with_sessions(inputs, plugged)
@@ -103,6 +120,8 @@ def schedule_command(park_path: Path | str, date: str | None = None,
     plan = issue_plan(optimizer_for(park), inputs, state, warnings,
                       _source(forecast, "park model (perfect forecast)"), prices_from,
                       **options)
+    if ev_sessions is not None:
+        plan.metadata["ev_sessions_source"] = str(ev_sessions)
     result = ScheduleResult(plan)
     if pareto_points:
         result.front = pareto_front(inputs, state, pareto_points, park, **options)
@@ -192,6 +211,26 @@ def _with_sessions(inputs: Inputs, plugged: pd.DataFrame) -> Inputs:
         return inputs
     sessions = pd.concat([inputs.ev_sessions, plugged], ignore_index=True)
     return dataclasses.replace(inputs, ev_sessions=sessions)
+
+
+def expected_sessions(path: Path | str, park: Park, index: pd.DatetimeIndex,
+                      plugged: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The sessions of the session CSV at ``path`` arriving within ``index`` (``EV_COLUMNS``),
+    on the piles the EVs ``plugged`` in leave free, and warnings. Sessions arriving before the
+    start are left out with a warning: an EV already there is the state file's to describe
+    (with the energy it still needs), and a forecast file issued earlier still holds them."""
+    if park.ev is None:
+        raise ArgumentError("--ev-sessions", str(path), "a park with EV chargers")
+    table = session_table(Path(path), park.ev.chargers, park.site.timezone)
+    early = pd.DatetimeIndex(table["arrival"]) < index[0]
+    warnings = []
+    if early.any():
+        rows = table["row"][early].tolist()
+        listed = ", ".join(map(str, rows[:10])) + (", …" if len(rows) > 10 else "")
+        warnings.append(f"{path}: {len(rows)} EV session(s) arriving before the start "
+                        f"{index[0].isoformat()} left out (rows {listed}); EVs already plugged "
+                        "in come from --state")
+    return planned_sessions(table[~early], park.ev.chargers, Path(path), index, plugged), warnings
 
 
 def _source(path: Path | str | None, default: str) -> str:

@@ -332,10 +332,30 @@ def _read_sessions(ev_cfg: EV, park: Park, index: pd.DatetimeIndex) -> pd.DataFr
     assert datafile is not None
     path = park.resolve(datafile.path)
     assert path is not None
-    raw, rows = _read_csv(path)
     by_name = {c.name: c for c in ev_cfg.chargers}
-    arrival = _parse_stamps(raw["arrival"], rows, path, "arrival", str(index.tz))
-    departure = _parse_stamps(raw["departure"], rows, path, "departure", str(index.tz))
+    table = session_table(path, ev_cfg.chargers, str(index.tz))
+    arrival, rows = pd.DatetimeIndex(table["arrival"]), table["row"].to_numpy()
+    step_ns = park.time_step_minutes * 60 * 10**9
+    first, last = index[0].year, index[-1].year
+    outside = np.flatnonzero((arrival.year < first) | (arrival.year > last))
+    if outside.size:  # sessions of the simulated year(s) outside ``index`` are left out
+        i = outside[0]
+        raise InputDataError(path, (
+            f"EV sessions: row {rows[i]}: got arrival {arrival[i]:%Y-%m-%d %H:%M}; expected an "
+            f"arrival in the simulated year{'s' if last > first else ''} "
+            f"{first}{f'–{last}' if last > first else ''}"))
+    sessions = _on_steps(table, index, step_ns)
+    sessions["pile"] = _assign_piles(sessions, by_name, path, index, step_ns)
+    return sessions
+
+
+def session_table(path: Path, chargers: list[Charger], tz: str) -> pd.DataFrame:
+    """The rows of a session CSV (``SESSION_CSV_COLUMNS``) validated one by one: charger,
+    arrival, departure (in ``tz``), car_kwh (energy to the car) and row (line number)."""
+    raw, rows = _read_csv(path)
+    by_name = {c.name: c for c in chargers}
+    arrival = _parse_stamps(raw["arrival"], rows, path, "arrival", tz)
+    departure = _parse_stamps(raw["departure"], rows, path, "departure", tz)
     energy = pd.to_numeric(raw["energy_kwh"], errors="coerce").to_numpy(dtype=float)
     charger = raw["charger"].astype("string").str.strip().fillna("")
     power_kw = charger.map({n: c.power_kw for n, c in by_name.items()}).to_numpy(dtype=float)
@@ -347,23 +367,55 @@ def _read_sessions(ev_cfg: EV, park: Park, index: pd.DatetimeIndex) -> pd.DataFr
                                    raw["energy_kwh"].iloc[i])
         if problem:
             raise InputDataError(path, f"EV sessions: row {rows[i]}: {problem}")
-    step_ns = park.time_step_minutes * 60 * 10**9
-    origin = index[0].value
-    first, last = index[0].year, index[-1].year
-    outside = np.flatnonzero((arrival.year < first) | (arrival.year > last))
-    if outside.size:  # sessions of the simulated year(s) outside ``index`` are left out
-        i = outside[0]
-        raise InputDataError(path, (
-            f"EV sessions: row {rows[i]}: got arrival {arrival[i]:%Y-%m-%d %H:%M}; expected an "
-            f"arrival in the simulated year{'s' if last > first else ''} "
-            f"{first}{f'–{last}' if last > first else ''}"))
-    start = np.rint((arrival.asi8 - origin) / step_ns).astype(np.int64)
-    end = np.maximum(np.rint((departure.asi8 - origin) / step_ns).astype(np.int64), start + 1)
+    return pd.DataFrame({"charger": charger.to_numpy(dtype=object), "arrival": arrival,
+                         "departure": departure, "car_kwh": energy, "row": rows})
+
+
+def planned_sessions(
+    table: pd.DataFrame, chargers: list[Charger], path: Path, index: pd.DatetimeIndex,
+    taken: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The sessions of ``table`` (:func:`session_table`) arriving within ``index`` as
+    ``EV_COLUMNS``, piles assigned by :func:`_assign_piles` around the piles ``taken`` (sessions
+    in ``EV_COLUMNS`` already on a pile, e.g. the EVs plugged in at the start)."""
+    step_minutes = round(_step_minutes(index))
+    step_ns = step_minutes * 60 * 10**9
+    sessions = _on_steps(table, index, step_ns)
+    held = None
+    if taken is not None and not taken.empty:
+        held = list(zip(taken["charger"], taken["pile"].astype(int),
+                        _steps_from(taken["departure"], index, step_ns), strict=True))
+    by_name = {c.name: c for c in chargers}
+    sessions["pile"] = _assign_piles(sessions, by_name, path, index, step_ns, held)
+    return _to_frame(sessions, chargers, index, step_minutes)
+
+
+def fitting_sessions(table: pd.DataFrame, chargers: list[Charger],
+                     index: pd.DatetimeIndex) -> pd.DataFrame:
+    """The rows of ``table`` (:func:`session_table`) arriving within ``index`` that find a free
+    pile (:func:`_assign_piles`, earliest arrival first); the others are left out."""
+    table = table.reset_index(drop=True)
+    step_ns = round(_step_minutes(index)) * 60 * 10**9
+    sessions = _on_steps(table, index, step_ns)
+    piles = _assign_piles(sessions, {c.name: c for c in chargers}, Path("sessions"), index,
+                          step_ns, skip=True)
+    return table.loc[sessions.index[piles >= 0]].reset_index(drop=True)
+
+
+def _steps_from(times: pd.Series, index: pd.DatetimeIndex, step_ns: int) -> np.ndarray:
+    """Times as whole steps from ``index[0]`` (rounded to the nearest step)."""
+    ns = pd.DatetimeIndex(times).as_unit("ns").asi8
+    return np.rint((ns - index[0].value) / step_ns).astype(np.int64)
+
+
+def _on_steps(table: pd.DataFrame, index: pd.DatetimeIndex, step_ns: int) -> pd.DataFrame:
+    """The sessions of ``table`` arriving within ``index``, in steps (at least one)."""
+    start = _steps_from(table["arrival"], index, step_ns)
+    end = np.maximum(_steps_from(table["departure"], index, step_ns), start + 1)
     keep = (start >= 0) & (start < len(index))
-    sessions = pd.DataFrame({"charger": charger.to_numpy(dtype=object), "start": start,
-                             "end": end, "car_kwh": energy, "row": rows})[keep]
-    sessions["pile"] = _assign_piles(sessions, by_name, path, index, step_ns)
-    return sessions
+    return pd.DataFrame({"charger": table["charger"].to_numpy(dtype=object), "start": start,
+                         "end": end, "car_kwh": table["car_kwh"].to_numpy(dtype=float),
+                         "row": table["row"].to_numpy()})[keep]
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
@@ -431,25 +483,36 @@ def _session_problem(
 def _assign_piles(
     sessions: pd.DataFrame, chargers: dict[str, Charger], path: Path,
     index: pd.DatetimeIndex, step_ns: int,
+    held: list[tuple[str, int, int]] | None = None, skip: bool = False,
 ) -> np.ndarray:
-    """Pile per session so that sessions on one pile never share a step (lowest free pile)."""
+    """Pile per session so that sessions on one pile never share a step (lowest free pile).
+    ``held``: (charger, pile, end step) already taken (EVs plugged in; shown as row 0 in a
+    conflict). ``skip``: a session finding no free pile gets pile −1 instead of an error."""
     piles = np.zeros(len(sessions), dtype=np.int64)
     order = np.lexsort((sessions["end"].to_numpy(), sessions["start"].to_numpy()))
     names = sessions["charger"].to_numpy()
     start, end, rows = (sessions[c].to_numpy() for c in ("start", "end", "row"))
     free = {n: list(range(c.count)) for n, c in chargers.items()}
     busy: dict[str, list[tuple[int, int, int]]] = {n: [] for n in chargers}  # (end, pile, row)
+    for name, pile, until in held or []:
+        free[name].remove(pile)
+        heapq.heappush(busy[name], (until, pile, 0))
     for i in order:
         name = names[i]
         while busy[name] and busy[name][0][0] <= start[i]:
             heapq.heappush(free[name], heapq.heappop(busy[name])[1])
+        if not free[name] and skip:
+            piles[i] = -1
+            continue
         if not free[name]:
             at = index[0] + pd.Timedelta(int(start[i]) * step_ns, "ns")
-            others = sorted(int(r) for _, _, r in busy[name])
+            others = sorted(int(r) for _, _, r in busy[name] if r)
+            plugged = len(busy[name]) - len(others)  # held piles carry row 0
             raise InputDataError(path, (
                 f"EV sessions: row {rows[i]}: charger {name!r} has {chargers[name].count} "
-                f"pile(s), all in use at {at:%Y-%m-%d %H:%M} (rows {others}); times are "
-                "rounded to the park's step"
+                f"pile(s), all in use at {at:%Y-%m-%d %H:%M} (rows {others}"
+                f"{f' and {plugged} EV(s) plugged in at the start' if plugged else ''}); times "
+                "are rounded to the park's step"
             ))
         piles[i] = heapq.heappop(free[name])
         heapq.heappush(busy[name], (int(end[i]), int(piles[i]), int(rows[i])))
