@@ -24,10 +24,9 @@ from parkgrid.errors import ArgumentError, InputDataError
 from parkgrid.forecasting.ev import forecast_sessions, write_sessions
 from parkgrid.forecasting.inputs import check_values, forecast_columns, horizon_index
 from parkgrid.forecasting.model import Forecast, make_forecast, year_scales
-from parkgrid.inputs.loads import session_table
+from parkgrid.inputs.loads import SESSION_CSV_COLUMNS, session_table
 from parkgrid.inputs.timeseries import file_span, read_frame
 from parkgrid.inputs.weather import read_weather_csv
-from parkgrid.inputs.loads import SESSION_CSV_COLUMNS
 from parkgrid.io.atomic import atomic_write
 from parkgrid.io.targets import check_target, has_columns, is_png
 
