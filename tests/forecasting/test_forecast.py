@@ -367,3 +367,27 @@ def test_a_backtest_scores_what_the_history_measures_on_its_metered_steps(tmp_pa
     plant = skill[skill["quantity"] == "load_kw_plant"]
     assert plant["n_steps"].sum() == 96 - 24  # the 6 h gap is not scored
     assert np.isfinite(plant["rmse"]).all()
+
+
+def test_meter_noise_below_zero_is_read_as_zero_and_more_is_refused(tmp_path):
+    """A PV meter reading −5 kW at night (an inverter's standby draw: at most 2 % of the
+    1,000 kWp below 0) is read as 0 with a note; −100 kW (10 %) is refused naming the column,
+    as any implausible value is; a history without a timestamp column is named without the
+    config's 'timestamp_column' setting, which a command-line file does not have."""
+    park = _park_file(tmp_path)
+    park.write_text(park.read_text() + "pv: [{name: roof, capacity_kwp: 1000}]\n")
+    history, weather = _files(tmp_path, days=25)
+    table = pd.read_csv(history).assign(pv_kw_roof=0.0)
+    for value, ok in ((-5.0, True), (-100.0, False)):
+        table.loc[100, "pv_kw_roof"] = value
+        table.to_csv(history, index=False)
+        if ok:
+            made = forecast_command(park, history, weather, "2025-05-20T00:00", 24).forecast
+            assert any("1 PV/wind reading(s) slightly below 0" in note for note in made.notes)
+        else:
+            with pytest.raises(InputDataError, match="pv_kw_roof"):
+                forecast_command(park, history, weather, "2025-05-20T00:00", 24)
+    table.rename(columns={"timestamp": "time"}).to_csv(history, index=False)
+    with pytest.raises(InputDataError, match="timestamp") as error:
+        forecast_command(park, history, weather, "2025-05-20T00:00", 24)
+    assert "timestamp_column" not in str(error.value)

@@ -22,7 +22,7 @@ from parkgrid.commands.schedule import horizon_steps, step_start
 from parkgrid.config import Park, load_park
 from parkgrid.errors import ArgumentError, InputDataError
 from parkgrid.forecasting.ev import forecast_sessions, write_sessions
-from parkgrid.forecasting.inputs import check_values, forecast_columns, horizon_index
+from parkgrid.forecasting.inputs import check_values, forecast_columns, horizon_index, ratings
 from parkgrid.forecasting.model import Forecast, make_forecast, year_scales
 from parkgrid.inputs.loads import SESSION_CSV_COLUMNS, session_table
 from parkgrid.inputs.timeseries import file_span, read_frame
@@ -46,7 +46,8 @@ class ForecastResult:
 def read_history(path: Path, park: Park, until: pd.Timestamp | None = None) -> pd.DataFrame:
     """Every step of the history file up to (not including) ``until``, with its forecast and
     weather columns; gaps are interpolated from the rows before ``until`` only."""
-    first, last, names = file_span(path, park.site.timezone, "history", before=until)
+    first, last, names = file_span(path, park.site.timezone, "history", before=until,
+                                    hints=False)
     end = last + pd.Timedelta(minutes=park.time_step_minutes)  # the meter's last step
     if until is not None:
         end = min(end, until)
@@ -71,8 +72,13 @@ def read_history(path: Path, park: Park, until: pd.Timestamp | None = None) -> p
         frame = frame.join(read_frame(path, index, park.time_step_minutes, "history",
                                       columns=["temp_air"], fill="interpolate", before=until,
                                       hints=False))
+    frame[wanted], noise = _meter_noise(frame[wanted], park)
     check_values(frame[wanted], str(path), park, "history")
     frame.attrs["notes"] = [_gap_note(gaps, park)] if gaps.any() else []
+    if noise:
+        frame.attrs["notes"].append(
+            f"history: {noise} PV/wind reading(s) slightly below 0 (at most "
+            f"{METER_NOISE_SHARE:.0%} of the rating: an inverter's standby draw) read as 0")
     return frame
 
 
@@ -137,6 +143,26 @@ def forecast_command(park_path: Path | str, history: Path | str, weather_forecas
         if ev_path is not None and result.ev_sessions is not None:
             result.written.append(write_sessions(result.ev_sessions, ev_path))
     return result
+
+
+METER_NOISE_SHARE = 0.02
+"""(est.) A PV or wind history reading at most this share of its asset's rating below 0 is
+meter noise (inverters at night and idle turbines draw a little standby power) and read as
+0, with a note; one further below, or a load below 0, is refused as any implausible value
+is."""
+
+
+def _meter_noise(frame: pd.DataFrame, park: Park) -> tuple[pd.DataFrame, int]:
+    """``frame`` with its generators' meter noise below 0 (:data:`METER_NOISE_SHARE`) read as
+    0, and how many readings that changed."""
+    frame, changed = frame.copy(), 0
+    for name, (_unit, rating) in ratings(park).items():
+        if name in frame.columns and name.startswith(("pv_kw_", "wind_kw_")):
+            values = frame[name].to_numpy(dtype=float)
+            noise = (values < 0) & (values >= -METER_NOISE_SHARE * rating)
+            changed += int(noise.sum())
+            frame[name] = np.where(noise, 0.0, values)
+    return frame, changed
 
 
 OUT_SUFFIXES = (".csv", ".parquet")

@@ -140,13 +140,14 @@ def read_frame(
 
 
 def file_span(path: Path, tz: str, what: str, timestamp_column: str = "timestamp",
-              before: pd.Timestamp | None = None,
+              before: pd.Timestamp | None = None, hints: bool = True,
               ) -> tuple[pd.Timestamp, pd.Timestamp, list[str]]:
     """The first and last timestamp of a CSV/Parquet file (local time in ``tz``; of the rows
-    stamped before ``before`` if given) and its value columns."""
+    stamped before ``before`` if given) and its value columns; ``hints`` as
+    :func:`read_frame`'s."""
     raw, rows = _read_raw(path, what)
-    names = _pick_columns(raw, path, what, timestamp_column, [], tuple(raw.columns))
-    table = Table(path, what, np.empty(0, np.int64), np.empty((0, 0)), rows, names, tz)
+    names = _pick_columns(raw, path, what, timestamp_column, [], tuple(raw.columns), hints)
+    table = Table(path, what, np.empty(0, np.int64), np.empty((0, 0)), rows, names, tz, hints)
     times = _parse_times(raw[timestamp_column], table, timestamp_column)
     if before is not None:
         times = times[times < before.value]
