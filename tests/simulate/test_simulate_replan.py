@@ -120,15 +120,19 @@ def test_a_day_run_piecewise_is_the_day_run_at_once_and_its_state_is_the_ledgers
                                      for c in park.cooling.chillers}
 
 
+def _planned_day(park, forecast: str) -> tuple:
+    """The MILP plan of 1 July 2025 on ``forecast``, the day's actuals, the start state."""
+    inputs = make_inputs(park, days=1)
+    day = pd.Timestamp("2025-07-01", tz=park.site.timezone)
+    plan = simulate(park, day, "2025-07-02", forecast, "milp", inputs=inputs,
+                    keep_schedules=True).schedules["2025-07-01"]
+    return plan, inputs.window(day, 96), ParkState.initial(park).for_month(7)
+
+
 def test_following_a_new_plan_changes_only_the_steps_after_it():
     """A plan followed from step 40: the steps before are the old plan's run; from 40 on
     the batteries take the new plan's set-points."""
-    inputs = make_inputs(PARK, days=1)
-    day = pd.Timestamp("2025-07-01", tz=PARK.site.timezone)
-    plan = simulate(PARK, day, "2025-07-02", "perfect", "milp", inputs=inputs,
-                    keep_schedules=True).schedules["2025-07-01"]
-    actual = inputs.window(day, 96)
-    start = ParkState.initial(PARK).for_month(7)
+    plan, actual, start = _planned_day(PARK, "perfect")
     whole = Controller(PARK).run_day(plan, actual, start).ledger
     idle = plan.frame.copy()
     idle[["battery_charge_kw", "battery_discharge_kw"]] = 0.0
@@ -448,12 +452,7 @@ def test_after_a_replan_the_controller_shaves_only_above_the_month_to_date_peak(
 
 @functools.cache
 def _heated_day() -> tuple:
-    inputs = make_inputs(HEATED, days=1)
-    day = pd.Timestamp("2025-07-01", tz=HEATED.site.timezone)
-    plan = simulate(HEATED, day, "2025-07-02", "noisy", "milp", inputs=inputs,
-                    keep_schedules=True).schedules["2025-07-01"]
-    actual = inputs.window(day, 96)
-    start = ParkState.initial(HEATED).for_month(7)
+    plan, actual, start = _planned_day(HEATED, "noisy")
     return plan, actual, start, Controller(HEATED).run_day(plan, actual, start)
 
 
