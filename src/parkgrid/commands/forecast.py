@@ -25,7 +25,7 @@ from parkgrid.forecasting.ev import forecast_sessions, write_sessions
 from parkgrid.forecasting.inputs import check_values, forecast_columns, horizon_index, ratings
 from parkgrid.forecasting.model import Forecast, make_forecast, year_scales
 from parkgrid.inputs.loads import SESSION_CSV_COLUMNS, session_table
-from parkgrid.inputs.timeseries import file_span, read_frame
+from parkgrid.inputs.timeseries import file_span, read_frame, read_frame_filled
 from parkgrid.inputs.weather import read_weather_csv
 from parkgrid.io.atomic import atomic_write
 from parkgrid.io.targets import check_target, has_columns, is_png
@@ -61,10 +61,9 @@ def read_history(path: Path, park: Park, until: pd.Timestamp | None = None) -> p
         raise InputDataError(path, f"history: missing column(s) {missing} (every load of the "
                              f"park is forecast from its history); columns are {names}")
     wanted = [c for c in forecast_columns(park) if c in names]
-    frame = read_frame(path, index, park.time_step_minutes, "history", columns=wanted,
-                       fill="interpolate", before=until, hints=False)
-    gaps = read_frame(path, index, park.time_step_minutes, "history", columns=wanted,
-                      fill="keep", before=until).isna().any(axis=1).to_numpy()
+    frame, gaps = read_frame_filled(path, index, park.time_step_minutes, "history",
+                                    columns=wanted, fill="interpolate", before=until,
+                                    hints=False)
     if {"ghi", "temp_air", "wind_speed"} <= set(names):
         frame = frame.join(read_weather_csv(path, park, index, "history weather", split_ghi=True,
                                             fill="interpolate", before=until, hints=False))
@@ -128,8 +127,8 @@ def forecast_command(park_path: Path | str, history: Path | str, weather_forecas
         raise ArgumentError("--issue", None, "the issue time (or --backtest START:END)")
     start = step_start(issue, park, "--issue")
     index = horizon_index(park, start, n_steps)
-    ev_table = None if ev_history is None or park.ev is None else session_table(
-        Path(ev_history), park.ev.chargers, park.site.timezone)  # read first: fail fast
+    ev_table = None if ev_history is None else session_table(  # read first: fail fast
+        Path(ev_history), park.ev.chargers, park.site.timezone)
     weather = read_weather_csv(weather_path, park, index, "weather forecast", split_ghi=True,
                                hints=False)
     past = read_history(history_path, park, start)

@@ -109,12 +109,10 @@ def schedule_command(park_path: Path | str, date: str | None = None,
     if forecast is not None:
         inputs, prices_from = read_forecast_inputs(park, begin, n_steps, forecast, plugged,
                                                    prices)
-    elif ev_sessions is not None:  # the file's sessions replace the park's own
-        inputs, prices_from = _with_prices(_inputs(park, begin, n_steps), prices)
-        inputs = dataclasses.replace(inputs, ev_sessions=plugged)
     else:
         inputs, prices_from = _with_prices(_inputs(park, begin, n_steps), prices)
-        inputs = _with_sessions(inputs, plugged)
+        inputs = (_with_sessions(inputs, plugged) if ev_sessions is None  # the park's own,
+                  else dataclasses.replace(inputs, ev_sessions=plugged))  # or the file's
     options = {k: v for k, v in (("time_limit_s", time_limit_s), ("mip_gap", mip_gap))
                if v is not None}
     plan = issue_plan(optimizer_for(park), inputs, state, warnings,

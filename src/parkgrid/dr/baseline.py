@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from parkgrid.dr.events import Event
-from parkgrid.inputs import loads, tariff
+from parkgrid.inputs import loads
 
 SEARCH_DAYS = 45
 """How far back the similar-days baseline looks for its days."""
@@ -27,7 +27,7 @@ def net_import_kw(frame: pd.DataFrame) -> pd.Series:
 
 def is_workday(days: pd.DatetimeIndex) -> np.ndarray:
     """Per local midnight: a workday (incl. make-up working days), else a rest day."""
-    return loads.day_types(days, tariff.holiday_mask(days)) == loads.WORKDAY
+    return loads.day_types(days) == loads.WORKDAY
 
 
 def similar_days(event: Event, history_kw: pd.Series, event_days: set[pd.Timestamp],

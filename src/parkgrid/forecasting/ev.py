@@ -23,16 +23,9 @@ from pathlib import Path
 import pandas as pd
 
 from parkgrid.config import Park
-from parkgrid.inputs import loads, tariff
-from parkgrid.inputs.loads import SESSION_CSV_COLUMNS
+from parkgrid.inputs import loads
+from parkgrid.inputs.loads import DAY_TYPE_NAMES, SESSION_CSV_COLUMNS
 from parkgrid.io.atomic import atomic_write
-
-DAY_TYPE_NAMES = ("workday", "Saturday", "Sunday", "holiday", "Spring Festival closure")
-
-
-def _day_type(days: pd.DatetimeIndex) -> pd.Series:
-    """The day type code of each local midnight in ``days``."""
-    return pd.Series(loads.day_types(days, tariff.holiday_mask(days)), index=days)
 
 
 def forecast_sessions(history: pd.DataFrame, park: Park, issue: pd.Timestamp,
@@ -51,10 +44,10 @@ def forecast_sessions(history: pd.DataFrame, park: Park, issue: pd.Timestamp,
     past = pd.date_range(local.min(), issue_day, inclusive="left", freq="D")
     ahead = pd.date_range(issue_day, (end - pd.Timedelta(1)).tz_localize(None).normalize(),
                           freq="D")
-    past_types = _day_type(past.tz_localize(tz))
+    past_types = loads.day_types(past.tz_localize(tz))
     parts, notes = [], []
-    for day, kind in zip(ahead, _day_type(ahead.tz_localize(tz)), strict=True):
-        same = past[past_types.to_numpy() == kind]
+    for day, kind in zip(ahead, loads.day_types(ahead.tz_localize(tz)), strict=True):
+        same = past[past_types == kind]
         if same.empty:
             notes.append(f"EV: no {DAY_TYPE_NAMES[kind]} in the history before "
                          f"{issue.isoformat()}; no arrivals forecast on {day:%Y-%m-%d}")

@@ -29,7 +29,7 @@ import pandas as pd
 from parkgrid.config import Park
 from parkgrid.errors import InputDataError
 from parkgrid.forecasting.inputs import forecast_columns
-from parkgrid.inputs import build_inputs, loads, pv, tariff, wind
+from parkgrid.inputs import build_inputs, loads, pv, wind
 from parkgrid.inputs.calibration import calibration_key
 
 MIN_TRAINING_DAYS = 14
@@ -56,7 +56,7 @@ class Forecast:
 def features(index: pd.DatetimeIndex, temp_air: np.ndarray | None) -> np.ndarray:
     """Calendar (hour of day, weekday, day type) and temperature features per step."""
     hour = index.hour.to_numpy() + index.minute.to_numpy() / 60.0
-    kinds = loads.day_types(index, tariff.holiday_mask(index))
+    kinds = loads.day_types(index)
     columns = [hour, index.day_of_week.to_numpy(), kinds]
     if temp_air is not None:
         columns.append(temp_air)
@@ -69,7 +69,7 @@ def seasonal_profile(history: pd.Series, index: pd.DatetimeIndex) -> np.ndarray:
     recent mean over all days at that step)."""
     def keys(ix: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
         step = (ix.hour.to_numpy() * 60 + ix.minute.to_numpy())
-        return loads.day_types(ix, tariff.holiday_mask(ix)), step
+        return loads.day_types(ix), step
 
     kind, step = keys(history.index)  # type: ignore[arg-type]
     frame = pd.DataFrame({"kind": kind, "step": step, "v": history.to_numpy(dtype=float)})

@@ -38,6 +38,7 @@ CHARGER_KINDS = get_args(Charger.model_fields["kind"].annotation)
 
 # Day types (codes) used by every schedule below.
 WORKDAY, SATURDAY, SUNDAY, HOLIDAY, CLOSED = range(5)
+DAY_TYPE_NAMES = ("workday", "Saturday", "Sunday", "holiday", "Spring Festival closure")
 
 # Activity by hour of day (interpolated between hour centres): the share of the production
 # (or occupancy) load running. Shapes are engineering estimates.
@@ -75,9 +76,12 @@ _ENERGY_GAMMA_SHAPE = 4.0
 # --- calendar helpers --------------------------------------------------------------------------
 
 
-def day_types(index: pd.DatetimeIndex, holidays: pd.Series) -> np.ndarray:
+def day_types(index: pd.DatetimeIndex, holidays: pd.Series | None = None) -> np.ndarray:
     """Day type code per step: WORKDAY (incl. make-up working days), SATURDAY, SUNDAY,
-    HOLIDAY, CLOSED (the Spring Festival days off)."""
+    HOLIDAY, CLOSED (the Spring Festival days off); ``holidays``: the shipped calendar's
+    (:func:`parkgrid.inputs.tariff.holiday_mask`) when not given."""
+    if holidays is None:
+        holidays = tariff.holiday_mask(index)
     weekday = index.day_of_week.to_numpy()
     kinds = np.select([weekday == 5, weekday == 6], [SATURDAY, SUNDAY], WORKDAY)
     kinds[tariff.makeup_workday_mask(index).to_numpy()] = WORKDAY

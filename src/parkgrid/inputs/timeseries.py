@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -89,7 +90,14 @@ def check_plausible(series: pd.Series, source: Path | str, what: str, unit: str,
             f"to {limit:g} {unit} ({PLAUSIBLE_MULTIPLE:g} × the rating {rating:g} {unit})"))
 
 
-def read_frame(
+def read_frame(path: Path, index: pd.DatetimeIndex, step_minutes: int, what: str,
+               **options: Any) -> pd.DataFrame:
+    """Columns of a CSV/Parquet file aligned to ``index``: :func:`read_frame_filled`'s frame
+    (``options`` as its keywords)."""
+    return read_frame_filled(path, index, step_minutes, what, **options)[0]
+
+
+def read_frame_filled(
     path: Path,
     index: pd.DatetimeIndex,
     step_minutes: int,
@@ -103,8 +111,9 @@ def read_frame(
     before: pd.Timestamp | None = None,
     refuse: Callable[[list[str]], str | None] | None = None,
     hints: bool = True,
-) -> pd.DataFrame:
-    """Columns of a CSV/Parquet file aligned to ``index`` (tz-aware, ``step_minutes`` apart).
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Columns of a CSV/Parquet file aligned to ``index`` (tz-aware, ``step_minutes`` apart),
+    and per step whether a value in it was missing (filled by ``fill``, or NaN with 'keep').
 
     ``columns=None`` takes the only non-timestamp column; ``optional`` columns are read when
     present. ``fill`` ('none', 'interpolate', 'zero'; 'keep': NaN) is the policy for missing steps.
@@ -134,9 +143,11 @@ def read_frame(
     if not_before is not None and table.times_ns.size and table.times_ns[0] < not_before.value:
         raise table.fail(f"row {table.rows[0]}: timestamp {_local(table, table.times_ns[0])} "
                          f"is before the start {_local(table, not_before.value)}")
-    origin_ns, file_step_ns, grid = _to_grid(table, step_minutes * _NS_PER_MIN, fill)
-    values = _align(table, origin_ns, file_step_ns, grid, index, step_minutes)
-    return pd.DataFrame(values, index=index, columns=wanted)
+    origin_ns, file_step_ns, grid, missing = _to_grid(table, step_minutes * _NS_PER_MIN, fill)
+    frame = pd.DataFrame(_align(table, origin_ns, file_step_ns, grid, index, step_minutes),
+                         index=index, columns=wanted)
+    filled = _align(table, origin_ns, file_step_ns, missing[:, None], index, step_minutes)
+    return frame, filled[:, 0] > 0
 
 
 def file_span(path: Path, tz: str, what: str, timestamp_column: str = "timestamp",
@@ -317,8 +328,10 @@ def _sort_and_check_duplicates(table: Table) -> None:
 # --- grid, gaps and alignment --------------------------------------------------------------
 
 
-def _to_grid(table: Table, park_step_ns: int, fill: str) -> tuple[int, int, np.ndarray]:
-    """The file on its own regular grid: origin, step (ns) and values with gaps filled."""
+def _to_grid(table: Table, park_step_ns: int,
+             fill: str) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """The file on its own regular grid: origin, step (ns), values with gaps filled and per
+    slot 1.0 where a value was missing."""
     times = table.times_ns
     if times.size < 2:
         raise table.fail(f"needs at least 2 rows to tell the time step, found {times.size}")
@@ -340,8 +353,9 @@ def _to_grid(table: Table, park_step_ns: int, fill: str) -> tuple[int, int, np.n
     slots = offsets // step
     grid = np.full((int(slots[-1]) + 1, table.values.shape[1]), np.nan)
     grid[slots] = table.values
+    missing = np.isnan(grid).any(axis=1).astype(float)  # per slot: a value was missing
     _fill_gaps(table, grid, slots, step, fill)
-    return int(times[0]), step, grid
+    return int(times[0]), step, grid, missing
 
 
 def _fill_gaps(
